@@ -1,0 +1,38 @@
+"""Shared test fixtures and options."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data" / "utrecht"
+
+requires_shared = pytest.mark.skipif(
+    not SHARED.is_dir(), reason="../shared/data/utrecht is absent (real-data tests skipped)"
+)
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--run-network", action="store_true", default=False,
+        help="also run live tests against the real providers (needs internet)",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--run-network"):
+        return
+    skip = pytest.mark.skip(reason="live provider test: pass --run-network to run")
+    for item in items:
+        if "network" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """Path of ../shared/data/utrecht; skips the test when absent."""
+    if not SHARED.is_dir():
+        pytest.skip("../shared/data/utrecht is absent")
+    return SHARED

@@ -42,3 +42,32 @@ def write_provenance(records: list[ProvenanceRecord], path: str | Path) -> None:
 
 def read_provenance(path: str | Path) -> list[ProvenanceRecord]:
     return [ProvenanceRecord(**r) for r in read_json(path)]
+
+
+# --- manifests: what the fetch stage hands to the prepare stage -------------------------------
+
+def write_manifest(path: str | Path, *, input: str, local_path: str | Path, spec: dict,
+                   records: list[ProvenanceRecord]) -> None:
+    """Write the manifest of one fetched input: its local path, config spec and provenance."""
+    write_json(
+        {"input": input, "path": str(local_path), "spec": spec, "provenance": [asdict(r) for r in records]},
+        path,
+    )
+
+
+@dataclass
+class Manifest:
+    """A fetched input: where it is on disk, how it was configured, where it came from."""
+
+    input: str
+    path: Path
+    spec: dict
+    provenance: list[ProvenanceRecord]
+
+
+def read_manifest(path: str | Path) -> Manifest:
+    data = read_json(path)
+    return Manifest(
+        input=data["input"], path=Path(data["path"]), spec=data.get("spec", {}),
+        provenance=[ProvenanceRecord(**r) for r in data.get("provenance", [])],
+    )

@@ -1,0 +1,27 @@
+# healthgeo: exposure and health-disparity indicators per Dutch neighbourhood.
+#
+# Table of contents. Run `make run` (demo) or `make run CONFIG=config/utrecht.yaml`.
+# Stages: demo (synthetic inputs) -> fetch (download or register inputs, provenance) ->
+# prepare (wards, rasters, residents, health, OSM layers) -> exposure -> network ->
+# disparity -> impact -> assemble (data/processed/{run}/healthgeo.gpkg).
+
+from snakemake.utils import min_version
+
+min_version("8.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/demo.smk"
+include: "workflow/rules/fetch.smk"
+include: "workflow/rules/prepare.smk"
+include: "workflow/rules/exposure.smk"
+include: "workflow/rules/assemble.smk"
+
+
+rule all:
+    input:
+        get_final_outputs,
+    default_target: True

@@ -1,0 +1,40 @@
+"""Command line: ``python -m healthgeo outputs CONFIG`` prints where a run writes its outputs;
+``python -m healthgeo demo OUTDIR [--seed N]`` writes the synthetic demo city."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m healthgeo")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p_out = sub.add_parser("outputs", help="print the output paths of a config")
+    p_out.add_argument("config", type=Path)
+    p_demo = sub.add_parser("demo", help="write the synthetic demo city")
+    p_demo.add_argument("outdir", type=Path)
+    p_demo.add_argument("--seed", type=int, default=42)
+    args = parser.parse_args(argv)
+
+    if args.cmd == "outputs":
+        from .config import load_config
+
+        cfg = load_config(args.config)
+        out = Path("data/processed") / cfg["run"] / "healthgeo.gpkg"
+        status = "written" if out.exists() else "NOT written"
+        print(f"healthgeo run '{cfg['run']}' ({cfg['area']['municipality']}): {out} ({status})")
+        print(f"  layers: buurt, wijk, gemeente + data_dictionary, provenance, metadata; logs in logs/{cfg['run']}/")
+        return 0 if out.exists() else 1
+    if args.cmd == "demo":
+        from .demo import generate
+
+        for name, path in generate(args.outdir, seed=args.seed).items():
+            print(f"{name}: {path}")
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

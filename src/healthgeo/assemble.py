@@ -1,0 +1,144 @@
+"""Write the output GeoPackage: ward layers, data dictionary, provenance, metadata.
+
+The GeoPackage is the contract with dashboards:
+
+* spatial layers ``buurt``, ``wijk``, ``gemeente`` keyed by the CBS code column
+  (``buurtcode``/``wijkcode``/``gemeentecode``, unique index), EPSG:28992;
+* non-spatial ``data_dictionary`` (layer, column, unit, description, method, source) with a row
+  for *every* column of every layer and table - assembling refuses undocumented columns;
+* non-spatial ``provenance`` (input, provider, file, url, params, retrieved_at, sha256, licence, note);
+* non-spatial ``metadata`` (key, value): run, municipality, synthetic flag, version, created_at;
+* any further non-spatial tables (e.g. ``disparity``) given with their column docs.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from . import __version__
+from ._errors import HealthgeoError
+from .dictionary import ColumnDoc, doc
+from .io import atomic_write, read_table
+from .provenance import COLUMNS as PROVENANCE_COLUMNS, ProvenanceRecord, now_utc
+from .wards import CODE_COLUMN, LEVELS, ward_docs
+
+log = logging.getLogger(__name__)
+
+DICTIONARY_COLUMNS = ["layer", "column", "unit", "description", "method", "source"]
+
+LAYER_DESCRIPTIONS = {
+    "buurt": "Indicators per CBS buurt (neighbourhood)",
+    "wijk": "Indicators per CBS wijk (district)",
+    "gemeente": "Indicators for the whole municipality",
+    "data_dictionary": "One row per column of every layer/table: unit, description, method, source",
+    "provenance": "One row per input: provider or file, URL, retrieval time, sha256, licence",
+    "metadata": "Run metadata (key, value)",
+}
+
+_META_DOCS = {
+    "key": doc("text", "metadata key"),
+    "value": doc("text", "metadata value"),
+}
+_PROV_DOCS = {
+    "input": doc("text", "input name as in the config (inputs.<name>)"),
+    "provider": doc("text", "provider adapter, or 'local file'"),
+    "file": doc("path", "local file that was read (cached download or given file)"),
+    "url": doc("URL", "URL requested (empty for local files)"),
+    "params": doc("text", "request parameters or reader options"),
+    "retrieved_at": doc("ISO 8601 UTC", "time of download or of reading the local file"),
+    "sha256": doc("hex", "sha256 checksum of the file"),
+    "licence": doc("text", "licence of the data"),
+    "note": doc("text", "remarks (e.g. cross-validation error of an interpolated surface)"),
+}
+_DICT_DOCS = {c: doc("text", f"{c} of the documented column") for c in DICTIONARY_COLUMNS}
+
+
+class UndocumentedColumnError(HealthgeoError, ValueError):
+    """A column reached the output without a data-dictionary entry (a bug in healthgeo)."""
+
+
+def merge_tables(wards: gpd.GeoDataFrame, level: str, tables: Sequence[str | Path]) -> tuple[gpd.GeoDataFrame, dict[str, ColumnDoc]]:
+    """Join indicator tables (written by :func:`healthgeo.io.write_table`) onto a ward layer."""
+    docs = ward_docs(level)
+    out = wards.copy()
+    for path in tables:
+        df, tdocs = read_table(path)
+        dup = sorted(set(df.columns) & set(out.columns))
+        if dup:
+            raise HealthgeoError(f"{path}: columns {dup} already exist on the {level} layer")
+        missing = sorted(set(out.index) - set(df.index))
+        if missing and len(missing) == len(out):
+            raise HealthgeoError(f"{path}: no ward of the {level} layer is in this table (wrong level?)")
+        out = out.join(df, how="left")
+        docs.update(tdocs)
+    return out, docs
+
+
+def _dictionary_rows(layer: str, columns: Sequence[str], docs: Mapping[str, ColumnDoc]) -> list[dict]:
+    undocumented = [c for c in columns if c not in docs]
+    if undocumented:
+        raise UndocumentedColumnError(
+            f"layer {layer!r}: columns without a data-dictionary entry: {undocumented}. "
+            "Every indicator function must return a ColumnDoc for each column it adds."
+        )
+    return [{"layer": layer, "column": c, **docs[c].as_dict()} for c in columns]
+
+
+def assemble(
+    out_path: str | Path,
+    *,
+    wards_path: str | Path,
+    tables: Mapping[str, Sequence[str | Path]],
+    provenance: Sequence[ProvenanceRecord],
+    metadata: Mapping[str, str],
+    extra_tables: Mapping[str, tuple[pd.DataFrame, Mapping[str, ColumnDoc], str]] | None = None,
+) -> Path:
+    """Write the output GeoPackage atomically and return its path.
+
+    ``tables`` maps a level to the indicator tables joined onto it; ``extra_tables`` maps a
+    table name to ``(frame, docs, description)`` for non-spatial tables.
+    """
+    out_path = Path(out_path)
+    dictionary: list[dict] = []
+    with atomic_write(out_path) as tmp:
+        for level in LEVELS:
+            wards = gpd.read_file(wards_path, layer=level, engine="pyogrio").set_index(CODE_COLUMN[level])
+            layer, docs = merge_tables(wards, level, tables.get(level, []))
+            layer = layer.reset_index()
+            columns = [c for c in layer.columns]
+            dictionary += _dictionary_rows(level, columns, docs)
+            pyogrio.write_dataframe(
+                layer, tmp, layer=level, driver="GPKG", append=tmp.exists(),
+                layer_options={"DESCRIPTION": LAYER_DESCRIPTIONS[level]},
+            )
+        meta = {"healthgeo_version": __version__, "created_at": now_utc(), **dict(metadata)}
+        nonspatial = {
+            "provenance": (pd.DataFrame([asdict(r) for r in provenance], columns=PROVENANCE_COLUMNS), _PROV_DOCS, LAYER_DESCRIPTIONS["provenance"]),
+            "metadata": (pd.DataFrame({"key": list(meta), "value": [str(v) for v in meta.values()]}), _META_DOCS, LAYER_DESCRIPTIONS["metadata"]),
+        }
+        nonspatial.update(extra_tables or {})
+        for name, (frame, docs, _desc) in nonspatial.items():
+            dictionary += _dictionary_rows(name, list(frame.columns), docs)
+        dictionary += _dictionary_rows("data_dictionary", DICTIONARY_COLUMNS, _DICT_DOCS)
+        nonspatial["data_dictionary"] = (pd.DataFrame(dictionary, columns=DICTIONARY_COLUMNS), _DICT_DOCS, LAYER_DESCRIPTIONS["data_dictionary"])
+        for name, (frame, _docs, desc) in nonspatial.items():
+            frame = frame.reset_index(drop=True).copy()
+            for col in frame.columns:  # GPKG has no boolean-with-null; keep object columns as text
+                if frame[col].dtype == object:
+                    frame[col] = frame[col].astype("string")
+            pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", append=True,
+                                    layer_options={"DESCRIPTION": desc})
+        with sqlite3.connect(tmp) as con:
+            for level in LEVELS:
+                code = CODE_COLUMN[level]
+                con.execute(f'CREATE UNIQUE INDEX "idx_{level}_{code}" ON "{level}" ("{code}")')
+    log.info("wrote %s", out_path)
+    return out_path

@@ -1,0 +1,163 @@
+"""Configuration: load, validate against the JSON Schema, fill defaults, check semantics.
+
+The schema (``schemas/config.schema.yaml``) documents every key. :func:`load_config` collects
+*all* problems and raises one :class:`~healthgeo._errors.ConfigError` that names each key and
+what is allowed, before the workflow does any work.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import difflib
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ._errors import ConfigError
+
+#: Inputs that are rasters (prepared by healthgeo.rasters) and their units.
+RASTER_INPUTS = {
+    "no2": "ugm3",
+    "pm25": "ugm3",
+    "pm10": "ugm3",
+    "noise_lden": "db",
+    "noise_lnight": "db",
+}
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict:
+    """The configuration JSON Schema as a dict."""
+    text = resources.files("healthgeo").joinpath("schemas/config.schema.yaml").read_text("utf-8")
+    return yaml.safe_load(text)
+
+
+@lru_cache(maxsize=1)
+def known_municipalities() -> dict[str, str]:
+    """CBS municipality codes -> names shipped with healthgeo (``data/gemeenten.csv``)."""
+    path = resources.files("healthgeo").joinpath("data/gemeenten.csv")
+    with path.open(encoding="utf-8") as f:
+        return {row["code"]: row["name"] for row in csv.DictReader(f)}
+
+
+def _validator_class():
+    from jsonschema import Draft202012Validator, validators
+
+    base = Draft202012Validator
+    validate_props = base.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema_):
+        if isinstance(instance, dict):
+            for key, sub in properties.items():
+                if "default" in sub and key not in instance:
+                    instance[key] = copy.deepcopy(sub["default"])
+        yield from validate_props(validator, properties, instance, schema_)
+
+    return validators.extend(base, {"properties": set_defaults})
+
+
+def _key_path(err) -> str:
+    return ".".join(str(p) for p in err.absolute_path) or "(top level)"
+
+
+def _describe(err) -> str:
+    """A message naming the key and what is allowed."""
+    where = _key_path(err)
+    v = err.validator
+    if v == "additionalProperties":
+        allowed = sorted(err.schema.get("properties", {}))
+        extra = sorted(set(err.instance) - set(allowed))
+        hints = []
+        for key in extra:
+            close = difflib.get_close_matches(key, allowed, n=1)
+            full = f"{where}.{key}" if where != "(top level)" else key
+            hints.append(f"'{full}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+        return f"unknown key(s) {', '.join(hints)}; allowed keys under {where}: {allowed}"
+    if v == "type":
+        return f"{where}: expected {err.validator_value}, got {type(err.instance).__name__} {err.instance!r}"
+    if v == "enum":
+        return f"{where}: {err.instance!r} is not allowed; allowed values: {err.validator_value}"
+    if v == "const":
+        return f"{where}: must be {err.validator_value!r}, got {err.instance!r}"
+    if v == "required":
+        return f"{where}: {err.message}"
+    if v == "pattern":
+        return f"{where}: {err.instance!r} does not match the pattern {err.validator_value!r}"
+    if v == "oneOf" and isinstance(err.instance, dict):
+        return f"{where}: give exactly one of `provider` or `file` (got keys {sorted(err.instance)})"
+    return f"{where}: {err.message}"
+
+
+def validate(config: dict[str, Any]) -> dict[str, Any]:
+    """Validate ``config`` against the schema, fill defaults and check semantics.
+
+    Returns a new dict; raises :class:`ConfigError` listing every problem.
+    """
+    cfg = copy.deepcopy(dict(config))
+    validator = _validator_class()(schema())
+    errors = sorted(validator.iter_errors(cfg), key=lambda e: list(map(str, e.absolute_path)))
+    problems = [_describe(e) for e in errors]
+    if not problems:
+        problems = _semantic_problems(cfg)
+    if problems:
+        raise ConfigError(
+            "invalid configuration:\n  - " + "\n  - ".join(problems)
+            + "\nSee config/config.yaml and the schema src/healthgeo/schemas/config.schema.yaml "
+            "(every key is described there)."
+        )
+    return cfg
+
+
+def _semantic_problems(cfg: dict[str, Any]) -> list[str]:
+    problems = []
+    code = cfg["area"]["municipality"]
+    known = known_municipalities()
+    if code not in known:
+        close = difflib.get_close_matches(code, list(known), n=3)
+        problems.append(
+            f"area.municipality: unknown CBS municipality code {code!r}"
+            + (f"; close known codes: {close}" if close else "")
+            + f"; allowed: one of the {len(known)} codes in healthgeo/data/gemeenten.csv "
+            "(e.g. GM0344 Utrecht), or GM9999 for the synthetic demo"
+        )
+    try:
+        from .sources import PROVIDERS
+    except ImportError:  # pragma: no cover - sources always ships
+        PROVIDERS = {}
+    for name, spec in cfg["inputs"].items():
+        if "provider" in spec and PROVIDERS and spec["provider"] not in PROVIDERS:
+            problems.append(
+                f"inputs.{name}.provider: unknown provider {spec['provider']!r}; allowed: {sorted(PROVIDERS)}"
+            )
+    if "population_grid" not in cfg["inputs"] and "dwellings" not in cfg["inputs"]:
+        pass  # allowed: population weighting falls back to area weighting, reported in popw_method
+    return problems
+
+
+def load_config(path_or_dict: str | Path | dict) -> dict[str, Any]:
+    """Read a YAML config file (or take a dict) and :func:`validate` it."""
+    if isinstance(path_or_dict, dict):
+        return validate(path_or_dict)
+    path = Path(path_or_dict)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist; pass CONFIG=path/to/config.yaml")
+    with path.open(encoding="utf-8") as f:
+        data = yaml.safe_load(f) or {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the config must be a mapping of keys, got {type(data).__name__}")
+    return validate(data)
+
+
+def input_spec(cfg: dict, name: str) -> dict | None:
+    """The config entry of input ``name`` with ``year`` defaulted to ``area.year``; None if absent."""
+    spec = cfg["inputs"].get(name)
+    if spec is None:
+        return None
+    spec = dict(spec)
+    if "provider" in spec:
+        spec.setdefault("year", cfg["area"]["year"])
+    return spec

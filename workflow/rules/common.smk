@@ -1,0 +1,92 @@
+# Helpers for the rules: config lookups only (logic lives in src/healthgeo).
+
+import healthgeo.config as _hgconfig
+from healthgeo.wards import LEVELS
+
+# Validate at start-up (fills defaults; fails before any work with a message naming the key).
+_validated = _hgconfig.validate(config)
+config.clear()
+config.update(_validated)
+
+RUN = config["run"]
+INPUTS = sorted(config["inputs"])
+RASTERS = [r for r in _hgconfig.RASTER_INPUTS if r in config["inputs"]]
+AIR = [p for p in ("no2", "pm25", "pm10") if p in config["inputs"]]
+
+
+wildcard_constraints:
+    run=RUN,
+    input="|".join(INPUTS),
+    raster="|".join(RASTERS) if RASTERS else "__none__",
+    level="|".join(LEVELS),
+
+
+def get_final_outputs(wildcards):
+    return [f"data/processed/{RUN}/healthgeo.gpkg"]
+
+
+def get_input_spec(wildcards):
+    """The config entry of one input, year defaulted to area.year."""
+    return _hgconfig.input_spec(config, wildcards.input)
+
+
+def get_fetch_inputs(wildcards):
+    """A local input file is a rule input (so edits rerun the DAG); downloads have none."""
+    spec = config["inputs"][wildcards.input]
+    files = []
+    if "file" in spec:
+        files.append(spec["file"])
+        if "things_file" in spec:
+            files.append(spec["things_file"])
+    return files
+
+
+def manifest(name):
+    return f"data/raw/{RUN}/manifests/{name}.json"
+
+
+def get_ward_manifests(wildcards):
+    names = [n for n in ("buurten", "wijken", "gemeente", "kerncijfers") if n in config["inputs"]]
+    return {n: manifest(n) for n in names}
+
+
+def get_population_manifest(wildcards):
+    for name in ("dwellings", "population_grid"):
+        if name in config["inputs"]:
+            return {"population": manifest(name)}
+    return {}
+
+
+def get_air_rasters(wildcards):
+    return {p: f"data/processed/{RUN}/rasters/{p}.tif" for p in AIR}
+
+
+def get_noise_rasters(wildcards):
+    names = {"noise_lden": "lden", "noise_lnight": "lnight"}
+    return {v: f"data/processed/{RUN}/rasters/{k}.tif" for k, v in names.items() if k in config["inputs"]}
+
+
+def get_level_tables(wildcards):
+    """Indicator tables joined onto each ward layer, by what the config provides."""
+    level = wildcards.level if hasattr(wildcards, "level") else None
+    base = f"data/processed/{RUN}/{{level}}"
+    tables = []
+    if AIR:
+        tables.append(f"{base}/exposure_air.parquet")
+    if "noise_lden" in config["inputs"]:
+        tables.append(f"{base}/exposure_noise.parquet")
+    if "osm" in config["inputs"]:
+        tables.append(f"{base}/exposure_green.parquet")
+    if "health" in config["inputs"]:
+        tables.append(f"{base}/health.parquet")
+    return tables
+
+
+def get_assemble_inputs(wildcards):
+    inputs = {
+        "wards": f"data/processed/{RUN}/wards.gpkg",
+        "manifests": [manifest(n) for n in INPUTS],
+    }
+    for level in LEVELS:
+        inputs[level] = [t.format(level=level) for t in get_level_tables(wildcards)]
+    return inputs

@@ -1,0 +1,78 @@
+# Prepare: validate and standardise inputs into EPSG:28992 working data.
+
+
+rule prepare_wards:
+    input:
+        unpack(get_ward_manifests),
+    output:
+        "data/processed/{run}/wards.gpkg",
+    params:
+        municipality=config["area"]["municipality"],
+    log:
+        "logs/{run}/prepare/wards.log",
+    benchmark:
+        "logs/{run}/benchmarks/prepare_wards.tsv"
+    script:
+        "../scripts/prepare_wards.py"
+
+
+rule prepare_raster:
+    input:
+        manifest="data/raw/{run}/manifests/{raster}.json",
+        wards="data/processed/{run}/wards.gpkg",
+    output:
+        "data/processed/{run}/rasters/{raster}.tif",
+    params:
+        margin_m=config["area"]["margin_m"],
+        crs=config["area"]["crs"],
+    log:
+        "logs/{run}/prepare/raster_{raster}.log",
+    benchmark:
+        "logs/{run}/benchmarks/prepare_raster_{raster}.tsv"
+    script:
+        "../scripts/prepare_raster.py"
+
+
+rule prepare_residents:
+    input:
+        unpack(get_population_manifest),
+        wards="data/processed/{run}/wards.gpkg",
+    output:
+        "data/processed/{run}/residents.gpkg",
+    log:
+        "logs/{run}/prepare/residents.log",
+    benchmark:
+        "logs/{run}/benchmarks/prepare_residents.tsv"
+    script:
+        "../scripts/prepare_residents.py"
+
+
+rule prepare_health:
+    input:
+        manifest="data/raw/{run}/manifests/health.json",
+        wards="data/processed/{run}/wards.gpkg",
+    output:
+        "data/processed/{run}/{level}/health.parquet",
+    log:
+        "logs/{run}/prepare/health_{level}.log",
+    benchmark:
+        "logs/{run}/benchmarks/prepare_health_{level}.tsv"
+    script:
+        "../scripts/prepare_health.py"
+
+
+rule prepare_osm_layers:
+    input:
+        manifest="data/raw/{run}/manifests/osm.json",
+        wards="data/processed/{run}/wards.gpkg",
+    output:
+        green="data/processed/{run}/green.gpkg",
+        amenities="data/processed/{run}/amenities.gpkg",
+    params:
+        margin_m=config["area"]["margin_m"],
+    log:
+        "logs/{run}/prepare/osm_layers.log",
+    benchmark:
+        "logs/{run}/benchmarks/prepare_osm_layers.tsv"
+    script:
+        "../scripts/prepare_osm_layers.py"

@@ -18,11 +18,11 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --replace-workflow-config
+	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --replace-workflow-config --rerun-incomplete
 	@$(BIN)/python -m healthgeo outputs $(CONFIG)
 
 fetch: $(STAMP)  ## download every input ahead of an offline run
-	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --replace-workflow-config fetch
+	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --replace-workflow-config --rerun-incomplete fetch
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -71,3 +71,24 @@ def read_manifest(path: str | Path) -> Manifest:
         input=data["input"], path=Path(data["path"]), spec=data.get("spec", {}),
         provenance=[ProvenanceRecord(**r) for r in data.get("provenance", [])],
     )
+
+
+SIDECAR_SUFFIX = ".provenance.json"
+_SIDECAR_FIELDS = ("provider", "url", "params", "retrieved_at", "licence", "note")
+
+
+def apply_sidecar(record: ProvenanceRecord, path: str | Path) -> ProvenanceRecord:
+    """Fill a local file's provenance from ``<file>.provenance.json`` when it exists.
+
+    A GIS analyst handing in a local file can document where it came from in that sidecar
+    (``provider``, ``url``, ``retrieved_at``, ``licence``, ``note``); the generated demo city
+    writes one for every file so its outputs are labelled synthetic.
+    """
+    side = Path(str(path) + SIDECAR_SUFFIX)
+    if not side.is_file():
+        return record
+    data = read_json(side)
+    for key in _SIDECAR_FIELDS:
+        if data.get(key):
+            setattr(record, key, str(data[key]))
+    return record

@@ -1,0 +1,569 @@
+"""Attributable health burden, DALYs and euros per ward from residents' exposure.
+
+Input is the per-point ``residents_exposure`` table (design.md): one row per residents point with
+``buurtcode``, ``wijkcode``, ``residents``, ``residents_65_plus``, ``no2_ugm3``, ``pm25_ugm3``,
+``pm10_ugm3``, ``lden_db``, ``lnight_db``. Results are aggregated to any ward level by its code
+column (``level="buurtcode"`` or ``"wijkcode"``).
+
+Methods (``../shared/METHODS.md``, "Health impact"):
+
+- Log-linear relative risk ``RR(c) = exp(ln(RR10) * (c - c0) / 10)`` for ``c > c0``, else 1.
+- Population attributable fraction over exposure groups (here: the residents points of a ward,
+  weighted by residents) ``PAF = sum p_i (RR_i - 1) / (sum p_i (RR_i - 1) + 1)``;
+  attributable cases = PAF x baseline cases of the ward.
+- Air: natural-cause mortality, NO2 RR 1.02 (1.01-1.04) and PM2.5 RR 1.08 (1.06-1.09) per
+  10 ug/m3, counterfactual c0 = WHO AQG level (10 resp. 5 ug/m3) (WHO AQG 2021; Huangfu &
+  Atkinson 2020; Chen & Hoek 2020).
+- Road-traffic noise (WHO ENG 2018; Directive (EU) 2020/367 Annex III): adults highly annoyed
+  ``%HA = 78.9270 - 3.1162 Lden + 0.0342 Lden^2`` and highly sleep-disturbed
+  ``%HSD = 19.4312 - 0.9336 Lnight + 0.0126 Lnight^2``, people counted per 1 dB band
+  (sum N_band x %(band centre) / 100); ischaemic heart disease incidence
+  ``RR = exp(ln(1.08)/10 (Lden - 53))`` for Lden > 53 (RR 1.08, 95 % CI 1.01-1.15, van Kempen et
+  al. 2018, the WHO ENG review).
+- DALY = YLL + YLD; YLL = attributable deaths x years of life lost per death;
+  YLD = cases x disability weight x duration.
+- Euros = DALYs x value of a life year (price-indexed) + cases x value per case (default 0:
+  monetised through DALYs only, to avoid double counting).
+
+Every number is a field of :class:`HealthImpactParams` with its unit and source; values marked
+"verify" were not read from the source and must be checked before publication.
+
+Additivity: all count columns (deaths, cases, DALYs, euros) are additive over wards of one level,
+so a municipal total is the sum over wards (:func:`impact_totals`). Because the PAF is not linear,
+a wijk computed directly from its points differs slightly from the sum of its buurten.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ._errors import ConfigError, InputDataError, SchemaDriftError
+from .dictionary import CHEN_HOEK_2020, EU_2020_367, HUANGFU_ATKINSON_2020, WHO_AQG_2021, WHO_ENG_2018, ColumnDoc, doc
+
+log = logging.getLogger(__name__)
+
+# Citations used only in this module.
+VAN_KEMPEN_2018 = (
+    "van Kempen et al. (2018), WHO ENG systematic review on environmental noise and cardiovascular and "
+    "metabolic effects, Int. J. Environ. Res. Public Health 15(2):379 (road noise - IHD incidence "
+    "RR 1.08, 95 % CI 1.01-1.15 per 10 dB Lden)"
+)
+GUSKI_2017 = "Guski, Schreckenberg & Schuemer (2017), WHO ENG systematic review on noise and annoyance, IJERPH 14(12):1539"
+BASNER_MCGUIRE_2018 = "Basner & McGuire (2018), WHO ENG systematic review on noise and sleep, IJERPH 15(3):519"
+WHO_BOD_NOISE_2011 = "WHO Europe (2011), Burden of disease from environmental noise"
+CBS_DEATHS = "CBS StatLine 37979ned Overledenen; kerncijfers (2023: ~169 000 deaths, ~17.9 M residents)"
+VZINFO_CHD = "RIVM VZinfo, Coronaire hartziekten - leeftijd en geslacht (Nivel Zorgregistraties, 2020)"
+EU_HANDBOOK_2019 = "CE Delft et al. (2019), Handbook on the external costs of transport, version 2019, European Commission DG MOVE"
+WERKGROEP_DISCONTO_2020 = (
+    "Rapport Werkgroep discontovoet 2020 (kabinet, in force 1 Jan 2021): standard real discount rate "
+    "2.25 % = risk-free -1 % + risk premium 3.25 %"
+)
+
+_REQUIRED = ("residents",)
+_EXPOSURES = ("no2_ugm3", "pm25_ugm3", "lden_db", "lnight_db")
+BOUNDS = ("central", "low", "high")
+
+
+def _p(default, unit: str, source: str, description: str, verify: bool = False):
+    """A dataclass field carrying unit, source and description for the data dictionary."""
+    kw = {"default_factory": (lambda d=default: dict(d))} if isinstance(default, dict) else {"default": default}
+    return field(metadata={"unit": unit, "source": source, "description": description, "verify": verify}, **kw)
+
+
+@dataclass(frozen=True)
+class HealthImpactParams:
+    """Every parameter of the health-impact model, with default, unit and source.
+
+    Build from the ``impact:`` config section with :func:`params_from_config`. Relative risks are
+    ``(central, low, high)`` per 10 units of exposure.
+    """
+
+    no2_rr10: tuple = _p((1.02, 1.01, 1.04), "RR per 10 ug/m3", f"{WHO_AQG_2021}; {HUANGFU_ATKINSON_2020}",
+                         "NO2 long-term exposure, natural-cause mortality (central, low, high)")
+    no2_c0_ugm3: float = _p(10.0, "ug/m3", WHO_AQG_2021, "NO2 counterfactual = WHO AQG annual level")
+    pm25_rr10: tuple = _p((1.08, 1.06, 1.09), "RR per 10 ug/m3", f"{WHO_AQG_2021}; {CHEN_HOEK_2020}",
+                          "PM2.5 long-term exposure, natural-cause mortality (central, low, high)")
+    pm25_c0_ugm3: float = _p(5.0, "ug/m3", WHO_AQG_2021, "PM2.5 counterfactual = WHO AQG annual level")
+    mortality_per_100k: float = _p(
+        900.0, "deaths per 100 000 residents per year", CBS_DEATHS,
+        "Baseline natural-cause deaths (nearly all adults) per 100 000 residents of all ages: "
+        "CBS 2023 all-cause ~169 000 / 17.9 M = 944; natural causes ~95 % of deaths -> ~900", verify=True)
+    mortality_per_100k_65_plus: float | None = _p(
+        None, "deaths per 100 000 residents 65+ per year", CBS_DEATHS,
+        "Optional age split: baseline rate for residents 65+ (used with the under-65 rate when both are "
+        "set and residents_65_plus is known)", verify=True)
+    mortality_per_100k_under_65: float | None = _p(
+        None, "deaths per 100 000 residents <65 per year", CBS_DEATHS,
+        "Optional age split: baseline rate for residents under 65", verify=True)
+    adult_share: float = _p(
+        0.80, "fraction", "CBS bevolking naar leeftijd (~20 % of residents are under 18)",
+        "Share of residents aged 18+ used for the annoyance / sleep curves (derived from adults only)",
+        verify=True)
+    noise_band_db: float = _p(1.0, "dB", f"{EU_2020_367}; {WHO_ENG_2018}",
+                              "Width of the noise bands; a band [b, b+w) is evaluated at its centre b + w/2")
+    ha_lden_min_db: float = _p(
+        45.0, "dB Lden", GUSKI_2017,
+        "Lowest Lden counted for high annoyance. The road %HA quadratic has its minimum at 45.6 dB and "
+        "rises again below it, so lower limits must be >= 44.6 dB (1 dB bands)", verify=True)
+    ha_lden_max_db: float | None = _p(
+        80.0, "dB Lden", GUSKI_2017,
+        "Upper end of the %HA curve's data range; higher bands are evaluated here", verify=True)
+    hsd_lnight_min_db: float = _p(40.0, "dB Lnight", BASNER_MCGUIRE_2018,
+                                  "Lowest Lnight counted for high sleep disturbance", verify=True)
+    hsd_lnight_max_db: float | None = _p(65.0, "dB Lnight", BASNER_MCGUIRE_2018,
+                                         "Upper end of the %HSD curve's data range", verify=True)
+    ihd_rr10: tuple = _p((1.08, 1.01, 1.15), "RR per 10 dB Lden", f"{EU_2020_367}; {VAN_KEMPEN_2018}",
+                         "Road-traffic noise, ischaemic heart disease incidence (central, low, high)")
+    ihd_lden_c0_db: float = _p(53.0, "dB Lden", f"{EU_2020_367}; {WHO_ENG_2018}", "IHD counterfactual level")
+    ihd_incidence_per_100k: float = _p(
+        600.0, "new IHD cases per 100 000 residents per year", VZINFO_CHD,
+        "Baseline IHD incidence: 2020 new cases AMI 68 400 + angina 26 300 + other IHD 10 000 "
+        "~ 104 700 / 17.4 M residents", verify=True)
+    yll_per_death: float = _p(
+        10.0, "years", CBS_DEATHS,
+        "Years of life lost per attributable death: remaining life expectancy at the mean age at death "
+        "(~78-79 y in NL)", verify=True)
+    dw_highly_annoyed: float = _p(0.02, "disability weight", WHO_BOD_NOISE_2011, "High annoyance")
+    dw_highly_sleep_disturbed: float = _p(0.07, "disability weight", WHO_BOD_NOISE_2011, "High sleep disturbance")
+    dw_ihd: float = _p(0.405, "disability weight", WHO_BOD_NOISE_2011,
+                       "Ischaemic heart disease (acute myocardial infarction weight used in WHO 2011)", verify=True)
+    duration_years: float = _p(1.0, "years", WHO_BOD_NOISE_2011,
+                               "Duration of HA / HSD per prevalent case in an annual (prevalence-based) burden")
+    ihd_duration_years: float = _p(
+        1.0, "years", WHO_BOD_NOISE_2011,
+        "Duration applied to incident IHD cases (1 = first-year burden only; chronic burden is larger)",
+        verify=True)
+    air_in_total: tuple = _p(
+        ("pm25", "no2"), "-", WHO_AQG_2021,
+        "Pollutants added into dalys_total / eur_total. PM2.5 and NO2 effects overlap partly, so "
+        "their sum may double count; use ('pm25',) for a conservative total")
+    voly_eur: float = _p(70_000.0, "EUR per life year", EU_HANDBOOK_2019,
+                         "Value of a life year (VOLY), applied to every DALY", verify=True)
+    voly_price_year: int = _p(2016, "year", EU_HANDBOOK_2019, "Price year of voly_eur", verify=True)
+    price_year: int = _p(2016, "year", "config", "Price year of the euro outputs")
+    price_index: dict = _p({2016: 100.0}, "index", "CBS CPI (config)",
+                           "Consumer price index by year; euros are scaled by index[price_year] / index[voly_price_year]")
+    eur_per_case_highly_annoyed: float = _p(0.0, "EUR per case per year", "config",
+                                            "Extra value per highly annoyed adult (0 = monetised via DALYs only)")
+    eur_per_case_highly_sleep_disturbed: float = _p(0.0, "EUR per case per year", "config",
+                                                    "Extra value per highly sleep-disturbed adult")
+    eur_per_case_ihd: float = _p(0.0, "EUR per case", "config",
+                                 "Extra value per incident IHD case (e.g. medical costs)")
+    discount_rate: float = _p(0.0225, "per year (real)", WERKGROEP_DISCONTO_2020,
+                              "Discount rate for multi-year streams (present_value)")
+    horizon_years: int = _p(30, "years", "config", "Appraisal horizon for present values of annual streams",
+                            verify=True)
+
+    def __post_init__(self) -> None:
+        problems = _validate(self)
+        if problems:
+            raise ConfigError("invalid health-impact parameters:\n  - " + "\n  - ".join(problems))
+
+    @property
+    def price_factor(self) -> float:
+        """index[price_year] / index[voly_price_year]."""
+        return self.price_index[self.price_year] / self.price_index[self.voly_price_year]
+
+    @property
+    def voly_eur_indexed(self) -> float:
+        return self.voly_eur * self.price_factor
+
+
+def _validate(p: HealthImpactParams) -> list[str]:
+    problems: list[str] = []
+    for name in ("no2_rr10", "pm25_rr10", "ihd_rr10"):
+        v = getattr(p, name)
+        if len(v) != 3 or not all(x > 0 for x in v):
+            problems.append(f"{name} must be three positive numbers (central, low, high); got {v!r}")
+        elif not (v[1] <= v[0] <= v[2]):
+            problems.append(f"{name} must satisfy low <= central <= high; got {v!r}")
+    for name in ("adult_share",):
+        if not 0.0 <= getattr(p, name) <= 1.0:
+            problems.append(f"{name} must be within [0, 1]; got {getattr(p, name)!r}")
+    for name in ("mortality_per_100k", "ihd_incidence_per_100k", "yll_per_death", "dw_highly_annoyed",
+                 "dw_highly_sleep_disturbed", "dw_ihd", "duration_years", "ihd_duration_years", "voly_eur",
+                 "eur_per_case_highly_annoyed", "eur_per_case_highly_sleep_disturbed", "eur_per_case_ihd",
+                 "horizon_years"):
+        if getattr(p, name) < 0:
+            problems.append(f"{name} must be >= 0; got {getattr(p, name)!r}")
+    if (p.mortality_per_100k_65_plus is None) != (p.mortality_per_100k_under_65 is None):
+        problems.append("set both mortality_per_100k_65_plus and mortality_per_100k_under_65, or neither")
+    if p.noise_band_db <= 0:
+        problems.append(f"noise_band_db must be > 0; got {p.noise_band_db!r}")
+    vertex = 3.1162 / (2 * 0.0342)
+    if p.ha_lden_min_db + p.noise_band_db < vertex:
+        problems.append(
+            f"ha_lden_min_db={p.ha_lden_min_db} is below the %HA curve's minimum ({vertex:.1f} dB) by more "
+            "than one band: the curve rises again below it, so less noise would give more annoyance. "
+            "Use ha_lden_min_db >= 45")
+    bad_air = set(p.air_in_total) - {"pm25", "no2"}
+    if bad_air:
+        problems.append(f"air_in_total may hold 'pm25' and/or 'no2'; got {sorted(bad_air)}")
+    for year in (p.price_year, p.voly_price_year):
+        if year not in p.price_index:
+            problems.append(f"price_index has no value for {year}; give e.g. price_index: {{{year}: <CPI>}}")
+    if not -0.99 < p.discount_rate < 1:
+        problems.append(f"discount_rate must be a fraction per year (e.g. 0.0225); got {p.discount_rate!r}")
+    return problems
+
+
+def params_from_config(config: Mapping | None) -> HealthImpactParams:
+    """Build :class:`HealthImpactParams` from a config mapping (keys = field names).
+
+    Unknown keys raise :class:`ConfigError` listing the valid ones; lists become tuples and
+    ``price_index`` keys are converted to ``int`` (YAML/JSON give strings).
+    """
+    config = dict(config or {})
+    names = {f.name for f in dataclasses.fields(HealthImpactParams)}
+    unknown = sorted(set(config) - names)
+    if unknown:
+        raise ConfigError(f"impact: unknown parameter(s) {unknown}. Valid parameters: {sorted(names)}")
+    kwargs = {}
+    for key, value in config.items():
+        if isinstance(value, list):
+            value = tuple(value)
+        if key == "price_index":
+            try:
+                value = {int(k): float(v) for k, v in dict(value).items()}
+            except (TypeError, ValueError) as e:
+                raise ConfigError(f"impact.price_index must map years to numbers; got {value!r}") from e
+        kwargs[key] = value
+    return HealthImpactParams(**kwargs)
+
+
+def describe_params(params: HealthImpactParams | None = None) -> pd.DataFrame:
+    """One row per parameter: value, unit, description, source, verify flag (for the report)."""
+    params = params or HealthImpactParams()
+    rows = []
+    for f in dataclasses.fields(params):
+        rows.append({"parameter": f.name, "value": repr(getattr(params, f.name)), **f.metadata})
+    return pd.DataFrame(rows).set_index("parameter")
+
+
+# --------------------------------------------------------------------------------------------
+# Building blocks (vectorised, hand-checkable)
+# --------------------------------------------------------------------------------------------
+
+
+def relative_risk(c, rr10: float, c0: float):
+    """Log-linear RR(c) = exp(ln(rr10) (c - c0) / 10) for c > c0, else 1 (NaN stays NaN)."""
+    c = np.asarray(c, dtype=float)
+    rr = np.exp(math.log(rr10) * np.maximum(c - c0, 0.0) / 10.0)
+    return np.where(np.isnan(c), np.nan, rr)
+
+
+def paf(rr, weights=None) -> float:
+    """Population attributable fraction over exposure groups.
+
+    ``PAF = sum p_i (RR_i - 1) / (sum p_i (RR_i - 1) + 1)`` with ``p_i = w_i / sum w``; for one
+    group this is ``(RR - 1) / RR``. Groups with NaN RR are left out; NaN when no weight remains.
+    """
+    rr = np.atleast_1d(np.asarray(rr, dtype=float))
+    w = np.ones_like(rr) if weights is None else np.atleast_1d(np.asarray(weights, dtype=float))
+    ok = ~np.isnan(rr) & ~np.isnan(w)
+    total = w[ok].sum()
+    if total <= 0:
+        return float("nan")
+    x = float(np.sum(w[ok] / total * (rr[ok] - 1.0)))
+    return x / (x + 1.0)
+
+
+def pct_highly_annoyed_road(lden):
+    """%HA, road traffic (WHO ENG 2018 / Directive (EU) 2020/367): 78.9270 - 3.1162 L + 0.0342 L^2.
+
+    The bare curve, clipped to [0, 100]; range limits are applied by the burden functions.
+    """
+    L = np.asarray(lden, dtype=float)
+    return np.clip(78.9270 - 3.1162 * L + 0.0342 * L**2, 0.0, 100.0)
+
+
+def pct_highly_sleep_disturbed_road(lnight):
+    """%HSD, road traffic (WHO ENG 2018 / Directive (EU) 2020/367): 19.4312 - 0.9336 L + 0.0126 L^2."""
+    L = np.asarray(lnight, dtype=float)
+    return np.clip(19.4312 - 0.9336 * L + 0.0126 * L**2, 0.0, 100.0)
+
+
+def band_centre(level, band_db: float = 1.0):
+    """Centre of the ``band_db``-wide band [b, b + w) holding each level (NaN stays NaN)."""
+    L = np.asarray(level, dtype=float)
+    return np.floor(L / band_db) * band_db + band_db / 2.0
+
+
+def banded_pct(level, curve, *, min_db: float, max_db: float | None, band_db: float = 1.0):
+    """Curve value per point, evaluated at its band centre; 0 below ``min_db``; NaN stays NaN.
+
+    Bands start at ``min_db`` (levels ``>= min_db`` count). Band centres above ``max_db`` are
+    evaluated at ``max_db``.
+    """
+    L = np.asarray(level, dtype=float)
+    centre = min_db + band_centre(L - min_db, band_db)
+    if max_db is not None:
+        centre = np.minimum(centre, max_db)
+    out = np.where(L >= min_db, curve(centre), 0.0)
+    return np.where(np.isnan(L), np.nan, out)
+
+
+def present_value(annual, years: int, rate: float, *, start: int = 1):
+    """Present value of a constant annual stream: sum_{t=start}^{start+years-1} annual / (1+rate)^t.
+
+    With the default ``start=1`` the first amount falls one year after the base year (Dutch MKBA
+    practice discounts to the base year). Works on scalars, arrays and Series.
+    """
+    if years < 0:
+        raise ConfigError(f"years must be >= 0; got {years}")
+    t = np.arange(start, start + int(years), dtype=float)
+    factor = float(np.sum((1.0 + rate) ** -t)) if len(t) else 0.0
+    return annual * factor
+
+
+# --------------------------------------------------------------------------------------------
+# Per-ward burden
+# --------------------------------------------------------------------------------------------
+
+
+def _check_table(table: pd.DataFrame, level: str) -> None:
+    need = [level, *_REQUIRED]
+    if any(c not in table.columns for c in need):
+        raise SchemaDriftError("residents_exposure", need, list(table.columns),
+                               hint="Build it with healthgeo.exposure (design.md, residents_exposure).")
+    w = pd.to_numeric(table["residents"], errors="coerce")
+    if (w < 0).any() or w.isna().any():
+        raise InputDataError("residents_exposure.residents has negative or missing weights; "
+                             "drop those points or set their weight to 0.")
+
+
+def _baseline_deaths(t: pd.DataFrame, p: HealthImpactParams) -> np.ndarray:
+    res = t["residents"].to_numpy(float)
+    if p.mortality_per_100k_65_plus is not None and "residents_65_plus" in t.columns:
+        old = pd.to_numeric(t["residents_65_plus"], errors="coerce").to_numpy(float)
+        split = np.clip(old, 0, res)
+        aged = split * p.mortality_per_100k_65_plus + (res - split) * p.mortality_per_100k_under_65
+        crude = res * p.mortality_per_100k
+        return np.where(np.isnan(old), crude, aged) / 1e5
+    return res * p.mortality_per_100k / 1e5
+
+
+def _ward_paf(codes: np.ndarray, rr: np.ndarray, w: np.ndarray, index: pd.Index) -> pd.Series:
+    """PAF per ward over its points (groups), NaN where no point has data."""
+    ok = ~np.isnan(rr)
+    df = pd.DataFrame({"code": codes[ok], "w": w[ok], "x": w[ok] * (rr[ok] - 1.0)})
+    g = df.groupby("code", sort=False)[["w", "x"]].sum().reindex(index)
+    x = g["x"] / g["w"].where(g["w"] > 0)
+    return x / (x + 1.0)
+
+
+def health_impact(
+    residents_exposure: pd.DataFrame,
+    *,
+    level: str = "buurtcode",
+    params: HealthImpactParams | None = None,
+    wards: pd.Index | pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, dict[str, ColumnDoc]]:
+    """Attributable deaths, noise cases, DALYs and euros per ward (one row per ward code).
+
+    Parameters
+    ----------
+    residents_exposure
+        Per-point table (design.md ``residents_exposure``); exposure columns that are absent or
+        NaN leave their outcomes NaN for wards without any data (see ``impact_reason``).
+    level
+        Code column to aggregate by: ``"buurtcode"`` or ``"wijkcode"``.
+    params
+        Model parameters; defaults of :class:`HealthImpactParams` when omitted.
+    wards
+        Ward index (or ward table) to align to; wards without residents points get zero burden.
+
+    Returns
+    -------
+    (DataFrame indexed by ``level``, docs for every column)
+    """
+    p = params or HealthImpactParams()
+    _check_table(residents_exposure, level)
+    t = residents_exposure
+    codes = t[level].astype(str).to_numpy()
+    if wards is None:
+        index = pd.Index(pd.unique(codes), name=level)
+    else:
+        index = pd.Index(wards.index if isinstance(wards, pd.DataFrame) else wards, name=level).astype(str)
+        extra = sorted(set(codes) - set(index))
+        if extra:
+            raise InputDataError(f"residents_exposure has {level} codes not in wards: {extra[:5]}"
+                                 f"{' ...' if len(extra) > 5 else ''}. Use the same ward vintage for both.")
+    w = t["residents"].to_numpy(float)
+
+    def col(name):
+        return pd.to_numeric(t[name], errors="coerce").to_numpy(float) if name in t.columns else np.full(len(t), np.nan)
+
+    def gsum(values) -> pd.Series:
+        s = pd.Series(values, index=codes).groupby(level=0, sort=False).sum(min_count=1)
+        return s.reindex(index)
+
+    def has_data(values) -> pd.Series:
+        return gsum(np.where(np.isnan(values), 0.0, 1.0)).fillna(0) > 0
+
+    out = pd.DataFrame(index=index)
+    out["residents"] = gsum(w).fillna(0.0)
+    base_deaths = gsum(_baseline_deaths(t, p)).fillna(0.0)
+    out["baseline_deaths_per_year"] = base_deaths
+    base_ihd = gsum(w * p.ihd_incidence_per_100k / 1e5).fillna(0.0)
+    out["baseline_ihd_cases_per_year"] = base_ihd
+    reasons = pd.Series([[] for _ in range(len(index))], index=index, dtype=object)
+    populated = out["residents"] > 0
+
+    def note(mask: pd.Series, text: str) -> None:
+        for code in mask[mask].index:
+            reasons[code].append(text)
+
+    # --- air pollution mortality ---
+    for key, column, rr10, c0 in (("no2", "no2_ugm3", p.no2_rr10, p.no2_c0_ugm3),
+                                  ("pm25", "pm25_ugm3", p.pm25_rr10, p.pm25_c0_ugm3)):
+        c = col(column)
+        avail = has_data(c)
+        note(populated & ~avail, f"no {column} data")
+        for bound, rr_value in zip(BOUNDS, rr10):
+            f = _ward_paf(codes, relative_risk(c, rr_value, c0), w, index)
+            f = f.where(avail | ~populated, np.nan)
+            if bound == "central":
+                out[f"paf_{key}_central"] = f
+            out[f"deaths_attr_{key}_per_year_{bound}"] = (f.fillna(0.0).where(avail | ~populated) * base_deaths)
+
+    # --- road noise: annoyance and sleep (adults, banded) ---
+    adults = w * p.adult_share
+    lden, lnight = col("lden_db"), col("lnight_db")
+    ha = adults * banded_pct(lden, pct_highly_annoyed_road, min_db=p.ha_lden_min_db,
+                             max_db=p.ha_lden_max_db, band_db=p.noise_band_db) / 100.0
+    hsd = adults * banded_pct(lnight, pct_highly_sleep_disturbed_road, min_db=p.hsd_lnight_min_db,
+                              max_db=p.hsd_lnight_max_db, band_db=p.noise_band_db) / 100.0
+    lden_ok, lnight_ok = has_data(lden), has_data(lnight)
+    note(populated & ~lden_ok, "no lden_db data")
+    note(populated & ~lnight_ok, "no lnight_db data")
+    out["adults_highly_annoyed_road"] = gsum(np.nan_to_num(ha)).fillna(0.0).where(lden_ok | ~populated)
+    out["adults_highly_sleep_disturbed_road"] = gsum(np.nan_to_num(hsd)).fillna(0.0).where(lnight_ok | ~populated)
+
+    # --- road noise: IHD incidence ---
+    for bound, rr_value in zip(BOUNDS, p.ihd_rr10):
+        f = _ward_paf(codes, relative_risk(lden, rr_value, p.ihd_lden_c0_db), w, index)
+        if bound == "central":
+            out["paf_ihd_road_central"] = f.where(lden_ok | ~populated)
+        out[f"ihd_cases_attr_road_noise_per_year_{bound}"] = f.fillna(0.0).where(lden_ok | ~populated) * base_ihd
+
+    # --- DALYs ---
+    yld_ha = out["adults_highly_annoyed_road"] * p.dw_highly_annoyed * p.duration_years
+    yld_hsd = out["adults_highly_sleep_disturbed_road"] * p.dw_highly_sleep_disturbed * p.duration_years
+    out["dalys_ha_road_per_year"] = yld_ha
+    out["dalys_hsd_road_per_year"] = yld_hsd
+    price = p.voly_eur_indexed
+    for bound in BOUNDS:
+        d_no2 = out[f"deaths_attr_no2_per_year_{bound}"] * p.yll_per_death
+        d_pm = out[f"deaths_attr_pm25_per_year_{bound}"] * p.yll_per_death
+        d_ihd = out[f"ihd_cases_attr_road_noise_per_year_{bound}"] * p.dw_ihd * p.ihd_duration_years
+        out[f"dalys_no2_per_year_{bound}"] = d_no2
+        out[f"dalys_pm25_per_year_{bound}"] = d_pm
+        out[f"dalys_ihd_road_per_year_{bound}"] = d_ihd
+        parts = [d_ihd, yld_ha, yld_hsd]
+        parts += [d_pm] if "pm25" in p.air_in_total else []
+        parts += [d_no2] if "no2" in p.air_in_total else []
+        total = pd.concat(parts, axis=1).sum(axis=1, min_count=1)
+        out[f"dalys_total_per_year_{bound}"] = total
+        cases_eur = (out["adults_highly_annoyed_road"].fillna(0) * p.eur_per_case_highly_annoyed
+                     + out["adults_highly_sleep_disturbed_road"].fillna(0) * p.eur_per_case_highly_sleep_disturbed
+                     + out[f"ihd_cases_attr_road_noise_per_year_{bound}"].fillna(0) * p.eur_per_case_ihd
+                     ) * p.price_factor
+        out[f"eur_total_per_year_{bound}"] = total * price + cases_eur
+
+    out["impact_reason"] = reasons.map(lambda r: "; ".join(r) if r else None)
+    out.loc[~populated, "impact_reason"] = "no residents"
+    out.index.name = level
+    return out, _docs(p, level)
+
+
+ADDITIVE_PREFIXES = ("residents", "baseline_", "deaths_", "adults_", "ihd_", "dalys_", "eur_")
+
+
+def additive_columns(df: pd.DataFrame) -> list[str]:
+    """Columns of a :func:`health_impact` table that may be summed over wards."""
+    return [c for c in df.columns if c.startswith(ADDITIVE_PREFIXES) and pd.api.types.is_numeric_dtype(df[c])]
+
+
+def impact_totals(df: pd.DataFrame) -> pd.Series:
+    """Municipal totals: the sum over wards of every additive column (NaN wards skipped)."""
+    return df[additive_columns(df)].sum(axis=0, min_count=1)
+
+
+def _docs(p: HealthImpactParams, level: str) -> dict[str, ColumnDoc]:
+    voly = (f"VOLY EUR {p.voly_eur:,.0f} ({p.voly_price_year} prices) x price index "
+            f"{p.price_year}/{p.voly_price_year} = {p.price_factor:.4f}")
+    air_src = {"no2": f"{WHO_AQG_2021}; {HUANGFU_ATKINSON_2020}", "pm25": f"{WHO_AQG_2021}; {CHEN_HOEK_2020}"}
+    rr = {"no2": p.no2_rr10, "pm25": p.pm25_rr10}
+    c0 = {"no2": p.no2_c0_ugm3, "pm25": p.pm25_c0_ugm3}
+    base = (f"residents x {p.mortality_per_100k}/100 000 (verify)" if p.mortality_per_100k_65_plus is None else
+            f"residents 65+ x {p.mortality_per_100k_65_plus}/100 000 + residents <65 x "
+            f"{p.mortality_per_100k_under_65}/100 000 (verify)")
+    d: dict[str, ColumnDoc] = {
+        "residents": doc("persons", f"Residents in the {level} (sum of residents-point weights)",
+                         "sum over residents points", "healthgeo.population"),
+        "baseline_deaths_per_year": doc("deaths/year", "Baseline natural-cause deaths", base, CBS_DEATHS),
+        "baseline_ihd_cases_per_year": doc("cases/year", "Baseline incident ischaemic heart disease cases",
+                                           f"residents x {p.ihd_incidence_per_100k}/100 000 (verify)", VZINFO_CHD),
+        "impact_reason": doc("text", "Why outcomes are NaN or zero (missing exposure data, no residents)"),
+        "adults_highly_annoyed_road": doc(
+            "persons", "Adults highly annoyed by road-traffic noise (prevalent)",
+            f"sum over {p.noise_band_db:g} dB Lden bands from {p.ha_lden_min_db:g} dB of adults x "
+            f"%HA(band centre)/100, %HA = 78.9270 - 3.1162 L + 0.0342 L^2 (centres above {p.ha_lden_max_db} dB "
+            f"evaluated there); adults = residents x {p.adult_share} (verify). No confidence interval is "
+            "published for the curve: central only", f"{WHO_ENG_2018}; {EU_2020_367}; {GUSKI_2017}"),
+        "adults_highly_sleep_disturbed_road": doc(
+            "persons", "Adults highly sleep-disturbed by road-traffic noise (prevalent)",
+            f"sum over {p.noise_band_db:g} dB Lnight bands from {p.hsd_lnight_min_db:g} dB of adults x "
+            f"%HSD(band centre)/100, %HSD = 19.4312 - 0.9336 L + 0.0126 L^2 (centres above "
+            f"{p.hsd_lnight_max_db} dB evaluated there); central only (no published CI)",
+            f"{WHO_ENG_2018}; {EU_2020_367}; {BASNER_MCGUIRE_2018}"),
+        "paf_ihd_road_central": doc("fraction", "Population attributable fraction of IHD incidence, road noise",
+                                    f"sum p_i(RR_i-1)/(sum p_i(RR_i-1)+1), RR = exp(ln({p.ihd_rr10[0]})/10 (Lden-"
+                                    f"{p.ihd_lden_c0_db:g})) for Lden > {p.ihd_lden_c0_db:g}",
+                                    f"{EU_2020_367}; {VAN_KEMPEN_2018}"),
+        "dalys_ha_road_per_year": doc("DALY/year", "YLD from high annoyance (road)",
+                                      f"highly annoyed x DW {p.dw_highly_annoyed} x {p.duration_years} y",
+                                      WHO_BOD_NOISE_2011),
+        "dalys_hsd_road_per_year": doc("DALY/year", "YLD from high sleep disturbance (road)",
+                                       f"highly sleep-disturbed x DW {p.dw_highly_sleep_disturbed} x "
+                                       f"{p.duration_years} y", WHO_BOD_NOISE_2011),
+    }
+    for key in ("no2", "pm25"):
+        name = {"no2": "NO2", "pm25": "PM2.5"}[key]
+        d[f"paf_{key}_central"] = doc(
+            "fraction", f"Population attributable fraction of natural-cause mortality, {name}",
+            f"sum p_i(RR_i-1)/(sum p_i(RR_i-1)+1) over residents points, RR = exp(ln({rr[key][0]}) (c-"
+            f"{c0[key]:g})/10) for c > {c0[key]:g} ug/m3", air_src[key])
+        for i, bound in enumerate(BOUNDS):
+            d[f"deaths_attr_{key}_per_year_{bound}"] = doc(
+                "deaths/year", f"Natural-cause deaths attributable to {name} above {c0[key]:g} ug/m3 ({bound})",
+                f"PAF x baseline deaths, RR10 = {rr[key][i]} ({bound} of {rr[key]})", air_src[key])
+            d[f"dalys_{key}_per_year_{bound}"] = doc(
+                "DALY/year", f"YLL from {name}-attributable deaths ({bound})",
+                f"deaths x {p.yll_per_death} years of life lost per death (verify)", air_src[key])
+    for i, bound in enumerate(BOUNDS):
+        d[f"ihd_cases_attr_road_noise_per_year_{bound}"] = doc(
+            "cases/year", f"Incident IHD cases attributable to road noise above {p.ihd_lden_c0_db:g} dB Lden ({bound})",
+            f"PAF x baseline IHD incidence, RR10 = {p.ihd_rr10[i]} ({bound} of {p.ihd_rr10}, 95 % CI)",
+            f"{EU_2020_367}; {VAN_KEMPEN_2018}")
+        d[f"dalys_ihd_road_per_year_{bound}"] = doc(
+            "DALY/year", f"YLD from road-noise IHD ({bound})",
+            f"cases x DW {p.dw_ihd} (verify) x {p.ihd_duration_years} y", f"{WHO_BOD_NOISE_2011}; {EU_2020_367}")
+        d[f"dalys_total_per_year_{bound}"] = doc(
+            "DALY/year", f"Total attributable DALYs ({bound})",
+            f"sum of {', '.join(p.air_in_total)} YLL + IHD + HA + HSD YLD; low/high vary only the RR-based "
+            "outcomes (HA/HSD have no published CI); PM2.5 and NO2 overlap partly (possible double counting)",
+            f"{WHO_AQG_2021}; {WHO_ENG_2018}; {EU_2020_367}")
+        d[f"eur_total_per_year_{bound}"] = doc(
+            f"EUR/year ({p.price_year} prices)", f"Social cost of the attributable burden ({bound})",
+            f"DALYs x {voly} + cases x value per case (HA {p.eur_per_case_highly_annoyed}, HSD "
+            f"{p.eur_per_case_highly_sleep_disturbed}, IHD {p.eur_per_case_ihd})", EU_HANDBOOK_2019)
+    return d

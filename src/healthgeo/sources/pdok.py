@@ -1,0 +1,287 @@
+"""CBS wijk- en buurtkaart boundaries: PDOK OGC API Features / WFS download and the reader.
+
+The reader accepts every shape the boundaries come in:
+
+* PDOK WFS ``wijkenbuurten`` GeoJSON (camelCase: ``buurtcode``, ``aantalInwoners``,
+  ``percentagePersonen0Tot15Jaar``, ...),
+* PDOK OGC API Features GeoJSON (snake_case: ``aantal_inwoners``, ...),
+* CBS wijkbuurtkaart GPKG/SHP (short names: ``bu_code``, ``a_inw``, ``a_00_14``, ...),
+* municipal shapes with local codes, e.g. Gemeente Utrecht 2013 (``KODE``, ``WIJKKODE``, ``NAAM``,
+  EPSG:4326): give ``code_prefix="BU0344"`` (or an explicit ``columns`` mapping).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .._errors import InputDataError, SchemaDriftError
+from .._http import get_all_items
+from ._common import CRS_28992_URI, TARGET_CRS, municipality_number, prov_for_responses, to_number, to_target_crs, write_geojson
+
+log = logging.getLogger(__name__)
+
+OGC_URL = "https://api.pdok.nl/cbs/wijken-en-buurten-{year}/ogc/v1/collections/{collection}/items"
+WFS_URL = "https://service.pdok.nl/cbs/wijkenbuurten/{year}/wfs/v1_0"
+
+LEVELS = {"buurt": "buurtcode", "wijk": "wijkcode", "gemeente": "gemeentecode"}
+_PLURAL = {"buurt": "buurten", "wijk": "wijken", "gemeente": "gemeenten"}
+_PREFIX = {"buurt": "BU", "wijk": "WK", "gemeente": "GM"}
+
+# standardised column -> candidate source columns (first found wins)
+_CODE = {
+    "buurt": ["buurtcode", "bu_code", "BU_CODE", "buurt_code", "statcode", "code"],
+    "wijk": ["wijkcode", "wk_code", "WK_CODE", "wijk_code", "statcode", "code"],
+    "gemeente": ["gemeentecode", "gm_code", "GM_CODE", "gemeente_code", "statcode", "code"],
+}
+_NAME = {
+    "buurt": ["buurtnaam", "bu_naam", "BU_NAAM", "NAAM", "naam", "statnaam", "regio", "name"],
+    "wijk": ["wijknaam", "wk_naam", "WK_NAAM", "NAAM", "naam", "statnaam", "regio", "name"],
+    "gemeente": ["gemeentenaam", "gm_naam", "GM_NAAM", "NAAM", "naam", "statnaam", "regio", "name"],
+}
+_PARENT = {
+    "wijkcode": ["wijkcode", "wk_code", "WK_CODE"],
+    "gemeentecode": ["gemeentecode", "gm_code", "GM_CODE"],
+}
+_COUNTS = {
+    "residents": ["aantalInwoners", "aantal_inwoners", "a_inw", "AANT_INW"],
+    "age_0_14": ["a_00_14", "aantal_personen_0_tot_15_jaar", "P_00_14_JR_count"],
+    "age_15_24": ["a_15_24", "aantal_personen_15_tot_25_jaar"],
+    "age_25_44": ["a_25_44", "aantal_personen_25_tot_45_jaar"],
+    "age_45_64": ["a_45_64", "aantal_personen_45_tot_65_jaar"],
+    "age_65_plus": ["a_65_oo", "aantal_personen_65_jaar_en_ouder"],
+    "households": ["aantalHuishoudens", "aantal_huishoudens", "a_hh", "AANTAL_HH"],
+    "income_keur_per_resident": ["gemiddeldInkomenPerInwoner", "gemiddeld_inkomen_per_inwoner", "g_ink_pi"],
+    "low_income_hh_pct": ["percentageHuishoudensMetLaagInkomen", "percentage_huishoudens_met_laag_inkomen",
+                          "huishoudens_met_een_laag_inkomen", "p_hh_li"],
+}
+# age shares given as percentages (PDOK camelCase / snake_case): converted to counts
+_AGE_PCT = {
+    "age_0_14": ["percentagePersonen0Tot15Jaar", "percentage_personen_0_tot_15_jaar", "p_00_14_jr", "P_00_14_JR"],
+    "age_15_24": ["percentagePersonen15Tot25Jaar", "percentage_personen_15_tot_25_jaar", "p_15_24_jr", "P_15_24_JR"],
+    "age_25_44": ["percentagePersonen25Tot45Jaar", "percentage_personen_25_tot_45_jaar", "p_25_44_jr", "P_25_44_JR"],
+    "age_45_64": ["percentagePersonen45Tot65Jaar", "percentage_personen_45_tot_65_jaar", "p_45_64_jr", "P_45_64_JR"],
+    "age_65_plus": ["percentagePersonen65JaarEnOuder", "percentage_personen_65_jaar_en_ouder", "p_65_eo_jr", "P_65_EO_JR"],
+}
+STANDARD_COLUMNS = ["name", "wijkcode", "gemeentecode", "residents", "age_0_14", "age_15_24", "age_25_44",
+                    "age_45_64", "age_65_plus", "households", "income_keur_per_resident", "low_income_hh_pct",
+                    "area_m2"]
+
+
+def _level(level: str) -> str:
+    lv = str(level).lower().rstrip("s")
+    lv = {"buurten": "buurt", "wijken": "wijk", "gemeenten": "gemeente", "buurte": "buurt",
+          "gemeent": "gemeente", "wijke": "wijk"}.get(lv, lv)
+    if lv not in LEVELS:
+        raise InputDataError(f"level {level!r} is unknown: use 'buurt', 'wijk' or 'gemeente'.")
+    return lv
+
+
+def _first(cols, candidates):
+    for c in candidates:
+        if c in cols:
+            return c
+    lower = {str(c).lower(): c for c in cols}
+    for c in candidates:
+        if c.lower() in lower:
+            return lower[c.lower()]
+    return None
+
+
+def _apply_prefix(values: pd.Series, prefix: str, width: int) -> pd.Series:
+    """'0111' + prefix 'BU0344' -> 'BU03440111'; values already complete are kept."""
+    s = values.astype("string").str.strip()
+    full = s.str.len() == width
+    return s.where(full & s.str[:2].eq(prefix[:2]), prefix + s)
+
+
+def read_boundaries(
+    path,
+    level: str,
+    *,
+    code_prefix: str | None = None,
+    columns: Mapping[str, str] | None = None,
+    crs=None,
+    layer: str | None = None,
+    municipality: str | None = None,
+) -> gpd.GeoDataFrame:
+    """Read ward polygons into the standardised ``wards`` frame (design.md).
+
+    Parameters
+    ----------
+    path
+        GeoJSON / GPKG / SHP path, or a GeoDataFrame.
+    level
+        ``"buurt"``, ``"wijk"`` or ``"gemeente"`` (plural accepted).
+    code_prefix
+        Prefix that turns local codes into CBS codes, e.g. ``"BU0344"`` for ``KODE`` ``0111``
+        (``"WK0344"`` for wijken, ``"GM"`` for the gemeente). Parent codes are derived likewise.
+    columns
+        Explicit mapping standardised name -> source column (``code``, ``name``, ``wijkcode``,
+        ``gemeentecode``, ``residents``, ...). Overrides the automatic detection.
+    crs
+        CRS to assume when the file declares none (otherwise a layer without CRS raises CRSError).
+    municipality
+        Keep only wards of this municipality (``GM0344``), e.g. after a national download.
+
+    Returns
+    -------
+    GeoDataFrame indexed by ``buurtcode``/``wijkcode``/``gemeentecode`` in EPSG:28992 with
+    ``name``, parent codes, the key-figure columns (NaN when the file has none) and ``area_m2``.
+
+    Raises
+    ------
+    SchemaDriftError
+        No code column can be found.
+    CRSError
+        The layer has no CRS and ``crs`` is not given.
+    InputDataError
+        Duplicate codes, invalid or empty geometries (all problems listed at once).
+    """
+    lv = _level(level)
+    src = str(path) if not isinstance(path, gpd.GeoDataFrame) else "boundaries"
+    if isinstance(path, gpd.GeoDataFrame):
+        gdf = path.copy()
+    else:
+        p = Path(path)
+        if not p.exists():
+            raise InputDataError(f"boundaries: {p} does not exist. Check the `file:` path in the config.")
+        gdf = gpd.read_file(p, layer=layer, engine="pyogrio") if layer else gpd.read_file(p, engine="pyogrio")
+    gdf = to_target_crs(gdf, source=src, crs=crs)
+    cols = [c for c in gdf.columns if c != gdf.geometry.name]
+    mapping = dict(columns or {})
+
+    width = {"buurt": 10, "wijk": 8, "gemeente": 6}[lv]
+    code_col = mapping.get("code") or (_first(cols, ["KODE", "kode"]) if code_prefix else None) \
+        or _first(cols, _CODE[lv])
+    if code_col is None or code_col not in gdf.columns:
+        raise SchemaDriftError(src, [f"one of {_CODE[lv]}"], cols,
+                               hint="Map the code column with `columns: {code: <name>}` (and `code_prefix` "
+                                    "for local codes such as Gemeente Utrecht's KODE).")
+    codes = gdf[code_col].astype("string").str.strip()
+    if code_prefix:
+        codes = _apply_prefix(codes, code_prefix, width)
+    out = pd.DataFrame(index=pd.Index(codes.to_numpy(), name=LEVELS[lv]))
+
+    name_col = mapping.get("name") or _first(cols, _NAME[lv])
+    out["name"] = gdf[name_col].astype("string").str.strip().to_numpy() if name_col else pd.NA
+
+    mun = municipality_number(code_prefix[:6].replace(_PREFIX[lv], "GM", 1)) if (
+        code_prefix and len(code_prefix) >= 6) else None
+    # parent codes
+    parents = {"buurt": ["wijkcode", "gemeentecode"], "wijk": ["gemeentecode"], "gemeente": []}[lv]
+    for parent in parents:
+        pcol = mapping.get(parent) or _first(cols, _PARENT[parent])
+        if pcol is None and parent == "wijkcode" and code_prefix:
+            pcol = _first(cols, ["WIJKKODE", "wijkkode"])
+        pwidth = 8 if parent == "wijkcode" else 6
+        if pcol is not None:
+            vals = gdf[pcol].astype("string").str.strip()
+            if mun is not None:
+                vals = _apply_prefix(vals, ("WK" if parent == "wijkcode" else "GM") + mun, pwidth)
+            out[parent] = vals.to_numpy()
+        else:  # derive from the CBS code itself: BU03440111 -> WK034401 -> GM0344
+            idx = out.index.to_series().astype("string")
+            out[parent] = (("WK" + idx.str[2:8]) if parent == "wijkcode" else ("GM" + idx.str[2:6])).to_numpy()
+            out.loc[~idx.str.match(r"^(BU|WK)\d").to_numpy(), parent] = pd.NA
+
+    residents_col = mapping.get("residents") or _first(cols, _COUNTS["residents"])
+    for std, cands in _COUNTS.items():
+        c = mapping.get(std) or _first(cols, cands)
+        if c is not None:
+            v = to_number(gdf[c]).to_numpy()
+            out[std] = np.where(v < 0, np.nan, v)  # CBS -99999999 style "secret/missing"
+        elif std in _AGE_PCT and residents_col is not None and _first(cols, _AGE_PCT[std]):
+            pct = to_number(gdf[_first(cols, _AGE_PCT[std])]).to_numpy()
+            pct = np.where(pct < 0, np.nan, pct)
+            res = out["residents"].to_numpy(dtype=float)
+            out[std] = np.round(res * pct / 100.0)
+        else:
+            out[std] = np.nan
+
+    geom = gdf.geometry.to_numpy()
+    res = gpd.GeoDataFrame(out, geometry=geom, crs=TARGET_CRS)
+    if municipality:
+        m = municipality.strip().upper()
+        keep = (res.index.to_series().str[2:6] == m[2:6]).to_numpy()
+        res = res[keep]
+    res["area_m2"] = res.geometry.area
+    _validate(res, src, LEVELS[lv])
+    keep = [c for c in STANDARD_COLUMNS if c in res.columns]
+    return res[keep + ["geometry"]]
+
+
+def _validate(gdf: gpd.GeoDataFrame, src: str, code_name: str) -> None:
+    problems = []
+    idx = gdf.index.to_series()
+    if idx.isna().any():
+        problems.append(f"{int(idx.isna().sum())} feature(s) without a {code_name}")
+    pattern = {"buurtcode": r"^BU\d{8}$", "wijkcode": r"^WK\d{6}$", "gemeentecode": r"^GM\d{4}$"}[code_name]
+    bad = idx[~idx.fillna("").str.match(pattern)]
+    if len(bad):
+        problems.append(f"malformed {code_name}(s) {sorted(map(str, bad.unique()))[:10]} (expected {pattern}; "
+                        "use `code_prefix` for local codes)")
+    dup = idx[idx.duplicated(keep=False)].dropna().unique()
+    if len(dup):
+        problems.append(f"duplicate {code_name}(s) {sorted(map(str, dup))[:20]} (dissolve them or fix the file)")
+    empty = gdf.geometry.isna() | gdf.geometry.is_empty
+    if empty.any():
+        problems.append(f"empty geometries for {sorted(map(str, gdf.index[empty]))[:20]}")
+    invalid = ~empty & ~gdf.geometry.is_valid
+    if invalid.any():
+        problems.append(f"invalid geometries for {sorted(map(str, gdf.index[invalid]))[:20]} "
+                        "(repair with shapely.make_valid / `geometry.buffer(0)`)")
+    if problems:
+        raise InputDataError(f"{src}: {len(problems)} problem(s): " + "; ".join(problems))
+
+
+# --------------------------------------------------------------------------- download
+def _rebase(url: str, base_url: str | None) -> str:
+    if not base_url:
+        return url
+    return re.sub(r"^https?://[^/]+", base_url.rstrip("/"), url)
+
+
+def download(name: str, spec: dict, *, area: dict, cache_dir: Path, boundary=None):
+    """PDOK wijken-en-buurten boundaries for ``area['municipality']`` (OGC API or WFS).
+
+    spec keys: ``year``, ``level`` (buurt/wijk/gemeente), ``service`` (``ogc`` default, or ``wfs``),
+    ``base_url`` (tests only).
+    """
+    year = int(spec.get("year") or area.get("year"))
+    lv = _level(spec.get("level", "buurt"))
+    gm = str(area["municipality"]).upper()
+    municipality_number(gm)
+    service = spec.get("service", "ogc")
+    provider = "pdok"
+    out = Path(cache_dir) / provider / f"{name}_{_PLURAL[lv]}_{gm}_{year}_{service}.geojson"
+    common = dict(provider=provider, cache_dir=cache_dir, timeout=spec.get("timeout", 60),
+                  max_retries=spec.get("max_retries", 5))
+    if service == "ogc":
+        url = _rebase(OGC_URL.format(year=year, collection=_PLURAL[lv]), spec.get("base_url"))
+        params = {"gemeentecode": gm, "f": "json", "limit": 1000, "crs": CRS_28992_URI}
+        features, resps = get_all_items(url, style="ogc", params=params, **common)
+    elif service == "wfs":
+        url = _rebase(WFS_URL.format(year=year), spec.get("base_url"))
+        params = {"service": "WFS", "version": "2.0.0", "request": "GetFeature",
+                  "typeNames": f"wijkenbuurten:{_PLURAL[lv]}", "outputFormat": "application/json",
+                  "srsName": "EPSG:28992",
+                  "filter": ("<fes:Filter xmlns:fes=\"http://www.opengis.net/fes/2.0\"><fes:PropertyIsEqualTo>"
+                             "<fes:ValueReference>gemeentecode</fes:ValueReference>"
+                             f"<fes:Literal>{gm}</fes:Literal></fes:PropertyIsEqualTo></fes:Filter>")}
+        from .._http import get
+        r = get(url, params=params, expect="json", **common)
+        features, resps = r.json().get("features", []), [r]
+    else:
+        raise InputDataError(f"pdok: service {service!r} is unknown; use 'ogc' or 'wfs'.")
+    if not features:
+        raise InputDataError(f"pdok: no {_PLURAL[lv]} returned for {gm} in {year} ({resps[0].url}). "
+                             "Check the year (PDOK serves 2022 onwards) and the municipality code.")
+    write_geojson(features, out)
+    return out, prov_for_responses(name, provider, resps, out, note=f"{len(features)} {_PLURAL[lv]}")

@@ -1,0 +1,74 @@
+"""GeoPackage contract: layers keyed by code, a dictionary row per column, provenance, atomicity."""
+
+import sqlite3
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+from shapely.geometry import box
+
+from healthgeo.assemble import UndocumentedColumnError, assemble
+from healthgeo.dictionary import doc
+from healthgeo.io import write_table
+from healthgeo.provenance import ProvenanceRecord
+from healthgeo.wards import build_levels
+
+
+@pytest.fixture()
+def wards_path(tmp_path):
+    b = gpd.GeoDataFrame(
+        {"residents": [10.0, 20.0]}, geometry=[box(0, 0, 100, 100), box(100, 0, 200, 100)], crs=28992,
+        index=pd.Index(["BU99990101", "BU99990201"], name="buurtcode"),
+    )
+    path = tmp_path / "wards.gpkg"
+    for level, gdf in build_levels(b, municipality="GM9999").items():
+        gdf.to_file(path, layer=level, engine="pyogrio")
+    return path
+
+
+def _table(tmp_path, level, codes, docs=True):
+    df = pd.DataFrame({"no2_ugm3_mean": [20.0 + i for i in range(len(codes))]}, index=pd.Index(codes))
+    path = tmp_path / f"{level}.parquet"
+    write_table(df, path, {"no2_ugm3_mean": doc("ug/m3", "NO2 area mean")} if docs else {})
+    return path
+
+
+def test_layers_dictionary_provenance(tmp_path, wards_path):
+    tables = {
+        "buurt": [_table(tmp_path, "buurt", ["BU99990101", "BU99990201"])],
+        "wijk": [_table(tmp_path, "wijk", ["WK999901", "WK999902"])],
+        "gemeente": [_table(tmp_path, "gemeente", ["GM9999"])],
+    }
+    prov = [ProvenanceRecord(input="no2", provider="rivm_gcn", url="https://x", sha256="ab", licence="open")]
+    extra = {"disparity": (pd.DataFrame({"indicator": ["no2"], "value": [0.1]}),
+                           {"indicator": doc("text", "i"), "value": doc("1", "v")}, "inequality")}
+    out = assemble(tmp_path / "out.gpkg", wards_path=wards_path, tables=tables, provenance=prov,
+                   metadata={"run": "t", "synthetic": "true"}, extra_tables=extra)
+    layers = dict(pyogrio.list_layers(out))
+    assert layers["buurt"] in ("Polygon", "MultiPolygon") and layers["data_dictionary"] is None
+    assert set(layers) == {"buurt", "wijk", "gemeente", "data_dictionary", "provenance", "metadata", "disparity"}
+    b = gpd.read_file(out, layer="buurt")
+    assert list(b["buurtcode"]) == ["BU99990101", "BU99990201"] and b.crs.to_epsg() == 28992
+    assert b["no2_ugm3_mean"].tolist() == [20.0, 21.0]
+    dd = pyogrio.read_dataframe(out, layer="data_dictionary")
+    for layer in layers:
+        cols = pyogrio.read_info(out, layer=layer)["fields"].tolist()
+        documented = set(dd.loc[dd["layer"] == layer, "column"])
+        assert set(cols) <= documented, (layer, set(cols) - documented)
+    assert dd.set_index(["layer", "column"]).loc[("buurt", "no2_ugm3_mean"), "unit"] == "ug/m3"
+    p = pyogrio.read_dataframe(out, layer="provenance")
+    assert p.loc[0, "url"] == "https://x"
+    meta = dict(pyogrio.read_dataframe(out, layer="metadata")[["key", "value"]].values)
+    assert meta["synthetic"] == "true" and "healthgeo_version" in meta
+    with sqlite3.connect(out) as con:
+        (sql,) = con.execute("SELECT sql FROM sqlite_master WHERE name = 'idx_buurt_buurtcode'").fetchone()
+    assert sql.startswith("CREATE UNIQUE INDEX") and '("buurtcode")' in sql
+
+
+def test_undocumented_column_refused_and_nothing_written(tmp_path, wards_path):
+    tables = {"buurt": [_table(tmp_path, "buurt", ["BU99990101", "BU99990201"], docs=False)]}
+    with pytest.raises(UndocumentedColumnError, match="no2_ugm3_mean"):
+        assemble(tmp_path / "out.gpkg", wards_path=wards_path, tables=tables, provenance=[], metadata={})
+    assert not (tmp_path / "out.gpkg").exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]

@@ -1,0 +1,98 @@
+"""Config validation: unknown keys, wrong types and unknown municipalities fail before any work."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from healthgeo._errors import ConfigError
+from healthgeo.config import input_spec, load_config, schema, validate
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _demo():
+    return yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+
+
+def test_default_config_is_valid_and_defaults_are_filled():
+    cfg = _demo()
+    del cfg["area"]["margin_m"]
+    del cfg["demo"]
+    out = validate(cfg)
+    assert out["area"]["margin_m"] == 2000
+    assert out["demo"]["seed"] == 42
+    assert "margin_m" not in cfg["area"], "validate must not mutate its argument"
+
+
+@pytest.mark.parametrize("name", ["config.yaml", "utrecht.yaml", "utrecht_offline.yaml"])
+def test_shipped_configs_are_valid(name):
+    load_config(REPO / "config" / name)
+
+
+def test_unknown_key_is_named_with_allowed_keys_and_suggestion():
+    cfg = _demo()
+    cfg["area"]["munincipality"] = "GM0344"
+    with pytest.raises(ConfigError) as e:
+        validate(cfg)
+    msg = str(e.value)
+    assert "area.munincipality" in msg and "did you mean 'municipality'" in msg
+    assert "['crs', 'margin_m', 'municipality', 'year']" in msg
+
+
+def test_wrong_type_names_key_and_expected_type():
+    cfg = _demo()
+    cfg["area"]["year"] = "2023"
+    with pytest.raises(ConfigError, match=r"area\.year: expected integer, got str '2023'"):
+        validate(cfg)
+
+
+def test_unknown_municipality_is_refused_with_close_matches():
+    cfg = _demo()
+    cfg["area"]["municipality"] = "GM0345"
+    with pytest.raises(ConfigError, match=r"unknown CBS municipality code 'GM0345'.*GM0344"):
+        validate(cfg)
+
+
+def test_input_needs_exactly_one_of_provider_or_file():
+    cfg = _demo()
+    cfg["inputs"]["no2"] = {"file": "x.asc", "provider": "rivm_gcn"}
+    with pytest.raises(ConfigError, match=r"inputs\.no2: give exactly one of `provider` or `file`"):
+        validate(cfg)
+
+
+def test_unknown_provider_lists_allowed():
+    cfg = _demo()
+    cfg["inputs"]["no2"] = {"provider": "rivm_gnc"}
+    with pytest.raises(ConfigError, match=r"unknown provider 'rivm_gnc'; allowed: \[.*'rivm_gcn'"):
+        validate(cfg)
+
+
+def test_all_problems_reported_at_once():
+    cfg = _demo()
+    cfg["bogus"] = 1
+    cfg["inputs"]["health"]["age"] = "99"
+    with pytest.raises(ConfigError) as e:
+        validate(cfg)
+    assert "'bogus'" in str(e.value) and "inputs.health.age" in str(e.value)
+
+
+def test_every_schema_key_is_described():
+    def walk(node, path):
+        if isinstance(node, dict):
+            for key, sub in node.get("properties", {}).items():
+                assert "description" in sub or "$ref" in sub, f"{path}.{key} has no description"
+                walk(sub, f"{path}.{key}")
+            for key, sub in node.get("$defs", {}).items():
+                walk(sub, f"$defs.{key}")
+
+    walk(schema(), "")
+
+
+def test_input_spec_defaults_year_for_providers_only():
+    cfg = validate(_demo())
+    assert "year" not in input_spec(cfg, "no2")
+    cfg["inputs"]["no2"] = {"provider": "rivm_gcn"}
+    cfg = validate(cfg)
+    assert input_spec(cfg, "no2")["year"] == 2023
+    assert input_spec(cfg, "sensors") is None

@@ -1,0 +1,15 @@
+"""Rule assemble: write data/processed/{run}/healthgeo.gpkg."""
+
+from healthgeo.assemble import assemble_run
+from healthgeo.logs import log_to_rule
+
+log_to_rule(snakemake.log[0])
+assemble_run(
+    snakemake.output[0],
+    wards_path=snakemake.input.wards,
+    tables={level: list(snakemake.input[level]) for level in ("buurt", "wijk", "gemeente")},
+    manifests=list(snakemake.input.manifests),
+    run=snakemake.params.run,
+    municipality=snakemake.params.municipality,
+    year=snakemake.params.year,
+)

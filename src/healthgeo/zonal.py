@@ -206,7 +206,9 @@ def _edge_pieces(u0, v0, u1, v1, eid):
 def _runs_for_batch(geoms, grid: GridSpec):
     """Runs (ward, row, c0, c1, w) of a batch of oriented (multi)polygons, clipped to the grid."""
     t = grid.transform
-    rings, ring_geom = shapely.get_rings(geoms, return_index=True)
+    polys, poly_geom = shapely.get_parts(geoms, return_index=True)
+    rings, ring_poly = shapely.get_rings(polys, return_index=True)
+    ring_geom = poly_geom[ring_poly]
     coords, ring_idx = shapely.get_coordinates(rings, return_index=True)
     empty = (np.zeros(0, np.int64),) * 4 + (np.zeros(0),)
     if len(coords) < 2:
@@ -253,7 +255,6 @@ def _runs_for_batch(geoms, grid: GridSpec):
     # running sum along each row group
     cs = np.cumsum(val)
     gstart = np.concatenate([[True], grp[1:] != grp[:-1]])
-    base = np.where(gstart, cs - val, 0.0)
     base = np.maximum.accumulate(np.where(gstart, np.arange(len(cs)), 0))
     run_w = cs - (cs[base] - val[base])
     nxt_same = np.concatenate([grp[1:] == grp[:-1], [False]])
@@ -651,8 +652,10 @@ def weights_cache() -> dict:
 def weights_for(wards, raster, cache: Mapping | None = None, *, assume_crs=None) -> CoverageWeights:
     """Weights of ``wards`` on ``raster``'s grid, taken from / stored in ``cache`` by grid."""
     grid = GridSpec.from_raster(raster, assume_crs=assume_crs)
-    key = (grid.key(), id(wards))
-    if cache is not None and key in cache:
+    key = grid.key()
+    _, index, _ = _as_geoms(wards)
+    if cache is not None and key in cache and cache[key].index.equals(index):
+        log.info("reusing coverage weights for grid %s", key)
         return cache[key]
     cw = coverage_weights(wards, grid)
     if cache is not None:

@@ -6,13 +6,13 @@ rule assemble:
         unpack(get_assemble_inputs),
     output:
         "data/processed/{run}/healthgeo.gpkg",
-    params:
-        run=RUN,
-        municipality=config["area"]["municipality"],
-        year=config["area"]["year"],
     log:
         "logs/{run}/assemble.log",
     benchmark:
         "logs/{run}/benchmarks/assemble.tsv"
+    params:
+        run=RUN,
+        municipality=config["area"]["municipality"],
+        year=config["area"]["year"],
     script:
         "../scripts/assemble.py"

@@ -46,7 +46,11 @@ def manifest(name):
 
 
 def get_ward_manifests(wildcards):
-    names = [n for n in ("buurten", "wijken", "gemeente", "kerncijfers") if n in config["inputs"]]
+    names = [
+        n
+        for n in ("buurten", "wijken", "gemeente", "kerncijfers")
+        if n in config["inputs"]
+    ]
     return {n: manifest(n) for n in names}
 
 
@@ -63,7 +67,11 @@ def get_air_rasters(wildcards):
 
 def get_noise_rasters(wildcards):
     names = {"noise_lden": "lden", "noise_lnight": "lnight"}
-    return {v: f"data/processed/{RUN}/rasters/{k}.tif" for k, v in names.items() if k in config["inputs"]}
+    return {
+        v: f"data/processed/{RUN}/rasters/{k}.tif"
+        for k, v in names.items()
+        if k in config["inputs"]
+    }
 
 
 def get_level_tables(wildcards):

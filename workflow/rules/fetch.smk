@@ -7,14 +7,14 @@ rule fetch_input:
         get_fetch_inputs,
     output:
         "data/raw/{run}/manifests/{input}.json",
-    params:
-        spec=get_input_spec,
-        area=config["area"],
-        cache_dir="data/raw",
     log:
         "logs/{run}/fetch/{input}.log",
     benchmark:
         "logs/{run}/benchmarks/fetch_{input}.tsv"
+    params:
+        spec=get_input_spec,
+        area=config["area"],
+        cache_dir="data/raw",
     script:
         "../scripts/fetch_input.py"
 

@@ -6,12 +6,12 @@ rule prepare_wards:
         unpack(get_ward_manifests),
     output:
         "data/processed/{run}/wards.gpkg",
-    params:
-        municipality=config["area"]["municipality"],
     log:
         "logs/{run}/prepare/wards.log",
     benchmark:
         "logs/{run}/benchmarks/prepare_wards.tsv"
+    params:
+        municipality=config["area"]["municipality"],
     script:
         "../scripts/prepare_wards.py"
 
@@ -22,13 +22,13 @@ rule prepare_raster:
         wards="data/processed/{run}/wards.gpkg",
     output:
         "data/processed/{run}/rasters/{raster}.tif",
-    params:
-        margin_m=config["area"]["margin_m"],
-        crs=config["area"]["crs"],
     log:
         "logs/{run}/prepare/raster_{raster}.log",
     benchmark:
         "logs/{run}/benchmarks/prepare_raster_{raster}.tsv"
+    params:
+        margin_m=config["area"]["margin_m"],
+        crs=config["area"]["crs"],
     script:
         "../scripts/prepare_raster.py"
 
@@ -68,11 +68,11 @@ rule prepare_osm_layers:
     output:
         green="data/processed/{run}/green.gpkg",
         amenities="data/processed/{run}/amenities.gpkg",
-    params:
-        margin_m=config["area"]["margin_m"],
     log:
         "logs/{run}/prepare/osm_layers.log",
     benchmark:
         "logs/{run}/benchmarks/prepare_osm_layers.tsv"
+    params:
+        margin_m=config["area"]["margin_m"],
     script:
         "../scripts/prepare_osm_layers.py"

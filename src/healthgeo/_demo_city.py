@@ -1,0 +1,552 @@
+"""The synthetic city behind :mod:`healthgeo.demo`: geometry and attributes, no file formats.
+
+Everything here is a pure function of a :class:`numpy.random.Generator`, so one seed gives one
+city. Coordinates are EPSG:28992 metres. The city is built in this order (later steps use the
+earlier ones): outline -> wijken -> buurten -> main roads -> green areas -> street grid ->
+amenities -> residents per buurt -> dwellings.
+
+Spatial sense built in on purpose (tests check it):
+
+* main roads (ring, radials, a trunk road) carry the loudest noise and add NO2/PM;
+* parks are placed away from main roads and are quiet;
+* buurten close to the ring road are poorer (lower income, more low-income households) and
+  less healthy, with noise so the relations are not perfect.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import shapely
+from shapely.geometry import LineString, MultiPoint, Point, Polygon
+
+CX, CY = 155_000.0, 445_000.0  # city centre
+RING_RADIUS = 2400.0
+SINGEL_RADIUS = 900.0
+TRUNK_X = CX + 3900.0
+WIJK_NAMES = (
+    "Binnenstad", "Noordoost", "Oost", "Zuidoost", "Zuid",
+    "Zuidwest", "West", "Noordwest", "Noord", "Buitenveld",
+)
+_STREET_PREFIX = (
+    "Linden", "Eiken", "Beuken", "Iepen", "Wilgen", "Populieren", "Kastanje", "Berken", "Esdoorn",
+    "Hazelaar", "Vlier", "Meidoorn", "Rozen", "Tulpen", "Narcis", "Lelie", "Dahlia", "Jasmijn",
+    "Klaver", "Distel", "Merel", "Lijster", "Spreeuwen", "Vinken", "Mezen", "Reiger", "Zwaluw",
+    "Kievit", "Specht", "Uilen", "Molen", "Kerk", "School", "Haven", "Sluis", "Dijk", "Polder",
+    "Akker", "Weide", "Veld", "Bosch", "Heide", "Zon", "Maan", "Ster", "Regenboog", "Koren",
+)
+_STREET_SUFFIX = ("straat", "laan", "weg", "plein", "hof", "kade", "dreef", "pad", "singel", "gracht")
+_BUURT_WORDS = (
+    "Centrum", "Kerkbuurt", "Molenwijk", "Havenkwartier", "Lindenhof", "Eikenrode", "Beukenhorst",
+    "Vogelbuurt", "Bloemenbuurt", "Schildersbuurt", "Componistenbuurt", "Rivierenbuurt",
+    "Bomenbuurt", "Sterrenwijk", "Zonnehof", "Weidebuurt", "Polderzicht", "Dijkzicht", "Akkerveld",
+    "Heidebuurt", "Kastanjehof", "Parkwijk", "Spoorzicht", "Stationsbuurt", "Singelbuurt",
+    "Marktkwartier", "Slotbuurt", "Torenbuurt", "Waterrijk", "Veldhoven", "Kloosterbuurt",
+    "Hofstede", "Zuiderhof", "Noorderhof", "Oosterhof", "Westerhof", "Rozendaal", "Tuindorp",
+)
+
+
+@dataclass
+class Road:
+    """A mapped road or path: polyline (n, 2) plus OSM tags; ``cls`` is the noise class."""
+
+    coords: np.ndarray
+    tags: dict[str, str]
+    cls: str
+
+
+@dataclass
+class Green:
+    geom: Polygon
+    tags: dict[str, str]
+    kind: str
+    inner: Polygon | None = None  # one hole (written as a multipolygon relation)
+
+
+@dataclass
+class Amenity:
+    x: float
+    y: float
+    tags: dict[str, str]
+    category: str
+
+
+@dataclass
+class City:
+    outline: Polygon
+    wijken: list[dict]
+    buurten: list[dict]
+    main_roads: list[Road]
+    streets: list[Road]
+    fragments: list[Road]
+    greens: list[Green]
+    amenities: list[Amenity]
+    dwellings: dict[str, np.ndarray] = field(default_factory=dict)
+
+    @property
+    def main_lines(self) -> shapely.Geometry:
+        return shapely.union_all([LineString(r.coords) for r in self.main_roads])
+
+
+# --------------------------------------------------------------------------------------------
+# geometry helpers
+def _wobbly_ring(rng, cx, cy, radius, amp, n=96, harmonics=(2, 3, 5)) -> np.ndarray:
+    theta = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    r = np.full(n, radius)
+    for k, h in enumerate(harmonics):
+        r += amp / (k + 1) * np.sin(h * theta + rng.uniform(0, 2 * np.pi))
+    return np.column_stack([cx + r * np.cos(theta), cy + r * np.sin(theta)])
+
+
+def _blob(rng, cx, cy, area_m2, n=18, aspect=1.4) -> Polygon:
+    theta = np.linspace(0, 2 * np.pi, n, endpoint=False)
+    r = 1 + 0.15 * rng.standard_normal(n).clip(-2, 2)
+    ang = rng.uniform(0, np.pi)
+    x, y = r * np.cos(theta) * aspect, r * np.sin(theta) / aspect
+    xr = x * math.cos(ang) - y * math.sin(ang)
+    yr = x * math.sin(ang) + y * math.cos(ang)
+    poly = Polygon(np.column_stack([xr, yr]))
+    s = math.sqrt(area_m2 / poly.area)
+    return Polygon(np.column_stack([cx + xr * s, cy + yr * s]))
+
+
+def _polygons(geom) -> list[Polygon]:
+    if geom.is_empty:
+        return []
+    if geom.geom_type == "Polygon":
+        return [geom]
+    return [g for part in getattr(geom, "geoms", []) for g in _polygons(part)]
+
+
+def _voronoi_cells(seeds: np.ndarray, clip: Polygon) -> list[shapely.Geometry]:
+    """Voronoi cells of ``seeds`` clipped to ``clip``, in seed order (cells tile ``clip``)."""
+    vor = shapely.voronoi_polygons(MultiPoint(seeds), extend_to=clip.buffer(2000))
+    cells = list(vor.geoms)
+    tree = shapely.STRtree(cells)
+    out = []
+    for x, y in seeds:
+        idx = tree.query(Point(x, y), predicate="intersects")
+        cell = cells[int(idx[0])]
+        piece = shapely.intersection(cell, clip)
+        out.append(shapely.MultiPolygon(_polygons(piece)))
+    return out
+
+
+def _sample_in(rng, poly, n, min_dist=0.0, tries=4000) -> np.ndarray:
+    minx, miny, maxx, maxy = poly.bounds
+    pts: list[tuple[float, float]] = []
+    for _ in range(tries):
+        if len(pts) == n:
+            break
+        x, y = rng.uniform(minx, maxx), rng.uniform(miny, maxy)
+        if not shapely.contains_xy(poly, x, y):
+            continue
+        if min_dist and any((x - a) ** 2 + (y - b) ** 2 < min_dist**2 for a, b in pts):
+            continue
+        pts.append((x, y))
+    return np.array(pts)
+
+
+# --------------------------------------------------------------------------------------------
+def build(rng: np.random.Generator, municipality: str) -> City:
+    digits = municipality[2:]
+    outline = Polygon(_wobbly_ring(rng, CX, CY, 4450.0, 420.0, n=120))
+    outline = shapely.make_valid(outline)
+
+    # wijken: centre + 9 around
+    seeds = [(CX + rng.uniform(-150, 150), CY + rng.uniform(-150, 150))]
+    for k in range(9):
+        a = math.radians(10 + 40 * k + rng.uniform(-8, 8))
+        r = 3000 + rng.uniform(-250, 250)
+        seeds.append((CX + r * math.cos(a), CY + r * math.sin(a)))
+    seeds = np.array(seeds)
+    # wijk numbering: 01 centre, then clockwise from north
+    order = [0] + sorted(range(1, 10), key=lambda i: (math.atan2(seeds[i][0] - CX, seeds[i][1] - CY)) % (2 * math.pi))
+    seeds = seeds[order]
+    wijk_geoms = _voronoi_cells(seeds, outline)
+
+    counts = [12, 10, 9, 11, 10, 8, 10, 11, 9, 10]
+    wijken, buurten = [], []
+    for w, (wgeom, nb) in enumerate(zip(wijk_geoms, counts), start=1):
+        wcode = f"WK{digits}{w:02d}"
+        wijken.append({"code": wcode, "name": f"Wijk {w:02d} {WIJK_NAMES[w - 1]}", "geometry": wgeom,
+                       "number": w})
+        special = 0
+        if w == 3:  # two near-coincident seeds -> two long thin buurten
+            special = 1
+        if w == 5:  # a seed hemmed in by three close neighbours -> one small buurt
+            special = 3
+        core = _sample_in(rng, wgeom, nb - special, min_dist=330.0)
+        if len(core) < nb - special:  # pragma: no cover - fallback, relaxed spacing
+            core = _sample_in(rng, wgeom, nb - special, min_dist=150.0)
+        pts = list(map(tuple, core))
+        if w == 3:
+            x, y = pts[0]
+            pts.append((x + 45.0, y + 12.0))
+        if w == 5:
+            x, y = pts[0]
+            for k in range(3):
+                a = math.radians(90 + 120 * k)
+                cand = (x + 140 * math.cos(a), y + 140 * math.sin(a))
+                if not shapely.contains_xy(wgeom, *cand):
+                    cand = (x + 70 * math.cos(a), y + 70 * math.sin(a))
+                pts.append(cand)
+        pts_arr = np.array(pts)
+        cells = _voronoi_cells(pts_arr, wgeom)
+        # number buurten north->south, west->east within the wijk
+        idx = sorted(range(len(cells)), key=lambda i: (-round(cells[i].centroid.y, -2), cells[i].centroid.x))
+        for b, i in enumerate(idx):
+            buurten.append({"code": f"BU{digits}{w:02d}{b:02d}", "wijkcode": wcode, "geometry": cells[i],
+                            "thin": (w == 3 and i in (0, len(pts) - 1)), "small": (w == 5 and i == 0)})
+
+    main_roads = _main_roads(rng, outline)
+    main_union = shapely.union_all([LineString(r.coords) for r in main_roads])
+    greens = _greens(rng, outline, main_roads)
+    streets, fragments = _street_grid(rng, outline, main_roads, main_union, greens)
+    city = City(outline, wijken, buurten, main_roads, streets, fragments, greens, [])
+    _name_buurten(rng, city)
+    city.amenities = _amenities(rng, city)
+    return city
+
+
+def _main_roads(rng, outline) -> list[Road]:
+    roads = []
+    ring = _wobbly_ring(rng, CX, CY, RING_RADIUS, 150.0, n=80, harmonics=(3,))
+    ring = np.vstack([ring, ring[:1]])
+    quarter = ("Noord", "West", "Zuid", "Oost")
+    # split the ring in four named ways
+    n = len(ring) - 1
+    for q in range(4):
+        seg = ring[q * n // 4: (q + 1) * n // 4 + 1]
+        roads.append(Road(seg, {"highway": "primary", "name": f"Ringweg {quarter[q]}", "ref": "S10",
+                                "maxspeed": "50", "cycleway": "track", "lanes": "2"}, "primary"))
+    singel = _wobbly_ring(rng, CX, CY, SINGEL_RADIUS, 60.0, n=40, harmonics=(2,))
+    singel = np.vstack([singel, singel[:1]])
+    roads.append(Road(singel, {"highway": "tertiary", "name": "Singel", "maxspeed": "30",
+                               "cycleway": "lane"}, "tertiary"))
+    names = ("Utrechtseweg", "Amersfoortseweg", "Stationsweg", "Rijksstraatweg", "Dorpsweg")
+    for k, deg in enumerate((20, 95, 170, 250, 320)):
+        a0 = math.radians(deg + rng.uniform(-6, 6))
+        rmax = outline.exterior.distance(Point(CX, CY)) + 5200
+        pts, r = [(CX, CY)], 150.0
+        a = a0
+        while r < rmax:
+            a += rng.normal(0, 0.015)
+            p = (CX + r * math.cos(a), CY + r * math.sin(a))
+            pts.append(p)
+            if not shapely.contains_xy(outline, *p) and r > 3000:
+                pts.append((CX + (r + 400) * math.cos(a), CY + (r + 400) * math.sin(a)))
+                break
+            r += 150.0
+        pts = np.array(pts)
+        rr = np.hypot(pts[:, 0] - CX, pts[:, 1] - CY)
+        k_split = int((rr <= RING_RADIUS).sum())
+        inner, outer = pts[: k_split + 1], pts[k_split:]
+        roads.append(Road(inner, {"highway": "secondary", "name": names[k], "maxspeed": "50",
+                                  "cycleway": "lane"}, "secondary"))
+        roads.append(Road(outer, {"highway": "primary", "name": names[k], "maxspeed": "70",
+                                  "cycleway": "track"}, "primary"))
+    ys = np.arange(CY - 5600, CY + 5601, 200.0)
+    xs = TRUNK_X + 120 * np.sin((ys - CY) / 2500.0)
+    roads.append(Road(np.column_stack([xs, ys]), {"highway": "trunk", "ref": "N999", "maxspeed": "100",
+                                                   "bicycle": "no", "foot": "no", "lanes": "2"}, "trunk"))
+    _node_crossings(roads)
+    return roads
+
+
+def _node_crossings(roads: list[Road]) -> None:
+    """Insert the crossing points of main roads into both lines, so they share OSM nodes."""
+    lines = [LineString(r.coords) for r in roads]
+    extra: list[list[tuple[float, float]]] = [[] for _ in roads]
+    for i in range(len(roads)):
+        for j in range(i + 1, len(roads)):
+            inter = lines[i].intersection(lines[j])
+            pts = [g for g in getattr(inter, "geoms", [inter]) if g.geom_type == "Point" and not g.is_empty]
+            for p in pts:
+                extra[i].append((p.x, p.y))
+                extra[j].append((p.x, p.y))
+    for r, line, ex in zip(roads, lines, extra):
+        if not ex:
+            continue
+        d_vert = np.concatenate([[0], np.cumsum(np.hypot(*np.diff(r.coords, axis=0).T))])
+        items = list(zip(d_vert, map(tuple, r.coords)))
+        for x, y in ex:
+            items.append((line.project(Point(x, y)), (x, y)))
+        items.sort(key=lambda t: t[0])
+        coords = [items[0][1]]
+        for _, c in items[1:]:
+            if math.hypot(c[0] - coords[-1][0], c[1] - coords[-1][1]) > 1.0:
+                coords.append(c)
+            elif c in {tuple(e) for e in ex}:
+                coords[-1] = c  # prefer the exact crossing point
+        r.coords = np.array(coords)
+
+
+_GREEN_SPECS = (
+    # (kind, tags, area_ha, clearance_m)
+    ("park", {"leisure": "park", "name": "Stadspark"}, 30.0, 150),
+    ("park", {"leisure": "park", "name": "Oosterpark"}, 12.0, 120),
+    ("park", {"leisure": "park", "name": "Westerpark"}, 8.0, 120),
+    ("park", {"leisure": "park", "name": "Noorderplantsoen"}, 5.0, 100),
+    ("park", {"leisure": "park", "name": "Park Zuidhoven"}, 3.0, 100),
+    ("park", {"leisure": "park", "name": "Vijverpark"}, 2.0, 80),
+    ("park", {"leisure": "park", "name": "Lindenpark"}, 1.5, 80),
+    ("park", {"leisure": "park", "name": "Buurtpark De Linde"}, 1.0, 60),
+    ("park", {"leisure": "park", "name": "Kerkplantsoen"}, 0.6, 40),
+    ("park", {"leisure": "park", "name": "Hofje"}, 0.4, 40),
+    ("park", {"leisure": "park"}, 0.2, 30),
+    ("cemetery", {"landuse": "cemetery", "name": "Algemene Begraafplaats"}, 4.0, 80),
+    ("forest", {"landuse": "forest", "name": "Demobos"}, 22.0, 120),
+    ("wood", {"natural": "wood"}, 6.0, 80),
+    *(("garden", {"leisure": "garden"}, a, 20) for a in (0.15, 0.25, 0.4, 0.1, 0.3, 0.2)),
+    *(("grass", {"landuse": "grass"}, a, 20) for a in (0.05, 0.1, 0.3, 0.5, 0.08, 0.2, 0.12, 0.4,
+                                                       0.06, 0.25, 0.15, 0.35)),
+    *(("playground", {"leisure": "playground"}, a, 20) for a in (0.03, 0.05, 0.08, 0.04, 0.1, 0.06)),
+)
+
+
+def _greens(rng, outline, main_roads) -> list[Green]:
+    non_trunk = shapely.union_all([LineString(r.coords) for r in main_roads if r.cls != "trunk"])
+    trunk = shapely.union_all([LineString(r.coords) for r in main_roads if r.cls == "trunk"])
+    placed: list[Green] = []
+    inner_outline = outline.buffer(-150)
+    for kind, tags, ha, clear in _GREEN_SPECS:
+        area = ha * 10_000
+        radius = math.sqrt(area / math.pi)
+        for attempt in range(3000):
+            relax = 1.0 if attempt < 2000 else 0.5
+            if kind in ("forest", "wood"):  # edge of town, outside the ring
+                a = rng.uniform(0, 2 * np.pi)
+                r = rng.uniform(3300, 4100)
+                x, y = CX + r * math.cos(a), CY + r * math.sin(a)
+            else:
+                x, y = rng.uniform(CX - 4300, CX + 4300), rng.uniform(CY - 4300, CY + 4300)
+            if not shapely.contains_xy(inner_outline, x, y):
+                continue
+            p = Point(x, y)
+            if p.distance(non_trunk) < (radius * 1.5 + clear) * relax or p.distance(trunk) < radius * 1.5 + 300:
+                continue
+            geom = _blob(rng, x, y, area, n=24 if ha >= 1 else 12)
+            if not outline.contains(geom) or any(geom.distance(g.geom) < 40 for g in placed):
+                continue
+            inner = None
+            if kind == "forest":
+                inner = _blob(rng, x, y, area * 0.06, n=10, aspect=1.0)
+            placed.append(Green(geom, dict(tags), kind, inner))
+            break
+    return placed
+
+
+def _street_grid(rng, outline, main_roads, main_union, greens):
+    """Jittered street grid, cut where it crosses main roads and reconnected to them."""
+    from scipy.spatial import cKDTree
+
+    step = 135.0
+    gx = np.arange(CX - 4950, CX + 4951, step)
+    gy = np.arange(CY - 4950, CY + 4951, step)
+    nx_, ny_ = len(gx), len(gy)
+    X = gx[None, :] + rng.uniform(-22, 22, (ny_, nx_))
+    Y = gy[:, None] + rng.uniform(-22, 22, (ny_, nx_))
+    inside = shapely.contains_xy(outline, X, Y)
+    dist = shapely.distance(shapely.points(X, Y), main_union)
+    keep = inside & (dist > 40)
+    edges = []
+    for j in range(ny_):
+        for i in range(nx_):
+            if not keep[j, i]:
+                continue
+            if i + 1 < nx_ and keep[j, i + 1]:
+                edges.append(((j, i), (j, i + 1), "h"))
+            if j + 1 < ny_ and keep[j + 1, i]:
+                edges.append(((j, i), (j + 1, i), "v"))
+    lines = shapely.linestrings([[[X[a], Y[a]], [X[b], Y[b]]] for a, b, _ in edges])
+    ok = ~shapely.intersects(lines, main_union) & (rng.uniform(size=len(edges)) > 0.07)
+    edges = [e for e, k in zip(edges, ok) if k]
+
+    park_union = shapely.union_all([g.geom for g in greens if g.kind in ("park", "forest", "wood", "cemetery")])
+    shapely.prepare(park_union)
+    centre_dist = lambda x, y: math.hypot(x - CX, y - CY)  # noqa: E731
+
+    # chain edges into ways: runs along rows (h) and columns (v), cut every 3-6 edges
+    by_start = {(e[0], e[2]): e for e in edges}
+    streets: list[Road] = []
+    used = set()
+    for e in edges:
+        if (e[0], e[2]) in used:
+            continue
+        # only start at the beginning of a run
+        a, _, d = e
+        prev = (a[0], a[1] - 1) if d == "h" else (a[0] - 1, a[1])
+        if (prev, d) in by_start:
+            continue
+        run = [a]
+        cur = a
+        while (cur, d) in by_start:
+            used.add((cur, d))
+            cur = by_start[(cur, d)][1]
+            run.append(cur)
+        k = 0
+        while k < len(run) - 1:
+            n = int(rng.integers(3, 7))
+            piece = run[k: k + n + 1]
+            k += n
+            coords = np.array([[X[p], Y[p]] for p in piece])
+            streets.append(Road(coords, {}, "minor"))
+    # tag the ways
+    for r in streets:
+        mx, my = r.coords.mean(axis=0)
+        rc = centre_dist(mx, my)
+        in_green = park_union.contains(LineString(r.coords).interpolate(0.5, normalized=True))
+        u = rng.uniform()
+        if in_green:
+            if u < 0.6:
+                r.tags = {"highway": "footway"}
+            elif u < 0.85:
+                r.tags = {"highway": "path", "bicycle": "designated", "foot": "designated"}
+            else:
+                r.tags = {"highway": "cycleway", "foot": "designated", "bicycle": "designated"}
+            r.cls = "path"
+        elif u < 0.58:
+            r.tags = {"highway": "residential", "maxspeed": "30"}
+            if rc < 1500 and rng.uniform() < 0.4:
+                r.tags["oneway"] = "yes"
+        elif u < 0.66:
+            r.tags = {"highway": "living_street"}
+            if rng.uniform() < 0.3:
+                r.tags["oneway"] = "yes"
+        elif u < 0.73:
+            r.tags = {"highway": "service"}
+            if rng.uniform() < 0.35:
+                r.tags["access"] = "private"
+        elif u < 0.82:
+            r.tags = {"highway": "footway"}
+            if rng.uniform() < 0.5:
+                r.tags["footway"] = "sidewalk"
+            r.cls = "path"
+        elif u < 0.93:
+            r.tags = {"highway": "cycleway", "bicycle": "designated", "foot": "designated"}
+            if rng.uniform() < 0.15:
+                r.tags["foot"] = "no"
+            if rng.uniform() < 0.1:
+                r.tags["oneway"] = "yes"
+            r.cls = "path"
+        else:
+            r.tags = {"highway": "path", "bicycle": "designated", "foot": "designated"}
+            r.cls = "path"
+        if r.tags["highway"] in ("residential", "living_street"):
+            r.tags["name"] = rng.choice(_STREET_PREFIX) + rng.choice(_STREET_SUFFIX[:7])
+
+    # connectors from main-road vertices (not the trunk) to the nearest grid node
+    pts_idx = np.argwhere(keep)
+    tree = cKDTree(np.column_stack([X[keep], Y[keep]]))
+    for road in main_roads:
+        if road.cls == "trunk":
+            continue
+        for x, y in road.coords[1:-1]:
+            if not shapely.contains_xy(outline, x, y):
+                continue
+            d, i = tree.query([x, y])
+            if d > 130:
+                continue
+            j, ii = pts_idx[i]
+            seg = LineString([(x, y), (X[j, ii], Y[j, ii])])
+            if seg.crosses(main_union):
+                continue
+            streets.append(Road(np.array([[x, y], [X[j, ii], Y[j, ii]]]),
+                                {"highway": "residential", "maxspeed": "30"}, "minor"))
+
+    # a few disconnected fragments (paths on the edge of town, a private yard)
+    fragments = []
+    for k in range(4):
+        a = math.radians(35 + 90 * k)
+        r0 = outline.exterior.distance(Point(CX, CY)) + 350
+        x0, y0 = CX + r0 * math.cos(a), CY + r0 * math.sin(a)
+        coords = np.array([[x0, y0], [x0 + 80, y0 + 30], [x0 + 150, y0 + 20], [x0 + 210, y0 + 70]])
+        tags = ({"highway": "track", "tracktype": "grade2"} if k % 2 else
+                {"highway": "footway", "name": f"Wandelpad {k + 1}"})
+        fragments.append(Road(coords, tags, "path"))
+    return streets, fragments
+
+
+def _name_buurten(rng, city: City) -> None:
+    """Names, the zero-resident industrial buurt and the park buurt."""
+    cents = np.array([[b["geometry"].centroid.x, b["geometry"].centroid.y] for b in city.buurten])
+    ind = int(np.argmin(np.hypot(cents[:, 0] - (TRUNK_X - 500), cents[:, 1] - (CY - 1800))))
+    park = next(g for g in city.greens if g.tags.get("name") == "Stadspark")
+    pc = park.geom.centroid
+    park_b = int(np.argmin([b["geometry"].distance(pc) for b in city.buurten]))
+    if park_b == ind:  # pragma: no cover - extremely unlikely
+        park_b = (ind + 1) % len(city.buurten)
+    words = list(_BUURT_WORDS)
+    rng.shuffle(words)
+    used: dict[str, int] = {}
+    for k, b in enumerate(city.buurten):
+        b["kind"] = "normal"
+        if k == ind:
+            b["kind"], name = "industrial", "Bedrijventerrein Oost"
+        elif k == park_b:
+            b["kind"], name = "park", "Stadspark e.o."
+        else:
+            name = words[k % len(words)]
+            used[name] = used.get(name, 0) + 1
+            if used[name] > 1:
+                name = f"{name}-{'Noord Zuid Oost West Midden'.split()[used[name] % 5]}"
+        if b["thin"]:
+            name += " (strook)"
+        b["name"] = name
+
+
+_AMENITY_COUNTS = (
+    # category, n, tags, name pattern, centre weight
+    ("supermarket", 12, {"shop": "supermarket"}, ("Albert Heijn", "Jumbo", "Lidl", "Plus", "Aldi"), 0.6),
+    ("greengrocer", 6, {"shop": "greengrocer"}, ("Groentenhal", "De Verse Hoek", "Fruithuis"), 1.0),
+    ("fast_food", 16, {"amenity": "fast_food"}, ("Snackbar", "Friettent", "Pizzeria", "Shoarma"), 1.5),
+    ("gp", 10, {"amenity": "doctors"}, ("Huisartsenpraktijk", "Gezondheidscentrum"), 0.5),
+    ("pharmacy", 6, {"amenity": "pharmacy"}, ("Apotheek",), 0.7),
+    ("primary_school", 12, {"amenity": "school", "isced:level": "1"}, ("Basisschool", "OBS", "CBS"), 0.0),
+    ("school", 3, {"amenity": "school", "isced:level": "2;3"}, ("College", "Lyceum"), 0.3),
+    ("transit_stop", 40, {"highway": "bus_stop", "public_transport": "platform", "bus": "yes"},
+     ("Halte",), 0.2),
+    ("sports", 4, {"leisure": "sports_centre"}, ("Sporthal", "Sportcentrum"), 0.0),
+    ("sports", 8, {"leisure": "pitch", "sport": "soccer"}, ("Sportpark",), -0.5),
+    ("playground", 10, {"leisure": "playground"}, ("Speeltuin",), 0.0),
+)
+
+
+def _amenities(rng, city: City) -> list[Amenity]:
+    out: list[Amenity] = []
+    res_streets = [r for r in city.streets if r.tags.get("highway") in ("residential", "living_street")]
+    mids = np.array([r.coords.mean(axis=0) for r in res_streets])
+    rc = np.hypot(mids[:, 0] - CX, mids[:, 1] - CY)
+    industrial = next(b for b in city.buurten if b["kind"] == "industrial")["geometry"]
+    not_ind = ~shapely.contains_xy(industrial, mids[:, 0], mids[:, 1])
+    for cat, n, tags, names, centre_w in _AMENITY_COUNTS:
+        w = np.exp(-centre_w * rc / 2000.0) * not_ind
+        w = w / w.sum()
+        idx = rng.choice(len(mids), size=n, replace=False, p=w)
+        for k, i in enumerate(idx):
+            x, y = mids[i] + rng.uniform(-15, 15, 2)
+            t = dict(tags)
+            t["name"] = f"{names[k % len(names)]} {res_streets[i].tags.get('name', 'Demostad')}".strip()
+            if cat == "gp" and k % 2:
+                t["healthcare"] = "doctor"
+            if cat == "primary_school" and k % 3 == 0:
+                t["school"] = "primary"
+            out.append(Amenity(float(x), float(y), t, cat))
+    # bus stops along main roads, tram stops along the western radial
+    for road in city.main_roads:
+        if road.cls not in ("primary", "secondary"):
+            continue
+        for x, y in road.coords[2:-1:4]:
+            if shapely.contains_xy(city.outline, x, y):
+                out.append(Amenity(float(x + 9), float(y + 9), {"highway": "bus_stop", "public_transport": "platform",
+                                                               "bus": "yes", "name": f"{road.tags['name']}"},
+                                   "transit_stop"))
+    tram = next(r for r in city.main_roads if r.tags.get("name") == "Stationsweg" and r.cls == "secondary")
+    for k, (x, y) in enumerate(tram.coords[1::3]):
+        out.append(Amenity(float(x - 7), float(y - 7), {"railway": "tram_stop", "public_transport": "platform",
+                                                        "tram": "yes", "name": f"Tramhalte Stationsweg {k + 1}"},
+                           "transit_stop"))
+    return out

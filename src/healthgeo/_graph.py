@@ -1,0 +1,450 @@
+"""Graph internals for :mod:`healthgeo.network`: Dutch tag filters, CSR graphs, snapping, Dijkstra.
+
+Nothing here reads files or knows about wards; :mod:`healthgeo.network` does that.
+
+Representation
+--------------
+A network is a set of *segments*: straight pieces between two consecutive nodes of an OSM way
+(the graph is never topologically simplified, so every segment is a straight line and its
+length is the Euclidean distance between its end points in EPSG:28992). Each segment carries
+two flags, ``fwd`` (travel ``u -> v`` allowed) and ``bwd`` (``v -> u`` allowed), decided by the
+tag filters below. Segments longer than ``densify_m`` are split into equal pieces by inserting
+extra nodes, so that snapping to the nearest *node* is snapping to a sample point of the edges
+every ``densify_m`` metres at most (GHSCI samples the pedestrian network every 30 m). The
+directed pieces form a ``scipy.sparse.csr_matrix`` of lengths in metres (parallel edges
+reduced to their minimum).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.spatial import cKDTree
+
+from ._errors import InputDataError
+
+log = logging.getLogger("healthgeo.network")
+
+#: OSM way tags the filters read (also the tags osmnx/pyrosm are asked to keep).
+TAG_KEYS = (
+    "highway", "foot", "bicycle", "access", "oneway", "oneway:bicycle", "junction", "area",
+    "service", "sidewalk", "sidewalk:both", "cycleway", "cycleway:left", "cycleway:right",
+    "cycleway:both",
+)
+
+_YES = frozenset({"yes", "designated", "permissive"})
+_ONEWAY_FWD = frozenset({"yes", "true", "1"})
+_ONEWAY_BWD = frozenset({"-1", "reverse"})
+_ONEWAY_NO = frozenset({"no", "false", "0"})
+
+#: highway values walkable unless excluded by foot/access/sidewalk tags
+WALK_HIGHWAYS = frozenset({
+    "footway", "path", "pedestrian", "steps", "living_street", "residential", "service",
+    "unclassified", "track", "road", "corridor", "tertiary", "tertiary_link", "secondary",
+    "secondary_link", "primary", "primary_link",
+})
+#: highway values walkable only with foot=yes|designated|permissive
+WALK_IF_FOOT = frozenset({
+    "cycleway", "bridleway", "busway", "motorway", "motorway_link", "trunk", "trunk_link",
+})
+#: main roads that need a sidewalk (excluded when tagged sidewalk=no|none without foot=yes)
+WALK_NEEDS_SIDEWALK = frozenset({"primary", "primary_link", "secondary", "secondary_link"})
+
+#: highway values cyclable unless excluded by bicycle/access tags
+BIKE_HIGHWAYS = frozenset({
+    "cycleway", "residential", "living_street", "service", "unclassified", "track", "road",
+    "tertiary", "tertiary_link", "secondary", "secondary_link", "primary", "primary_link",
+})
+#: highway values cyclable only with bicycle=yes|designated|permissive
+BIKE_IF_BICYCLE = frozenset({
+    "path", "footway", "pedestrian", "bridleway", "steps", "corridor", "busway", "motorway",
+    "motorway_link", "trunk", "trunk_link",
+})
+
+FILTER_DOC = {
+    "walk": (
+        "Dutch walk filter (healthgeo._graph.walk_access): highway in {"
+        + ", ".join(sorted(WALK_HIGHWAYS)) + "}, or highway in {" + ", ".join(sorted(WALK_IF_FOOT))
+        + "} with foot=yes|designated|permissive (e.g. a fietspad open to pedestrians); excluded: "
+        "foot=no|use_sidepath, access=private|no unless foot=yes|designated|permissive, "
+        "primary/secondary roads tagged sidewalk=no|none; both directions always (oneway ignored)."
+    ),
+    "bike": (
+        "Dutch cycle filter (healthgeo._graph.bike_access): highway in {"
+        + ", ".join(sorted(BIKE_HIGHWAYS)) + "}, or highway in {" + ", ".join(sorted(BIKE_IF_BICYCLE))
+        + "} with bicycle=yes|designated|permissive; excluded: bicycle=no|use_sidepath, "
+        "access=private|no unless bicycle=yes|designated|permissive; oneway=yes|true|1 (and "
+        "junction=roundabout) one direction, oneway=-1|reverse the other, unless "
+        "oneway:bicycle=no or cycleway*=opposite*; oneway:bicycle=yes|-1 makes a two-way road "
+        "one-way for bikes."
+    ),
+}
+
+
+def _col(tags: pd.DataFrame, key: str) -> pd.Series:
+    """Lower-cased string tag column (``""`` where absent)."""
+    if key not in tags.columns:
+        return pd.Series("", index=tags.index, dtype=object)
+    s = tags[key]
+    return s.where(s.notna(), "").astype(str).str.strip().str.lower()
+
+
+def walk_access(tags: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Walk permission of OSM segments, ``(fwd, bwd)`` boolean arrays (equal: oneway ignored).
+
+    ``tags`` has one row per segment and OSM tag keys as columns (missing keys = untagged).
+    See :data:`FILTER_DOC` for the rule.
+    """
+    hw, foot, acc = _col(tags, "highway"), _col(tags, "foot"), _col(tags, "access")
+    foot_yes = foot.isin(_YES)
+    no_sidewalk = _col(tags, "sidewalk").isin({"no", "none"}) | _col(tags, "sidewalk:both").isin(
+        {"no", "none"})
+    ok = hw.isin(WALK_HIGHWAYS) | (hw.isin(WALK_IF_FOOT) & foot_yes)
+    ok &= ~(hw.isin(WALK_NEEDS_SIDEWALK) & no_sidewalk & ~foot_yes)
+    ok &= ~foot.isin({"no", "use_sidepath"})
+    ok &= ~(acc.isin({"private", "no"}) & ~foot_yes)
+    ok = ok.to_numpy(bool)
+    return ok, ok.copy()
+
+
+def bike_access(tags: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Cycling permission of OSM segments, ``(fwd, bwd)`` along / against the way's node order.
+
+    See :data:`FILTER_DOC` for the rule.
+    """
+    hw, bic, acc = _col(tags, "highway"), _col(tags, "bicycle"), _col(tags, "access")
+    bike_yes = bic.isin(_YES)
+    ok = hw.isin(BIKE_HIGHWAYS) | (hw.isin(BIKE_IF_BICYCLE) & bike_yes)
+    ok &= ~bic.isin({"no", "use_sidepath"})
+    ok &= ~(acc.isin({"private", "no"}) & ~bike_yes)
+    ow, owb = _col(tags, "oneway"), _col(tags, "oneway:bicycle")
+    fwd_only = ow.isin(_ONEWAY_FWD) | ((_col(tags, "junction") == "roundabout") & ~ow.isin(_ONEWAY_NO)
+                                       & ~ow.isin(_ONEWAY_BWD))
+    bwd_only = ow.isin(_ONEWAY_BWD)
+    contraflow = owb.isin(_ONEWAY_NO)
+    for key in ("cycleway", "cycleway:left", "cycleway:right", "cycleway:both"):
+        contraflow |= _col(tags, key).str.startswith("opposite")
+    fwd = ok & ~(bwd_only & ~contraflow) & ~owb.isin(_ONEWAY_BWD)
+    bwd = ok & ~(fwd_only & ~contraflow) & ~owb.isin(_ONEWAY_FWD)
+    return fwd.to_numpy(bool), bwd.to_numpy(bool)
+
+
+def separated_cycleway(tags: pd.DataFrame) -> np.ndarray:
+    """Segments that are physically separated cycle infrastructure.
+
+    ``highway=cycleway`` (a fietspad mapped as its own way) or ``cycleway[:left|:right|:both]=track``.
+    """
+    sep = _col(tags, "highway") == "cycleway"
+    for key in ("cycleway", "cycleway:left", "cycleway:right", "cycleway:both"):
+        sep |= _col(tags, key) == "track"
+    return sep.to_numpy(bool)
+
+
+ACCESS_FILTERS = {"walk": walk_access, "bike": bike_access}
+
+
+def access(tags: dict | pd.DataFrame, mode: str) -> tuple:
+    """``(fwd, bwd)`` for one tag dict (bools) or a frame of segments (arrays)."""
+    if mode not in ACCESS_FILTERS:
+        raise ValueError(f"mode must be one of {sorted(ACCESS_FILTERS)}, got {mode!r}")
+    if isinstance(tags, dict):
+        fwd, bwd = ACCESS_FILTERS[mode](pd.DataFrame([tags]))
+        return bool(fwd[0]), bool(bwd[0])
+    return ACCESS_FILTERS[mode](tags)
+
+
+# --------------------------------------------------------------------------------------------
+# the network object
+# --------------------------------------------------------------------------------------------
+@dataclass
+class Network:
+    """A walk or cycle network in EPSG:28992, ready for multi-source Dijkstra.
+
+    Attributes
+    ----------
+    mode
+        ``"walk"`` or ``"bike"``.
+    x, y
+        Node coordinates (m, EPSG:28992). The first ``n_base`` nodes are OSM nodes; the rest
+        are sample points inserted on long segments (``densify_m``).
+    graph
+        ``csr_matrix`` (n x n): ``graph[i, j]`` = length (m) of the directed edge i -> j.
+    osmid
+        OSM node ids of the base nodes (``-1`` when unknown).
+    segments
+        One row per kept OSM segment on base nodes: ``u``, ``v`` (node positions),
+        ``length_m``, ``fwd``, ``bwd``, ``highway``, ``separated`` (separated cycleway).
+    pieces
+        ``(a, b)`` node arrays of the (densified) undirected pieces, for geometry queries.
+    dropped
+        What the largest-strongly-connected-component rule removed.
+    """
+
+    mode: str
+    x: np.ndarray
+    y: np.ndarray
+    graph: sparse.csr_matrix
+    n_base: int
+    osmid: np.ndarray
+    segments: pd.DataFrame
+    pieces: tuple[np.ndarray, np.ndarray]
+    densify_m: float | None
+    dropped: dict = field(default_factory=dict)
+    crs: str = "EPSG:28992"
+    _rev: sparse.csr_matrix | None = field(default=None, repr=False)
+    _tree: cKDTree | None = field(default=None, repr=False)
+
+    @property
+    def n_nodes(self) -> int:
+        return self.graph.shape[0]
+
+    @property
+    def n_edges(self) -> int:
+        return self.graph.nnz
+
+    @property
+    def reversed_graph(self) -> sparse.csr_matrix:
+        """Transpose of :attr:`graph` (searching it from destinations gives home -> destination)."""
+        if self._rev is None:
+            self._rev = self.graph.T.tocsr()
+        return self._rev
+
+    @property
+    def tree(self) -> cKDTree:
+        if self._tree is None:
+            self._tree = cKDTree(np.column_stack([self.x, self.y]))
+        return self._tree
+
+    def snap(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest node (k-d tree on nodes, incl. densified sample points) and distance (m)."""
+        xy = np.asarray(xy, dtype=float).reshape(-1, 2)
+        if len(xy) == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        dist, idx = self.tree.query(xy)
+        return idx.astype(np.int64), dist
+
+    def street_count(self) -> np.ndarray:
+        """Number of distinct streets (undirected neighbours) at each base node."""
+        s = self.segments
+        a = np.minimum(s["u"].to_numpy(), s["v"].to_numpy())
+        b = np.maximum(s["u"].to_numpy(), s["v"].to_numpy())
+        pairs = np.unique(np.column_stack([a, b])[a != b], axis=0)
+        return np.bincount(pairs.ravel(), minlength=self.n_base)
+
+    def to_networkx(self):
+        """The directed graph as a ``networkx.DiGraph`` with ``length`` (m) on edges (tests)."""
+        import networkx as nx
+
+        coo = self.graph.tocoo()
+        g = nx.DiGraph()
+        g.add_nodes_from(range(self.n_nodes))
+        g.add_weighted_edges_from(zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist()),
+                                  weight="length")
+        return g
+
+
+def csr_min(n: int, rows: np.ndarray, cols: np.ndarray, w: np.ndarray) -> sparse.csr_matrix:
+    """CSR matrix of directed edges; parallel edges keep their *minimum* length, loops dropped.
+
+    (``csr_matrix((w, (r, c)))`` would *sum* duplicates.)
+    """
+    rows, cols, w = np.asarray(rows, np.int64), np.asarray(cols, np.int64), np.asarray(w, float)
+    keep = rows != cols
+    rows, cols, w = rows[keep], cols[keep], w[keep]
+    order = np.lexsort((w, cols, rows))
+    rows, cols, w = rows[order], cols[order], w[order]
+    first = np.ones(len(rows), bool)
+    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
+    rows, cols, w = rows[first], cols[first], w[first]
+    indptr = np.zeros(n + 1, np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
+    return sparse.csr_matrix((w, cols.astype(np.int32), indptr), shape=(n, n))
+
+
+def _densify(x, y, u, v, length, fwd, bwd, spacing):
+    """Split segments longer than ``spacing`` into equal straight pieces (new nodes appended)."""
+    n0 = len(x)
+    if spacing is None or spacing <= 0:
+        k = np.ones(len(u), np.int64)
+    else:
+        k = np.maximum(1, np.ceil(length / spacing - 1e-9)).astype(np.int64)
+    extra = k - 1
+    n_extra = int(extra.sum())
+    seg_of_new = np.repeat(np.arange(len(u)), extra)
+    start = np.cumsum(extra) - extra
+    j = np.arange(n_extra) - np.repeat(start, extra) + 1
+    t = j / np.repeat(k, extra)
+    su, sv = u[seg_of_new], v[seg_of_new]
+    nx_ = x[su] + t * (x[sv] - x[su])
+    ny_ = y[su] + t * (y[sv] - y[su])
+    # chain of node ids per segment: u, new..., v
+    clen = k + 1
+    cstart = np.cumsum(clen) - clen
+    chain = np.empty(int(clen.sum()), np.int64)
+    chain[cstart] = u
+    chain[cstart + k] = v
+    if n_extra:
+        chain[np.repeat(cstart, extra) + j] = n0 + np.arange(n_extra)
+    last = np.zeros(len(chain), bool)
+    last[cstart + k] = True
+    pos = np.flatnonzero(~last)
+    a, b = chain[pos], chain[pos + 1]
+    plen = np.repeat(length / k, k)
+    return (np.concatenate([x, nx_]), np.concatenate([y, ny_]), a, b, plen,
+            np.repeat(fwd, k), np.repeat(bwd, k))
+
+
+def from_segments(
+    x: np.ndarray,
+    y: np.ndarray,
+    segs: pd.DataFrame,
+    mode: str,
+    *,
+    osmid: np.ndarray | None = None,
+    densify_m: float | None = 30.0,
+    largest_scc: bool = True,
+) -> Network:
+    """Build a :class:`Network` from node coordinates and tagged segments.
+
+    Parameters
+    ----------
+    x, y
+        Node coordinates in EPSG:28992 (m), positions 0..n-1.
+    segs
+        Columns ``u``, ``v`` (node positions, in the way's node order) and OSM tag columns
+        (:data:`TAG_KEYS`; missing = untagged). Optional ``fwd``/``bwd`` bool columns override
+        the tag filter (synthetic graphs).
+    mode
+        ``"walk"`` or ``"bike"``.
+    """
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    segs = segs.reset_index(drop=True)
+    u, v = segs["u"].to_numpy(np.int64), segs["v"].to_numpy(np.int64)
+    if len(u) and (min(u.min(), v.min()) < 0 or max(u.max(), v.max()) >= len(x)):
+        raise InputDataError("segment end points refer to unknown nodes; give u/v as positions "
+                             "into x/y (0 .. n-1).")
+    if "fwd" in segs.columns and "bwd" in segs.columns:
+        fwd, bwd = segs["fwd"].to_numpy(bool), segs["bwd"].to_numpy(bool)
+    else:
+        fwd, bwd = access(segs, mode)
+    keep = (fwd | bwd) & (u != v)
+    n_tagged = len(segs)
+    segs = segs.loc[keep].reset_index(drop=True)
+    u, v, fwd, bwd = u[keep], v[keep], fwd[keep], bwd[keep]
+    length = np.hypot(x[v] - x[u], y[v] - y[u])
+    if len(u) == 0:
+        raise InputDataError(f"no {mode} segments left after the Dutch {mode} tag filter "
+                             f"({n_tagged} segments read). Check the extract covers streets.")
+
+    # largest strongly connected component on the OSM nodes that carry a kept segment
+    used = np.unique(np.concatenate([u, v]))
+    n_all = len(x)
+    rows = np.concatenate([u[fwd], v[bwd]])
+    cols = np.concatenate([v[fwd], u[bwd]])
+    g0 = csr_min(n_all, rows, cols, np.ones(len(rows)))
+    dropped = {"nodes": 0, "segments": 0, "components": 0}
+    if largest_scc:
+        ncomp, labels = connected_components(g0, directed=True, connection="strong")
+        sizes = np.bincount(labels[used], minlength=ncomp)
+        big = int(np.argmax(sizes))
+        in_big = labels == big
+        seg_keep = in_big[u] & in_big[v]
+        dropped = {
+            "nodes": int(len(used) - sizes[big]),
+            "segments": int((~seg_keep).sum()),
+            "components": int((sizes > 0).sum() - 1),
+        }
+        if dropped["nodes"]:
+            log.info("%s graph: largest strongly connected component keeps %d of %d nodes; dropped "
+                     "%d nodes and %d segments in %d other component(s)", mode, int(sizes[big]),
+                     len(used), dropped["nodes"], dropped["segments"], dropped["components"])
+        segs = segs.loc[seg_keep].reset_index(drop=True)
+        u, v, fwd, bwd, length = u[seg_keep], v[seg_keep], fwd[seg_keep], bwd[seg_keep], length[seg_keep]
+        used = np.unique(np.concatenate([u, v]))
+    # renumber base nodes 0..n_base-1
+    remap = np.full(n_all, -1, np.int64)
+    remap[used] = np.arange(len(used))
+    u, v = remap[u], remap[v]
+    bx, by = x[used], y[used]
+    osm = np.asarray(osmid, np.int64)[used] if osmid is not None else np.full(len(used), -1, np.int64)
+
+    X, Y, a, b, plen, pf, pb = _densify(bx, by, u, v, length, fwd, bwd, densify_m)
+    n = len(X)
+    graph = csr_min(n, np.concatenate([a[pf], b[pb]]), np.concatenate([b[pf], a[pb]]),
+                    np.concatenate([plen[pf], plen[pb]]))
+    seg_frame = pd.DataFrame({
+        "u": u, "v": v, "length_m": length, "fwd": fwd, "bwd": bwd,
+        "highway": _col(segs, "highway").to_numpy(),
+        "separated": separated_cycleway(segs),
+    })
+    if "osmid" in segs.columns:
+        seg_frame["way_id"] = segs["osmid"].to_numpy()
+    net = Network(mode=mode, x=X, y=Y, graph=graph, n_base=len(used), osmid=osm, segments=seg_frame,
+                  pieces=(a, b), densify_m=densify_m, dropped=dropped)
+    log.info("%s graph: %d OSM nodes (+%d sample points every <= %s m), %d directed edges, "
+             "%.1f km of segments", mode, len(used), n - len(used), densify_m, graph.nnz,
+             length.sum() / 1000)
+    return net
+
+
+# --------------------------------------------------------------------------------------------
+# shortest paths
+# --------------------------------------------------------------------------------------------
+def multi_source(graph: sparse.csr_matrix, nodes, offsets=None, *, limit: float = np.inf) -> np.ndarray:
+    """Distance from every node to the nearest source, in ONE Dijkstra pass.
+
+    ``dist[i] = min_k (offsets[k] + d(nodes[k] -> i))`` on ``graph``. Pass the *reversed*
+    graph to get distances from every node *to* the nearest source on a directed graph.
+
+    Without offsets (or all zero) this is ``scipy.sparse.csgraph.dijkstra(graph,
+    indices=nodes, min_only=True)``. With offsets (destination snap distances), scipy's
+    ``min_only`` cannot start sources at different distances, so a virtual super-source is
+    appended and joined to each source node by an edge of length ``1 + offset``; one
+    single-source search then gives the same result (the constant 1 m keeps zero offsets
+    from being lost and is subtracted again).
+    """
+    nodes = np.asarray(nodes, np.int64)
+    n = graph.shape[0]
+    if len(nodes) == 0:
+        return np.full(n, np.inf)
+    if offsets is None or not np.any(np.asarray(offsets) > 0):
+        return dijkstra(graph, directed=True, indices=np.unique(nodes), min_only=True, limit=limit)
+    offsets = np.asarray(offsets, float)
+    order = np.lexsort((offsets, nodes))
+    nodes, offsets = nodes[order], offsets[order]
+    first = np.ones(len(nodes), bool)
+    first[1:] = nodes[1:] != nodes[:-1]
+    nodes, offsets = nodes[first], offsets[first]
+    g = graph.tocsr()
+    indptr = np.concatenate([g.indptr.astype(np.int64), [g.indptr[-1] + len(nodes)]])
+    indices = np.concatenate([g.indices.astype(np.int64), nodes])
+    data = np.concatenate([g.data, offsets + 1.0])
+    g2 = sparse.csr_matrix((data, indices, indptr), shape=(n + 1, n + 1))
+    d = dijkstra(g2, directed=True, indices=n, limit=limit + 1.0)[:n]
+    return d - 1.0
+
+
+def counts_within(graph: sparse.csr_matrix, src_nodes, src_offsets, target_nodes, target_offsets,
+                  radius: float, chunk: int = 32) -> np.ndarray:
+    """Number of sources within ``radius`` (offset + graph + offset) of each target.
+
+    Bounded Dijkstra (``limit=radius``) from the sources in chunks; ``graph`` as for
+    :func:`multi_source` (reversed for directed graphs, to count target -> source paths).
+    """
+    src_nodes = np.asarray(src_nodes, np.int64)
+    src_offsets = np.asarray(src_offsets, float)
+    target_nodes = np.asarray(target_nodes, np.int64)
+    target_offsets = np.asarray(target_offsets, float)
+    out = np.zeros(len(target_nodes), np.int64)
+    uniq, inv = np.unique(target_nodes, return_inverse=True)
+    for s in range(0, len(src_nodes), chunk):
+        idx = src_nodes[s:s + chunk]
+        d = dijkstra(graph, directed=True, indices=idx, limit=radius)
+        d = d[:, uniq][:, inv] + src_offsets[s:s + chunk, None] + target_offsets[None, :]
+        out += (d <= radius).sum(axis=0)
+    return out

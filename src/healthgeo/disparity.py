@@ -1,0 +1,975 @@
+"""Health-disparity indicators across wards: who carries the burden, with uncertainty.
+
+Steps (formulas: ``../shared/METHODS.md``):
+
+1. :func:`ses_rank` ranks wards by socioeconomic position, **most disadvantaged first**, into a
+   population-weighted fractional rank ``R`` (0 = most disadvantaged end, 1 = most advantaged)
+   and quintiles (1 = most disadvantaged). Where the ranking variable is missing a documented
+   proxy is used and named per ward in ``ses_source``.
+2. :func:`inequality_table` computes, per indicator, quintile means, Q1/Q5 ratio and difference,
+   relative/absolute/Erreygers concentration indices, SII, RII, population-weighted Theil T and
+   Gini (+ unweighted PySAL ones), each with a seeded, vectorised bootstrap 95 % interval.
+3. :func:`lisa_clusters` and :func:`morans_i` measure spatial clustering (PySAL esda/libpysal).
+4. :func:`cumulative_burden` builds a CalEnviroScreen-4.0-style score against fixed reference
+   distributions (:func:`burden_reference`).
+5. :func:`apply_disclosure_control` withholds wards with few residents.
+
+:func:`compute_disparities` runs all of them and returns a :class:`DisparityResult`.
+
+Sign conventions (the same for every rank-based measure, because R runs from the most
+disadvantaged to the most advantaged, as in WHO HEAT):
+
+* concentration index C < 0: the indicator is concentrated among the **disadvantaged**;
+  C > 0: among the advantaged. (O'Donnell et al. 2008 rank "poorest first" too.)
+* SII = value predicted at the most advantaged end minus the most disadvantaged end;
+  RII = (b0 + b1)/b0 = advantaged end / disadvantaged end (METHODS.md definition). So an
+  adverse exposure that burdens disadvantaged wards has C < 0, SII < 0, RII < 1.
+* The quintile gap is oriented the other way round, as asked of it: ratio Q1/Q5 and
+  difference Q1 - Q5 (most disadvantaged fifth relative to the most advantaged fifth).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from . import _inequality as ineq
+from ._errors import ConfigError, InputDataError
+from .dictionary import (
+    CALENVIROSCREEN_4,
+    CBS_KWB,
+    ERREYGERS_2009,
+    ODONNELL_2008,
+    RIVM_GEZONDHEID,
+    WHO_HEAT_NOTES,
+    ColumnDoc,
+    doc,
+)
+
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "DEFAULT_MIN_RESIDENTS",
+    "DEFAULT_PROXY",
+    "DISPARITY_TABLE_DOCS",
+    "DisparityResult",
+    "apply_disclosure_control",
+    "burden_reference",
+    "compute_disparities",
+    "cumulative_burden",
+    "inequality_table",
+    "lisa_clusters",
+    "morans_i",
+    "ses_rank",
+]
+
+# --------------------------------------------------------------------------------------------
+# Settings and citations
+# --------------------------------------------------------------------------------------------
+
+#: Wards with fewer residents are withheld (values NaN + ``disclosure_reason``) and left out of
+#: every inequality measure. CBS does not publish many kerncijfers for small buurten ('.' in
+#: KWB, "om redenen van betrouwbaarheid en geheimhouding"); the exact CBS thresholds differ per
+#: variable (verify per variable in the KWB toelichting), so this is configurable.
+DEFAULT_MIN_RESIDENTS = 50
+
+#: Proxy ranking variable used where the ranking variable is missing (CBS suppresses income at
+#: buurt level in early KWB releases). Share of adults with difficulty making ends meet (RIVM).
+DEFAULT_PROXY = "health_difficulty_making_ends_meet_pct"
+
+CBS_DISCLOSURE = (
+    "CBS Kerncijfers wijken en buurten, toelichting: figures missing ('.') for small areas "
+    "'om redenen van betrouwbaarheid en geheimhouding' (thresholds per variable; verify)"
+)
+ANSELIN_1995 = "Anselin (1995), Local Indicators of Spatial Association - LISA, Geogr. Anal. 27:93-115"
+PYSAL_ESDA = "PySAL esda (Moran, Moran_Local) and libpysal (Queen/Rook contiguity)"
+PYSAL_INEQUALITY = "PySAL inequality (inequality.theil.Theil, inequality.gini.Gini)"
+
+#: Which end of each known variable is the disadvantaged / worse one (True: higher is worse).
+HIGHER_IS_WORSE: dict[str, bool] = {
+    "income_keur_per_resident": False,
+    "low_income_hh_pct": True,
+    "no2_ugm3_popw": True,
+    "pm25_ugm3_popw": True,
+    "pm10_ugm3_popw": True,
+    "no2_ugm3_mean": True,
+    "pm25_ugm3_mean": True,
+    "lden_db_popw": True,
+    "lnight_db_popw": True,
+    "pop_share_lden_ge_53": True,
+    "green_share_pct": False,
+    "pop_share_green_1ha_300m": False,
+    "green_m2_per_resident": False,
+    "supermarket_walk_m_median": True,
+    "park_walk_m_median": True,
+    "health_good_health_pct": False,
+    "health_meets_activity_guideline_pct": False,
+    "health_overweight_pct": True,
+    "health_smoker_pct": True,
+    "health_chronic_condition_pct": True,
+    "health_anxiety_depression_high_pct": True,
+    "health_high_stress_pct": True,
+    "health_lonely_pct": True,
+    "health_severe_lonely_pct": True,
+    "health_difficulty_making_ends_meet_pct": True,
+}
+
+_LEVELS = {"buurtcode": "buurt", "wijkcode": "wijk", "gemeentecode": "gemeente"}
+
+# --------------------------------------------------------------------------------------------
+# Documentation of the disparity table
+# --------------------------------------------------------------------------------------------
+
+_MEASURE_METHOD = (
+    "Wards ranked by SES, most disadvantaged first; p_j = ward population share; fractional rank "
+    "R_j = sum_{k<j} p_k + p_j/2 (tied wards share their joint midpoint). Quintile means: "
+    "population-weighted means of wards with 5R in [k-1, k). C = (2/mu) sum p_j y_j R_j - 1 "
+    "(C<0: concentrated among the disadvantaged); ci_absolute = mu C; ci_erreygers = 4 mu/(b-a) C "
+    "for indicators bounded in [a, b]; sii = WLS slope of y on R, weights p (advantaged minus "
+    "disadvantaged end); rii = (b0+b1)/b0 (advantaged / disadvantaged end); quintile_ratio = Q1/Q5 "
+    "and quintile_difference = Q1-Q5 (Q1 most disadvantaged); gini/theil_t population-weighted, "
+    "*_unweighted = PySAL inequality on ward values; morans_i: global Moran's I, row-standardised "
+    "contiguity weights, permutation p in p_value."
+)
+
+DISPARITY_TABLE_DOCS: dict[str, ColumnDoc] = {
+    "indicator": doc("", "Indicator column the row describes (a per-ward input column)."),
+    "metric": doc(
+        "",
+        "Measure: mean, q1_mean..q5_mean, quintile_ratio, quintile_difference, ci_relative, "
+        "ci_absolute, ci_erreygers, sii, rii, gini, theil_t, gini_unweighted, "
+        "theil_t_unweighted, morans_i.",
+        _MEASURE_METHOD,
+        f"{ODONNELL_2008}; {ERREYGERS_2009}; {WHO_HEAT_NOTES}; {PYSAL_INEQUALITY}; {PYSAL_ESDA}",
+    ),
+    "value": doc(
+        "indicator unit (means, differences, sii, ci_absolute); 1 (ratios and indices)",
+        "Point estimate on all included wards.",
+        _MEASURE_METHOD,
+        f"{ODONNELL_2008}; {WHO_HEAT_NOTES}",
+    ),
+    "ci_low": doc(
+        "as value", "Lower bound of the 95 % bootstrap interval (2.5th percentile).",
+        "Wards resampled with replacement (n_boot draws, numpy Generator seeded with seed and "
+        "the indicator name); ranks and quintiles recomputed in every draw; percentile interval. "
+        "NaN for morans_i (see p_value).",
+        ODONNELL_2008,
+    ),
+    "ci_high": doc("as value", "Upper bound of the 95 % bootstrap interval (97.5th percentile).",
+                   "See ci_low.", ODONNELL_2008),
+    "p_value": doc(
+        "1", "Pseudo p-value of global Moran's I from seeded permutations (NaN for other metrics).",
+        "(k+1)/(P+1), k = permutations at least as extreme on the observed side (esda convention).",
+        PYSAL_ESDA,
+    ),
+    "n_wards": doc("count", "Wards entering the measure (disclosed, with value and SES rank)."),
+    "ranking_variable": doc(
+        "",
+        "SES variable wards were ranked by; 'X+proxy:Y (k/n)' when proxy Y replaced X for k of n "
+        "wards; 'proxy:Y' when no ward had X. Empty for measures that ignore SES.",
+    ),
+    "level": doc("", "Ward level (buurt, wijk, gemeente)."),
+}
+
+_TABLE_COLUMNS = list(DISPARITY_TABLE_DOCS)
+
+
+@dataclass(frozen=True)
+class DisparityResult:
+    """Everything :func:`compute_disparities` produces.
+
+    Attributes
+    ----------
+    per_ward
+        Frame aligned to the input ward index: ``ses_rank_frac``, ``ses_quintile``,
+        ``ses_source``, ``disclosure_reason``, ``{indicator}_lisa`` and the burden columns.
+    table
+        Tidy disparity table, columns documented in :data:`DISPARITY_TABLE_DOCS`.
+    docs
+        ColumnDoc for every ``per_ward`` column.
+    reference
+        Reference distributions used for burden percentiles (pass back in for later years);
+        empty when no burden was computed.
+    """
+
+    per_ward: pd.DataFrame
+    table: pd.DataFrame
+    docs: dict[str, ColumnDoc] = field(default_factory=dict)
+    reference: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+
+# --------------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------------
+
+
+def _level(wards: pd.DataFrame, level: str | None) -> str:
+    if level:
+        return level
+    return _LEVELS.get(wards.index.name or "", "ward")
+
+
+def _direction(col: str, given: Mapping[str, bool] | None) -> bool | None:
+    if given and col in given:
+        return bool(given[col])
+    return HIGHER_IS_WORSE.get(col)
+
+
+def _seed_for(seed: int, name: str) -> np.random.Generator:
+    return np.random.default_rng([int(seed), zlib.crc32(name.encode())])
+
+
+def _numeric(wards: pd.DataFrame, col: str) -> np.ndarray:
+    return pd.to_numeric(wards[col], errors="coerce").to_numpy(dtype=float)
+
+
+def _check_unique_index(wards: pd.DataFrame) -> list[str]:
+    dup = wards.index[wards.index.duplicated()].unique().tolist()
+    return [f"duplicate ward codes in the index: {dup[:5]} - drop or merge them first"] if dup else []
+
+
+def _disclosure(wards: pd.DataFrame, residents: str, min_residents: float) -> pd.Series:
+    """Reason per ward its values are withheld (NA when disclosed)."""
+    pop = _numeric(wards, residents)
+    reason = np.full(len(wards), None, dtype=object)
+    reason[~np.isfinite(pop)] = "residents unknown"
+    small = np.isfinite(pop) & (pop < min_residents)
+    reason[small] = f"fewer than {min_residents:g} residents (statistical disclosure control)"
+    return pd.Series(pd.array(reason, dtype="string"), index=wards.index, name="disclosure_reason")
+
+
+def _disclosure_doc(min_residents: float) -> ColumnDoc:
+    return doc(
+        "", "Why this ward's values are withheld (NA = published).",
+        f"Wards with fewer than {min_residents:g} residents (or unknown residents) get NaN in every "
+        "derived column and are excluded from all inequality, clustering and burden inputs and "
+        "reference distributions. Threshold configurable (min_residents).",
+        CBS_DISCLOSURE,
+    )
+
+
+def apply_disclosure_control(frame: pd.DataFrame, residents: pd.Series, *,
+                             columns: Sequence[str] | None = None,
+                             min_residents: float = DEFAULT_MIN_RESIDENTS,
+                             ) -> tuple[pd.DataFrame, dict[str, ColumnDoc]]:
+    """Withhold values of wards with fewer than ``min_residents`` residents.
+
+    Returns a copy of ``frame`` with ``columns`` (default: all numeric columns) set to NaN for
+    those wards and a ``disclosure_reason`` column, plus the docs of that column.
+    """
+    res = pd.DataFrame({"residents": residents.reindex(frame.index)})
+    reason = _disclosure(res, "residents", min_residents)
+    out = frame.copy()
+    cols = list(columns) if columns is not None else list(
+        out.select_dtypes(include="number").columns)
+    mask = reason.notna().to_numpy()
+    for c in cols:
+        if c in out:
+            if pd.api.types.is_bool_dtype(out[c]) or str(out[c].dtype) == "boolean":
+                out[c] = out[c].astype("boolean")
+                out.loc[mask, c] = pd.NA
+            elif pd.api.types.is_numeric_dtype(out[c]):
+                out[c] = out[c].astype(float)
+                out.loc[mask, c] = np.nan
+            else:
+                out[c] = out[c].astype(object)
+                out.loc[mask, c] = None
+    out["disclosure_reason"] = reason
+    return out, {"disclosure_reason": _disclosure_doc(min_residents)}
+
+
+# --------------------------------------------------------------------------------------------
+# 1. SES ranking
+# --------------------------------------------------------------------------------------------
+
+
+def _ses_score(wards: pd.DataFrame, disclosed: np.ndarray, pop: np.ndarray, ranking: str,
+               proxy: str | None, directions: Mapping[str, bool] | None):
+    """Disadvantage score in [0, 100] (0 = most disadvantaged) and its source per ward.
+
+    Each variable is turned into its population-weighted mid-rank percentile among the
+    disclosed wards that have it, oriented so low = disadvantaged; the ranking variable's
+    percentile is used where present, else the proxy's.
+    """
+    problems: list[str] = []
+    score = np.full(len(wards), np.nan)
+    source = np.full(len(wards), None, dtype=object)
+    for var, label in ((ranking, ranking), (proxy, f"proxy:{proxy}") if proxy else (None, None)):
+        if var is None:
+            continue
+        if var not in wards.columns:
+            if var == ranking and (proxy is None or proxy not in wards.columns):
+                problems.append(f"ranking variable {var!r} is not a column")
+            continue
+        worse_high = _direction(var, directions)
+        if worse_high is None:
+            problems.append(
+                f"unknown direction of {var!r}: pass higher_is_disadvantaged={{'{var}': True}} "
+                "(True when a higher value means more disadvantaged)")
+            continue
+        x = _numeric(wards, var)
+        ok = disclosed & np.isfinite(x) & np.isnan(score)
+        have = disclosed & np.isfinite(x)
+        if not have.any():
+            continue
+        # oriented so that ascending = more advantaged
+        v = -x if worse_high else x
+        order = np.argsort(v[have], kind="stable")
+        vs = v[have][order]
+        ps = pop[have][order] / pop[have].sum()
+        r = ineq.fractional_rank(ps, ineq.tie_groups(vs))
+        pct = np.empty(have.sum())
+        pct[order] = 100.0 * r
+        full = np.full(len(wards), np.nan)
+        full[have] = pct
+        score[ok] = full[ok]
+        source[ok] = label
+    if problems:
+        raise ConfigError("SES ranking: " + "; ".join(problems))
+    return score, source
+
+
+def _ranking_label(ranking: str, source: np.ndarray) -> str:
+    used = source[pd.notna(source)]
+    n = used.size
+    k = int(np.sum([s.startswith("proxy:") for s in used]))
+    if k == 0:
+        return ranking
+    proxy = next(s for s in used if s.startswith("proxy:"))
+    if k == n:
+        return proxy
+    return f"{ranking}+{proxy} ({k}/{n})"
+
+
+def ses_rank(wards: pd.DataFrame, *, ranking: str = "income_keur_per_resident",
+             proxy: str | None = DEFAULT_PROXY, residents: str = "residents",
+             higher_is_disadvantaged: Mapping[str, bool] | None = None,
+             min_residents: float = DEFAULT_MIN_RESIDENTS,
+             ) -> tuple[pd.DataFrame, dict[str, ColumnDoc]]:
+    """Rank wards by socioeconomic position, most disadvantaged first.
+
+    Parameters
+    ----------
+    wards
+        Frame indexed by ward code with ``residents`` and the ranking/proxy columns.
+    ranking
+        SES variable. Known directions: low ``income_keur_per_resident`` and high
+        ``low_income_hh_pct`` are disadvantaged; others via ``higher_is_disadvantaged``.
+    proxy
+        Variable used, per ward, where ``ranking`` is missing (None: no proxy, rank NaN).
+        Mixed rankings combine the two variables' population-weighted percentile positions.
+    residents
+        Population weight column.
+    higher_is_disadvantaged
+        Direction of variables not in :data:`HIGHER_IS_WORSE`.
+    min_residents
+        Disclosure threshold; smaller wards get NaN.
+
+    Returns
+    -------
+    (frame, docs) with ``ses_rank_frac`` (0-1), ``ses_quintile`` (1-5, 1 = most
+    disadvantaged), ``ses_source`` and ``disclosure_reason``.
+    """
+    problems = _check_unique_index(wards)
+    if residents not in wards.columns:
+        problems.append(f"population column {residents!r} missing")
+    if problems:
+        raise InputDataError("ses_rank: " + "; ".join(problems))
+    reason = _disclosure(wards, residents, min_residents)
+    disclosed = reason.isna().to_numpy()
+    pop = _numeric(wards, residents)
+    score, source = _ses_score(wards, disclosed, pop, ranking, proxy, higher_is_disadvantaged)
+    ranked = np.isfinite(score)
+    rank = np.full(len(wards), np.nan)
+    if ranked.any():
+        idx = np.flatnonzero(ranked)
+        order = np.lexsort((wards.index.to_numpy()[idx].astype(str), score[idx]))
+        s = score[idx][order]
+        p = pop[idx][order] / pop[idx].sum()
+        r = ineq.fractional_rank(p, ineq.tie_groups(s))
+        rank[idx[order]] = r
+    quint = np.where(np.isfinite(rank),
+                     np.minimum(np.floor(np.nan_to_num(rank) * 5), 4) + 1, np.nan)
+    src = np.where(~disclosed, "withheld", np.where(pd.isna(source), "missing", source))
+    n_proxy = int(np.sum([isinstance(s, str) and s.startswith("proxy:") for s in source]))
+    if n_proxy:
+        log.warning("SES ranking: %d of %d ranked wards use proxy %r instead of %r",
+                    n_proxy, int(ranked.sum()), proxy, ranking)
+    out = pd.DataFrame({
+        "ses_rank_frac": rank,
+        "ses_quintile": pd.array(quint, dtype="Float64").astype("Int64"),
+        "ses_source": pd.array(src, dtype="string"),
+        "disclosure_reason": reason,
+    }, index=wards.index)
+    src_text = f"{CBS_KWB} (income, low-income households)"
+    if proxy:
+        src_text += f"; proxy {proxy}: {RIVM_GEZONDHEID}"
+    docs = {
+        "ses_rank_frac": doc(
+            "1 (0-1)",
+            f"Population-weighted fractional SES rank, 0 = most disadvantaged end (ranked by {ranking}).",
+            "R_j = sum_{k<j} p_k + p_j/2 over disclosed ranked wards, p = residents share, wards "
+            "sorted most disadvantaged first; tied wards share their joint midpoint. Where the "
+            "ranking variable is missing the proxy's population-weighted percentile position is "
+            "used (see ses_source).",
+            f"{ODONNELL_2008}; {src_text}",
+        ),
+        "ses_quintile": doc(
+            "class 1-5", "Population-weighted SES quintile, 1 = most disadvantaged fifth of residents.",
+            "quintile = floor(5 R) + 1 (capped at 5), i.e. by the ward's population midpoint.",
+            f"{WHO_HEAT_NOTES}; {src_text}",
+        ),
+        "ses_source": doc(
+            "", "Variable this ward was ranked by: the ranking variable, 'proxy:<column>', "
+            "'missing' (neither available: no rank) or 'withheld' (disclosure control).",
+            "Never silent: every ward names its source.", src_text,
+        ),
+        "disclosure_reason": _disclosure_doc(min_residents),
+    }
+    return out, docs
+
+
+# --------------------------------------------------------------------------------------------
+# 2. Inequality measures
+# --------------------------------------------------------------------------------------------
+
+
+def _infer_bounds(col: str, bounded: Mapping[str, tuple[float, float] | None] | None):
+    if bounded is not None and col in bounded:
+        return bounded[col]
+    if col.endswith("_pct"):
+        return (0.0, 100.0)
+    if col.startswith("pop_share_") or col.endswith("_share"):
+        return (0.0, 1.0)
+    return None
+
+
+def inequality_table(wards: pd.DataFrame, indicators: Sequence[str], *,
+                     ranking: str = "income_keur_per_resident",
+                     proxy: str | None = DEFAULT_PROXY, residents: str = "residents",
+                     higher_is_disadvantaged: Mapping[str, bool] | None = None,
+                     bounded: Mapping[str, tuple[float, float] | None] | None = None,
+                     n_boot: int = 1000, seed: int = 0,
+                     min_residents: float = DEFAULT_MIN_RESIDENTS, level: str | None = None,
+                     ) -> tuple[pd.DataFrame, dict[str, ColumnDoc]]:
+    """Socioeconomic inequality of each indicator across wards, with bootstrap 95 % intervals.
+
+    Inputs of every measure are the disclosed wards (``residents >= min_residents``) with a
+    finite indicator value and an SES rank; ranks and quintiles are recomputed on that set and
+    in every bootstrap draw.
+
+    Parameters
+    ----------
+    bounded
+        ``{column: (a, b)}`` bounds for the Erreygers index; ``None`` as a value switches it
+        off. Default: ``*_pct`` columns [0, 100], ``pop_share_*``/``*_share`` [0, 1].
+        Values outside the bounds raise :class:`InputDataError`.
+    n_boot, seed
+        Bootstrap draws (0: no intervals) and seed. Each indicator's draws come from a
+        generator seeded by (seed, indicator name), so results do not depend on which other
+        indicators are requested or on the order of wards.
+
+    Returns
+    -------
+    (table, DISPARITY_TABLE_DOCS)
+    """
+    missing = [c for c in indicators if c not in wards.columns]
+    problems = _check_unique_index(wards)
+    if missing:
+        problems.append(f"indicator column(s) {missing} missing; available: {list(wards.columns)}")
+    if n_boot and n_boot < 1000:
+        log.warning("n_boot=%d < 1000: intervals will be noisy (METHODS.md asks >= 1000)", n_boot)
+    if problems:
+        raise InputDataError("inequality_table: " + "; ".join(problems))
+    wards = wards.sort_index()  # canonical order -> bootstrap draws independent of input order
+    if residents not in wards.columns:
+        raise InputDataError(f"inequality_table: population column {residents!r} missing")
+    disclosed = _disclosure(wards, residents, min_residents).isna().to_numpy()
+    pop = _numeric(wards, residents)
+    score, source = _ses_score(wards, disclosed, pop, ranking, proxy, higher_is_disadvantaged)
+    lvl = _level(wards, level)
+    rows: list[dict] = []
+    bound_problems: list[str] = []
+    for col in indicators:
+        y_all = _numeric(wards, col)
+        ok = disclosed & np.isfinite(y_all) & np.isfinite(score) & (pop > 0)
+        bounds = _infer_bounds(col, bounded)
+        if bounds is not None and ok.any():
+            a, b = bounds
+            bad = (y_all[ok] < a) | (y_all[ok] > b)
+            if bad.any():
+                bound_problems.append(
+                    f"{col}: {int(bad.sum())} value(s) outside assumed bounds [{a}, {b}] - pass "
+                    f"bounded={{'{col}': (low, high)}} or {{'{col}': None}}")
+                continue
+        n = int(ok.sum())
+        label = _ranking_label(ranking, source[ok]) if n else ranking
+        if n < 2:
+            log.warning("%s: only %d usable ward(s); measures are NaN", col, n)
+            continue
+        y, p, key = y_all[ok], pop[ok], score[ok]
+        rng = _seed_for(seed, col)
+        counts = np.vstack([np.ones((1, n), dtype=np.int64), ineq.bootstrap_counts(n, n_boot, rng)])
+        ordered = ineq.ordered_measures(y, p, key, counts, bounds)
+        spread = ineq.spread_measures(y, p, counts)
+        spread_u = ineq.spread_measures(y, np.ones(n), counts)
+        from inequality.gini import Gini
+        from inequality.theil import Theil
+
+        pysal_point = {
+            "gini_unweighted": float(Gini(y).g) if np.all(y >= 0) and y.sum() > 0 else np.nan,
+            "theil_t_unweighted": float(np.asarray(Theil(y).T).ravel()[0])
+            if np.all(y >= 0) and y.sum() > 0 else np.nan,
+        }
+        metrics = {**ordered, **spread,
+                   "gini_unweighted": spread_u["gini"], "theil_t_unweighted": spread_u["theil_t"]}
+        for metric, arr in metrics.items():
+            value = pysal_point.get(metric, arr[0])
+            draws = arr[1:]
+            draws = draws[np.isfinite(draws)]
+            lo, hi = (np.percentile(draws, [2.5, 97.5]) if draws.size else (np.nan, np.nan))
+            uses_ses = metric not in ("gini", "theil_t", "gini_unweighted", "theil_t_unweighted", "mean")
+            rows.append({"indicator": col, "metric": metric, "value": float(value),
+                         "ci_low": float(lo), "ci_high": float(hi), "p_value": np.nan,
+                         "n_wards": n, "ranking_variable": label if uses_ses else "",
+                         "level": lvl})
+    if bound_problems:
+        raise InputDataError("inequality_table: " + "; ".join(bound_problems))
+    table = pd.DataFrame(rows, columns=_TABLE_COLUMNS)
+    table["n_wards"] = table["n_wards"].astype("int64")
+    return table, dict(DISPARITY_TABLE_DOCS)
+
+
+# --------------------------------------------------------------------------------------------
+# 3. Spatial clustering
+# --------------------------------------------------------------------------------------------
+
+
+def _contiguity(gdf, contiguity: str):
+    from libpysal.weights import Queen, Rook
+
+    cls = {"queen": Queen, "rook": Rook}.get(contiguity)
+    if cls is None:
+        raise ConfigError(f"contiguity must be 'queen' or 'rook', got {contiguity!r}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return cls.from_dataframe(gdf, use_index=True)
+
+
+def _subgraph(w_full, ids: list):
+    """Weights restricted to ``ids``, islands (no neighbours within ids) removed iteratively."""
+    from libpysal.weights import w_subset
+
+    ids = list(ids)
+    islands: list = []
+    while True:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            w = w_subset(w_full, ids, silence_warnings=True)
+        isl = [i for i in ids if w.cardinalities.get(i, 0) == 0]
+        if not isl:
+            break
+        islands += isl
+        ids = [i for i in ids if i not in set(isl)]
+        if len(ids) < 3:
+            return None, ids, islands
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        w.transform = "r"
+    return w, ids, islands
+
+
+def _require_geometry(wards) -> None:
+    if not hasattr(wards, "geometry"):
+        raise InputDataError(
+            "spatial clustering needs a GeoDataFrame with ward polygons (EPSG:28992); got a plain "
+            "DataFrame - join the ward boundaries first (e.g. healthgeo.wards)")
+
+
+def lisa_clusters(wards, indicators: Sequence[str], *, residents: str = "residents",
+                  permutations: int = 999, seed: int = 0, alpha: float = 0.05,
+                  contiguity: str = "queen", min_residents: float = DEFAULT_MIN_RESIDENTS,
+                  ) -> tuple[pd.DataFrame, dict[str, ColumnDoc]]:
+    """Local Moran (LISA) cluster label per ward and indicator: ``{indicator}_lisa``.
+
+    Labels: HH, LL (high/low value among similar neighbours), HL, LH (spatial outliers) where
+    the conditional-permutation pseudo p < ``alpha``; ``ns`` otherwise; ``island`` for wards
+    without a contiguous neighbour among the wards with data (they are left out of the
+    statistic rather than given a zero lag); NA for withheld or missing values.
+    """
+    from esda.moran import Moran_Local
+
+    _require_geometry(wards)
+    w_full = _contiguity(wards, contiguity)
+    reason = _disclosure(wards, residents, min_residents)
+    disclosed = reason.isna().to_numpy()
+    out = pd.DataFrame(index=wards.index)
+    docs: dict[str, ColumnDoc] = {}
+    for col in indicators:
+        y_all = _numeric(wards, col)
+        ok = disclosed & np.isfinite(y_all)
+        labels = pd.Series(pd.NA, index=wards.index, dtype="string")
+        w, ids, islands = _subgraph(w_full, wards.index[ok].tolist())
+        labels.loc[islands] = "island"
+        if w is not None:
+            y = pd.Series(y_all, index=wards.index).loc[w.id_order].to_numpy()
+            if np.nanstd(y) > 0:
+                lm = Moran_Local(y, w, permutations=permutations, seed=seed)
+                quad = np.array([_QUADRANTS[int(q)] for q in lm.q])
+                lab = np.where(lm.p_sim < alpha, quad, "ns")
+            else:
+                lab = np.full(len(y), "ns")
+            labels.loc[w.id_order] = lab
+        if islands:
+            log.info("%s: %d island ward(s) without neighbours: %s", col, len(islands), islands[:10])
+        out[f"{col}_lisa"] = labels
+        docs[f"{col}_lisa"] = doc(
+            "class", f"LISA cluster of {col}: HH, LL, HL, LH (p < {alpha}), ns, island; NA = no data/withheld.",
+            f"Local Moran's I, {contiguity} contiguity, row-standardised, over disclosed wards with a "
+            f"value; {permutations} conditional permutations (seed {seed}); quadrant from the "
+            "standardised value and its spatial lag. Wards without neighbours among those wards "
+            "are labelled 'island' and excluded (repeated until none are left).",
+            f"{ANSELIN_1995}; {PYSAL_ESDA}",
+        )
+    return out, docs
+
+
+_QUADRANTS = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}  # esda Moran_Local.q (geoda_quads=False)
+
+
+def _global_moran(y: np.ndarray, w, permutations: int, rng: np.random.Generator):
+    from esda.moran import Moran
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        mi = Moran(y, w, permutations=0)
+    i_obs = float(mi.I)
+    if permutations <= 0:
+        return i_obs, np.nan
+    W = w.sparse.tocsr()
+    z = y - y.mean()
+    den = float(z @ z)
+    s0 = float(W.sum())
+    n = len(y)
+    zp = rng.permuted(np.broadcast_to(z, (permutations, n)), axis=1)
+    lag = (W @ zp.T).T
+    sims = n / s0 * (zp * lag).sum(axis=1) / den
+    larger = int(np.sum(sims >= i_obs))
+    if permutations - larger < larger:
+        larger = permutations - larger
+    return i_obs, (larger + 1.0) / (permutations + 1.0)
+
+
+def morans_i(wards, indicators: Sequence[str], *, residents: str = "residents",
+             permutations: int = 999, seed: int = 0, contiguity: str = "queen",
+             min_residents: float = DEFAULT_MIN_RESIDENTS, level: str | None = None,
+             ) -> tuple[pd.DataFrame, dict[str, ColumnDoc]]:
+    """Global Moran's I per indicator as disparity-table rows (metric ``morans_i``).
+
+    I from :class:`esda.moran.Moran` (row-standardised weights, islands excluded as in
+    :func:`lisa_clusters`); the pseudo p-value in ``p_value`` comes from ``permutations``
+    random permutations drawn with a numpy Generator seeded by (seed, indicator), so it is
+    reproducible without touching numpy's global random state.
+    """
+    _require_geometry(wards)
+    w_full = _contiguity(wards, contiguity)
+    reason = _disclosure(wards, residents, min_residents)
+    disclosed = reason.isna().to_numpy()
+    rows = []
+    for col in indicators:
+        y_all = _numeric(wards, col)
+        ok = disclosed & np.isfinite(y_all)
+        w, ids, islands = _subgraph(w_full, wards.index[ok].tolist())
+        if w is None:
+            continue
+        y = pd.Series(y_all, index=wards.index).loc[w.id_order].to_numpy()
+        if np.std(y) == 0:
+            i_val, p = np.nan, np.nan
+        else:
+            i_val, p = _global_moran(y, w, permutations, _seed_for(seed, "moran:" + col))
+        rows.append({"indicator": col, "metric": "morans_i", "value": i_val, "ci_low": np.nan,
+                     "ci_high": np.nan, "p_value": p, "n_wards": len(ids), "ranking_variable": "",
+                     "level": _level(wards, level)})
+    table = pd.DataFrame(rows, columns=_TABLE_COLUMNS)
+    table["n_wards"] = table["n_wards"].astype("int64")
+    return table, dict(DISPARITY_TABLE_DOCS)
+
+
+# --------------------------------------------------------------------------------------------
+# 4. Cumulative burden (CalEnviroScreen 4.0 style)
+# --------------------------------------------------------------------------------------------
+
+_GROUPS = ("exposures", "effects", "sensitivity", "socioeconomic")
+
+
+def _burden_spec(groups: Mapping[str, Sequence[str]], wards: pd.DataFrame,
+                 higher_is_worse: Mapping[str, bool] | None):
+    unknown = [g for g in groups if g not in _GROUPS]
+    problems = [f"unknown group(s) {unknown}; use {list(_GROUPS)}"] if unknown else []
+    spec = {g: list(groups.get(g, ())) for g in _GROUPS}
+    if not (spec["exposures"] or spec["effects"]):
+        problems.append("give at least one column under 'exposures' or 'effects'")
+    if not (spec["sensitivity"] or spec["socioeconomic"]):
+        problems.append("give at least one column under 'sensitivity' or 'socioeconomic'")
+    cols = [c for g in _GROUPS for c in spec[g]]
+    miss = [c for c in cols if c not in wards.columns]
+    if miss:
+        problems.append(f"missing column(s) {miss}")
+    nodir = [c for c in cols if _direction(c, higher_is_worse) is None]
+    if nodir:
+        problems.append(f"unknown direction for {nodir}: pass higher_is_worse={{column: bool}}")
+    if problems:
+        raise ConfigError("cumulative_burden: " + "; ".join(problems))
+    return spec, cols
+
+
+def _indicator_percentiles(wards, cols, ref_values: Mapping[str, np.ndarray], disclosed,
+                           higher_is_worse):
+    pct = {}
+    for c in cols:
+        x = _numeric(wards, c)
+        x = np.where(disclosed, x, np.nan)
+        pc = ineq.percentile_rank(x, ref_values[c])
+        if not _direction(c, higher_is_worse):
+            pc = 100.0 - pc
+        pct[c] = pc
+    return pct
+
+
+def _components(spec, pct, n):
+    def wmean(parts):
+        num = np.zeros(n)
+        den = np.zeros(n)
+        for vals, wt in parts:
+            ok = np.isfinite(vals)
+            num += np.where(ok, vals * wt, 0.0)
+            den += np.where(ok, wt, 0.0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(den > 0, num / den, np.nan)
+
+    pb = wmean([(pct[c], 1.0) for c in spec["exposures"]] + [(pct[c], 0.5) for c in spec["effects"]])
+    pc = wmean([(pct[c], 1.0) for c in spec["sensitivity"] + spec["socioeconomic"]])
+    return pb, pc
+
+
+def burden_reference(wards: pd.DataFrame, groups: Mapping[str, Sequence[str]], *,
+                     residents: str = "residents",
+                     higher_is_worse: Mapping[str, bool] | None = None,
+                     min_residents: float = DEFAULT_MIN_RESIDENTS, label: str = "") -> pd.DataFrame:
+    """Reference distributions for :func:`cumulative_burden`, from this set of wards.
+
+    Long table, columns ``variable``, ``kind`` ('distribution' or 'max'), ``value``,
+    ``label``: the disclosed wards' raw values of every indicator, their
+    ``pollution_burden`` / ``population_characteristics`` means and ``burden_score``, and the
+    maxima used for the 0-10 scaling. Store it and pass it back in for later years so
+    percentiles stay comparable (global-indicators issue #136).
+    """
+    spec, cols = _burden_spec(groups, wards, higher_is_worse)
+    disclosed = _disclosure(wards, residents, min_residents).isna().to_numpy()
+    ref_values = {c: _numeric(wards, c)[disclosed] for c in cols}
+    pct = _indicator_percentiles(wards, cols, ref_values, disclosed, higher_is_worse)
+    pb, pc = _components(spec, pct, len(wards))
+    pb_max, pc_max = np.nanmax(pb), np.nanmax(pc)
+    score = pb / pb_max * 10 * pc / pc_max * 10
+    rows = []
+    for c in cols:
+        rows += [(c, "distribution", v) for v in ref_values[c] if np.isfinite(v)]
+    for name, vals in (("pollution_burden", pb), ("population_characteristics", pc),
+                       ("burden_score", score)):
+        rows += [(name, "distribution", v) for v in vals[disclosed] if np.isfinite(v)]
+    rows += [("pollution_burden", "max", pb_max), ("population_characteristics", "max", pc_max)]
+    ref = pd.DataFrame(rows, columns=["variable", "kind", "value"])
+    ref["label"] = label
+    return ref
+
+
+def cumulative_burden(wards: pd.DataFrame, groups: Mapping[str, Sequence[str]], *,
+                      reference: pd.DataFrame | None = None, residents: str = "residents",
+                      higher_is_worse: Mapping[str, bool] | None = None,
+                      flag_pctl: float = 75.0, double_burden_pctl: float = 75.0,
+                      min_residents: float = DEFAULT_MIN_RESIDENTS,
+                      ) -> tuple[pd.DataFrame, dict[str, ColumnDoc]]:
+    """CalEnviroScreen-4.0-style cumulative burden per ward.
+
+    Parameters
+    ----------
+    groups
+        ``{'exposures': [...], 'effects': [...], 'sensitivity': [...], 'socioeconomic': [...]}``
+        (columns; exposures/effects form the pollution burden, sensitivity (health) and
+        socioeconomic the population characteristics).
+    reference
+        Output of :func:`burden_reference` from a fixed base year; default: this run's wards.
+    higher_is_worse
+        Direction of columns not in :data:`HIGHER_IS_WORSE` (e.g. green share: False).
+    flag_pctl, double_burden_pctl
+        Percentile at or above which an indicator is flagged, and both components must be
+        for ``double_burden``.
+
+    Returns
+    -------
+    (frame, docs): ``{col}_pctl`` and ``{col}_flag`` per indicator, ``pollution_burden``,
+    ``pollution_burden_score``, ``pollution_burden_pctl``, ``population_characteristics``,
+    ``population_characteristics_score``, ``population_characteristics_pctl``,
+    ``burden_score``, ``burden_score_pctl``, ``double_burden``, ``burden_n_indicators``,
+    ``disclosure_reason``.
+    """
+    spec, cols = _burden_spec(groups, wards, higher_is_worse)
+    if reference is None:
+        reference = burden_reference(wards, groups, residents=residents,
+                                     higher_is_worse=higher_is_worse, min_residents=min_residents,
+                                     label="current run")
+    need = {"variable", "kind", "value"}
+    if not need <= set(reference.columns):
+        raise InputDataError(f"reference table lacks columns {sorted(need - set(reference.columns))}; "
+                             "pass the output of burden_reference()")
+    dist = reference[reference["kind"] == "distribution"]
+    ref_values = {v: g["value"].to_numpy(dtype=float) for v, g in dist.groupby("variable")}
+    maxima = dict(reference.loc[reference["kind"] == "max", ["variable", "value"]].to_numpy())
+    absent = [c for c in cols + ["pollution_burden", "population_characteristics", "burden_score"]
+              if c not in ref_values] + [m for m in ("pollution_burden", "population_characteristics")
+                                         if m not in maxima]
+    if absent:
+        raise InputDataError(f"reference table has no values for {sorted(set(absent))}; rebuild it "
+                             "with burden_reference() using the same groups")
+    reason = _disclosure(wards, residents, min_residents)
+    disclosed = reason.isna().to_numpy()
+    n = len(wards)
+    pct = _indicator_percentiles(wards, cols, ref_values, disclosed, higher_is_worse)
+    pb, pc = _components(spec, pct, n)
+    pb_s = pb / float(maxima["pollution_burden"]) * 10.0
+    pc_s = pc / float(maxima["population_characteristics"]) * 10.0
+    score = pb_s * pc_s
+    pb_p = ineq.percentile_rank(pb, ref_values["pollution_burden"])
+    pc_p = ineq.percentile_rank(pc, ref_values["population_characteristics"])
+    sc_p = ineq.percentile_rank(score, ref_values["burden_score"])
+    out = pd.DataFrame(index=wards.index)
+    docs: dict[str, ColumnDoc] = {}
+    ref_note = ("percentile (mid-rank) within the fixed reference distribution passed in "
+                "(default: disclosed wards of this run), see the returned reference table")
+    for g in _GROUPS:
+        for c in spec[g]:
+            worse = "higher" if _direction(c, higher_is_worse) else "lower"
+            out[f"{c}_pctl"] = pct[c]
+            flag = pd.array(np.where(np.isfinite(pct[c]), pct[c] >= flag_pctl, False), dtype="boolean")
+            flag[~np.isfinite(pct[c])] = pd.NA
+            out[f"{c}_flag"] = flag
+            docs[f"{c}_pctl"] = doc(
+                "percentile 0-100", f"Burden percentile of {c} ({g}); 100 = worst ({worse} raw value is worse).",
+                f"{ref_note}; oriented so that high = more burden.", CALENVIROSCREEN_4)
+            docs[f"{c}_flag"] = doc("bool", f"{c} burden percentile >= {flag_pctl:g}.",
+                                    "Raw value kept in the input column; percentile and flag here.",
+                                    CALENVIROSCREEN_4)
+    used = np.zeros(n, dtype=int)
+    for c in cols:
+        used += np.isfinite(pct[c]).astype(int)
+    dbl = pd.array((pb_p >= double_burden_pctl) & (pc_p >= double_burden_pctl), dtype="boolean")
+    dbl[~(np.isfinite(pb_p) & np.isfinite(pc_p))] = pd.NA
+    out["pollution_burden"] = pb
+    out["pollution_burden_score"] = pb_s
+    out["pollution_burden_pctl"] = pb_p
+    out["population_characteristics"] = pc
+    out["population_characteristics_score"] = pc_s
+    out["population_characteristics_pctl"] = pc_p
+    out["burden_score"] = score
+    out["burden_score_pctl"] = sc_p
+    out["double_burden"] = dbl
+    out["burden_n_indicators"] = pd.array(np.where(disclosed, used, 0), dtype="Int64")
+    out.loc[~disclosed, "burden_n_indicators"] = pd.NA
+    out["disclosure_reason"] = reason
+    docs.update({
+        "pollution_burden": doc(
+            "percentile 0-100", "Pollution burden: mean of exposure percentiles, environmental effects weighted 1/2.",
+            "sum(exposure pctl) + 0.5 sum(effect pctl) over (n_exposures + 0.5 n_effects), "
+            "available indicators only.", CALENVIROSCREEN_4),
+        "pollution_burden_score": doc("score 0-10", "Pollution burden scaled to 0-10.",
+                                      "pollution_burden / reference maximum * 10.", CALENVIROSCREEN_4),
+        "pollution_burden_pctl": doc("percentile 0-100", "Percentile of pollution_burden.", ref_note,
+                                     CALENVIROSCREEN_4),
+        "population_characteristics": doc(
+            "percentile 0-100", "Population characteristics: mean of health (sensitivity) and SES percentiles.",
+            "Unweighted mean of available sensitivity and socioeconomic percentiles.", CALENVIROSCREEN_4),
+        "population_characteristics_score": doc("score 0-10", "Population characteristics scaled to 0-10.",
+                                                "value / reference maximum * 10.", CALENVIROSCREEN_4),
+        "population_characteristics_pctl": doc("percentile 0-100", "Percentile of population_characteristics.",
+                                               ref_note, CALENVIROSCREEN_4),
+        "burden_score": doc("score 0-100", "Cumulative burden score = pollution_burden_score x "
+                            "population_characteristics_score.", "Product of the two 0-10 scores.",
+                            CALENVIROSCREEN_4),
+        "burden_score_pctl": doc("percentile 0-100", "Percentile of burden_score.", ref_note, CALENVIROSCREEN_4),
+        "double_burden": doc(
+            "bool", f"Pollution-burden percentile >= {double_burden_pctl:g} AND population-characteristics "
+            f"percentile >= {double_burden_pctl:g} (high burden and low SES / poor health).",
+            "NA when either percentile is missing.", CALENVIROSCREEN_4),
+        "burden_n_indicators": doc("count", "Indicators with a percentile for this ward."),
+        "disclosure_reason": _disclosure_doc(min_residents),
+    })
+    return out, docs
+
+
+# --------------------------------------------------------------------------------------------
+# Orchestration
+# --------------------------------------------------------------------------------------------
+
+
+def compute_disparities(wards: pd.DataFrame, indicators: Sequence[str], *,
+                        ranking: str = "income_keur_per_resident",
+                        proxy: str | None = DEFAULT_PROXY, residents: str = "residents",
+                        higher_is_disadvantaged: Mapping[str, bool] | None = None,
+                        bounded: Mapping[str, tuple[float, float] | None] | None = None,
+                        n_boot: int = 1000, seed: int = 0,
+                        min_residents: float = DEFAULT_MIN_RESIDENTS,
+                        spatial: bool | None = None, spatial_indicators: Sequence[str] | None = None,
+                        permutations: int = 999, alpha: float = 0.05, contiguity: str = "queen",
+                        burden_groups: Mapping[str, Sequence[str]] | None = None,
+                        burden_reference_table: pd.DataFrame | None = None,
+                        higher_is_worse: Mapping[str, bool] | None = None,
+                        double_burden_pctl: float = 75.0, level: str | None = None,
+                        ) -> DisparityResult:
+    """Run SES ranking, inequality measures, spatial clustering and cumulative burden.
+
+    ``spatial`` defaults to True when ``wards`` has a geometry (GeoDataFrame); spatial
+    statistics cover ``spatial_indicators`` (default: ``indicators``). The burden is computed
+    when ``burden_groups`` is given (see :func:`cumulative_burden`), against
+    ``burden_reference_table`` or else this run's reference (returned in ``reference``).
+    Wards under ``min_residents`` are withheld everywhere and excluded from all inputs.
+    """
+    per_ward, docs = ses_rank(wards, ranking=ranking, proxy=proxy, residents=residents,
+                              higher_is_disadvantaged=higher_is_disadvantaged,
+                              min_residents=min_residents)
+    table, _ = inequality_table(wards, indicators, ranking=ranking, proxy=proxy, residents=residents,
+                                higher_is_disadvantaged=higher_is_disadvantaged, bounded=bounded,
+                                n_boot=n_boot, seed=seed, min_residents=min_residents, level=level)
+    if spatial is None:
+        spatial = hasattr(wards, "geometry") and "geometry" in getattr(wards, "columns", [])
+    if spatial:
+        sp_ind = list(spatial_indicators) if spatial_indicators is not None else list(indicators)
+        lisa, lisa_docs = lisa_clusters(wards, sp_ind, residents=residents, permutations=permutations,
+                                        seed=seed, alpha=alpha, contiguity=contiguity,
+                                        min_residents=min_residents)
+        per_ward = per_ward.join(lisa)
+        docs.update(lisa_docs)
+        mt, _ = morans_i(wards, sp_ind, residents=residents, permutations=permutations, seed=seed,
+                         contiguity=contiguity, min_residents=min_residents, level=level)
+        table = pd.concat([table, mt], ignore_index=True) if len(mt) else table
+    reference = pd.DataFrame(columns=["variable", "kind", "value", "label"])
+    if burden_groups:
+        reference = (burden_reference_table if burden_reference_table is not None else
+                     burden_reference(wards, burden_groups, residents=residents,
+                                      higher_is_worse=higher_is_worse, min_residents=min_residents,
+                                      label="current run"))
+        burden, bdocs = cumulative_burden(wards, burden_groups, reference=reference,
+                                          residents=residents, higher_is_worse=higher_is_worse,
+                                          double_burden_pctl=double_burden_pctl,
+                                          min_residents=min_residents)
+        per_ward = per_ward.join(burden.drop(columns="disclosure_reason"))
+        docs.update(bdocs)
+    table["n_wards"] = table["n_wards"].astype("int64")
+    missing_docs = [c for c in per_ward.columns if c not in docs]
+    assert not missing_docs, missing_docs  # internal invariant: every column documented
+    return DisparityResult(per_ward=per_ward, table=table, docs=docs, reference=reference)

@@ -1,0 +1,408 @@
+"""Named interventions ("what if") on residents' exposure, and their health/money deltas per ward.
+
+A scenario is a small mapping (from the config or a JSON file)::
+
+    {
+      "name": "no2_min20_centrum",             # free text, used in file names and logs
+      "type": "no2_reduction",                  # no2_reduction | lden_reduction | new_park | new_path
+      "params": {"percent": 20},                # type-specific, see below
+      "where": {"wijk": ["WK034401"]}           # one of: {"wijk": [codes]}, {"buurt": [codes]},
+    }                                           #   {"polygon_file": path}, {"polygon_wkt": "POLYGON ((...))"}
+
+``params`` per type:
+
+- ``no2_reduction``: ``percent`` (0-100, required): NO2 at the selected residents points is
+  multiplied by ``1 - percent/100``.
+- ``lden_reduction``: ``db`` (>= 0, required): Lden at the selected points is lowered by ``db``;
+  ``lnight`` (bool, default true) lowers Lnight by the same amount. Instead of ``where`` the points
+  may be selected by a buffer around lines: ``lines_wkt`` (list of LINESTRING WKT) or
+  ``lines_file`` (any vector file) with ``buffer_m`` (default 50).
+- ``new_park``: ``where`` must be a polygon (``polygon_wkt``/``polygon_file``). Returns the green
+  layer with the polygon added (``kind`` = ``params.kind`` default "park", ``public`` = true,
+  ``name`` = ``params.name`` default the scenario name) for the exposure/network modules to
+  recompute green indicators. ``lden_reduction_db`` (default 0) optionally lowers Lden (and
+  Lnight) of residents points inside the polygon.
+- ``new_path``: ``line_wkt`` (a LINESTRING WKT) or ``line_file``; ``highway`` (default
+  "cycleway"), ``name``, and any extra OSM-style ``tags`` (mapping). Returns a one-edge
+  GeoDataFrame the network module adds to its graph; exposure is unchanged.
+
+Polygons and lines are read in EPSG:28992 (WKT is assumed to be RD New; files are reprojected,
+or rejected with :class:`CRSError` when they carry no CRS). Codes in ``where`` must exist in
+``wards``. Selecting points by polygon needs their location: pass ``residents_exposure`` as a
+GeoDataFrame, or with ``x``/``y`` columns (EPSG:28992).
+
+:func:`compare` turns a baseline and a scenario :func:`healthgeo.impact.health_impact` table into
+per-ward deltas (scenario - baseline: negative = fewer cases / lower cost) and a summary whose
+totals are the sums of the ward deltas.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon
+
+from ._errors import ConfigError, CRSError, InputDataError
+from .dictionary import ColumnDoc, doc
+from .impact import HealthImpactParams, additive_columns, health_impact, present_value
+
+log = logging.getLogger(__name__)
+
+CRS = "EPSG:28992"
+SCENARIO_TYPES = ("no2_reduction", "lden_reduction", "new_park", "new_path")
+WHERE_KEYS = ("wijk", "buurt", "polygon_file", "polygon_wkt")
+_PARAMS = {
+    "no2_reduction": {"percent"},
+    "lden_reduction": {"db", "lnight", "lines_wkt", "lines_file", "buffer_m"},
+    "new_park": {"kind", "name", "lden_reduction_db"},
+    "new_path": {"line_wkt", "line_file", "highway", "name", "tags"},
+}
+
+
+@dataclass
+class ScenarioResult:
+    """What a scenario changed.
+
+    Attributes
+    ----------
+    name, type, spec
+        The scenario as given.
+    residents_exposure
+        A modified copy of the input table (same index and columns).
+    changed
+        Boolean Series aligned to ``residents_exposure``: points whose exposure changed.
+    affected_wards
+        Sorted ward codes (``buurtcode``) holding at least one changed point.
+    green
+        The green layer with the new park added (``new_park``), else the input layer (or None).
+    new_edges
+        GeoDataFrame of edges to add to the walk/cycle network (``new_path``), else None.
+    notes
+        Human-readable log of what was done.
+    """
+
+    name: str
+    type: str
+    spec: dict
+    residents_exposure: pd.DataFrame
+    changed: pd.Series
+    affected_wards: list[str]
+    green: gpd.GeoDataFrame | None = None
+    new_edges: gpd.GeoDataFrame | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def validate_spec(spec: Mapping) -> dict:
+    """Check a scenario spec's structure; collect every problem and raise one :class:`ConfigError`."""
+    problems: list[str] = []
+    if not isinstance(spec, Mapping):
+        raise ConfigError(f"a scenario must be a mapping with name/type/params/where; got {type(spec).__name__}")
+    spec = copy.deepcopy(dict(spec))
+    label = spec.get("name", "<unnamed>")
+    unknown = sorted(set(spec) - {"name", "type", "params", "where", "description"})
+    if unknown:
+        problems.append(f"unknown key(s) {unknown}; allowed: name, type, params, where, description")
+    if not isinstance(spec.get("name"), str) or not spec.get("name"):
+        problems.append("'name' must be a non-empty string")
+    stype = spec.get("type")
+    if stype not in SCENARIO_TYPES:
+        problems.append(f"'type' must be one of {list(SCENARIO_TYPES)}; got {stype!r}")
+    params = spec.get("params") or {}
+    if not isinstance(params, Mapping):
+        problems.append("'params' must be a mapping")
+        params = {}
+    spec["params"] = dict(params)
+    where = spec.get("where")
+    if where is not None:
+        if not isinstance(where, Mapping) or len(where) != 1 or next(iter(where)) not in WHERE_KEYS:
+            problems.append(f"'where' must have exactly one of {list(WHERE_KEYS)}; got {where!r}")
+        else:
+            key, value = next(iter(where.items()))
+            if key in ("wijk", "buurt") and (not isinstance(value, (list, tuple)) or not value):
+                problems.append(f"where.{key} must be a non-empty list of codes")
+            if key in ("polygon_file", "polygon_wkt") and not isinstance(value, str):
+                problems.append(f"where.{key} must be a string")
+    if stype in _PARAMS:
+        bad = sorted(set(params) - _PARAMS[stype])
+        if bad:
+            problems.append(f"params {bad} not used by {stype}; allowed: {sorted(_PARAMS[stype])}")
+        if stype == "no2_reduction":
+            pct = params.get("percent")
+            if not isinstance(pct, (int, float)) or not 0 <= pct <= 100:
+                problems.append(f"no2_reduction needs params.percent in [0, 100]; got {pct!r}")
+            if where is None:
+                problems.append("no2_reduction needs 'where' (wijk, buurt, polygon_file or polygon_wkt)")
+        if stype == "lden_reduction":
+            db = params.get("db")
+            if not isinstance(db, (int, float)) or db < 0:
+                problems.append(f"lden_reduction needs params.db >= 0; got {db!r}")
+            has_lines = "lines_wkt" in params or "lines_file" in params
+            if (where is None) == (not has_lines):
+                problems.append("lden_reduction needs either 'where' or params.lines_wkt/lines_file (not both)")
+            if "buffer_m" in params and (not isinstance(params["buffer_m"], (int, float)) or params["buffer_m"] <= 0):
+                problems.append(f"params.buffer_m must be > 0; got {params['buffer_m']!r}")
+        if stype == "new_park":
+            if not isinstance(where, Mapping) or next(iter(where), None) not in ("polygon_file", "polygon_wkt"):
+                problems.append("new_park needs where.polygon_wkt or where.polygon_file")
+            red = params.get("lden_reduction_db", 0)
+            if not isinstance(red, (int, float)) or red < 0:
+                problems.append(f"params.lden_reduction_db must be >= 0; got {red!r}")
+        if stype == "new_path":
+            if ("line_wkt" in params) == ("line_file" in params):
+                problems.append("new_path needs exactly one of params.line_wkt or params.line_file")
+            if "tags" in params and not isinstance(params["tags"], Mapping):
+                problems.append("params.tags must be a mapping of OSM tags")
+    if problems:
+        raise ConfigError(f"scenario {label!r} is invalid:\n  - " + "\n  - ".join(problems))
+    return spec
+
+
+def _read_geometries(path: str | Path, what: str) -> gpd.GeoSeries:
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{what}: file {path} does not exist")
+    gdf = gpd.read_file(path)
+    if gdf.crs is None:
+        raise CRSError(f"{what}: {path} has no CRS. Save it with a CRS (EPSG:28992 preferred).")
+    if gdf.crs != CRS:
+        log.info("%s: reprojecting %s from %s to %s", what, path, gdf.crs, CRS)
+        gdf = gdf.to_crs(CRS)
+    return gdf.geometry
+
+
+def _from_wkt(text: str, what: str):
+    try:
+        return shapely.from_wkt(text)
+    except Exception as e:  # shapely raises GEOSException / ShapelyError
+        raise ConfigError(f"{what}: not valid WKT ({e}); give e.g. 'POLYGON ((x y, ...))' in EPSG:28992") from e
+
+
+def _polygon(where: Mapping, what: str):
+    key, value = next(iter(where.items()))
+    geom = _from_wkt(value, what) if key == "polygon_wkt" else shapely.union_all(_read_geometries(value, what).values)
+    if not isinstance(geom, (Polygon, MultiPolygon)) or geom.is_empty:
+        raise ConfigError(f"{what}: expected a (multi)polygon; got {geom.geom_type}")
+    if not geom.is_valid:
+        geom = shapely.make_valid(geom)
+    return geom
+
+
+def _point_geometry(table: pd.DataFrame) -> gpd.GeoSeries:
+    if isinstance(table, gpd.GeoDataFrame) and table.geometry is not None:
+        g = table.geometry
+        if g.crs is not None and g.crs != CRS:
+            g = g.to_crs(CRS)
+        return g
+    if {"x", "y"} <= set(table.columns):
+        return gpd.GeoSeries(gpd.points_from_xy(table["x"], table["y"]), index=table.index, crs=CRS)
+    raise InputDataError(
+        "a polygon/line scenario needs the residents points' locations: pass residents_exposure as a "
+        "GeoDataFrame (EPSG:28992) or with x/y columns, or select by where.wijk / where.buurt instead.")
+
+
+def _select(table: pd.DataFrame, where: Mapping, wards, what: str) -> pd.Series:
+    key, value = next(iter(where.items()))
+    if key in ("wijk", "buurt"):
+        column = f"{key}code"
+        if column not in table.columns:
+            raise InputDataError(f"{what}: residents_exposure has no {column} column")
+        codes = [str(c) for c in value]
+        known = _known_codes(wards, column, table)
+        unknown = sorted(set(codes) - known)
+        if unknown:
+            raise ConfigError(f"{what}: unknown {key} code(s) {unknown}; known codes include "
+                              f"{sorted(known)[:10]}{' ...' if len(known) > 10 else ''}")
+        return table[column].astype(str).isin(codes)
+    poly = _polygon(where, what)
+    pts = _point_geometry(table)
+    return pd.Series(shapely.intersects(poly, pts.values), index=table.index)
+
+
+def _known_codes(wards, column: str, table: pd.DataFrame) -> set[str]:
+    if wards is None:
+        return set(table[column].astype(str))
+    if isinstance(wards, pd.DataFrame):
+        if wards.index.name == column:
+            return set(wards.index.astype(str))
+        if column in wards.columns:
+            return set(wards[column].astype(str))
+    return set(table[column].astype(str))
+
+
+def _lines(params: Mapping, what: str):
+    if "lines_wkt" in params:
+        texts = params["lines_wkt"]
+        texts = [texts] if isinstance(texts, str) else list(texts)
+        geoms = [_from_wkt(t, what) for t in texts]
+    else:
+        geoms = list(_read_geometries(params["lines_file"], what).values)
+    for g in geoms:
+        if not isinstance(g, (LineString, MultiLineString)):
+            raise ConfigError(f"{what}: expected LINESTRING geometries; got {g.geom_type}")
+    return shapely.union_all(geoms)
+
+
+def apply_scenario(
+    spec: Mapping,
+    residents_exposure: pd.DataFrame,
+    *,
+    wards: pd.DataFrame | None,
+    green: gpd.GeoDataFrame | None = None,
+) -> ScenarioResult:
+    """Apply one scenario to the per-point exposure table (and green layer / network edges).
+
+    The input is never modified; the result holds a changed copy. See the module docstring for
+    the spec format.
+    """
+    spec = validate_spec(spec)
+    name, stype, params = spec["name"], spec["type"], spec["params"]
+    what = f"scenario {name!r} ({stype})"
+    table = residents_exposure.copy()
+    changed = pd.Series(False, index=table.index)
+    notes: list[str] = []
+    new_green, new_edges = green, None
+
+    def lower(mask: pd.Series, column: str, *, factor: float | None = None, minus: float | None = None) -> None:
+        if column not in table.columns:
+            raise InputDataError(f"{what}: residents_exposure has no {column} column")
+        before = pd.to_numeric(table[column], errors="coerce")
+        after = before.copy()
+        if factor is not None:
+            after[mask] = before[mask] * factor
+        if minus is not None:
+            after[mask] = before[mask] - minus
+        table[column] = after
+        diff = (after != before) & before.notna()
+        changed.loc[diff] = True
+
+    if stype == "no2_reduction":
+        mask = _select(table, spec["where"], wards, what)
+        lower(mask, "no2_ugm3", factor=1.0 - params["percent"] / 100.0)
+        notes.append(f"NO2 x {1 - params['percent'] / 100:g} at {int(mask.sum())} residents points")
+    elif stype == "lden_reduction":
+        if "where" in spec and spec["where"] is not None:
+            mask = _select(table, spec["where"], wards, what)
+        else:
+            area = _lines(params, what).buffer(float(params.get("buffer_m", 50.0)))
+            mask = pd.Series(shapely.intersects(area, _point_geometry(table).values), index=table.index)
+        lower(mask, "lden_db", minus=float(params["db"]))
+        if params.get("lnight", True):
+            lower(mask, "lnight_db", minus=float(params["db"]))
+        notes.append(f"Lden{'/Lnight' if params.get('lnight', True) else ''} - {params['db']} dB at "
+                     f"{int(mask.sum())} residents points")
+    elif stype == "new_park":
+        poly = _polygon(spec["where"], what)
+        row = gpd.GeoDataFrame(
+            {"kind": [params.get("kind", "park")], "public": [True], "name": [params.get("name", name)],
+             "area_m2": [poly.area], "scenario": [name]}, geometry=[poly], crs=CRS)
+        if green is not None:
+            base = green.to_crs(CRS) if green.crs is not None and green.crs != CRS else green
+            new_green = pd.concat([base, row], ignore_index=True)
+            new_green = gpd.GeoDataFrame(new_green, geometry="geometry", crs=CRS)
+        else:
+            new_green = row
+        notes.append(f"new public {row['kind'][0]} of {poly.area:,.0f} m2 added to the green layer")
+        red = float(params.get("lden_reduction_db", 0.0))
+        if red > 0:
+            mask = _select(table, spec["where"], wards, what)
+            lower(mask, "lden_db", minus=red)
+            lower(mask, "lnight_db", minus=red)
+            notes.append(f"Lden/Lnight - {red} dB at {int(mask.sum())} residents points inside the park")
+    elif stype == "new_path":
+        if "line_wkt" in params:
+            geom = _from_wkt(params["line_wkt"], what)
+        else:
+            geom = shapely.union_all(_read_geometries(params["line_file"], what).values)
+            geom = shapely.line_merge(geom) if isinstance(geom, MultiLineString) else geom
+        if not isinstance(geom, (LineString, MultiLineString)) or geom.is_empty:
+            raise ConfigError(f"{what}: the path must be a LINESTRING; got {geom.geom_type}")
+        highway = params.get("highway", "cycleway")
+        tags = {"highway": highway, "name": params.get("name", name),
+                "bicycle": "designated" if highway == "cycleway" else "yes", "foot": "yes",
+                **{str(k): str(v) for k, v in dict(params.get("tags", {})).items()}}
+        parts = list(geom.geoms) if isinstance(geom, MultiLineString) else [geom]
+        new_edges = gpd.GeoDataFrame(
+            [{**tags, "length_m": g.length, "scenario": name} for g in parts], geometry=parts, crs=CRS)
+        notes.append(f"new {highway} of {geom.length:,.0f} m for the network module")
+
+    ward_col = "buurtcode" if "buurtcode" in table.columns else None
+    affected = sorted(table.loc[changed, ward_col].astype(str).unique()) if ward_col else []
+    for n in notes:
+        log.info("%s: %s", what, n)
+    return ScenarioResult(name=name, type=stype, spec=spec, residents_exposure=table, changed=changed,
+                          affected_wards=affected, green=new_green, new_edges=new_edges, notes=notes)
+
+
+def compare(
+    baseline_impact: pd.DataFrame,
+    scenario_impact: pd.DataFrame,
+    *,
+    docs: Mapping[str, ColumnDoc] | None = None,
+    params: HealthImpactParams | None = None,
+) -> tuple[pd.DataFrame, dict[str, ColumnDoc], pd.DataFrame]:
+    """Per-ward deltas (scenario - baseline), their docs, and a summary table.
+
+    Every additive column ``c`` of the impact tables gives ``delta_c``. The summary has one row per
+    column with ``baseline``, ``scenario`` and ``delta`` totals (each the sum over wards, so the
+    total delta equals the sum of ward deltas) and, for euro columns, ``delta_present_value``:
+    the delta as an annual stream over ``params.horizon_years`` at ``params.discount_rate``.
+    Negative deltas are gains (fewer cases, lower social cost). Wards missing from one table raise
+    :class:`InputDataError`.
+    """
+    p = params or HealthImpactParams()
+    if not baseline_impact.index.equals(scenario_impact.index):
+        if set(baseline_impact.index) != set(scenario_impact.index):
+            raise InputDataError("compare: baseline and scenario tables have different wards; compute both "
+                                 "with the same wards= and level=")
+        scenario_impact = scenario_impact.reindex(baseline_impact.index)
+    cols = [c for c in additive_columns(baseline_impact) if c in scenario_impact.columns]
+    deltas = pd.DataFrame(index=baseline_impact.index)
+    out_docs: dict[str, ColumnDoc] = {}
+    for c in cols:
+        deltas[f"delta_{c}"] = scenario_impact[c].astype(float) - baseline_impact[c].astype(float)
+        src = (docs or {}).get(c)
+        out_docs[f"delta_{c}"] = doc(
+            src.unit if src else "", f"Change in {c} under the scenario (scenario - baseline; negative = gain)",
+            "scenario - baseline per ward" + (f"; {c}: {src.method}" if src and src.method else ""),
+            src.source if src else "")
+    summary = pd.DataFrame({
+        "baseline": baseline_impact[cols].sum(axis=0, min_count=1),
+        "scenario": scenario_impact[cols].sum(axis=0, min_count=1),
+        "delta": deltas.sum(axis=0, min_count=1).set_axis(cols),
+    })
+    summary["delta_present_value"] = np.where(
+        summary.index.str.startswith("eur_"),
+        present_value(summary["delta"], p.horizon_years, p.discount_rate), np.nan)
+    summary.index.name = "column"
+    return deltas, out_docs, summary
+
+
+def run_scenario(
+    spec: Mapping,
+    residents_exposure: pd.DataFrame,
+    *,
+    wards: pd.DataFrame | None,
+    level: str = "buurtcode",
+    params: HealthImpactParams | None = None,
+    green: gpd.GeoDataFrame | None = None,
+):
+    """Apply a scenario, compute baseline and scenario impacts at ``level`` and compare them.
+
+    Returns ``(ScenarioResult, deltas, delta_docs, summary)``.
+    """
+    result = apply_scenario(spec, residents_exposure, wards=wards, green=green)
+    ward_index = None
+    if wards is not None and wards.index.name == level:
+        ward_index = wards.index
+    base, docs = health_impact(residents_exposure, level=level, params=params, wards=ward_index)
+    scen, _ = health_impact(result.residents_exposure, level=level, params=params, wards=ward_index)
+    deltas, ddocs, summary = compare(base, scen, docs=docs, params=params)
+    return result, deltas, ddocs, summary

@@ -1,0 +1,155 @@
+"""CBS Kerncijfers wijken en buurten (KWB): OData v3 download and the reader; municipality list."""
+
+from __future__ import annotations
+
+import csv
+import logging
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .._errors import InputDataError, SchemaDriftError
+from .._http import get_all_items
+from ._common import level_of, load_table, municipality_number, prov_for_responses, stem, strip_code, to_number, write_records_json
+
+log = logging.getLogger(__name__)
+
+ODATA_URL = "https://opendata.cbs.nl/ODataApi/odata/{table}/TypedDataSet"
+KWB_TABLES = {2019: "84583NED", 2020: "84799NED", 2021: "85039NED", 2022: "85318NED",
+              2023: "85618NED", 2024: "85984NED", 2025: "86165NED"}
+
+KERNCIJFER_COLUMNS = ["level", "name", "residents", "age_0_14", "age_15_24", "age_25_44", "age_45_64",
+                      "age_65_plus", "households", "income_keur_per_resident", "low_income_hh_pct",
+                      "area_land_ha"]
+
+# standardised -> (KWB short name, OData long-name stem)
+_MAP = {
+    "residents": ("a_inw", "AantalInwoners"),
+    "age_0_14": ("a_00_14", "k_0Tot15Jaar"),
+    "age_15_24": ("a_15_24", "k_15Tot25Jaar"),
+    "age_25_44": ("a_25_44", "k_25Tot45Jaar"),
+    "age_45_64": ("a_45_64", "k_45Tot65Jaar"),
+    "age_65_plus": ("a_65_oo", "k_65JaarOfOuder"),
+    "households": ("a_hh", "HuishoudensTotaal"),
+    "income_keur_per_resident": ("g_ink_pi", "GemiddeldInkomenPerInwoner"),
+    "low_income_hh_pct": ("p_hh_li", "HuishoudensMetEenLaagInkomen"),
+    "area_land_ha": ("a_lan_ha", "OppervlakteLand"),
+}
+_REQUIRED = ["residents", "age_0_14", "age_15_24", "age_25_44", "age_45_64", "age_65_plus", "households"]
+_LEVEL_WORDS = {"gemeente": "gemeente", "wijk": "wijk", "buurt": "buurt", "land": "land"}
+
+
+def read_kerncijfers(path_or_json, *, sheet=None) -> pd.DataFrame:
+    """Read CBS key figures (KWB xlsx/csv with short names, or OData TypedDataSet JSON).
+
+    Returns a frame indexed by ``code`` (GM/WK/BU code, stripped) with ``level``, ``name`` and
+    the standardised columns ``residents``, ``age_0_14`` ... ``age_65_plus``, ``households``,
+    ``income_keur_per_resident``, ``low_income_hh_pct``, ``area_land_ha``. "." and null are NaN.
+    Income columns that a (early) release lacks are NaN with a log line.
+
+    Raises
+    ------
+    SchemaDriftError
+        The code column or a population/household column is missing.
+    """
+    src = str(path_or_json) if isinstance(path_or_json, (str, Path)) else "kerncijfers"
+    raw = load_table(path_or_json, source=src, sheet=sheet)
+    cols = list(raw.columns)
+    if "gwb_code_10" in cols or "gwb_code" in cols:
+        code = raw["gwb_code_10" if "gwb_code_10" in cols else "gwb_code"].map(strip_code)
+        kind, names = "short", {k: v[0] for k, v in _MAP.items()}
+        name = raw["regio"].map(strip_code) if "regio" in cols else pd.Series(np.nan, index=raw.index)
+        lvl = raw["recs"].map(strip_code).str.lower() if "recs" in cols else code.map(level_of)
+    elif "WijkenEnBuurten" in cols or "Codering_3" in cols or any(stem(c) == "Codering" for c in cols):
+        ccol = "WijkenEnBuurten" if "WijkenEnBuurten" in cols else next(c for c in cols if stem(c) == "Codering")
+        code = raw[ccol].map(strip_code)
+        by_stem = {stem(c): c for c in cols}
+        kind, names = "odata", {k: by_stem.get(v[1], v[1]) for k, v in _MAP.items()}
+        name = raw[by_stem["Title"]].map(strip_code) if "Title" in by_stem else pd.Series(np.nan, index=raw.index)
+        lvl = code.map(level_of)
+    else:
+        raise SchemaDriftError(src, ["gwb_code_10 (KWB download) or WijkenEnBuurten (OData)"], cols)
+    required = [names[k] for k in _REQUIRED]
+    if any(c not in cols for c in required):
+        raise SchemaDriftError(src, ["gwb_code_10" if kind == "short" else "WijkenEnBuurten", *required], cols)
+    out = pd.DataFrame(index=pd.Index(code.to_numpy(), name="code"))
+    out["level"] = lvl.map(lambda v: _LEVEL_WORDS.get(str(v).strip().lower(), v)).to_numpy()
+    out["name"] = name.to_numpy()
+    for std, c in names.items():
+        if c in cols:
+            v = to_number(raw[c]).to_numpy()
+            out[std] = np.where(v < -99990, np.nan, v) if std != "low_income_hh_pct" else v
+        else:
+            log.info("%s: no %s column (%s); %s is NaN", src, c, kind, std)
+            out[std] = np.nan
+    dup = out.index[out.index.duplicated()].unique()
+    if len(dup):
+        raise InputDataError(f"{src}: duplicate region codes {list(dup)[:10]}; give one period/table at a time.")
+    empty = [c for c in ("income_keur_per_resident", "low_income_hh_pct") if out[c].isna().all()]
+    if empty:
+        log.info("%s: %s entirely missing (early release?)", src, empty)
+    return out[KERNCIJFER_COLUMNS]
+
+
+def odata_filter(municipality: str, levels=("gemeente", "wijk", "buurt"), field: str = "WijkenEnBuurten") -> str:
+    num = municipality_number(municipality)
+    pre = {"gemeente": "GM", "wijk": "WK", "buurt": "BU"}
+    parts = [f"startswith({field},'{pre[lv]}{num}')" for lv in levels]
+    return parts[0] if len(parts) == 1 else "(" + " or ".join(parts) + ")"
+
+
+def _rebase(url, base):
+    from .pdok import _rebase as r
+    return r(url, base)
+
+
+def download(name: str, spec: dict, *, area: dict, cache_dir: Path, boundary=None):
+    """KWB TypedDataSet rows of the municipality (gemeente, wijken, buurten) via CBS OData v3.
+
+    spec keys: ``year`` (table from the year), ``table`` (override, e.g. ``85618NED``),
+    ``levels`` (default all three), ``base_url`` (tests).
+    """
+    year = int(spec.get("year") or area.get("year"))
+    table = spec.get("table") or KWB_TABLES.get(year)
+    if table is None:
+        raise InputDataError(f"cbs_odata: no KWB table known for {year}; give `table:` (StatLine id, e.g. "
+                             f"85618NED). Known: {KWB_TABLES}.")
+    url = _rebase(ODATA_URL.format(table=table), spec.get("base_url"))
+    params = {"$filter": odata_filter(area["municipality"], spec.get("levels", ("gemeente", "wijk", "buurt"))),
+              "$format": "json"}
+    rows, resps = get_all_items(url, style="odata", params=params, provider="cbs_odata", cache_dir=cache_dir,
+                                max_retries=spec.get("max_retries", 5))
+    if not rows:
+        raise InputDataError(f"cbs_odata: table {table} returned no rows for {area['municipality']}.")
+    out = Path(cache_dir) / "cbs_odata" / f"{name}_{table}_{area['municipality']}.json"
+    write_records_json(rows, out, table=table)
+    return out, prov_for_responses(name, "cbs_odata", resps, out, note=f"table {table}, {len(rows)} rows")
+
+
+# --------------------------------------------------------------------------- municipalities
+@lru_cache(maxsize=1)
+def _gemeenten() -> tuple[tuple[str, str, str, str], ...]:
+    text = resources.files("healthgeo").joinpath("data/gemeenten.csv").read_text(encoding="utf-8")
+    rows = []
+    for r in csv.DictReader(line for line in text.splitlines() if not line.startswith("#")):
+        rows.append((r["code"], r["name"], r.get("valid_from", ""), r.get("valid_to", "")))
+    return tuple(rows)
+
+
+def known_municipalities(year: int | None = None) -> dict[str, str]:
+    """CBS municipality codes -> names (``data/gemeenten.csv``), optionally valid in ``year``.
+
+    Includes the synthetic demo code ``GM9999`` ("Demostad").
+    """
+    out = {}
+    for code, name, frm, to in _gemeenten():
+        if year is not None:
+            if frm and int(frm[:4]) > year:
+                continue
+            if to and int(to[:4]) < year:
+                continue
+        out[code] = name
+    return out

@@ -1,0 +1,339 @@
+"""Transparent, rule-based area typology per ward (with an optional k-means comparison).
+
+Rules are an ordered list; the first rule whose conditions all hold gives the ward its type::
+
+    - type: herontwikkeling
+      all: ["redevelopment_share_pct >= 25"]
+    - type: aandachtswijk
+      all: ["income_rank_pct <= 20", "residents >= 100"]
+    - type: woonwijk          # no conditions: always fires (fallback)
+      all: []
+
+Each rule is a mapping with ``type`` (str), ``all`` (list of conditions that must all hold,
+optional), ``any`` (list of which at least one must hold, optional) and ``description``
+(optional). A condition is ``"<column> <op> <number>"`` with op one of ``>= <= > < == !=``;
+it is parsed, never evaluated as code. A condition on a missing value (NaN) is false. A rule
+that names a column the table does not have raises :class:`ConfigError` naming the rule and the
+available columns. Wards that no rule matches get type NaN with ``typology_rule`` NaN.
+
+Derived columns available to rules (computed from the wards table, see :func:`area_typology`):
+``residents``, ``area_km2``, ``residents_per_km2``, ``income_rank_pct`` (0-100 percentile rank of
+``income_keur_per_resident`` among the wards, 0 = lowest income), ``low_income_hh_pct``,
+``redevelopment_share_pct`` (share of ward area inside planned-redevelopment polygons),
+``transit_stops_within_400m`` and ``amenities_within_400m`` (amenity points within 400 m of the
+ward; NaN when no amenities layer is given), plus every numeric column of ``indicators``.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ._errors import ConfigError, InputDataError
+from .dictionary import CBS_KWB, ColumnDoc, doc
+
+log = logging.getLogger(__name__)
+
+# Planning defaults, not taken from the literature: tune them per municipality in the config.
+DEFAULT_RULES: list[dict] = [
+    {"type": "herontwikkeling", "all": ["redevelopment_share_pct >= 25"],
+     "description": "at least a quarter of the ward lies in a planned redevelopment area"},
+    {"type": "overig", "all": ["residents < 1"],
+     "description": "no residents: industrial estate (bedrijventerrein), park, water or infrastructure"},
+    {"type": "aandachtswijk", "all": ["income_rank_pct <= 20", "residents >= 100"],
+     "description": "among the 20 % lowest-income wards of the municipality"},
+    {"type": "mobiliteitsknooppunt", "all": ["transit_stops_within_400m >= 10", "residents_per_km2 >= 4000"],
+     "description": "many public-transport stops within 400 m and urban density"},
+    {"type": "centrum", "all": ["residents_per_km2 >= 8000", "amenities_within_400m >= 20"],
+     "description": "high density with many daily amenities"},
+    {"type": "woonwijk", "all": [], "description": "residential neighbourhood (fallback)"},
+]
+
+_OPS = {
+    ">=": np.greater_equal, "<=": np.less_equal, ">": np.greater, "<": np.less,
+    "==": np.equal, "!=": np.not_equal,
+}
+_COND = re.compile(
+    r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*(>=|<=|==|!=|>|<)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*$")
+
+
+@dataclass(frozen=True)
+class Condition:
+    column: str
+    op: str
+    value: float
+
+    def __str__(self) -> str:
+        return f"{self.column} {self.op} {self.value:g}"
+
+    def evaluate(self, table: pd.DataFrame) -> np.ndarray:
+        x = pd.to_numeric(table[self.column], errors="coerce").to_numpy(float)
+        with np.errstate(invalid="ignore"):
+            return _OPS[self.op](x, self.value) & ~np.isnan(x)
+
+
+@dataclass(frozen=True)
+class Rule:
+    type: str
+    all: tuple[Condition, ...]
+    any: tuple[Condition, ...]
+    description: str = ""
+
+    @property
+    def text(self) -> str:
+        """The rule as stored in ``typology_rule``."""
+        parts = []
+        if self.all:
+            parts.append(" and ".join(str(c) for c in self.all))
+        if self.any:
+            parts.append("(" + " or ".join(str(c) for c in self.any) + ")")
+        return f"{self.type}: " + (" and ".join(parts) if parts else "always (fallback)")
+
+    @property
+    def columns(self) -> list[str]:
+        return [c.column for c in (*self.all, *self.any)]
+
+
+def parse_condition(text: str) -> Condition:
+    """Parse ``"column op number"``; raise :class:`ConfigError` otherwise."""
+    if not isinstance(text, str):
+        raise ConfigError(f"condition must be a string like 'residents_per_km2 >= 8000'; got {text!r}")
+    m = _COND.match(text)
+    if not m:
+        raise ConfigError(f"cannot parse condition {text!r}: write '<column> <op> <number>' with op one of "
+                          f"{list(_OPS)}, e.g. 'residents_per_km2 >= 8000'")
+    return Condition(m.group(1), m.group(2), float(m.group(3)))
+
+
+def rules_from_config(rules: Sequence[Mapping] | None) -> list[Rule]:
+    """Parse and validate an ordered rule list (``None`` = :data:`DEFAULT_RULES`); one error lists all problems."""
+    rules = DEFAULT_RULES if rules is None else rules
+    problems: list[str] = []
+    parsed: list[Rule] = []
+    if not isinstance(rules, Sequence) or isinstance(rules, (str, bytes)) or not rules:
+        raise ConfigError("typology rules must be a non-empty list of {type, all, any} mappings")
+    for i, r in enumerate(rules):
+        label = f"rule {i + 1}"
+        if not isinstance(r, Mapping):
+            problems.append(f"{label}: must be a mapping with 'type' and 'all'/'any'")
+            continue
+        label = f"rule {i + 1} ({r.get('type', '?')})"
+        unknown = sorted(set(r) - {"type", "all", "any", "description"})
+        if unknown:
+            problems.append(f"{label}: unknown key(s) {unknown}; allowed: type, all, any, description")
+        if not isinstance(r.get("type"), str) or not r.get("type"):
+            problems.append(f"{label}: 'type' must be a non-empty string")
+        conds: dict[str, list[Condition]] = {"all": [], "any": []}
+        for key in ("all", "any"):
+            items = r.get(key, [])
+            if isinstance(items, str) or not isinstance(items, Sequence):
+                problems.append(f"{label}: '{key}' must be a list of conditions")
+                continue
+            for c in items:
+                try:
+                    conds[key].append(parse_condition(c))
+                except ConfigError as e:
+                    problems.append(f"{label}: {e}")
+        parsed.append(Rule(str(r.get("type")), tuple(conds["all"]), tuple(conds["any"]),
+                           str(r.get("description", ""))))
+    if problems:
+        raise ConfigError("invalid typology rules:\n  - " + "\n  - ".join(problems))
+    return parsed
+
+
+def apply_rules(table: pd.DataFrame, rules: Sequence[Mapping] | Sequence[Rule] | None = None) -> pd.DataFrame:
+    """First matching rule per row: columns ``typology`` and ``typology_rule``.
+
+    Raises :class:`ConfigError` when a rule names a column ``table`` lacks.
+    """
+    parsed = list(rules) if rules and all(isinstance(r, Rule) for r in rules) else rules_from_config(rules)
+    available = sorted(map(str, table.columns))
+    for i, rule in enumerate(parsed):
+        missing = [c for c in rule.columns if c not in table.columns]
+        if missing:
+            raise ConfigError(
+                f"typology rule {i + 1} '{rule.text}' uses unknown column(s) {missing}. "
+                f"Available columns: {available}")
+    typ = pd.Series(pd.NA, index=table.index, dtype="object")
+    txt = pd.Series(pd.NA, index=table.index, dtype="object")
+    open_ = np.ones(len(table), dtype=bool)
+    for rule in parsed:
+        hit = np.ones(len(table), dtype=bool)
+        for c in rule.all:
+            hit &= c.evaluate(table)
+        if rule.any:
+            anyhit = np.zeros(len(table), dtype=bool)
+            for c in rule.any:
+                anyhit |= c.evaluate(table)
+            hit &= anyhit
+        fire = hit & open_
+        typ[fire] = rule.type
+        txt[fire] = rule.text
+        open_ &= ~fire
+    return pd.DataFrame({"typology": typ, "typology_rule": txt}, index=table.index)
+
+
+def _overlap_share_pct(wards: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame) -> pd.Series:
+    if polygons.crs is None or wards.crs is None:
+        raise InputDataError("redevelopment polygons and wards need a CRS (EPSG:28992)")
+    polygons = polygons.to_crs(wards.crs)
+    zone = polygons.geometry.union_all()
+    inter = wards.geometry.intersection(zone).area
+    area = wards.geometry.area
+    return (100.0 * inter / area.where(area > 0)).fillna(0.0)
+
+
+def _count_within(wards: gpd.GeoDataFrame, points: gpd.GeoDataFrame, distance: float) -> pd.Series:
+    if len(points) == 0:
+        return pd.Series(0.0, index=wards.index)
+    points = points.to_crs(wards.crs) if points.crs is not None and points.crs != wards.crs else points
+    zones = gpd.GeoDataFrame({"_ward": wards.index}, geometry=wards.geometry.buffer(distance), crs=wards.crs)
+    hits = gpd.sjoin(points[[points.geometry.name]], zones, predicate="within", how="inner")
+    return hits.groupby("_ward").size().reindex(wards.index).fillna(0).astype(float)
+
+
+def cluster_typology(table: pd.DataFrame, columns: Sequence[str], k: int, *, seed: int = 0) -> pd.Series:
+    """k-means on z-scored ``columns`` (scipy ``kmeans2``, seeded); rows with NaN get <NA>.
+
+    Clusters are numbered 1..k by increasing mean of the first column, so labels are stable.
+    """
+    from scipy.cluster.vq import kmeans2
+
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise ConfigError(f"typology clustering: unknown column(s) {missing}. Available: {sorted(table.columns)}")
+    X = table[list(columns)].apply(pd.to_numeric, errors="coerce")
+    ok = X.notna().all(axis=1).to_numpy()
+    out = pd.Series(pd.NA, index=table.index, dtype="Int64")
+    if k < 1 or ok.sum() < k:
+        log.warning("typology clustering skipped: %d complete wards for k=%d", ok.sum(), k)
+        return out
+    Z = X[ok].to_numpy(float)
+    sd = Z.std(axis=0)
+    Z = (Z - Z.mean(axis=0)) / np.where(sd > 0, sd, 1.0)
+    _, labels = kmeans2(Z, k, minit="++", seed=seed)
+    order = pd.Series(Z[:, 0]).groupby(labels).mean().sort_values().index
+    relabel = {old: new + 1 for new, old in enumerate(order)}
+    out[ok] = [relabel[v] for v in labels]
+    return out
+
+
+def area_typology(
+    wards: gpd.GeoDataFrame | pd.DataFrame,
+    *,
+    indicators: pd.DataFrame | None = None,
+    rules: Sequence[Mapping] | None = None,
+    redevelopment: gpd.GeoDataFrame | None = None,
+    amenities: gpd.GeoDataFrame | None = None,
+    cluster_columns: Sequence[str] | None = None,
+    n_clusters: int = 0,
+    seed: int = 0,
+    access_distance_m: float = 400.0,
+) -> tuple[pd.DataFrame, dict[str, ColumnDoc]]:
+    """Rule-based typology per ward, with the derived inputs and an optional k-means label.
+
+    Parameters
+    ----------
+    wards
+        Ward table indexed by its code (design.md); uses ``residents``, ``area_m2`` (or geometry),
+        ``income_keur_per_resident``, ``low_income_hh_pct`` when present.
+    indicators
+        Extra per-ward columns (same index) that rules may use.
+    rules
+        Ordered rule list (see module docstring); ``None`` = :data:`DEFAULT_RULES`.
+    redevelopment
+        Planned redevelopment polygons; gives ``redevelopment_share_pct`` (0 when omitted).
+    amenities
+        Amenity points (design.md, ``category``); gives ``transit_stops_within_400m`` and
+        ``amenities_within_400m`` (NaN when omitted, so rules on them do not fire).
+    cluster_columns, n_clusters, seed
+        Optional k-means comparison (``typology_cluster``), off when ``n_clusters`` is 0.
+
+    Returns
+    -------
+    (DataFrame indexed like ``wards``, docs)
+    """
+    idx = wards.index
+    t = pd.DataFrame(index=idx)
+    t["residents"] = pd.to_numeric(wards["residents"], errors="coerce") if "residents" in wards else np.nan
+    if "area_m2" in wards:
+        area = pd.to_numeric(wards["area_m2"], errors="coerce")
+    elif isinstance(wards, gpd.GeoDataFrame):
+        area = wards.geometry.area
+    else:
+        area = pd.Series(np.nan, index=idx)
+    t["area_km2"] = area / 1e6
+    t["residents_per_km2"] = t["residents"] / t["area_km2"].where(t["area_km2"] > 0)
+    if "income_keur_per_resident" in wards:
+        inc = pd.to_numeric(wards["income_keur_per_resident"], errors="coerce")
+        t["income_rank_pct"] = 100.0 * (inc.rank(method="average") - 0.5) / inc.notna().sum()
+    else:
+        t["income_rank_pct"] = np.nan
+    t["low_income_hh_pct"] = (pd.to_numeric(wards["low_income_hh_pct"], errors="coerce")
+                              if "low_income_hh_pct" in wards else np.nan)
+    geo = isinstance(wards, gpd.GeoDataFrame)
+    if redevelopment is not None and len(redevelopment):
+        if not geo:
+            raise InputDataError("redevelopment polygons need ward geometries: pass wards as a GeoDataFrame")
+        t["redevelopment_share_pct"] = _overlap_share_pct(wards, redevelopment)
+    else:
+        t["redevelopment_share_pct"] = 0.0
+    if amenities is not None:
+        if not geo:
+            raise InputDataError("amenity counts need ward geometries: pass wards as a GeoDataFrame")
+        cat = amenities["category"].astype(str) if "category" in amenities else pd.Series("", index=amenities.index)
+        t["transit_stops_within_400m"] = _count_within(wards, amenities[cat == "transit_stop"], access_distance_m)
+        t["amenities_within_400m"] = _count_within(wards, amenities[cat != "transit_stop"], access_distance_m)
+    else:
+        t["transit_stops_within_400m"] = np.nan
+        t["amenities_within_400m"] = np.nan
+    if indicators is not None:
+        extra = indicators.reindex(idx)
+        for c in extra.columns:
+            if c not in t.columns and pd.api.types.is_numeric_dtype(extra[c]):
+                t[c] = extra[c]
+    typ = apply_rules(t, rules)
+    t["typology"] = typ["typology"]
+    t["typology_rule"] = typ["typology_rule"]
+    d = _docs(access_distance_m)
+    if n_clusters:
+        cols = list(cluster_columns or ["residents_per_km2", "income_rank_pct", "low_income_hh_pct"])
+        t["typology_cluster"] = cluster_typology(t, cols, n_clusters, seed=seed)
+        d["typology_cluster"] = doc(
+            "cluster number", "Data-driven comparison typology (k-means), for comparison with the rule-based one",
+            f"k-means (scipy kmeans2, k-means++ init, seed {seed}) with k={n_clusters} on z-scored {cols}; "
+            "clusters numbered by increasing mean of the first column", "")
+    extra_docs = [c for c in t.columns if c not in d]
+    for c in extra_docs:
+        d[c] = doc("", f"Indicator {c} passed in for the typology rules", "copied from the indicators table", "")
+    return t, d
+
+
+def _docs(distance: float) -> dict[str, ColumnDoc]:
+    return {
+        "residents": doc("persons", "Residents", "", CBS_KWB),
+        "area_km2": doc("km2", "Ward area", "area_m2 / 1e6 (or geometry area)", CBS_KWB),
+        "residents_per_km2": doc("persons/km2", "Residential density", "residents / area_km2", CBS_KWB),
+        "income_rank_pct": doc("percentile (0-100)", "Rank of average income per resident among the wards",
+                               "100 x (rank - 0.5) / n, 0 = lowest income; NaN income unranked", CBS_KWB),
+        "low_income_hh_pct": doc("%", "Households with a low income (CBS p_hh_li)", "", CBS_KWB),
+        "redevelopment_share_pct": doc("%", "Share of the ward's area inside planned redevelopment polygons",
+                                       "area(ward ∩ union of polygons) / area(ward) x 100", "municipal plans (config)"),
+        "transit_stops_within_400m": doc("count", f"Public-transport stops within {distance:g} m of the ward",
+                                         "amenity points of category transit_stop within a buffer of the ward "
+                                         "polygon; NaN when no amenities layer was given", "OpenStreetMap"),
+        "amenities_within_400m": doc("count", f"Other daily amenities within {distance:g} m of the ward",
+                                     "amenity points (not transit_stop) within a buffer of the ward polygon",
+                                     "OpenStreetMap"),
+        "typology": doc("category", "Area type (centrum, woonwijk, aandachtswijk, herontwikkeling, "
+                        "mobiliteitsknooppunt, overig)",
+                        "first rule of the ordered rule list whose conditions hold (rules in the config)",
+                        "healthgeo rule-based typology (planning defaults, tune per municipality)"),
+        "typology_rule": doc("text", "The rule that assigned the type", "rule text: 'type: conditions'", ""),
+    }

@@ -1,0 +1,128 @@
+"""End to end: the whole workflow on the generated demo city, in a temporary directory.
+
+Runs the real Snakefile (every rule the real run uses) once per test session, then checks the
+GeoPackage contract: layers, codes, value ranges, data dictionary, provenance, rerun = no work.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pyogrio
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+pytestmark = pytest.mark.slow
+
+
+def _snakemake(workdir: Path, *args: str, config: Path | None = None) -> subprocess.CompletedProcess:
+    cmd = [*SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+           "--configfile", str(config or REPO / "config" / "config.yaml"), "--replace-workflow-config",
+           "--cores", "2", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("demo_run")
+    proc = _snakemake(workdir)
+    if proc.returncode != 0:
+        logs = "\n".join(f"--- {p}\n{p.read_text()[-3000:]}" for p in sorted((workdir / "logs").rglob("*.log"))
+                         if "Error" in p.read_text() or "Traceback" in p.read_text())
+        pytest.fail(f"workflow failed:\n{proc.stderr[-6000:]}\n{logs}")
+    return workdir
+
+
+@pytest.fixture(scope="session")
+def gpkg(demo_run) -> Path:
+    return demo_run / "data" / "processed" / "demo" / "healthgeo.gpkg"
+
+
+def test_layers_and_codes(gpkg):
+    layers = dict(pyogrio.list_layers(gpkg))
+    for name in ("buurt", "wijk", "gemeente"):
+        assert layers[name] in ("Polygon", "MultiPolygon")
+    for name in ("data_dictionary", "provenance", "metadata"):
+        assert layers[name] is None
+    b = gpd.read_file(gpkg, layer="buurt")
+    w = gpd.read_file(gpkg, layer="wijk")
+    g = gpd.read_file(gpkg, layer="gemeente")
+    assert b.crs.to_epsg() == 28992
+    assert 80 <= len(b) <= 130 and len(w) == 10 and list(g["gemeentecode"]) == ["GM9999"]
+    assert b["buurtcode"].str.match(r"^BU9999\d{4}$").all() and b["buurtcode"].is_unique
+    assert set(b["wijkcode"]) == set(w["wijkcode"])
+    assert b.area.sum() == pytest.approx(g.area.sum(), rel=1e-6)
+
+
+def test_no2_values_in_range(gpkg):
+    b = gpd.read_file(gpkg, layer="buurt")
+    g = gpd.read_file(gpkg, layer="gemeente")
+    mean = b["no2_ugm3_mean"]
+    assert mean.notna().all(), "coverage fractions give every ward a value on the 1 km grid"
+    assert mean.between(5, 60).all()
+    inhabited = b["residents"] > 0
+    assert b.loc[inhabited, "no2_ugm3_popw"].between(5, 60).all()
+    # the municipal area mean is the area-weighted mean of the buurt means (same grid, exact weights)
+    expect = np.average(mean, weights=b.area)
+    assert g["no2_ugm3_mean"].iloc[0] == pytest.approx(expect, rel=1e-6)
+
+
+def test_every_column_documented(gpkg):
+    dd = pyogrio.read_dataframe(gpkg, layer="data_dictionary")
+    assert not dd[["layer", "column", "unit", "description"]].isna().any().any()
+    for layer, _ in pyogrio.list_layers(gpkg):
+        cols = set(pyogrio.read_info(gpkg, layer=layer)["fields"])
+        missing = cols - set(dd.loc[dd["layer"] == layer, "column"])
+        assert not missing, f"{layer}: undocumented {missing}"
+
+
+def test_provenance_and_synthetic_label(gpkg):
+    prov = pyogrio.read_dataframe(gpkg, layer="provenance")
+    assert {"buurten", "kerncijfers", "health", "no2", "osm", "dwellings"} <= set(prov["input"])
+    assert prov["sha256"].str.fullmatch(r"[0-9a-f]{64}").all()
+    assert prov["provider"].str.contains("demo").all()
+    meta = dict(pyogrio.read_dataframe(gpkg, layer="metadata")[["key", "value"]].values)
+    assert meta["synthetic"] == "true" and meta["municipality"] == "GM9999"
+
+
+def test_rerun_does_no_work(demo_run):
+    proc = _snakemake(demo_run, "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+
+
+def test_every_rule_has_log_and_benchmark(demo_run):
+    bench = {p.stem for p in (demo_run / "logs" / "demo" / "benchmarks").glob("*.tsv")}
+    assert any(b.startswith("fetch_") for b in bench) and "assemble" in bench
+    assert (demo_run / "logs" / "demo_city" / "benchmark.tsv").is_file()
+
+
+def test_lint_clean(tmp_path):
+    proc = _snakemake(tmp_path, "--lint")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout + proc.stderr
+    assert "Lints for" not in out, out
+
+
+def test_snakefmt_clean():
+    snakefmt = shutil.which("snakefmt", path=str(Path(sys.executable).parent))
+    if snakefmt is None:
+        pytest.skip("snakefmt not installed")
+    proc = subprocess.run([snakefmt, "--check", "Snakefile", "workflow/rules"], cwd=REPO, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_bad_config_fails_before_any_work(tmp_path):
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text((REPO / "config" / "config.yaml").read_text().replace("municipality: GM9999", "municipality: GM0001"))
+    proc = _snakemake(tmp_path, config=cfg)
+    assert proc.returncode != 0
+    assert "area.municipality: unknown CBS municipality code 'GM0001'" in proc.stdout + proc.stderr
+    assert not (tmp_path / "data").exists()

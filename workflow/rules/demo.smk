@@ -1,0 +1,18 @@
+# Demo: generate the synthetic demo city (healthgeo.demo) in the real providers' file formats.
+# Only runs when a config points its inputs into data/raw/demo/ (the default config does).
+
+from healthgeo.demo import output_files as _demo_output_files
+
+
+rule demo_city:
+    output:
+        _demo_output_files("data/raw/demo"),
+    log:
+        "logs/demo_city/demo_city.log",
+    benchmark:
+        "logs/demo_city/benchmark.tsv"
+    params:
+        seed=config["demo"]["seed"],
+        outdir="data/raw/demo",
+    script:
+        "../scripts/demo_city.py"

@@ -85,10 +85,6 @@ class City:
     amenities: list[Amenity]
     dwellings: dict[str, np.ndarray] = field(default_factory=dict)
 
-    @property
-    def main_lines(self) -> shapely.Geometry:
-        return shapely.union_all([LineString(r.coords) for r in self.main_roads])
-
 
 # --------------------------------------------------------------------------------------------
 # geometry helpers
@@ -134,6 +130,23 @@ def _voronoi_cells(seeds: np.ndarray, clip: Polygon) -> list[shapely.Geometry]:
     return out
 
 
+def _split_strip(poly, width: float):
+    """Cut a ``width`` m strip along the longest side of ``poly``'s minimum rotated rectangle."""
+    rect = np.asarray(poly.minimum_rotated_rectangle.exterior.coords)[:4]
+    sides = [(rect[i], rect[(i + 1) % 4]) for i in range(4)]
+    a, b = max(sides, key=lambda s: np.hypot(*(s[1] - s[0])))
+    t = (b - a) / np.hypot(*(b - a))
+    n = np.array([-t[1], t[0]])
+    c = np.asarray(poly.centroid.coords[0])
+    if np.dot(c - a, n) < 0:
+        n = -n
+    a2, b2 = a - 500 * t, b + 500 * t
+    band = Polygon([a2 - 10 * n, b2 - 10 * n, b2 + width * n, a2 + width * n])
+    strip = shapely.intersection(poly, band)
+    rest = shapely.difference(poly, band)
+    return shapely.MultiPolygon(_polygons(strip)), shapely.MultiPolygon(_polygons(rest))
+
+
 def _sample_in(rng, poly, n, min_dist=0.0, tries=4000) -> np.ndarray:
     minx, miny, maxx, maxy = poly.bounds
     pts: list[tuple[float, float]] = []
@@ -173,38 +186,37 @@ def build(rng: np.random.Generator, municipality: str) -> City:
         wcode = f"WK{digits}{w:02d}"
         wijken.append({"code": wcode, "name": f"Wijk {w:02d} {WIJK_NAMES[w - 1]}", "geometry": wgeom,
                        "number": w})
-        special = 0
-        if w == 3:  # two near-coincident seeds -> two long thin buurten
-            special = 1
-        if w == 5:  # a seed hemmed in by three close neighbours -> one small buurt
-            special = 3
+        special = 3 if w == 5 else 1 if w == 3 else 0
         core = _sample_in(rng, wgeom, nb - special, min_dist=330.0)
         if len(core) < nb - special:  # pragma: no cover - fallback, relaxed spacing
             core = _sample_in(rng, wgeom, nb - special, min_dist=150.0)
         pts = list(map(tuple, core))
-        if w == 3:
-            x, y = pts[0]
-            pts.append((x + 45.0, y + 12.0))
-        if w == 5:
-            x, y = pts[0]
+        if w == 5:  # a seed hemmed in by three close neighbours -> one small buurt
+            depth = [wgeom.boundary.distance(Point(p)) for p in pts]
+            x, y = pts.pop(int(np.argmax(depth)))
+            pts.insert(0, (x, y))
             for k in range(3):
                 a = math.radians(90 + 120 * k)
-                cand = (x + 140 * math.cos(a), y + 140 * math.sin(a))
-                if not shapely.contains_xy(wgeom, *cand):
-                    cand = (x + 70 * math.cos(a), y + 70 * math.sin(a))
-                pts.append(cand)
-        pts_arr = np.array(pts)
-        cells = _voronoi_cells(pts_arr, wgeom)
+                pts.append((x + 140 * math.cos(a), y + 140 * math.sin(a)))
+        cells = _voronoi_cells(np.array(pts), wgeom)
+        if w == 3:  # split a 60 m strip off the largest buurt -> one long thin buurt
+            big = int(np.argmax([c.area for c in cells]))
+            strip, rest = _split_strip(cells[big], 60.0)
+            cells[big] = rest
+            cells.append(strip)
+        flags = [("small" if (w == 5 and i == 0) else "thin" if (w == 3 and i == len(cells) - 1) else "")
+                 for i in range(len(cells))]
         # number buurten north->south, west->east within the wijk
         idx = sorted(range(len(cells)), key=lambda i: (-round(cells[i].centroid.y, -2), cells[i].centroid.x))
         for b, i in enumerate(idx):
             buurten.append({"code": f"BU{digits}{w:02d}{b:02d}", "wijkcode": wcode, "geometry": cells[i],
-                            "thin": (w == 3 and i in (0, len(pts) - 1)), "small": (w == 5 and i == 0)})
+                            "thin": flags[i] == "thin", "small": flags[i] == "small"})
 
     main_roads = _main_roads(rng, outline)
     main_union = shapely.union_all([LineString(r.coords) for r in main_roads])
     greens = _greens(rng, outline, main_roads)
     streets, fragments = _street_grid(rng, outline, main_roads, main_union, greens)
+    streets += _park_paths(greens, streets)
     city = City(outline, wijken, buurten, main_roads, streets, fragments, greens, [])
     _name_buurten(rng, city)
     city.amenities = _amenities(rng, city)
@@ -470,6 +482,24 @@ def _street_grid(rng, outline, main_roads, main_union, greens):
     return streets, fragments
 
 
+def _park_paths(greens, streets) -> list[Road]:
+    """Footways from the nearest street node outside each larger green area to its middle."""
+    verts = np.vstack([r.coords for r in streets if r.tags.get("highway") in ("residential", "living_street")])
+    out = []
+    for g in greens:
+        if g.kind not in ("park", "forest", "wood") or g.geom.area < 10_000:
+            continue
+        c = g.geom.centroid
+        outside = ~shapely.contains_xy(g.geom.buffer(5), verts[:, 0], verts[:, 1])
+        cand = verts[outside]
+        x, y = cand[int(np.argmin(np.hypot(cand[:, 0] - c.x, cand[:, 1] - c.y)))]
+        edge = g.geom.exterior.interpolate(g.geom.exterior.project(Point(x, y)))
+        coords = np.array([[x, y], [edge.x, edge.y], [c.x, c.y]])
+        name = g.tags.get("name")
+        out.append(Road(coords, {"highway": "footway", **({"name": f"{name}pad"} if name else {})}, "path"))
+    return out
+
+
 def _name_buurten(rng, city: City) -> None:
     """Names, the zero-resident industrial buurt and the park buurt."""
     cents = np.array([[b["geometry"].centroid.x, b["geometry"].centroid.y] for b in city.buurten])
@@ -550,3 +580,157 @@ def _amenities(rng, city: City) -> list[Amenity]:
                                                         "tram": "yes", "name": f"Tramhalte Stationsweg {k + 1}"},
                            "transit_stop"))
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# people
+def populate(rng: np.random.Generator, city: City) -> None:
+    """Add true (unrounded) attributes to each buurt and place dwellings.
+
+    Buurt keys added: ``residents`` (true count), ``residents_2022``, ``age_shares`` (5),
+    ``men_share``, ``hh_size``, ``households``, ``poverty`` (0..1), ``income`` (k EUR per
+    resident), ``low_income_hh_pct``, ``health`` (dict of %), ``area_m2``, ``water_m2``,
+    ``income_missing``; ``city.dwellings`` holds arrays ``x, y, buurt, use, area, year, residents``.
+    """
+    ring = shapely.union_all([LineString(r.coords) for r in city.main_roads if r.tags.get("ref") == "S10"])
+    green = shapely.union_all([g.geom for g in city.greens if g.kind != "playground"])
+    shapely.prepare(green)
+    n_missing_income = 0
+    for b in city.buurten:
+        geom = b["geometry"]
+        c = geom.centroid
+        r = math.hypot(c.x - CX, c.y - CY)
+        d_ring = c.distance(ring)
+        b["r_centre"], b["d_ring"] = r, d_ring
+        b["area_m2"] = geom.area
+        b["water_m2"] = geom.area * rng.uniform(0.0, 0.06)
+        liveable = max(geom.area - geom.intersection(green).area - b["water_m2"], 0.0)
+        dens = (2800 * math.exp(-r / 2200) + 400) * math.exp(rng.normal(0, 0.25))  # per km2
+        res = int(round(dens * liveable / 1e6))
+        if b["kind"] == "industrial":
+            res = 0
+        elif b["kind"] == "park":
+            res = int(rng.integers(3, 9))
+        elif b.get("small") or b.get("thin"):
+            res = max(res, 40)
+        b["residents"] = res
+        b["residents_2022"] = int(round(res * (1 - 0.012 + rng.normal(0, 0.005))))
+        pov = math.exp(-((d_ring / 800.0) ** 2)) + rng.normal(0, 0.12)
+        b["poverty"] = float(np.clip(pov, 0, 1))
+        young = math.exp(-r / 1500)
+        shares = np.array([0.14 + 0.05 * b["poverty"], 0.12 + 0.06 * young, 0.26 + 0.12 * young,
+                           0.26 - 0.05 * young, 0.17 - 0.05 * young])
+        shares = shares * np.exp(rng.normal(0, 0.08, 5))
+        b["age_shares"] = shares / shares.sum()
+        b["men_share"] = 0.49 + rng.normal(0, 0.01)
+        b["hh_size"] = float(np.clip(1.55 + 0.9 * (r / 4500) + 0.3 * b["poverty"] + rng.normal(0, 0.1), 1.3, 2.9))
+        b["households"] = int(round(res / b["hh_size"]))
+        b["income"] = float(np.clip(36.0 - 13.0 * b["poverty"] + 4.0 * r / 4500 + rng.normal(0, 2.0), 17, 55))
+        b["low_income_hh_pct"] = float(np.clip(5.0 + 18.0 * b["poverty"] + rng.normal(0, 2.5), 0.5, 45))
+        missing = res < 50
+        if not missing and n_missing_income < 3 and rng.uniform() < 0.06:
+            missing = True
+            n_missing_income += 1
+        b["income_missing"] = missing
+        p = b["poverty"]
+        e = lambda s: rng.normal(0, s)  # noqa: E731
+        a65 = b["age_shares"][4]
+        b["health"] = {
+            "ErvarenGezondheidGoedZeerGoed_4": 84 - 12 * p - 20 * (a65 - 0.15) + e(2.0),
+            "VoldoetAanBeweegrichtlijn_5": 53 - 9 * p + e(2.5),
+            "WekelijkseSporters_6": 55 - 14 * p + e(2.5),
+            "Ondergewicht_7": 2.0 + e(0.3),
+            "NormaalGewicht_8": 0.0,  # filled below: 100 - under - over
+            "Overgewicht_9": 41 + 12 * p + 5 * r / 4500 + e(2.0),
+            "ErnstigOvergewicht_10": 12 + 7 * p + e(1.2),
+            "Roker_11": 15 + 9 * p + e(1.5),
+            "VoldoetAanAlcoholRichtlijn_12": 44 - 4 * p + e(2.0),
+            "Drinker_13": 80 - 10 * p + e(2.0),
+            "ZwareDrinker_14": 8 - 2 * p + e(0.8),
+            "OvermatigeDrinker_15": 7 - 1 * p + e(0.7),
+            "EenOfMeerLangdurigeAandoeningen_16": 29 + 6 * p + 40 * (a65 - 0.15) + e(1.8),
+            "BeperktVanwegeGezondheid_17": 27 + 8 * p + e(1.8),
+            "ErnstigBeperktVanwegeGezondheid_18": 4.5 + 3 * p + e(0.5),
+            "LangdurigeZiekteEnBeperkt_19": 26 + 7 * p + e(1.8),
+            "EenOfMeerLichamelijkeBeperkingen_20": 12 + 8 * p + e(1.2),
+            "BeperkingInHoren_21": 4 + 1.5 * p + e(0.4),
+            "BeperkingInZien_22": 4 + 2.5 * p + e(0.4),
+            "BeperkingInBewegen_23": 8 + 6 * p + e(0.8),
+            "MatigHoogRisicoOpAngstOfDepressie_24": 44 + 10 * p + e(2.0),
+            "HoogRisicoOpAngstOfDepressie_25": 6 + 6 * p + e(0.8),
+            "HeelVeelStressInAfgelopen4Weken_26": 17 + 7 * p + e(1.5),
+            "MatigVeelRegieOverEigenLeven_27": 91 - 5 * p + e(1.0),
+            "Eenzaam_28": 45 + 10 * p + e(2.0),
+            "ErnstigZeerErnstigEenzaam_29": 10 + 7 * p + e(1.0),
+            "EmotioneelEenzaam_30": 30 + 6 * p + e(1.5),
+            "SociaalEenzaam_31": 30 + 6 * p + e(1.5),
+            "Mantelzorger_32": 13 - 2 * p + e(1.0),
+            "Vrijwilligerswerk_33": 28 - 10 * p + e(2.0),
+            "ErnstigeGeluidhinderDoorBuren_37": 7 + 5 * p + e(0.8),
+            "MoeiteMetRondkomen_38": 9 + 20 * p + e(2.0),
+        }
+        h = b["health"]
+        h["NormaalGewicht_8"] = 100 - h["Ondergewicht_7"] - h["Overgewicht_9"]
+        for k in h:
+            h[k] = float(np.clip(h[k], 0.5, 99.5))
+    _dwellings(rng, city, green)
+
+
+def _dwellings(rng, city: City, green) -> None:
+    xs, ys, bidx, use, area, year, residents = [], [], [], [], [], [], []
+    for k, b in enumerate(city.buurten):
+        geom = b["geometry"]
+        n_res = int(round(b["households"] * 1.03)) if b["residents"] else 0
+        if b["residents"] and n_res == 0:
+            n_res = 1
+        n_other = int(rng.integers(2, 12)) + (int(60 * math.exp(-b["r_centre"] / 1200)))
+        if b["kind"] == "industrial":
+            n_other += 60
+        n = n_res + n_other
+        minx, miny, maxx, maxy = geom.bounds
+        got_x: list[np.ndarray] = []
+        have = 0
+        for _ in range(200):
+            m = max(4 * (n - have), 64)
+            px, py = rng.uniform(minx, maxx, m), rng.uniform(miny, maxy, m)
+            ok = shapely.contains_xy(geom, px, py) & ~shapely.contains_xy(green, px, py)
+            got_x.append(np.column_stack([px[ok], py[ok]]))
+            have += int(ok.sum())
+            if have >= n:
+                break
+        pts = np.vstack(got_x)[:n]
+        if len(pts) < n:  # tiny buurt fully green: fall back to any point in the buurt
+            extra = _sample_in(rng, geom, n - len(pts))
+            pts = np.vstack([pts, extra]) if len(extra) else pts
+        n = len(pts)
+        u = np.array(["woonfunctie"] * n_res + [""] * (n - n_res), dtype=object)
+        other = rng.choice(["kantoorfunctie", "winkelfunctie", "bijeenkomstfunctie", "industriefunctie",
+                            "gezondheidszorgfunctie", "onderwijsfunctie"], size=n - n_res,
+                           p=[0.3, 0.3, 0.1, 0.15, 0.08, 0.07])
+        if b["kind"] == "industrial":
+            other = rng.choice(["industriefunctie", "kantoorfunctie", "overige gebruiksfunctie"], size=n - n_res,
+                               p=[0.6, 0.3, 0.1])
+        u[n_res:] = other
+        mixed = (np.arange(n) < n_res) & (rng.uniform(size=n) < 0.08 * math.exp(-b["r_centre"] / 1500))
+        u[mixed] = "woonfunctie,winkelfunctie"
+        r = b["r_centre"]
+        if r < 1100:
+            yr = rng.integers(1600, 1930, n)
+        elif b["d_ring"] < 900:
+            yr = rng.integers(1950, 1976, n)
+        else:
+            yr = rng.integers(1975, 2023, n)
+        yr = np.where(rng.uniform(size=n) < 0.1, rng.integers(1990, 2023, n), yr)
+        size = np.exp(rng.normal(math.log(85 + 30 * r / 4500 - 20 * b["poverty"]), 0.35, n)).round()
+        size[n_res:] = np.exp(rng.normal(math.log(250), 0.8, n - n_res)).round()
+        res = np.zeros(n, dtype=np.int64)
+        if n_res and b["residents"]:
+            w = size[:n_res] / size[:n_res].sum()
+            res[:n_res] = rng.multinomial(b["residents"], w)
+        xs.append(pts[:, 0]); ys.append(pts[:, 1]); bidx.append(np.full(n, k)); use.append(u)
+        area.append(np.clip(size, 12, 20000).astype(np.int64)); year.append(yr); residents.append(res)
+    city.dwellings = {
+        "x": np.concatenate(xs), "y": np.concatenate(ys), "buurt": np.concatenate(bidx),
+        "use": np.concatenate(use), "area": np.concatenate(area), "year": np.concatenate(year),
+        "residents": np.concatenate(residents),
+    }

@@ -87,11 +87,19 @@ FILTER_DOC = {
 
 
 def _col(tags: pd.DataFrame, key: str) -> pd.Series:
-    """Lower-cased string tag column (``""`` where absent)."""
+    """Lower-cased, stripped tag column as a categorical (``""`` where absent).
+
+    Cleaning and comparisons run on the few distinct values, not on every segment.
+    """
+    n = len(tags)
     if key not in tags.columns:
-        return pd.Series("", index=tags.index, dtype=object)
-    s = tags[key]
-    return s.where(s.notna(), "").astype(str).str.strip().str.lower()
+        return pd.Series(pd.Categorical.from_codes(np.zeros(n, np.int64), categories=[""]),
+                         index=tags.index)
+    codes, uniq = pd.factorize(tags[key], use_na_sentinel=True)
+    clean = np.array([str(x).strip().lower() for x in uniq] + [""], dtype=object)
+    cats, inv = np.unique(clean, return_inverse=True)
+    codes = np.where(codes < 0, len(clean) - 1, codes)
+    return pd.Series(pd.Categorical.from_codes(inv[codes], categories=cats), index=tags.index)
 
 
 def walk_access(tags: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -255,15 +263,25 @@ def csr_min(n: int, rows: np.ndarray, cols: np.ndarray, w: np.ndarray) -> sparse
     """
     rows, cols, w = np.asarray(rows, np.int64), np.asarray(cols, np.int64), np.asarray(w, float)
     keep = rows != cols
-    rows, cols, w = rows[keep], cols[keep], w[keep]
-    order = np.lexsort((w, cols, rows))
-    rows, cols, w = rows[order], cols[order], w[order]
-    first = np.ones(len(rows), bool)
-    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-    rows, cols, w = rows[first], cols[first], w[first]
+    if not keep.all():
+        rows, cols, w = rows[keep], cols[keep], w[keep]
+    # fast path: scipy's COO -> CSR conversion (a counting sort) sums duplicates; when nothing
+    # was merged there were no parallel edges and the result is exact
+    fast = sparse.coo_matrix((w, (rows, cols)), shape=(n, n)).tocsr()
+    fast.sum_duplicates()
+    if fast.nnz == len(w):
+        return fast
+    key = rows * n + cols
+    order = np.argsort(key)
+    key, w = key[order], w[order]
+    start = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])) if len(key) else \
+        np.zeros(0, np.int64)
+    wmin = np.minimum.reduceat(w, start) if len(start) else w
+    key = key[start]
+    r, c = key // n, key % n
     indptr = np.zeros(n + 1, np.int64)
-    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-    return sparse.csr_matrix((w, cols.astype(np.int32), indptr), shape=(n, n))
+    np.cumsum(np.bincount(r, minlength=n), out=indptr[1:])
+    return sparse.csr_matrix((wmin, c.astype(np.int32), indptr), shape=(n, n))
 
 
 def _densify(x, y, u, v, length, fwd, bwd, spacing):
@@ -297,6 +315,13 @@ def _densify(x, y, u, v, length, fwd, bwd, spacing):
     plen = np.repeat(length / k, k)
     return (np.concatenate([x, nx_]), np.concatenate([y, ny_]), a, b, plen,
             np.repeat(fwd, k), np.repeat(bwd, k))
+
+
+def _used(n: int, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    m = np.zeros(n, bool)
+    m[u] = True
+    m[v] = True
+    return np.flatnonzero(m)
 
 
 def from_segments(
@@ -342,11 +367,12 @@ def from_segments(
                              f"({n_tagged} segments read). Check the extract covers streets.")
 
     # largest strongly connected component on the OSM nodes that carry a kept segment
-    used = np.unique(np.concatenate([u, v]))
     n_all = len(x)
+    used = _used(n_all, u, v)
     rows = np.concatenate([u[fwd], v[bwd]])
     cols = np.concatenate([v[fwd], u[bwd]])
-    g0 = csr_min(n_all, rows, cols, np.ones(len(rows)))
+    # connectivity only: duplicate entries (summed by scipy) do not matter here
+    g0 = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_all, n_all))
     dropped = {"nodes": 0, "segments": 0, "components": 0}
     if largest_scc:
         ncomp, labels = connected_components(g0, directed=True, connection="strong")
@@ -365,7 +391,7 @@ def from_segments(
                      len(used), dropped["nodes"], dropped["segments"], dropped["components"])
         segs = segs.loc[seg_keep].reset_index(drop=True)
         u, v, fwd, bwd, length = u[seg_keep], v[seg_keep], fwd[seg_keep], bwd[seg_keep], length[seg_keep]
-        used = np.unique(np.concatenate([u, v]))
+        used = _used(n_all, u, v)
     # renumber base nodes 0..n_base-1
     remap = np.full(n_all, -1, np.int64)
     remap[used] = np.arange(len(used))
@@ -379,8 +405,8 @@ def from_segments(
                     np.concatenate([plen[pf], plen[pb]]))
     seg_frame = pd.DataFrame({
         "u": u, "v": v, "length_m": length, "fwd": fwd, "bwd": bwd,
-        "highway": _col(segs, "highway").to_numpy(),
-        "separated": separated_cycleway(segs),
+        "highway": _col(segs, "highway").astype(object).to_numpy(),
+        "separated": separated_cycleway(segs) if mode == "bike" else np.zeros(len(u), bool),
     })
     if "osmid" in segs.columns:
         seg_frame["way_id"] = segs["osmid"].to_numpy()

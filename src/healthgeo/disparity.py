@@ -479,6 +479,9 @@ def inequality_table(wards: pd.DataFrame, indicators: Sequence[str], *,
     -------
     (table, DISPARITY_TABLE_DOCS)
     """
+    from inequality.gini import Gini
+    from inequality.theil import Theil
+
     missing = [c for c in indicators if c not in wards.columns]
     problems = _check_unique_index(wards)
     if missing:
@@ -519,9 +522,6 @@ def inequality_table(wards: pd.DataFrame, indicators: Sequence[str], *,
         ordered = ineq.ordered_measures(y, p, key, counts, bounds)
         spread = ineq.spread_measures(y, p, counts)
         spread_u = ineq.spread_measures(y, np.ones(n), counts)
-        from inequality.gini import Gini
-        from inequality.theil import Theil
-
         pysal_point = {
             "gini_unweighted": float(Gini(y).g) if np.all(y >= 0) and y.sum() > 0 else np.nan,
             "theil_t_unweighted": float(np.asarray(Theil(y).T).ravel()[0])
@@ -585,8 +585,16 @@ def _subgraph(w_full, ids: list):
     return w, ids, islands
 
 
+def _is_geo(wards) -> bool:
+    try:
+        import geopandas as gpd
+    except ImportError:  # pragma: no cover - geopandas is a dependency
+        return False
+    return isinstance(wards, gpd.GeoDataFrame) and wards._geometry_column_name in wards.columns
+
+
 def _require_geometry(wards) -> None:
-    if not hasattr(wards, "geometry"):
+    if not _is_geo(wards):
         raise InputDataError(
             "spatial clustering needs a GeoDataFrame with ward polygons (EPSG:28992); got a plain "
             "DataFrame - join the ward boundaries first (e.g. healthgeo.wards)")
@@ -620,7 +628,11 @@ def lisa_clusters(wards, indicators: Sequence[str], *, residents: str = "residen
         if w is not None:
             y = pd.Series(y_all, index=wards.index).loc[w.id_order].to_numpy()
             if np.nanstd(y) > 0:
-                lm = Moran_Local(y, w, permutations=permutations, seed=seed)
+                with warnings.catch_warnings():
+                    # esda announces a future two-sided default; p_sim here is esda's folded
+                    # pseudo p-value (observed tail), recomputed from the kept simulations
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    lm = Moran_Local(y, w, permutations=permutations, seed=seed)
                 quad = np.array([_QUADRANTS[int(q)] for q in lm.q])
                 lab = np.where(lm.p_sim < alpha, quad, "ns")
             else:
@@ -946,7 +958,7 @@ def compute_disparities(wards: pd.DataFrame, indicators: Sequence[str], *,
                                 higher_is_disadvantaged=higher_is_disadvantaged, bounded=bounded,
                                 n_boot=n_boot, seed=seed, min_residents=min_residents, level=level)
     if spatial is None:
-        spatial = hasattr(wards, "geometry") and "geometry" in getattr(wards, "columns", [])
+        spatial = _is_geo(wards)
     if spatial:
         sp_ind = list(spatial_indicators) if spatial_indicators is not None else list(indicators)
         lisa, lisa_docs = lisa_clusters(wards, sp_ind, residents=residents, permutations=permutations,

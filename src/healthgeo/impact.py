@@ -130,8 +130,9 @@ class HealthImpactParams:
         10.0, "years", CBS_DEATHS,
         "Years of life lost per attributable death: remaining life expectancy at the mean age at death "
         "(~78-79 y in NL)", verify=True)
-    dw_highly_annoyed: float = _p(0.02, "disability weight", WHO_BOD_NOISE_2011, "High annoyance")
-    dw_highly_sleep_disturbed: float = _p(0.07, "disability weight", WHO_BOD_NOISE_2011, "High sleep disturbance")
+    dw_highly_annoyed: float = _p(0.02, "disability weight", WHO_BOD_NOISE_2011, "High annoyance", verify=True)
+    dw_highly_sleep_disturbed: float = _p(0.07, "disability weight", WHO_BOD_NOISE_2011, "High sleep disturbance",
+                                         verify=True)
     dw_ihd: float = _p(0.405, "disability weight", WHO_BOD_NOISE_2011,
                        "Ischaemic heart disease (acute myocardial infarction weight used in WHO 2011)", verify=True)
     duration_years: float = _p(1.0, "years", WHO_BOD_NOISE_2011,
@@ -408,6 +409,13 @@ def health_impact(
     def has_data(values) -> pd.Series:
         return gsum(np.where(np.isnan(values), 0.0, 1.0)).fillna(0) > 0
 
+    def note_partial(values, column: str) -> None:
+        missing = gsum(np.where(np.isnan(values), w, 0.0)).fillna(0.0)
+        share = missing / out["residents"].where(out["residents"] > 0)
+        for code in share[(share > 0) & (share < 1)].index:
+            reasons[code].append(f"{column} missing for {100 * share[code]:.0f} % of residents "
+                                 "(left out of PAF groups and noise counts)")
+
     out = pd.DataFrame(index=index)
     out["residents"] = gsum(w).fillna(0.0)
     base_deaths = gsum(_baseline_deaths(t, p)).fillna(0.0)
@@ -427,6 +435,7 @@ def health_impact(
         c = col(column)
         avail = has_data(c)
         note(populated & ~avail, f"no {column} data")
+        note_partial(c, column)
         for bound, rr_value in zip(BOUNDS, rr10):
             f = _ward_paf(codes, relative_risk(c, rr_value, c0), w, index)
             f = f.where(avail | ~populated, np.nan)
@@ -444,6 +453,8 @@ def health_impact(
     lden_ok, lnight_ok = has_data(lden), has_data(lnight)
     note(populated & ~lden_ok, "no lden_db data")
     note(populated & ~lnight_ok, "no lnight_db data")
+    note_partial(lden, "lden_db")
+    note_partial(lnight, "lnight_db")
     out["adults_highly_annoyed_road"] = gsum(np.nan_to_num(ha)).fillna(0.0).where(lden_ok | ~populated)
     out["adults_highly_sleep_disturbed_road"] = gsum(np.nan_to_num(hsd)).fillna(0.0).where(lnight_ok | ~populated)
 

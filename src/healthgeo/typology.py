@@ -193,7 +193,8 @@ def _count_within(wards: gpd.GeoDataFrame, points: gpd.GeoDataFrame, distance: f
     if len(points) == 0:
         return pd.Series(0.0, index=wards.index)
     points = points.to_crs(wards.crs) if points.crs is not None and points.crs != wards.crs else points
-    zones = gpd.GeoDataFrame({"_ward": wards.index}, geometry=wards.geometry.buffer(distance), crs=wards.crs)
+    zones = gpd.GeoDataFrame({"_ward": wards.index.to_numpy()}, geometry=wards.geometry.buffer(distance).to_numpy(),
+                             crs=wards.crs)
     hits = gpd.sjoin(points[[points.geometry.name]], zones, predicate="within", how="inner")
     return hits.groupby("_ward").size().reindex(wards.index).fillna(0).astype(float)
 

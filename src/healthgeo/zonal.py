@@ -36,9 +36,8 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -73,8 +72,6 @@ REASON_LOW_COVER = "covered fraction below min_covered_frac"
 _EPS_WEIGHT = 1e-12
 # Target number of edge pieces held in memory at once while building weights.
 _PIECES_PER_BATCH = 3_000_000
-
-RasterLike = "str | os.PathLike | rasterio.io.DatasetReader | np.ndarray"
 
 
 @dataclass(frozen=True)
@@ -514,6 +511,12 @@ def coverage_weights(wards, grid: GridSpec | str | os.PathLike, *, assume_crs=No
     if not isinstance(grid, GridSpec):
         grid = GridSpec.from_raster(grid, assume_crs=assume_crs)
     geoms, index, crs = _as_geoms(wards)
+    if grid.crs is None and crs is not None:
+        raise CRSError(
+            "coverage_weights: the raster grid has no CRS (an Esri ASCII grid without .prj?) while "
+            f"the polygons are in {crs}. Pass assume_crs= (set `crs:` for that input in the config) "
+            "or prepare the raster with healthgeo.rasters.prepare_raster."
+        )
     _check_crs(crs, grid.crs, "coverage_weights")
     missing = pd.isna(geoms) | shapely.is_empty(geoms)
     geoms = np.where(missing, shapely.Polygon(), geoms)
@@ -642,22 +645,3 @@ def sample_points(raster, points, *, block_rows: int = 1024, assume_crs=None,
             out[idx[lo:hi]] = v
         r_lo = int(row_i[hi]) if hi < len(row_i) else int(row_i[-1]) + 1
     return out
-
-
-def weights_cache() -> dict:
-    """An empty cache mapping :meth:`GridSpec.key` to :class:`CoverageWeights` (see exposure)."""
-    return {}
-
-
-def weights_for(wards, raster, cache: Mapping | None = None, *, assume_crs=None) -> CoverageWeights:
-    """Weights of ``wards`` on ``raster``'s grid, taken from / stored in ``cache`` by grid."""
-    grid = GridSpec.from_raster(raster, assume_crs=assume_crs)
-    key = grid.key()
-    _, index, _ = _as_geoms(wards)
-    if cache is not None and key in cache and cache[key].index.equals(index):
-        log.info("reusing coverage weights for grid %s", key)
-        return cache[key]
-    cw = coverage_weights(wards, grid)
-    if cache is not None:
-        cache[key] = cw
-    return cw

@@ -8,11 +8,9 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from .._errors import CRSError, InputDataError, SchemaDriftError
-from .._http import full_url
 from ..io import atomic_write
 from ..provenance import ProvenanceRecord
 
@@ -150,15 +148,6 @@ def prov_for_responses(name: str, provider: str, responses, out: Path, *, note: 
     return [ProvenanceRecord(input=name, provider=provider, file=str(out), url=url,
                              params="", sha256=sha256_file(out), licence=LICENCES.get(provider, ""),
                              note=note)]
-
-
-def url_with(url: str, params: Mapping | None) -> str:
-    return full_url(url, params)
-
-
-def nan_if_negative_sentinel(s: pd.Series, sentinels=(-99997, -99998, -99995, -99999)) -> pd.Series:
-    s = s.astype(float)
-    return s.mask(s.isin(sentinels), np.nan)
 
 
 def municipality_number(code: str) -> str:

@@ -124,6 +124,15 @@ def download(name: str, spec: dict, *, area: dict, cache_dir: Path, boundary=Non
                                 max_retries=spec.get("max_retries", 5))
     if not rows:
         raise InputDataError(f"cbs_odata: table {table} returned no rows for {area['municipality']}.")
+    # region names live in the WijkenEnBuurten dimension, not in the TypedDataSet
+    dim_url = url.rsplit("/", 1)[0] + "/WijkenEnBuurten"
+    dims, dresps = get_all_items(dim_url, style="odata", params={
+        "$filter": odata_filter(area["municipality"], spec.get("levels", ("gemeente", "wijk", "buurt")), field="Key"),
+        "$format": "json"}, provider="cbs_odata", cache_dir=cache_dir, max_retries=spec.get("max_retries", 5))
+    titles = {str(d.get("Key", "")).strip(): str(d.get("Title", "")).strip() for d in dims}
+    for r in rows:
+        r.setdefault("Title", titles.get(str(r.get("WijkenEnBuurten", "")).strip()))
+    resps = resps + dresps
     out = Path(cache_dir) / "cbs_odata" / f"{name}_{table}_{area['municipality']}.json"
     write_records_json(rows, out, table=table)
     return out, prov_for_responses(name, "cbs_odata", resps, out, note=f"table {table}, {len(rows)} rows")
@@ -142,7 +151,10 @@ def _gemeenten() -> tuple[tuple[str, str, str, str], ...]:
 def known_municipalities(year: int | None = None) -> dict[str, str]:
     """CBS municipality codes -> names (``data/gemeenten.csv``), optionally valid in ``year``.
 
-    Includes the synthetic demo code ``GM9999`` ("Demostad").
+    Includes the synthetic demo code ``GM9999`` ("Demostad"). The 2020 codes and names come from
+    the Gemeente rows of RIVM/CBS 50090NED (2020 geography); mergers since 2021 (Eemsdelta,
+    Dijk en Waard, Land van Cuijk, Maashorst, Weesp -> Amsterdam, Voorne aan Zee) were added by
+    hand with ``valid_from``/``valid_to`` and a ``note``.
     """
     out = {}
     for code, name, frm, to in _gemeenten():

@@ -58,8 +58,8 @@ _COUNTS = {
     "age_65_plus": ["a_65_oo", "aantal_personen_65_jaar_en_ouder"],
     "households": ["aantalHuishoudens", "aantal_huishoudens", "a_hh", "AANTAL_HH"],
     "income_keur_per_resident": ["gemiddeldInkomenPerInwoner", "gemiddeld_inkomen_per_inwoner", "g_ink_pi"],
-    "low_income_hh_pct": ["percentageHuishoudensMetLaagInkomen", "percentage_huishoudens_met_laag_inkomen",
-                          "huishoudens_met_een_laag_inkomen", "p_hh_li"],
+    "low_income_hh_pct": ["percentageHuishoudensMetEenLaagInkomen", "percentage_huishoudens_met_een_laag_inkomen",
+                          "percentageHuishoudensMetLaagInkomen", "percentage_huishoudens_met_laag_inkomen", "p_hh_li"],
 }
 # age shares given as percentages (PDOK camelCase / snake_case): converted to counts
 _AGE_PCT = {
@@ -185,6 +185,8 @@ def read_boundaries(
             vals = gdf[pcol].astype("string").str.strip()
             if mun is not None:
                 vals = _apply_prefix(vals, ("WK" if parent == "wijkcode" else "GM") + mun, pwidth)
+            elif parent == "gemeentecode":  # some layers hold '0363' instead of 'GM0363'
+                vals = vals.where(~vals.str.fullmatch(r"\d{4}").fillna(False), "GM" + vals)
             out[parent] = vals.to_numpy()
         else:  # derive from the CBS code itself: BU03440111 -> WK034401 -> GM0344
             idx = out.index.to_series().astype("string")
@@ -251,7 +253,8 @@ def _rebase(url: str, base_url: str | None) -> str:
 def download(name: str, spec: dict, *, area: dict, cache_dir: Path, boundary=None):
     """PDOK wijken-en-buurten boundaries for ``area['municipality']`` (OGC API or WFS).
 
-    spec keys: ``year``, ``level`` (buurt/wijk/gemeente), ``service`` (``ogc`` default, or ``wfs``),
+    spec keys: ``year``, ``level`` (buurt/wijk/gemeente), ``service`` (``ogc`` default, or ``wfs``;
+    ``page_size`` for WFS paging, default 1000),
     ``base_url`` (tests only).
     """
     year = int(spec.get("year") or area.get("year"))
@@ -276,8 +279,15 @@ def download(name: str, spec: dict, *, area: dict, cache_dir: Path, boundary=Non
                              "<fes:ValueReference>gemeentecode</fes:ValueReference>"
                              f"<fes:Literal>{gm}</fes:Literal></fes:PropertyIsEqualTo></fes:Filter>")}
         from .._http import get
-        r = get(url, params=params, expect="json", **common)
-        features, resps = r.json().get("features", []), [r]
+        page = int(spec.get("page_size", 1000))
+        features, resps = [], []
+        while True:  # WFS 2.0 paging: count + startIndex until a short page
+            r = get(url, params={**params, "count": page, "startIndex": len(features)}, expect="json", **common)
+            batch = r.json().get("features", [])
+            features += batch
+            resps.append(r)
+            if len(batch) < page:
+                break
     else:
         raise InputDataError(f"pdok: service {service!r} is unknown; use 'ogc' or 'wfs'.")
     if not features:

@@ -1,0 +1,490 @@
+"""Deterministic synthetic demo city ("Demostad", GM9999) in the real providers' file formats.
+
+``generate(outdir, seed=42)`` writes one file (or folder) per pipeline input, each shaped like
+the real provider's download, so the same readers run on demo and real data:
+
+================  ==========================================  ===============================
+input name        path under ``outdir``                        imitates
+================  ==========================================  ===============================
+buurten           ``pdok/buurten.geojson``                    PDOK WFS wijkenbuurten GeoJSON
+wijken            ``pdok/wijken.geojson``                     (EPSG:28992 declared, camelCase)
+gemeente          ``pdok/gemeenten.geojson``
+kerncijfers       ``cbs/kwb-2023.xlsx``                       CBS KWB download, sheet kwb-2023
+health            ``rivm/gezondheid_2022.csv``                CBS/RIVM 50120NED TypedDataSet
+no2/pm25/pm10     ``rivm_gcn/conc_{no2,pm25,pm10}_2023.asc``  RIVM GCN 1 km ASCII grid, no .prj
+noise_lden        ``rivm_alo/lden_wegverkeer_2022.tif``       RIVM ALO 10 m road noise GeoTIFF
+noise_lnight      ``rivm_alo/lnight_wegverkeer_2022.tif``
+osm               ``osm/demostad.osm``                        OSM XML 0.6 extract
+dwellings         ``bag/verblijfsobjecten.gpkg``              BAG verblijfsobject points
+population_grid   ``cbs/vk100_2022.gpkg``                     CBS 100 m grid, secrecy -99997
+stations          ``luchtmeetnet/`` (``2023_0{1,2}_NO2.csv``)  RIVM Luchtmeetnet bulk CSV
+sensors           ``samenmeten/no2_2023.csv``                 Samen Meten pivot (-999.0 kept)
+sensor_locations  ``samenmeten/things.csv``                   Samen Meten things (name,lon,lat)
+readme            ``README.txt``                              "SYNTHETIC ... not real" label
+================  ==========================================  ===============================
+
+Format choices that copy the real providers (and their quirks), on purpose:
+
+* health CSV: ``;``-separated, every field double-quoted, CRLF line ends, UTF-8 (CBS StatLine's
+  "CSV onbewerkt" export); region codes right-padded (``WijkenEnBuurten`` to 10,
+  ``Codering_3`` to 20, ``SoortRegio_2`` to 10, ``Gemeentenaam_1`` to 40 characters); values
+  right-aligned in 8 characters (``"    78.4"``); empty = suppressed (the zero-resident and the
+  park buurt); columns ``_34``–``_36`` empty for every row, as in RIVM's 2020 table. Rows per
+  region in CBS key order: MBG0095 (upper), MOG0095 (lower), MW00000 (estimate).
+* KWB xlsx: "." for missing; counts of wijken and buurten rounded to 5 (gemeente exact, so
+  buurt sums differ from it); ``a_woning`` exact; a few count columns stored as text, as CBS does.
+* PDOK GeoJSON: 2022 figures (slightly lower population than KWB 2023); ``-99997`` in
+  percentages/density of buurten with fewer than 10 residents.
+* GCN ``.asc``: Fortran ``E13.4`` numbers, ``NODATA_VALUE -0.9990E+03``, three nodata cells in the
+  north-west corner of the margin, no ``.prj``.
+* Luchtmeetnet: latin-1, ``;``, 9 metadata rows, header with ``" Begindatumtijd"`` (leading space).
+* Samen Meten: hours where no sensor reported are absent; ``things.csv`` names start with a
+  space; one sensor column has no ``things`` row and ``things`` lists sensors with no column.
+
+Everything is synthetic (``SYNTHETIC = True``) and free to reuse (``DEMO_LICENCE``). One seed
+gives byte-identical files (GeoPackages get a fixed ``last_change``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+SYNTHETIC = True
+DEMO_LICENCE = "CC0 (synthetic)"
+
+FILES: dict[str, str] = {
+    "buurten": "pdok/buurten.geojson",
+    "wijken": "pdok/wijken.geojson",
+    "gemeente": "pdok/gemeenten.geojson",
+    "kerncijfers": "cbs/kwb-2023.xlsx",
+    "health": "rivm/gezondheid_2022.csv",
+    "no2": "rivm_gcn/conc_no2_2023.asc",
+    "pm25": "rivm_gcn/conc_pm25_2023.asc",
+    "pm10": "rivm_gcn/conc_pm10_2023.asc",
+    "noise_lden": "rivm_alo/lden_wegverkeer_2022.tif",
+    "noise_lnight": "rivm_alo/lnight_wegverkeer_2022.tif",
+    "osm": "osm/demostad.osm",
+    "dwellings": "bag/verblijfsobjecten.gpkg",
+    "population_grid": "cbs/vk100_2022.gpkg",
+    "stations": "luchtmeetnet",
+    "sensors": "samenmeten/no2_2023.csv",
+    "sensor_locations": "samenmeten/things.csv",
+    "readme": "README.txt",
+}
+"""Input name -> path relative to ``outdir`` (``stations`` is a folder; see ``STATION_FILES``)."""
+
+STATION_FILES: tuple[str, ...] = ("luchtmeetnet/2023_01_NO2.csv", "luchtmeetnet/2023_02_NO2.csv")
+"""The Luchtmeetnet monthly files inside ``FILES['stations']``."""
+
+ALL_FILES: tuple[str, ...] = tuple(v for k, v in FILES.items() if k != "stations") + STATION_FILES
+"""Every file ``generate`` writes, relative to ``outdir`` (for Snakemake ``output:``)."""
+
+
+
+def output_files(outdir: str | Path = "data/raw/demo") -> list[str]:
+    """Every file :func:`generate` writes under ``outdir``, as strings (Snakemake ``output:``)."""
+    base = Path(outdir).as_posix().rstrip("/")
+    return [f"{base}/{rel}" for rel in ALL_FILES]
+
+
+GCN_ORIGIN = (147_000, 437_000)  # lower-left of the 1 km grids (study area + 3 km margin)
+GCN_SHAPE = (16, 16)
+NOISE_ORIGIN = (149_500, 439_500)  # lower-left of the 10 m noise grids
+NOISE_SHAPE = (1100, 1100)
+
+
+def generate(outdir: str | Path, *, seed: int = 42, municipality: str = "GM9999",
+             name: str = "Demostad") -> dict[str, Path]:
+    """Write the synthetic demo inputs under ``outdir``; return input name -> written path.
+
+    Parameters
+    ----------
+    outdir
+        Target folder (created). Existing files are replaced atomically.
+    seed
+        Seed of every random choice; the same seed gives byte-identical files.
+    municipality
+        CBS gemeente code ``GMdddd`` (default ``GM9999``, used by no real municipality).
+    name
+        Municipality name written into the files.
+    """
+    from . import _demo_city as dc
+    from . import _demo_write as dw
+
+    if not (len(municipality) == 6 and municipality.startswith("GM") and municipality[2:].isdigit()):
+        from ._errors import ConfigError
+
+        msg = f"municipality must look like 'GM9999' (GM + 4 digits), got {municipality!r}"
+        raise ConfigError(msg)
+    outdir = Path(outdir)
+    paths = {k: outdir / v for k, v in FILES.items()}
+    rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
+    city = dc.build(rngs[0], municipality)
+    dc.populate(rngs[1], city)
+    agg, regions = _aggregate(city, municipality, name)
+    log.info("demo city: %d buurten, %d residents, %d verblijfsobjecten", len(city.buurten),
+             agg[municipality]["residents"], len(city.dwellings["x"]))
+
+    dw.write_pdok(rngs[2], city, agg, municipality, name, paths)
+    dw.write_kwb(rngs[2], city, agg, municipality, name, paths["kerncijfers"])
+    dw.write_health(rngs[3], regions, name, paths["health"])
+    no2 = _air_grids(rngs[4], city, paths)
+    _noise(city, paths)
+    dw.write_osm(city, paths["osm"])
+    _bag_and_grid(rngs[5], city, municipality, paths)
+    _stations(rngs[6], city, no2, outdir)
+    _sensors(rngs[7], city, no2, paths)
+    from .io import atomic_write
+
+    with atomic_write(paths["readme"]) as tmp:
+        tmp.write_text(
+            f"SYNTHETIC demo data generated by healthgeo.demo (seed {seed}) — not real.\n"
+            f"Municipality {municipality} '{name}' does not exist. Licence: {DEMO_LICENCE}.\n"
+            "Files imitate the formats of PDOK, CBS, RIVM, Luchtmeetnet, Samen Meten, BAG and "
+            "OpenStreetMap; no real rows were used.\n", encoding="utf-8")
+    return paths
+
+
+# --------------------------------------------------------------------------------------------
+def _aggregate(city, gm: str, name: str):
+    """Per-region true values for the writers (buurt, wijk, gemeente) and the health regions."""
+    from scipy.spatial import cKDTree
+
+    d = city.dwellings
+    woon = np.array(["woonfunctie" in u for u in d["use"]])
+    dist = {}
+    for col, cat in (("g_afs_hp", "gp"), ("g_afs_gs", "supermarket"), ("g_afs_sc", "primary_school")):
+        pts = np.array([[a.x, a.y] for a in city.amenities if a.category == cat])
+        dd, _ = cKDTree(pts).query(np.column_stack([d["x"], d["y"]]))
+        dist[col] = dd * 1.3 / 1000  # crow-fly -> road km
+    agg: dict[str, dict] = {}
+    for k, b in enumerate(city.buurten):
+        sel = d["buurt"] == k
+        w = d["residents"][sel]
+        s = {key: b[key] for key in ("residents", "residents_2022", "age_shares", "men_share", "hh_size",
+                                     "households", "income", "low_income_hh_pct", "income_missing",
+                                     "poverty", "area_m2", "water_m2")}
+        s["r_rel"] = min(b["r_centre"] / 4500, 1.0)
+        s["land_m2"] = b["area_m2"] - b["water_m2"]
+        s["n_vbo"] = int(sel.sum())
+        s["n_dwellings"] = int((sel & woon).sum())
+        s["n_other"] = s["n_vbo"] - s["n_dwellings"]
+        s["share_pre2000"] = float((d["year"][sel & woon] < 2000).mean()) if s["n_dwellings"] else 0.0
+        w_num = int(b["code"][-4:-2])
+        s["postcode"] = 9000 + 40 * (w_num - 1) + int(b["code"][-2:])
+        b["postcode"] = str(s["postcode"])
+        b["n_vbo"] = s["n_vbo"]
+        for col in dist:
+            s[col] = float(np.average(dist[col][sel], weights=w)) if w.sum() else None
+        agg[b["code"]] = s
+
+    def combine(members: list[dict]) -> dict:
+        res = np.array([m["residents"] for m in members], float)
+        wres = res if res.sum() else np.ones_like(res)
+        out = {"residents": int(res.sum()),
+               "residents_2022": int(sum(m["residents_2022"] for m in members)),
+               "households": int(sum(m["households"] for m in members)),
+               "income_missing": False}
+        for key in ("area_m2", "water_m2", "land_m2", "n_vbo", "n_dwellings", "n_other"):
+            out[key] = sum(m[key] for m in members)
+        out["age_shares"] = np.average([m["age_shares"] for m in members], axis=0, weights=wres)
+        for key in ("men_share", "poverty", "r_rel", "share_pre2000"):
+            out[key] = float(np.average([m[key] for m in members], weights=wres))
+        out["hh_size"] = out["residents"] / max(out["households"], 1)
+        inc = [(m["income"], m["low_income_hh_pct"], m["residents"]) for m in members if not m["income_missing"]]
+        a = np.array(inc)
+        out["income"] = float(np.average(a[:, 0], weights=a[:, 2]))
+        out["low_income_hh_pct"] = float(np.average(a[:, 1], weights=a[:, 2]))
+        for col in dist:
+            vals = [(m[col], m["residents"]) for m in members if m[col] is not None]
+            out[col] = float(np.average([v for v, _ in vals], weights=[r for _, r in vals]))
+        return out
+
+    def health_mean(bs: list[dict]) -> dict:
+        hs = [(b["health"], b["residents"]) for b in bs if b["residents"] >= 50]
+        keys = hs[0][0].keys()
+        return {k: float(np.average([h[k] for h, _ in hs], weights=[r for _, r in hs])) for k in keys}
+
+    regions = [{"code": gm, "level": "Gemeente", "residents": 0, "health": health_mean(city.buurten)}]
+    for w in city.wijken:
+        bs = [b for b in city.buurten if b["wijkcode"] == w["code"]]
+        agg[w["code"]] = combine([agg[b["code"]] for b in bs])
+        regions.append({"code": w["code"], "level": "Wijk", "residents": agg[w["code"]]["residents"],
+                        "health": health_mean(bs)})
+        for b in bs:
+            regions.append({"code": b["code"], "level": "Buurt", "residents": b["residents"],
+                            "health": b["health"] if b["residents"] >= 50 else None})
+    agg[gm] = combine([agg[b["code"]] for b in city.buurten])
+    regions[0]["residents"] = agg[gm]["residents"]
+    return agg, regions
+
+
+def _air_grids(rng, city, paths) -> dict:
+    from . import _demo_write as dw
+    from ._demo_city import CX, CY
+
+    x0, y0 = GCN_ORIGIN
+    nr, nc = GCN_SHAPE
+    xs = x0 + 500 + 1000 * np.arange(nc)
+    ys = y0 + 500 + 1000 * np.arange(nr)[::-1]  # row 0 = north
+    X, Y = np.meshgrid(xs, ys)
+    main, trunk = _main_geoms(city)
+    d_main = dw.line_distance(X.ravel(), Y.ravel(), main).reshape(X.shape)
+    d_trunk = dw.line_distance(X.ravel(), Y.ravel(), trunk).reshape(X.shape)
+    r = np.hypot(X - CX, Y - CY)
+    no2 = 12.5 + 9.5 * np.exp(-r / 2500) + 5.5 * np.exp(-d_main / 500) + 6.0 * np.exp(-d_trunk / 700)
+    no2 = np.clip(no2 + rng.normal(0, 0.5, no2.shape), 11.5, 35).round(2)
+    pm25 = np.clip(7.2 + 0.17 * (no2 - 12) + rng.normal(0, 0.15, no2.shape), 7.0, 11.0).round(2)
+    pm10 = np.clip(14.2 + 0.3 * (no2 - 12) + rng.normal(0, 0.25, no2.shape), 14.0, 20.0).round(2)
+    out = {}
+    for key, arr in (("no2", no2), ("pm25", pm25), ("pm10", pm10)):
+        a = arr.copy()
+        a[0, 0] = a[0, 1] = a[1, 0] = -999.0  # nodata in the NW corner of the margin (like the sea)
+        dw.write_asc(a, x0, y0, 1000, paths[key])
+        out[key] = arr
+    out["transform"] = (x0, y0 + 1000 * nr, 1000.0)
+    return out
+
+
+def _main_geoms(city):
+    import shapely
+    from shapely.geometry import LineString
+
+    main = shapely.union_all([LineString(r.coords) for r in city.main_roads if r.cls != "trunk"])
+    trunk = shapely.union_all([LineString(r.coords) for r in city.main_roads if r.cls == "trunk"])
+    return main, trunk
+
+
+def _grid_value(grid: dict, key: str, x: float, y: float) -> float:
+    x0, ytop, cell = grid["transform"]
+    return float(grid[key][int((ytop - y) // cell), int((x - x0) // cell)])
+
+
+_NOISE_CLASSES = (  # class, L at the road (dB), decay per decade of distance, night offset
+    ("trunk", 78.0, 17.0, 8.0),
+    ("primary", 73.0, 17.0, 8.0),
+    ("secondary", 70.0, 17.0, 8.5),
+    ("tertiary", 65.0, 16.0, 9.0),
+    ("minor", 57.0, 14.0, 10.0),
+)
+
+
+def _noise(city, paths) -> None:
+    from rasterio import features
+    from rasterio.transform import from_origin
+    from scipy import ndimage
+    from shapely.geometry import LineString
+
+    from . import _demo_write as dw
+    from ._demo_city import CX, CY
+
+    h, w = NOISE_SHAPE
+    transform = from_origin(NOISE_ORIGIN[0], NOISE_ORIGIN[1] + 10 * h, 10, 10)
+    roads = city.main_roads + [r for r in city.streets if r.cls == "minor"]
+    day = np.zeros((h, w))
+    night = np.zeros((h, w))
+    for cls, l0, decay, night_off in _NOISE_CLASSES:
+        lines = [LineString(r.coords) for r in roads if r.cls == cls]
+        mask = features.rasterize(((g, 1) for g in lines), out_shape=(h, w), transform=transform,
+                                  all_touched=True, dtype="uint8")
+        dist = ndimage.distance_transform_edt(mask == 0, sampling=10.0)
+        lvl = l0 - decay * np.log10(1 + dist / 8.0)
+        day += 10 ** (lvl / 10)
+        night += 10 ** ((lvl - night_off) / 10)
+    cols = NOISE_ORIGIN[0] + 5 + 10 * np.arange(w)
+    rows = NOISE_ORIGIN[1] + 10 * h - 5 - 10 * np.arange(h)
+    r = np.hypot(cols[None, :] - CX, rows[:, None] - CY)
+    bg = 36 + 6 * np.exp(-r / 3000)
+    lden = 10 * np.log10(day + 10 ** (bg / 10))
+    lnight = 10 * np.log10(night + 10 ** ((bg - 10) / 10))
+    green = [g.geom for g in city.greens if g.kind in ("park", "forest", "wood", "cemetery", "garden")]
+    gmask = features.rasterize(((g, 1) for g in green), out_shape=(h, w), transform=transform, dtype="uint8")
+    lden = np.where(gmask == 1, lden - 3.0, lden).round(1)
+    lnight = np.where(gmask == 1, lnight - 3.0, lnight).round(1)
+    for arr in (lden, lnight):
+        arr[-40:, :40] = dw.NOISE_NODATA  # SW corner without data (outside the map)
+    dw.write_noise_tif(lden, transform, paths["noise_lden"])
+    dw.write_noise_tif(lnight, transform, paths["noise_lnight"])
+
+
+def _bag_and_grid(rng, city, gm: str, paths) -> None:
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+
+    from . import _demo_write as dw
+
+    d = city.dwellings
+    n = len(d["x"])
+    serial = np.cumsum(rng.integers(1, 40, n)) + 100_000
+    status = rng.choice(["Verblijfsobject in gebruik", "Verblijfsobject in gebruik (niet ingemeten)",
+                         "Verbouwing verblijfsobject"], size=n, p=[0.98, 0.015, 0.005])
+    bag = gpd.GeoDataFrame({
+        "identificatie": [f"{gm[2:]}01{s:010d}" for s in serial],
+        "oppervlakte": d["area"].astype("int32"),
+        "status": status,
+        "gebruiksdoel": d["use"].astype(str),
+        "bouwjaar": d["year"].astype("int32"),
+    }, geometry=shapely.points(np.round(d["x"], 3), np.round(d["y"], 3)), crs="EPSG:28992")
+    dw.write_gpkg(bag, paths["dwellings"], "verblijfsobject")
+
+    # CBS 100 m grid from the dwellings (residents per dwelling were drawn per buurt)
+    woon = np.array(["woonfunctie" in u for u in d["use"]])
+    cx = (d["x"] // 100).astype(int) * 100
+    cy = (d["y"] // 100).astype(int) * 100
+    shares = np.array([b["age_shares"] for b in city.buurten])[d["buurt"]]
+    men = np.array([b["men_share"] for b in city.buurten])[d["buurt"]]
+    res = d["residents"].astype(float)
+    df = pd.DataFrame({"cx": cx, "cy": cy, "res": res, "woon": woon.astype(int), "men": res * men,
+                       **{f"a{k}": res * shares[:, k] for k in range(5)}})
+    g = df.groupby(["cx", "cy"], sort=True).sum().reset_index()
+    g = g[(g.res > 0) | (g.woon > 0)].reset_index(drop=True)
+    secret = g.res < 5
+
+    def rc(v):
+        out = np.array([dw.round5(x) for x in v], dtype=np.int64)
+        return np.where(secret, -99997, out)
+
+    x0, y0 = g.cx.to_numpy(), g.cy.to_numpy()
+    grid = gpd.GeoDataFrame({
+        "crs28992res100m": [f"E{x // 100:04d}N{y // 100:04d}" for x, y in zip(x0, y0)],
+        "aantal_inwoners": np.where(g.res == 0, 0, rc(g.res)),
+        "aantal_mannen": rc(g.men), "aantal_vrouwen": rc(g.res - g.men),
+        "aantal_inwoners_0_tot_15_jaar": rc(g.a0), "aantal_inwoners_15_tot_25_jaar": rc(g.a1),
+        "aantal_inwoners_25_tot_45_jaar": rc(g.a2), "aantal_inwoners_45_tot_65_jaar": rc(g.a3),
+        "aantal_inwoners_65_jaar_en_ouder": rc(g.a4),
+        "aantal_woningen": np.where(secret & (g.woon < 5), -99997, [dw.round5(x) for x in g.woon]),
+    }, geometry=shapely.box(x0, y0, x0 + 100, y0 + 100), crs="EPSG:28992")
+    grid["aantal_inwoners"] = np.where((g.res > 0) & secret, -99997, grid["aantal_inwoners"])
+    dw.write_gpkg(grid, paths["population_grid"], "vierkant_100m")
+
+
+_STATIONS = (  # code, name, type, gebied, (dx, dy) from centre or "ring"/"trunk"/"park"
+    ("NL99901", "Demostad-Marktplein", "achtergrond", "stad", (120.0, 80.0)),
+    ("NL99902", "Demostad-Ringweg Noord", "verkeer", "stad", "ring"),
+    ("NL99903", "Demostad-Stadspark", "achtergrond", "stad", "park"),
+    ("NL99904", "Demostad-Rijksweg N999", "verkeer", "regionaal", "trunk"),
+    ("NL99905", "Oud Demodorp-Polderweg", "achtergrond", "regionaal", (-6300.0, -5200.0)),
+)
+
+
+def _station_xy(city, where) -> tuple[float, float]:
+    from ._demo_city import CX, CY
+
+    if isinstance(where, tuple):
+        return CX + where[0], CY + where[1]
+    if where == "park":
+        c = next(g for g in city.greens if g.tags.get("name") == "Stadspark").geom.centroid
+        return c.x, c.y
+    road = next(r for r in city.main_roads if (r.tags.get("name") == "Ringweg Noord" if where == "ring"
+                                              else r.cls == "trunk"))
+    x, y = road.coords[len(road.coords) // 2]
+    return x + 12.0, y + 12.0
+
+
+def _to_wgs84(x, y):
+    from pyproj import Transformer
+
+    return Transformer.from_crs(28992, 4326, always_xy=True).transform(x, y)
+
+
+def _hourly(rng, times, means: np.ndarray, shared_sd=0.45, own_sd=0.3) -> np.ndarray:
+    """Hourly NO2-like series (n_hours, n_series) whose long-run mean is ``means``."""
+    import pandas as pd
+
+    t = pd.DatetimeIndex(times)
+    hour, wd = t.hour.to_numpy(), t.day_of_week.to_numpy()
+    diurnal = 1 + 0.45 * np.exp(-((hour - 8) / 2.0) ** 2) + 0.35 * np.exp(-((hour - 18) / 2.5) ** 2) \
+        - 0.25 * ((hour < 5) | (hour > 22))
+    weekly = np.where(wd >= 5, 0.78, 1.06)
+    n = len(t)
+    weather = np.zeros(n)
+    eps = rng.normal(0, shared_sd * math.sqrt(1 - 0.97**2), n)
+    for i in range(1, n):
+        weather[i] = 0.97 * weather[i - 1] + eps[i]
+    own = rng.normal(0, own_sd, (n, len(means)))
+    f = (diurnal * weekly * np.exp(weather))[:, None] * np.exp(own)
+    f = f / f.mean(axis=0, keepdims=True)
+    return f * means[None, :]
+
+
+def _stations(rng, city, grid, outdir: Path) -> None:
+    import pandas as pd
+
+    from . import _demo_write as dw
+
+    st = []
+    for code, sname, typ, gebied, where in _STATIONS:
+        x, y = _station_xy(city, where)
+        lon, lat = _to_wgs84(x, y)
+        inc = 9.0 if typ == "verkeer" else 0.0
+        st.append({"code": code, "name": sname, "type": typ, "gebied": gebied, "lon": lon, "lat": lat,
+                   "mean": _grid_value(grid, "no2", x, y) * 1.15 + inc})  # winter months run higher
+    times = pd.date_range("2023-01-01 00:00", "2023-03-01 00:00", freq="h", inclusive="left").to_numpy()
+    vals = _hourly(rng, times, np.array([s["mean"] for s in st]))
+    vals[rng.uniform(size=vals.shape) < 0.012] = np.nan
+    vals[300:350, 2] = np.nan  # a two-day outage at the park station
+    vals = np.round(vals, 2)
+    months = pd.DatetimeIndex(times).month
+    for m, rel in zip((1, 2), STATION_FILES):
+        sel = months == m
+        dw.write_luchtmeetnet(st, times[sel], vals[sel], f"2023-{m:02d}", outdir / rel)
+
+
+def _sensors(rng, city, grid, paths) -> None:
+    import pandas as pd
+
+    from . import _demo_write as dw
+    from ._demo_city import CX, CY
+
+    names = ["DMS_ns001", "DMS_ns002", "DMS_ns003", "DMS_ns004", "DMS_ns005", "DMS_pu101", "DMS_pu102",
+             "DMS_pu103"]
+    xy = []
+    for k in range(len(names)):
+        a = 2 * math.pi * k / len(names) + 0.3
+        rr = 600 + 450 * k
+        xy.append((CX + rr * math.cos(a), CY + rr * math.sin(a)))
+    means = np.array([_grid_value(grid, "no2", x, y) * rng.uniform(1.05, 1.35) for x, y in xy])
+    times = pd.date_range("2023-01-01 00:00", "2023-04-01 00:00", freq="h", inclusive="left").to_numpy()
+    vals = _hourly(rng, times, means, own_sd=0.45)
+    n = len(times)
+    vals[rng.uniform(size=vals.shape) < 0.03] = np.nan
+    vals[: n // 2, 5] = np.nan  # started mid-February: < 75 % complete
+    gaps = rng.uniform(size=n) < 0.02
+    vals[np.convolve(gaps, np.ones(48), "same") > 0, 6] = np.nan  # flaky sensor: many 2-day gaps
+    vals[500:740, 4] = -999.0  # a stretch of sentinel values, as in the real pivot
+    vals[rng.uniform(size=n) < 0.01, 3] = -999.0
+    vals[:3, :] = np.nan  # the first hours of the year have no data at all (absent rows)
+    dw.write_samenmeten(names, times, vals, paths["sensors"])
+    things = [(nm, *_to_wgs84(x, y)) for nm, (x, y) in zip(names[:-1], xy[:-1])]  # last sensor has no row
+    for k, nm in enumerate(("LTD_90001", "LTD_90002", "MJS_pm901")):  # PM-only sensors, no NO2 column
+        things.append((nm, *_to_wgs84(CX - 1500 + 900 * k, CY + 1200 - 500 * k)))
+    dw.write_things(things, paths["sensor_locations"])
+
+
+# --------------------------------------------------------------------------------------------
+def main(argv: list[str] | None = None) -> int:
+    """CLI: ``python -m healthgeo.demo OUTDIR [--seed N]``."""
+    p = argparse.ArgumentParser(prog="python -m healthgeo.demo", description=__doc__.splitlines()[0])
+    p.add_argument("outdir", type=Path)
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--municipality", default="GM9999")
+    p.add_argument("--name", default="Demostad")
+    a = p.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    written = generate(a.outdir, seed=a.seed, municipality=a.municipality, name=a.name)
+    for key, path in written.items():
+        log.info("%-16s %s", key, path)
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

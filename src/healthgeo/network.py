@@ -1,0 +1,884 @@
+"""Walk and cycle accessibility per ward from the OpenStreetMap network.
+
+Pipeline
+--------
+1. :func:`build_graph` reads a local OSM XML file (osmnx ``graph_from_xml``), an ``.osm.pbf``
+   (pyrosm) or Overpass (osmnx ``graph_from_polygon``), applies healthgeo's own Dutch tag filter
+   (:data:`healthgeo._graph.FILTER_DOC`, not osmnx's ``network_type="walk"`` filter, which
+   mishandles separately mapped sidewalks and shared foot/cycle paths), projects to EPSG:28992,
+   keeps the largest strongly connected component (logging what was dropped) and compresses the
+   graph to a ``scipy.sparse`` CSR matrix of edge lengths in metres.
+2. :func:`home_distances` snaps homes and destinations to the nearest graph node with a k-d tree
+   (``scipy.spatial.cKDTree``) on the nodes, which include sample points inserted every
+   ``densify_m`` (30 m) along long segments. Homes farther than ``max_snap_m`` from the network
+   are flagged and left out. For each destination type ONE multi-source Dijkstra pass over the
+   whole graph (on the reversed graph, so directed cycle graphs give home -> destination) gives
+   ``snap(home) + graph distance + snap(destination)`` for every home; every distance is checked
+   to be >= the straight-line distance to the nearest destination.
+3. :func:`accessibility`, :func:`walkability` and :func:`cycleway_share` aggregate per ward and
+   return ``(DataFrame, docs)`` (``walkability`` also its reference table).
+
+Polygon destinations (public green) are reached at *entrances*: nodes inside the polygon within
+``entrance_tol_m`` of its boundary, and the inside end of every network piece crossing the
+boundary; a polygon with neither is reached at nodes outside within ``entrance_tol_m`` of the
+boundary (a street along its edge).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from . import _graph
+from ._errors import ConfigError, CRSError, HealthgeoError, InputDataError
+from ._graph import FILTER_DOC, TAG_KEYS, Network, counts_within, from_segments, multi_source
+from .dictionary import GHSCI, WHO_GREEN_2017, ColumnDoc, doc
+
+__all__ = [
+    "Network", "build_graph", "graph_from_frames", "home_distances", "accessibility",
+    "walkability", "cycleway_share", "DEFAULT_SPEEDS", "DEFAULT_ESSENTIAL",
+    "DEFAULT_DAILY_LIVING", "DEFAULT_WALKABILITY_REFERENCE", "AMENITY_CATEGORIES",
+]
+
+log = logging.getLogger(__name__)
+CRS = "EPSG:28992"
+
+# --- citations --------------------------------------------------------------------------------
+BOHANNON_2011 = ("Bohannon & Andrews (2011), Normal walking speed: a descriptive meta-analysis, "
+                 "Physiotherapy 97(3):182-189, doi:10.1016/j.physio.2010.12.004")
+FIETSTELWEEK = ("Fietsersbond, Nationale Fietstelweek 2015/2016 GPS data: mean urban cycling speeds "
+                "14.4 km/h (Amsterdam) to 16.9 km/h (Arnhem), as reported by NL Times 2016-11-08")
+MORENO_2021 = ("Moreno et al. (2021), Introducing the '15-minute city', Smart Cities 4(1):93-111")
+OSM = "OpenStreetMap contributors (ODbL 1.0), walk/cycle network"
+
+#: Default travel speeds in m/s (keys: walk, bike, and ``_65plus`` / ``_children`` variants).
+DEFAULT_SPEEDS: dict[str, float] = {
+    # 1.33 m/s = 4.8 km/h: comfortable gait speed of adults < 60 is 1.3-1.43 m/s (Bohannon 2011)
+    "walk": 1.33,
+    # 1.0 m/s: between the 70-79 (~1.1-1.3 m/s) and 80-99 (0.94-0.97 m/s) strata (Bohannon 2011)
+    "walk_65plus": 1.0,
+    "walk_children": 1.33,
+    # 15 km/h: typical Dutch urban cycling speed (Fietstelweek)
+    "bike": 15 / 3.6,
+    "bike_65plus": 15 / 3.6,
+    "bike_children": 15 / 3.6,
+}
+SPEED_SOURCES = {
+    "walk": BOHANNON_2011 + " (comfortable gait speed of adults under 60: 1.3-1.43 m/s)",
+    "walk_65plus": BOHANNON_2011 + " (70-79: about 1.1-1.3 m/s; 80-99: 0.94-0.97 m/s; 1.0 m/s chosen "
+                   "as a conservative value for all 65+)",
+    "walk_children": "assumption: adult walking speed (no separate evidence used)",
+    "bike": FIETSTELWEEK,
+    "bike_65plus": FIETSTELWEEK + "; assumption: no age difference (e-bike use is common among "
+                   "Dutch older adults)",
+    "bike_children": FIETSTELWEEK + "; assumption: no age difference",
+}
+
+AMENITY_CATEGORIES = ("supermarket", "greengrocer", "fast_food", "gp", "pharmacy", "primary_school",
+                      "transit_stop", "sports", "playground")
+GREEN_TYPES = ("green_ge1ha", "green_any")
+CHILD_DESTINATIONS = ("playground", "primary_school")
+FOOD_OUTLETS = ("supermarket", "greengrocer", "fast_food")
+#: 15-minute city essentials; "a|b" = either category counts
+DEFAULT_ESSENTIAL = ("supermarket|greengrocer", "gp", "pharmacy", "primary_school", "transit_stop",
+                     "green_any")
+#: categories of the walkability daily-living score (reached within 1 000 m)
+DEFAULT_DAILY_LIVING = ("supermarket|greengrocer", "transit_stop", "gp", "pharmacy", "primary_school")
+#: Fixed reference values (mean, sd) for the walkability z-scores. Provisional values chosen
+#: for Dutch urban buurten, NOT estimated from a national sample: replace them with reference
+#: values computed once over all Dutch buurten and keep them fixed across runs.
+DEFAULT_WALKABILITY_REFERENCE = {
+    "daily_living_score": (3.0, 1.5),
+    "pop_density_per_km2": (6000.0, 4000.0),
+    "intersection_density_per_km2": (100.0, 50.0),
+}
+
+_SETTINGS_TAGS = list(dict.fromkeys(list(TAG_KEYS) + ["name"]))
+
+
+# ==============================================================================================
+# building graphs
+# ==============================================================================================
+@contextlib.contextmanager
+def _osmnx_settings():
+    """Keep every way in node order with its raw tags (restored afterwards)."""
+    import osmnx as ox
+
+    old = ox.settings.useful_tags_way, ox.settings.all_oneway, ox.settings.log_console
+    ox.settings.useful_tags_way = _SETTINGS_TAGS
+    # all_oneway: one edge per way segment in the way's node order with the raw `oneway` string,
+    # so our own filter decides directions (osmnx still flips oneway=-1|reverse|T ways; undone below)
+    ox.settings.all_oneway = True
+    try:
+        yield ox
+    finally:
+        ox.settings.useful_tags_way, ox.settings.all_oneway, ox.settings.log_console = old
+
+
+def _frames_from_osmnx(G) -> tuple[pd.DataFrame, pd.DataFrame]:
+    nodes = pd.DataFrame.from_dict(dict(G.nodes(data=True)), orient="index")[["x", "y"]]
+    rows = [dict(d, u=u, v=v) for u, v, d in G.edges(data=True)]
+    edges = pd.DataFrame(rows) if rows else pd.DataFrame(columns=["u", "v", "osmid", *TAG_KEYS])
+    if len(edges) and "oneway" in edges.columns:
+        # osmnx reversed the node order of oneway=-1|reverse|T ways: restore the way's order
+        flip = edges["oneway"].astype(str).isin(["-1", "reverse", "T"]).to_numpy()
+        u0 = edges["u"].to_numpy().copy()
+        edges.loc[flip, "u"] = edges.loc[flip, "v"].to_numpy()
+        edges.loc[flip, "v"] = u0[flip]
+    return nodes, edges
+
+
+def _read_xml(path: Path):
+    with _osmnx_settings() as ox:
+        G = ox.graph_from_xml(path, bidirectional=False, simplify=False, retain_all=True)
+    return _frames_from_osmnx(G)
+
+
+def _read_overpass(polygon_wgs84):  # pragma: no cover - needs internet
+    with _osmnx_settings() as ox:
+        G = ox.graph_from_polygon(polygon_wgs84, network_type="all", custom_filter='["highway"]',
+                                  simplify=False, retain_all=True, truncate_by_edge=True)
+    return _frames_from_osmnx(G)
+
+
+def _read_pbf(path: Path, bbox_wgs84=None):
+    import pyrosm
+
+    osm = pyrosm.OSM(str(path), bounding_box=bbox_wgs84)
+    extra = [k for k in TAG_KEYS if k not in ("highway",)]
+    res = osm.get_network(network_type="all", nodes=True, extra_attributes=extra)
+    if res is None or res[1] is None or len(res[1]) == 0:
+        raise InputDataError(f"{path}: pyrosm found no highway ways. Is it an OSM extract of the area?")
+    nodes, edges = res
+    nodes = pd.DataFrame({"x": nodes["lon"].to_numpy(float), "y": nodes["lat"].to_numpy(float)},
+                         index=nodes["id"].to_numpy(np.int64))
+    edges = pd.DataFrame(edges.drop(columns="geometry"))
+    edges = edges.rename(columns={"id": "osmid"})
+    return nodes, edges
+
+
+def graph_from_frames(
+    nodes: pd.DataFrame,
+    edges: pd.DataFrame,
+    mode: str,
+    *,
+    crs="EPSG:4326",
+    boundary=None,
+    densify_m: float | None = 30.0,
+) -> Network:
+    """Build a :class:`Network` from a node table and a table of tagged way segments.
+
+    Parameters
+    ----------
+    nodes
+        Indexed by node id, columns ``x``, ``y`` in ``crs``.
+    edges
+        One row per way segment: ``u``, ``v`` (node ids, in the way's node order), OSM tag
+        columns (``highway``, ``foot``, ``bicycle``, ``access``, ``oneway``, ...), optional
+        ``osmid`` (way id). Optional ``fwd``/``bwd`` bool columns bypass the tag filter.
+    mode
+        ``"walk"`` or ``"bike"``.
+    crs
+        CRS of the node coordinates; they are projected to EPSG:28992.
+    boundary
+        Optional (Multi)Polygon in EPSG:28992: segments with an end outside are dropped.
+    densify_m
+        Maximum spacing of the graph's nodes along edges (m); ``None`` = OSM nodes only.
+    """
+    if mode not in ("walk", "bike"):
+        raise ConfigError(f"mode must be 'walk' or 'bike', got {mode!r}")
+    nodes = nodes[~nodes.index.duplicated()]
+    x, y = nodes["x"].to_numpy(float), nodes["y"].to_numpy(float)
+    if crs is None:
+        raise CRSError("node coordinates have no CRS: pass crs= (e.g. 'EPSG:4326').")
+    from pyproj import CRS as _CRS, Transformer
+
+    if _CRS.from_user_input(crs) != _CRS.from_user_input(CRS):
+        x, y = Transformer.from_crs(crs, CRS, always_xy=True).transform(x, y)
+        x, y = np.asarray(x, float), np.asarray(y, float)
+    pos = pd.Series(np.arange(len(nodes)), index=nodes.index)
+    edges = edges.reset_index(drop=True)
+    ok = edges["u"].isin(pos.index) & edges["v"].isin(pos.index)
+    if (~ok).any():
+        log.warning("%d segment(s) refer to nodes missing from the extract; dropped", int((~ok).sum()))
+        edges = edges.loc[ok].reset_index(drop=True)
+    segs = edges.copy()
+    segs["u"] = pos.loc[edges["u"]].to_numpy()
+    segs["v"] = pos.loc[edges["v"]].to_numpy()
+    if boundary is not None:
+        inside = shapely.contains_xy(boundary, x, y)
+        keep = inside[segs["u"].to_numpy()] & inside[segs["v"].to_numpy()]
+        log.info("boundary: kept %d of %d segments", int(keep.sum()), len(segs))
+        segs = segs.loc[keep].reset_index(drop=True)
+    osmid = nodes.index.to_numpy() if np.issubdtype(nodes.index.dtype, np.integer) else None
+    return from_segments(x, y, segs, mode, osmid=osmid, densify_m=densify_m)
+
+
+def build_graph(source, mode: str, *, boundary=None, densify_m: float | None = 30.0) -> Network:
+    """Build the walk or cycle network.
+
+    Parameters
+    ----------
+    source
+        A local ``.osm``/``.xml`` file (osmnx ``graph_from_xml``), a ``.osm.pbf`` file (pyrosm),
+        or a (Multi)Polygon / GeoDataFrame / GeoSeries in EPSG:28992 to download from Overpass
+        (osmnx ``graph_from_polygon``; needs internet).
+    mode
+        ``"walk"`` (oneway ignored) or ``"bike"`` (directed).
+    boundary
+        Optional area (EPSG:28992 geometry or GeoDataFrame) to clip the network to; buffer it
+        (e.g. 1 km) so destinations just outside the municipality stay reachable.
+    densify_m
+        Maximum node spacing along edges, so snapping to nodes is snapping to edge sample points.
+
+    Returns
+    -------
+    Network
+        Largest strongly connected component, EPSG:28992, lengths in metres.
+    """
+    if mode not in ("walk", "bike"):
+        raise ConfigError(f"mode must be 'walk' or 'bike', got {mode!r}")
+    boundary_geom = _as_geometry(boundary) if boundary is not None else None
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.is_file():
+            raise InputDataError(f"OSM file {path} does not exist. Download an extract (e.g. "
+                                 "Geofabrik utrecht-latest.osm.pbf) or give a polygon for Overpass.")
+        name = path.name.lower()
+        if name.endswith(".pbf"):
+            bbox = None
+            if boundary_geom is not None:
+                bbox = list(gpd.GeoSeries([boundary_geom], crs=CRS).to_crs(4326).total_bounds)
+            nodes, edges = _read_pbf(path, bbox)
+        elif name.endswith((".osm", ".xml", ".osm.xml")):
+            nodes, edges = _read_xml(path)
+        else:
+            raise InputDataError(f"{path}: unknown OSM format; use .osm (XML) or .osm.pbf.")
+        log.info("read %d nodes and %d way segments from %s", len(nodes), len(edges), path)
+    else:
+        area = _as_geometry(source)
+        poly = gpd.GeoSeries([area], crs=CRS).to_crs(4326).iloc[0]
+        nodes, edges = _read_overpass(poly)  # pragma: no cover
+        boundary_geom = boundary_geom or area  # pragma: no cover
+    return graph_from_frames(nodes, edges, mode, crs="EPSG:4326", boundary=boundary_geom,
+                             densify_m=densify_m)
+
+
+def _as_geometry(obj):
+    if isinstance(obj, (gpd.GeoDataFrame, gpd.GeoSeries)):
+        if obj.crs is None:
+            raise CRSError("the boundary has no CRS; set it (EPSG:28992 expected).")
+        return obj.to_crs(CRS).union_all()
+    if isinstance(obj, shapely.Geometry):
+        return obj
+    raise InputDataError(f"expected a path, a shapely geometry or a GeoDataFrame, got {type(obj)}")
+
+
+# ==============================================================================================
+# per-home distances
+# ==============================================================================================
+def _to_rd(gdf: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
+    if gdf.crs is None:
+        raise CRSError(f"{what} has no CRS. Set it (e.g. gdf.set_crs('EPSG:28992')).")
+    if not gdf.crs.equals(CRS):
+        log.info("reprojecting %s from %s to EPSG:28992", what, gdf.crs.to_string())
+        gdf = gdf.to_crs(CRS)
+    return gdf
+
+
+def _split_destinations(destinations) -> dict[str, gpd.GeoDataFrame]:
+    if isinstance(destinations, gpd.GeoDataFrame):
+        if "category" not in destinations.columns:
+            raise InputDataError("amenities need a `category` column (design.md); or pass a dict "
+                                 "{category: GeoDataFrame}.")
+        return {str(c): g for c, g in destinations.groupby("category")}
+    return dict(destinations)
+
+
+def green_destinations(green: gpd.GeoDataFrame, *, min_area_m2: float = 10_000.0) -> dict:
+    """``{"green_ge1ha": public green >= min_area_m2, "green_any": all public green}``."""
+    green = _to_rd(green, "green")
+    pub = green[green["public"].astype(bool)] if "public" in green.columns else green
+    area = pub["area_m2"] if "area_m2" in pub.columns else pub.geometry.area
+    return {"green_ge1ha": pub[area >= min_area_m2], "green_any": pub}
+
+
+def _entrances(net: Network, polys: gpd.GeoSeries, tol: float) -> tuple[np.ndarray, int]:
+    """Entrance nodes of polygons (see module docstring) and the number without any."""
+    geoms = shapely.make_valid(polys.to_numpy())
+    geoms = geoms[~shapely.is_empty(geoms)]
+    if len(geoms) == 0:
+        return np.zeros(0, np.int64), 0
+    pts = shapely.points(net.x, net.y)
+    bnd = shapely.boundary(geoms)
+    tree = shapely.STRtree(pts)
+    pi, ni = tree.query(bnd, predicate="dwithin", distance=tol)
+    inside = shapely.intersects(geoms[pi], pts[ni])
+    ent_p, ent_n = [pi[inside]], [ni[inside]]
+    a, b = net.pieces
+    lines = shapely.linestrings(np.stack([np.column_stack([net.x[a], net.y[a]]),
+                                          np.column_stack([net.x[b], net.y[b]])], axis=1))
+    ltree = shapely.STRtree(lines)
+    qi, li = ltree.query(bnd, predicate="intersects")
+    for end in (a, b):
+        inn = shapely.intersects(geoms[qi], pts[end[li]])
+        ent_p.append(qi[inn])
+        ent_n.append(end[li][inn])
+    ent_p, ent_n = np.concatenate(ent_p), np.concatenate(ent_n)
+    missing = np.setdiff1d(np.arange(len(geoms)), ent_p)
+    if len(missing):  # no path touches it: reach it from the street along its edge
+        m = np.isin(pi, missing)
+        ent_p, ent_n = np.concatenate([ent_p, pi[m]]), np.concatenate([ent_n, ni[m]])
+    unreachable = len(np.setdiff1d(np.arange(len(geoms)), ent_p))
+    return np.unique(ent_n), unreachable
+
+
+def home_distances(
+    network: Network,
+    homes: gpd.GeoDataFrame,
+    destinations: Mapping[str, gpd.GeoDataFrame] | gpd.GeoDataFrame,
+    *,
+    max_snap_m: float = 250.0,
+    entrance_tol_m: float = 10.0,
+    verify: bool = True,
+) -> tuple[pd.DataFrame, dict]:
+    """Network distance (m) from every home to the nearest destination of each type.
+
+    Distance = snap(home) + graph distance + snap(destination); one multi-source Dijkstra
+    pass per destination type. Homes (and point destinations) farther than ``max_snap_m``
+    from the network are flagged / dropped. Point destinations snap to the nearest node;
+    polygon destinations are reached at their entrances (snap 0).
+
+    Returns
+    -------
+    distances, info
+        ``distances``: index of ``homes``; ``snap_m``, ``off_network`` and one column per
+        destination type (NaN for off-network homes, inf when no destination of that type
+        is reachable). ``info``: per type the number of destinations used / dropped.
+    """
+    homes = _to_rd(homes, "homes")
+    xy = np.column_stack([homes.geometry.x.to_numpy(), homes.geometry.y.to_numpy()])
+    hnode, hsnap = network.snap(xy)
+    off = hsnap > max_snap_m
+    out = {"snap_m": hsnap, "off_network": off}
+    info: dict[str, dict] = {}
+    targets: dict[str, tuple] = {}
+    g = network.reversed_graph
+    for name, gdf in _split_destinations(destinations).items():
+        gdf = _to_rd(gdf, f"destinations[{name!r}]")
+        gdf = gdf[~gdf.geometry.is_empty & gdf.geometry.notna()]
+        is_poly = gdf.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
+        nodes_l, offs_l, pts_l = [], [], []
+        n_far = 0
+        if (~is_poly).any():
+            pts = gdf.geometry[~is_poly]
+            pts = pts.where(pts.geom_type == "Point", pts.representative_point())
+            pxy = np.column_stack([pts.x.to_numpy(), pts.y.to_numpy()])
+            dn, ds = network.snap(pxy)
+            near = ds <= max_snap_m
+            n_far = int((~near).sum())
+            nodes_l.append(dn[near]), offs_l.append(ds[near]), pts_l.append(pxy[near])
+        n_unreach = 0
+        if is_poly.any():
+            en, n_unreach = _entrances(network, gdf.geometry[is_poly], entrance_tol_m)
+            nodes_l.append(en), offs_l.append(np.zeros(len(en)))
+            pts_l.append(np.column_stack([network.x[en], network.y[en]]))
+        dnodes = np.concatenate(nodes_l) if nodes_l else np.zeros(0, np.int64)
+        doffs = np.concatenate(offs_l) if offs_l else np.zeros(0)
+        dpts = np.concatenate(pts_l) if pts_l else np.zeros((0, 2))
+        if n_far or n_unreach:
+            log.warning("%s: %d destination(s) farther than %g m from the %s network and %d "
+                        "polygon(s) without entrance left out", name, n_far, max_snap_m,
+                        network.mode, n_unreach)
+        info[name] = {"n": int(len(gdf)), "n_off_network": n_far, "n_no_entrance": n_unreach,
+                      "n_target_nodes": int(len(np.unique(dnodes)))}
+        d_node = multi_source(g, dnodes, doffs)
+        d = hsnap + d_node[hnode]
+        d[off] = np.nan
+        if verify and len(dpts):
+            from scipy.spatial import cKDTree
+
+            eu, _ = cKDTree(dpts).query(xy)
+            bad = ~off & (d < eu - 1e-6 * (1 + eu))
+            if bad.any():
+                raise HealthgeoError(f"{name}: {int(bad.sum())} network distance(s) shorter than the "
+                                     "straight line - a bug in healthgeo.network, please report.")
+        out[name] = d
+        targets[name] = (dnodes, doffs)
+    frame = pd.DataFrame(out, index=homes.index)
+    frame.attrs["targets"] = targets
+    frame.attrs["home_nodes"] = hnode
+    return frame, info
+
+
+# ==============================================================================================
+# aggregation helpers
+# ==============================================================================================
+def weighted_quantile(codes: np.ndarray, values: np.ndarray, weights: np.ndarray, q: float,
+                      n_groups: int) -> np.ndarray:
+    """Population-weighted quantile per group: the smallest value v with share(<= v) >= q.
+
+    Inverse of the weighted empirical CDF, no interpolation (a median of 100/200/300/400 m
+    with equal weights is 200 m). Groups without weight give NaN. Infinite values count as
+    beyond every finite value.
+    """
+    ok = (weights > 0) & ~np.isnan(values) & (codes >= 0)
+    c, v, w = codes[ok], values[ok], weights[ok]
+    res = np.full(n_groups, np.nan)
+    if len(c) == 0:
+        return res
+    order = np.lexsort((v, c))
+    c, v, w = c[order], v[order], w[order]
+    tot = np.bincount(c, weights=w, minlength=n_groups)
+    cw = np.cumsum(w)
+    start = np.concatenate([[0.0], np.cumsum(tot)])[:-1]
+    within = cw - start[c]
+    hit = within >= q * tot[c] * (1 - 1e-12)
+    idx = np.flatnonzero(hit)
+    g, first = np.unique(c[idx], return_index=True)
+    res[g] = v[idx[first]]
+    res[np.isinf(res)] = np.nan
+    return res
+
+
+def _share(codes, cond, w, n):
+    num = np.bincount(codes, weights=w * cond, minlength=n)
+    den = np.bincount(codes, weights=w, minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / den, np.nan)
+
+
+def _assign_wards(homes: gpd.GeoDataFrame, wards: gpd.GeoDataFrame) -> np.ndarray:
+    """Position of the ward each home lies in (-1 if none)."""
+    wards = _to_rd(wards, "wards")
+    if not wards.index.is_unique:
+        raise InputDataError("wards have duplicate codes in the index; index wards by their CBS code.")
+    j = gpd.sjoin(gpd.GeoDataFrame(geometry=homes.geometry.reset_index(drop=True)),
+                  gpd.GeoDataFrame(geometry=wards.geometry.reset_index(drop=True)),
+                  how="left", predicate="intersects")
+    j = j[~j.index.duplicated(keep="first")]
+    codes = j["index_right"].fillna(-1).to_numpy(np.int64)
+    if (codes < 0).any():
+        log.warning("%d home(s) lie in no ward and are left out", int((codes < 0).sum()))
+    return codes
+
+
+def _resolve(dist: pd.DataFrame, spec: str) -> np.ndarray | None:
+    """Distance for an essential spec ``"a|b"`` = min over available categories."""
+    cols = [c for c in spec.split("|") if c in dist.columns]
+    if not cols:
+        return None
+    return np.fmin.reduce([dist[c].to_numpy() for c in cols]) if len(cols) > 1 else dist[cols[0]].to_numpy()
+
+
+def _check_homes(homes: gpd.GeoDataFrame) -> None:
+    missing = [c for c in ("residents",) if c not in homes.columns]
+    if missing:
+        raise InputDataError(f"homes lack column(s) {missing}; give the residents points table "
+                             "(design.md: residents, residents_65_plus, residents_0_14, ...).")
+
+
+def _as_networks(networks) -> dict[str, Network]:
+    if isinstance(networks, Network):
+        return {networks.mode: networks}
+    if isinstance(networks, Mapping):
+        return dict(networks)
+    return {n.mode: n for n in networks}
+
+
+# ==============================================================================================
+# accessibility
+# ==============================================================================================
+def accessibility(
+    networks: Network | Mapping[str, Network] | Iterable[Network],
+    homes: gpd.GeoDataFrame,
+    destinations: Mapping[str, gpd.GeoDataFrame] | gpd.GeoDataFrame,
+    wards: gpd.GeoDataFrame,
+    *,
+    green: gpd.GeoDataFrame | None = None,
+    speeds: Mapping[str, float] | None = None,
+    thresholds: Iterable[float] = (500.0, 1000.0),
+    minutes: float = 15.0,
+    max_snap_m: float = 250.0,
+    essential: Iterable[str] = DEFAULT_ESSENTIAL,
+    green_min_area_m2: float = 10_000.0,
+    entrance_tol_m: float = 10.0,
+    food_radius_m: float = 1000.0,
+) -> tuple[pd.DataFrame, dict[str, ColumnDoc]]:
+    """Walk and cycle accessibility per ward.
+
+    Parameters
+    ----------
+    networks
+        One :class:`Network` or several (``{"walk": ..., "bike": ...}``); columns are made per mode.
+    homes
+        Residents points (``residents``, ``residents_65_plus``, ``residents_0_14``), EPSG:28992.
+    destinations
+        ``{type: GeoDataFrame of points or polygons}`` or the amenities table with ``category``.
+    wards
+        Polygons indexed by ward code (any level); homes are assigned to the ward they lie in.
+    green
+        Green polygons (``public``, ``area_m2``): adds ``green_ge1ha`` and ``green_any``.
+    speeds
+        m/s per ``walk``/``bike`` and their ``_65plus``/``_children`` variants; defaults
+        :data:`DEFAULT_SPEEDS` (cited in the docs).
+    thresholds
+        Walking distance thresholds (m) for ``pop_share_{dest}_walk_{t}m``.
+    minutes
+        Travel-time threshold for ``pop_share_{dest}_{mode}_{minutes}min``.
+    max_snap_m
+        Homes and destinations farther than this from the network are left out (counted).
+    essential
+        Categories of the 15-minute completeness score (``"a|b"`` = either).
+    """
+    _check_homes(homes)
+    homes = _to_rd(homes, "homes")
+    wards = _to_rd(wards, "wards")
+    nets = _as_networks(networks)
+    sp = dict(DEFAULT_SPEEDS)
+    sp.update(speeds or {})
+    thresholds = [float(t) for t in thresholds]
+    dests = _split_destinations(destinations)
+    if green is not None:
+        dests.update(green_destinations(green, min_area_m2=green_min_area_m2))
+    unknown = [k for k in dests if k not in AMENITY_CATEGORIES + GREEN_TYPES]
+    if unknown:
+        log.info("extra destination types %s (not in design.md's categories) are used as given", unknown)
+    essential = tuple(essential)
+
+    codes = _assign_wards(homes, wards)
+    nW = len(wards)
+    c = np.where(codes >= 0, codes, 0)
+    valid = codes >= 0
+    groups = {
+        "": homes["residents"].to_numpy(float),
+        "_65plus": _col_or_nan(homes, "residents_65_plus"),
+        "_children": _col_or_nan(homes, "residents_0_14"),
+    }
+    for k in groups:
+        groups[k] = np.where(valid, np.nan_to_num(groups[k]), 0.0)
+    w_all = groups[""]
+    cols: dict[str, np.ndarray] = {}
+    docs: dict[str, ColumnDoc] = {}
+    mins = f"{minutes:g}min"
+    residents_total = np.bincount(c, weights=w_all, minlength=nW)
+    cols["homes_n"] = np.bincount(c, weights=valid.astype(float), minlength=nW)
+    docs["homes_n"] = doc("count", "Residents points (homes) in the ward",
+                          "points of the residents table lying in the ward polygon")
+    cols["residents_n"] = residents_total
+    docs["residents_n"] = doc("persons", "Residents in the ward (sum of residents points)")
+
+    reasons = np.full(nW, None, dtype=object)
+    reasons[residents_total <= 0] = "no residents in ward"
+    for mode, net in nets.items():
+        dist, info = home_distances(net, homes, dests, max_snap_m=max_snap_m, entrance_tol_m=entrance_tol_m)
+        off = dist["off_network"].to_numpy()
+        on = valid & ~off
+        cols[f"homes_off_network_{mode}_n"] = np.bincount(c, weights=(valid & off).astype(float), minlength=nW)
+        docs[f"homes_off_network_{mode}_n"] = doc(
+            "count", f"Homes farther than {max_snap_m:g} m from the {mode} network (left out of "
+            f"all {mode} distances and shares)", "k-d tree (cKDTree) nearest network node; "
+            f"nodes include sample points every <= {net.densify_m} m along edges", OSM)
+        cols[f"residents_off_network_{mode}"] = np.bincount(c, weights=w_all * (valid & off), minlength=nW)
+        docs[f"residents_off_network_{mode}"] = doc(
+            "persons", f"Residents of homes farther than {max_snap_m:g} m from the {mode} network")
+        cols[f"home_snap_{mode}_m_median"] = weighted_quantile(codes, np.where(valid, dist["snap_m"].to_numpy(), np.nan), w_all, 0.5, nW)
+        docs[f"home_snap_{mode}_m_median"] = doc(
+            "m", f"Population-weighted median distance from home to the nearest {mode} network node",
+            "straight line, k-d tree on network nodes (incl. edge sample points)", OSM)
+        no_on = (np.bincount(c, weights=w_all * on, minlength=nW) <= 0) & (residents_total > 0)
+        reasons[no_on & (reasons == None)] = (  # noqa: E711
+            f"no residents within {max_snap_m:g} m of the {mode} network")
+        speed = sp[mode]
+        for name in dests:
+            d = dist[name].to_numpy()
+            has = np.isfinite(d).any()
+            method = (f"snap(home) + shortest {mode} path + snap(destination): one multi-source "
+                      f"Dijkstra pass (scipy.sparse.csgraph) from all destinations over the "
+                      f"{'reversed ' if mode == 'bike' else ''}network; {FILTER_DOC[mode]}")
+            if name in GREEN_TYPES:
+                method += (f" Green reached at entrances (nodes inside within {entrance_tol_m:g} m "
+                           "of the edge or where a path crosses it)")
+            src = OSM + ("; " + WHO_GREEN_2017 if name in GREEN_TYPES else "")
+            subgroups = ["", "_65plus"] + (["_children"] if name in CHILD_DESTINATIONS else [])
+            for sfx in subgroups:
+                w = np.where(on, groups[sfx], 0.0)
+                who = {"": "residents", "_65plus": "residents aged 65+",
+                       "_children": "children aged 0-14"}[sfx]
+                spd_key = mode + sfx
+                spd = sp.get(spd_key, speed)
+                if not has:
+                    med = p90 = np.full(nW, np.nan)
+                else:
+                    med = weighted_quantile(codes, d, w, 0.5, nW)
+                    p90 = weighted_quantile(codes, d, w, 0.9, nW)
+                base = f"{name}_{mode}_m"
+                cols[f"{base}_median{sfx}"] = med
+                docs[f"{base}_median{sfx}"] = doc(
+                    "m", f"Median network distance ({mode}) from home to the nearest {name}, "
+                    f"weighted by {who}", method + "; weighted quantile = smallest distance "
+                    "reached by >= 50 % of the weight (no interpolation)", src)
+                cols[f"{base}_p90{sfx}"] = p90
+                docs[f"{base}_p90{sfx}"] = doc(
+                    "m", f"90th percentile network distance ({mode}) to the nearest {name}, "
+                    f"weighted by {who}", method, src)
+                dd = np.nan_to_num(d, nan=np.inf)
+                if mode == "walk":
+                    for t in thresholds:
+                        col = f"pop_share_{name}_walk_{t:g}m{sfx}"
+                        cols[col] = _share(c, dd <= t, w, nW) if has else np.where(
+                            np.bincount(c, weights=w, minlength=nW) > 0, 0.0, np.nan)
+                        docs[col] = doc("fraction (0-1)", f"Share of {who} within {t:g} m walking "
+                                        f"of a {name}", method, src)
+                col = f"pop_share_{name}_{mode}_{mins}{sfx}"
+                lim = spd * minutes * 60
+                cols[col] = _share(c, dd <= lim, w, nW) if has else np.where(
+                    np.bincount(c, weights=w, minlength=nW) > 0, 0.0, np.nan)
+                docs[col] = doc("fraction (0-1)", f"Share of {who} reaching a {name} within "
+                                f"{minutes:g} min by {mode}", method + f"; speed {spd:.3g} m/s "
+                                f"({spd * 3.6:.3g} km/h) -> {lim:.0f} m",
+                                src + "; speed: " + SPEED_SOURCES.get(spd_key, SPEED_SOURCES[mode]))
+        if mode == "walk":
+            w = np.where(on, w_all, 0.0)
+            lim = sp["walk"] * minutes * 60
+            n_cat = np.zeros(len(homes))
+            used = []
+            for spec in essential:
+                d = _resolve(dist, spec)
+                if d is None:
+                    log.warning("15-minute completeness: no destinations for %r; it counts as not reached", spec)
+                    continue
+                used.append(spec)
+                n_cat += np.nan_to_num(d, nan=np.inf) <= lim
+            src15 = MORENO_2021 + "; speed: " + SPEED_SOURCES["walk"]
+            m15 = (f"per home, number of essential categories {list(essential)} ('a|b' = either) "
+                   f"with a walking distance <= {lim:.0f} m ({minutes:g} min at {sp['walk']:.3g} m/s); "
+                   f"categories without destinations count as not reached")
+            cols["walk15_categories_mean"] = _share(c, n_cat, w, nW)
+            docs["walk15_categories_mean"] = doc(
+                "count", f"Population-weighted mean number of the {len(essential)} essential "
+                f"categories reached within {minutes:g} min on foot", m15, src15)
+            cols["pop_share_walk15_complete"] = _share(c, n_cat >= len(essential), w, nW)
+            docs["pop_share_walk15_complete"] = doc(
+                "fraction (0-1)", f"Share of residents reaching all {len(essential)} essential "
+                f"categories within {minutes:g} min on foot", m15, src15)
+            # food environment
+            tg = dist.attrs["targets"]
+            hn = dist.attrs["home_nodes"]
+            hs = dist["snap_m"].to_numpy()
+            cnt = {}
+            for cat in FOOD_OUTLETS:
+                if cat in tg and len(tg[cat][0]):
+                    cnt[cat] = counts_within(net.reversed_graph, tg[cat][0], tg[cat][1], hn, hs,
+                                             food_radius_m)
+                else:
+                    cnt[cat] = np.zeros(len(homes))
+            food = sum(cnt.values())
+            with np.errstate(invalid="ignore", divide="ignore"):
+                ff = np.where(food > 0, 100.0 * cnt["fast_food"] / np.maximum(food, 1), np.nan)
+            wf = np.where(on & (food > 0), w_all, 0.0)
+            cols[f"fastfood_share_pct_{food_radius_m / 1000:g}km"] = _share(c, np.nan_to_num(ff), wf, nW)
+            docs[f"fastfood_share_pct_{food_radius_m / 1000:g}km"] = doc(
+                "%", f"Fast-food outlets as a share of food outlets (supermarket, greengrocer, "
+                f"fast_food) within {food_radius_m:g} m walking of home, population-weighted mean",
+                f"per home: count of outlets with snap + network + snap distance <= {food_radius_m:g} m "
+                "(bounded Dijkstra from each outlet); mean over residents with >= 1 food outlet "
+                "within reach (others excluded, see pop_share_food_outlet_1km)", OSM)
+            cols[f"pop_share_food_outlet_{food_radius_m / 1000:g}km"] = _share(c, food > 0, w, nW)
+            docs[f"pop_share_food_outlet_{food_radius_m / 1000:g}km"] = doc(
+                "fraction (0-1)", f"Share of residents with >= 1 food outlet within {food_radius_m:g} m "
+                "walking", "as fastfood_share_pct_1km", OSM)
+
+    frame = pd.DataFrame(cols, index=wards.index)
+    frame["access_nan_reason"] = pd.array(reasons, dtype="string")
+    docs["access_nan_reason"] = doc("text", "Why the ward's accessibility values are NaN (empty when "
+                                    "they are not)", "'no residents in ward' or 'no residents within "
+                                    "max_snap_m of the network'")
+    missing_docs = set(frame.columns) - set(docs)
+    assert not missing_docs, missing_docs
+    return frame, docs
+
+
+def _col_or_nan(df, col):
+    if col in df.columns:
+        return df[col].to_numpy(float)
+    log.warning("homes have no %r column: those columns will be NaN", col)
+    return np.full(len(df), np.nan)
+
+
+# ==============================================================================================
+# walkability
+# ==============================================================================================
+def intersections(net: Network, tolerance_m: float = 12.0) -> np.ndarray:
+    """Street intersections: base nodes with >= 3 streets, clustered within ``tolerance_m``.
+
+    Returns the (x, y) of the cluster centroids (GHSCI consolidates intersections within
+    12 m so dual carriageways and separately mapped sidewalks are not counted twice).
+    """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+    from scipy.spatial import cKDTree
+
+    sc = net.street_count()
+    idx = np.flatnonzero(sc >= 3)
+    xy = np.column_stack([net.x[idx], net.y[idx]])
+    if len(idx) == 0 or not tolerance_m:
+        return xy
+    pairs = cKDTree(xy).query_pairs(tolerance_m, output_type="ndarray")
+    m = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(idx), len(idx)))
+    _, lab = connected_components(m, directed=False)
+    cnt = np.bincount(lab)
+    return np.column_stack([np.bincount(lab, weights=xy[:, 0]) / cnt, np.bincount(lab, weights=xy[:, 1]) / cnt])
+
+
+def walkability(
+    network: Network,
+    homes: gpd.GeoDataFrame,
+    destinations: Mapping[str, gpd.GeoDataFrame] | gpd.GeoDataFrame,
+    wards: gpd.GeoDataFrame,
+    *,
+    green: gpd.GeoDataFrame | None = None,
+    reference: Mapping[str, tuple[float, float]] | None = None,
+    daily_living: Iterable[str] = DEFAULT_DAILY_LIVING,
+    radius_m: float = 1000.0,
+    max_snap_m: float = 250.0,
+    intersection_tolerance_m: float = 12.0,
+) -> tuple[pd.DataFrame, dict[str, ColumnDoc], pd.DataFrame]:
+    """GHSCI-style walkability index per ward against FIXED reference values.
+
+    ``walkability_index = z(daily_living_score) + z(pop_density_per_km2) +
+    z(intersection_density_per_km2)``, each ``z = (value - ref_mean) / ref_sd`` with the
+    reference values passed in (defaults :data:`DEFAULT_WALKABILITY_REFERENCE`), so scores
+    of reruns and other areas compare. Returns ``(frame, docs, reference_table)``.
+    """
+    if network.mode != "walk":
+        raise ConfigError("walkability needs the walk network (build_graph(..., 'walk')).")
+    _check_homes(homes)
+    homes = _to_rd(homes, "homes")
+    wards = _to_rd(wards, "wards")
+    ref = dict(DEFAULT_WALKABILITY_REFERENCE)
+    ref.update(reference or {})
+    bad = [k for k, (m, s) in ref.items() if not (np.isfinite(m) and np.isfinite(s) and s > 0)]
+    if bad:
+        raise ConfigError(f"walkability reference values need a finite mean and sd > 0: {bad}")
+    dests = _split_destinations(destinations)
+    if green is not None:
+        dests.update(green_destinations(green))
+    daily_living = tuple(daily_living)
+    needed = {c for spec in daily_living for c in spec.split("|")}
+    dist, _ = home_distances(network, homes, {k: v for k, v in dests.items() if k in needed},
+                             max_snap_m=max_snap_m)
+    codes = _assign_wards(homes, wards)
+    nW = len(wards)
+    c = np.where(codes >= 0, codes, 0)
+    w = np.where((codes >= 0) & ~dist["off_network"].to_numpy(), homes["residents"].to_numpy(float), 0.0)
+    score = np.zeros(len(homes))
+    for spec in daily_living:
+        d = _resolve(dist, spec)
+        if d is not None:
+            score += np.nan_to_num(d, nan=np.inf) <= radius_m
+    area_km2 = wards.geometry.area.to_numpy() / 1e6
+    residents = np.bincount(c, weights=np.where(codes >= 0, homes["residents"].to_numpy(float), 0.0),
+                            minlength=nW)
+    ixy = intersections(network, intersection_tolerance_m)
+    ij = gpd.sjoin(gpd.GeoDataFrame(geometry=gpd.points_from_xy(ixy[:, 0], ixy[:, 1]), crs=CRS),
+                   gpd.GeoDataFrame(geometry=wards.geometry.reset_index(drop=True)),
+                   how="inner", predicate="within")
+    n_int = np.bincount(ij["index_right"].to_numpy(np.int64), minlength=nW)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        comp = {
+            "daily_living_score": _share(c, score, w, nW),
+            "pop_density_per_km2": residents / area_km2,
+            "intersection_density_per_km2": n_int / area_km2,
+        }
+    comp["daily_living_score"][residents <= 0] = np.nan
+    cols = dict(comp)
+    z = {}
+    for k, v in comp.items():
+        m, s = ref[k]
+        z[k] = (v - m) / s
+        cols[f"z_{k}"] = z[k]
+    cols["walkability_index"] = z["daily_living_score"] + z["pop_density_per_km2"] + z["intersection_density_per_km2"]
+    frame = pd.DataFrame(cols, index=wards.index)
+    frame["walkability_nan_reason"] = pd.array(
+        np.where(residents <= 0, "no residents in ward", None), dtype="string")
+    src = GHSCI
+    refdoc = {k: f"reference mean {m:g}, sd {s:g}" for k, (m, s) in ref.items()}
+    docs = {
+        "daily_living_score": doc("count", f"Population-weighted mean number of daily-living "
+                                  f"categories {list(daily_living)} within {radius_m:g} m walking",
+                                  "nearest destination by snap + network + snap distance (walk); "
+                                  "GHSCI counts fresh food, convenience and public transport - "
+                                  "healthgeo's amenity categories replace convenience stores", src),
+        "pop_density_per_km2": doc("persons/km2", "Residents per km2 of ward area",
+                                   "sum of residents points / ward polygon area (ward-level, not "
+                                   "GHSCI's 1 km network neighbourhood)", src),
+        "intersection_density_per_km2": doc("1/km2", "Street intersections per km2 of ward area",
+                                            f"walk-network nodes with >= 3 streets, consolidated "
+                                            f"within {intersection_tolerance_m:g} m, counted by "
+                                            "centroid in the ward", src + "; " + OSM),
+        "walkability_index": doc("z-score sum", "Walkability index: sum of the three z-scores",
+                                 "z = (value - fixed reference mean) / fixed reference sd; "
+                                 + "; ".join(f"{k}: {v}" for k, v in refdoc.items()), src),
+        "walkability_nan_reason": doc("text", "Why the ward's walkability values are NaN"),
+    }
+    for k in comp:
+        docs[f"z_{k}"] = doc("z-score", f"{k} standardised against a fixed reference ({refdoc[k]})",
+                             "(value - ref mean) / ref sd; reference returned in the reference table",
+                             src)
+    reference_table = pd.DataFrame(
+        {"mean": [ref[k][0] for k in comp], "sd": [ref[k][1] for k in comp],
+         "source": ["provisional default (healthgeo.network.DEFAULT_WALKABILITY_REFERENCE)"
+                    if reference is None or k not in reference else "given by caller" for k in comp]},
+        index=pd.Index(list(comp), name="component"))
+    return frame, docs, reference_table
+
+
+# ==============================================================================================
+# cycling infrastructure
+# ==============================================================================================
+def cycleway_share(network: Network, wards: gpd.GeoDataFrame) -> tuple[pd.DataFrame, dict[str, ColumnDoc]]:
+    """Length of separated cycleways as a share of the cyclable network, per ward.
+
+    Each OSM segment (kept by the bike filter, counted once whatever its directions) is
+    assigned to the ward containing its midpoint.
+    """
+    if network.mode != "bike":
+        raise ConfigError("cycleway_share needs the bike network (build_graph(..., 'bike')).")
+    wards = _to_rd(wards, "wards")
+    s = network.segments
+    u, v = s["u"].to_numpy(), s["v"].to_numpy()
+    mid = gpd.GeoDataFrame(geometry=gpd.points_from_xy((network.x[u] + network.x[v]) / 2,
+                                                       (network.y[u] + network.y[v]) / 2), crs=CRS)
+    j = gpd.sjoin(mid, gpd.GeoDataFrame(geometry=wards.geometry.reset_index(drop=True)),
+                  how="inner", predicate="intersects")
+    j = j[~j.index.duplicated(keep="first")]
+    seg = j.index.to_numpy()
+    w = j["index_right"].to_numpy(np.int64)
+    n = len(wards)
+    L = s["length_m"].to_numpy()[seg]
+    total = np.bincount(w, weights=L, minlength=n) / 1000
+    sep = np.bincount(w, weights=L * s["separated"].to_numpy()[seg], minlength=n) / 1000
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(total > 0, 100 * sep / total, np.nan)
+    frame = pd.DataFrame({"cyclable_network_km": total, "cycleway_separated_km": sep,
+                          "cycleway_separated_share_pct": share}, index=wards.index)
+    frame["cycleway_nan_reason"] = pd.array(np.where(total > 0, None, "no cyclable network in ward"),
+                                            dtype="string")
+    how = "OSM segments assigned to the ward containing their midpoint; " + FILTER_DOC["bike"]
+    docs = {
+        "cyclable_network_km": doc("km", "Length of the cyclable network (each way counted once)", how, OSM),
+        "cycleway_separated_km": doc("km", "Length of separated cycleways (highway=cycleway or "
+                                     "cycleway*=track)", how, OSM),
+        "cycleway_separated_share_pct": doc("%", "Separated cycleways as a share of the cyclable "
+                                            "network length", how, OSM),
+        "cycleway_nan_reason": doc("text", "Why cycleway_separated_share_pct is NaN"),
+    }
+    return frame, docs

@@ -1,0 +1,140 @@
+"""RIVM Atlas Leefomgeving rasters (NO2 and road/all-source noise Lden) via WCS 2.0.1 or bulk zip."""
+
+from __future__ import annotations
+
+import logging
+import math
+import zipfile
+from pathlib import Path, PurePosixPath
+
+from .._errors import DownloadError, InputDataError
+from .._http import get
+from ..io import atomic_write
+from ..provenance import ProvenanceRecord
+from ._common import LICENCES
+from .pdok import _rebase
+
+log = logging.getLogger(__name__)
+
+WCS_URL = "https://data.rivm.nl/geo/alo/wcs"
+BULK_URL = "https://data.rivm.nl/data/alo/{name}.zip"
+
+#: NSL NO2 maps per year (release date differs per year)
+NO2_COVERAGES = {
+    2019: "rivm_nsl_20210101_gm_NO22019", 2020: "rivm_nsl_20220101_gm_NO22020",
+    2021: "rivm_nsl_20230101_gm_NO22021", 2022: "rivm_nsl_20240401_gm_NO22022",
+    2023: "rivm_nsl_20250401_gm_NO22023", 2024: "rivm_nsl_20260401_gm_NO22024",
+}
+#: noise Lden maps: (source, year) -> layer
+LDEN_COVERAGES = {
+    ("allebronnen", 2020): "rivm_20220601_Geluid_lden_allebronnen_2020",
+    ("wegverkeer", 2020): "rivm_20220601_Geluid_lden_wegverkeer_2020",
+    ("treinverkeer", 2020): "rivm_20220601_Geluid_lden_treinverkeer_2020",
+    ("vliegverkeer", 2020): "rivm_20220601_Geluid_lden_vliegverkeer_2020",
+    ("wegverkeer", 2022): "rivm_20250101_Geluid_lden_wegverkeer_2022",
+}
+#: bulk GeoTIFF zips
+LDEN_BULK = {("allebronnen", 2022): "rivm_20250801_Geluid_lden_allebronnen_2022"}
+
+#: Utrecht envelope (SOURCES.md), used only when neither a boundary nor a bbox is given for GM0344
+_KNOWN_BBOX = {"GM0344": (126000, 448000, 142000, 462000)}
+
+
+def coverage_id(layer: str, year: int, source: str = "wegverkeer") -> str:
+    """WCS coverage id (``alo__`` + layer name) for ``layer`` ``no2`` or ``lden``."""
+    if layer == "no2":
+        if year not in NO2_COVERAGES:
+            raise InputDataError(f"rivm_alo: no NO2 map known for {year}; known {sorted(NO2_COVERAGES)} "
+                                 "(give `coverage_id:` to override).")
+        return "alo__" + NO2_COVERAGES[year]
+    if layer == "lden":
+        key = (source, year)
+        if key not in LDEN_COVERAGES:
+            raise InputDataError(f"rivm_alo: no Lden map known for {key}; known {sorted(LDEN_COVERAGES)} "
+                                 "(give `coverage_id:`, or `bulk: true` for allebronnen 2022).")
+        return "alo__" + LDEN_COVERAGES[key]
+    if layer == "lnight":
+        raise InputDataError("rivm_alo: no Lnight coverage id is known (SOURCES.md lists Lden maps only); give "
+                             "`options: {coverage_id: ...}` from the ALO WCS GetCapabilities, or a local `file:`.")
+    raise InputDataError(f"rivm_alo: layer {layer!r} unknown; use 'no2', 'lden' or 'lnight' (+ coverage_id).")
+
+
+def study_bbox(area: dict, boundary=None, bbox=None, buffer: float = 1000.0) -> tuple[int, int, int, int]:
+    """Bounding box (EPSG:28992, rounded outwards to 100 m) of the study area plus ``buffer``."""
+    if bbox is not None:
+        x0, y0, x1, y1 = map(float, bbox)
+    elif boundary is not None and len(boundary):
+        b = boundary.to_crs("EPSG:28992") if boundary.crs is not None else boundary
+        x0, y0, x1, y1 = b.total_bounds
+        x0, y0, x1, y1 = x0 - buffer, y0 - buffer, x1 + buffer, y1 + buffer
+    elif area.get("municipality") in _KNOWN_BBOX:
+        x0, y0, x1, y1 = _KNOWN_BBOX[area["municipality"]]
+    else:
+        raise InputDataError("rivm_alo: need the study area's extent: pass the boundary or give `bbox: "
+                             "[xmin, ymin, xmax, ymax]` (EPSG:28992) in the spec.")
+    r = 100
+    return (math.floor(x0 / r) * r, math.floor(y0 / r) * r, math.ceil(x1 / r) * r, math.ceil(y1 / r) * r)
+
+
+def download(name: str, spec: dict, *, area: dict, cache_dir: Path, boundary=None):
+    """GetCoverage (GeoTIFF, EPSG:28992) of an ALO layer clipped to the study area.
+
+    spec keys: ``layer`` (``no2`` or ``lden``), ``year``, ``source`` (noise source:
+    ``wegverkeer`` default, ``allebronnen``, ``treinverkeer``, ``vliegverkeer``), ``coverage_id``
+    (override), ``bbox`` (override, EPSG:28992), ``bulk`` (true: national bulk zip instead of WCS),
+    ``base_url`` (tests).
+    """
+    layer = str(spec.get("layer", "no2")).lower()
+    year = int(spec.get("year") or area.get("year"))
+    source = spec.get("source", "wegverkeer")
+    common = dict(provider="rivm_alo", cache_dir=cache_dir, max_retries=spec.get("max_retries", 5),
+                  timeout=spec.get("timeout", 300))
+    if spec.get("bulk"):
+        key = spec.get("bulk_name") or LDEN_BULK.get((source, year))
+        if key is None:
+            raise InputDataError(f"rivm_alo: no bulk file known for {(source, year)}; known {sorted(LDEN_BULK)}.")
+        url = _rebase(BULK_URL.format(name=key), spec.get("base_url"))
+        resp = get(url, expect="zip", **common)
+        dest = Path(cache_dir) / "rivm_alo" / f"{key}.tif"
+        _extract_tif(resp.path, dest, resp.url)
+        return dest, [ProvenanceRecord.for_file(name, dest, provider="rivm_alo", url=resp.url,
+                                                licence=LICENCES["rivm_alo"], note=f"bulk {key}")]
+    cov = spec.get("coverage_id") or coverage_id(layer, year, source)
+    x0, y0, x1, y1 = study_bbox(area, boundary, spec.get("bbox"))
+    url = _rebase(WCS_URL, spec.get("base_url"))
+    # two `subset` parameters: requests takes a list of tuples
+    plist = [("service", "WCS"), ("version", "2.0.1"), ("request", "GetCoverage"), ("coverageId", cov),
+             ("subset", f"X({x0},{x1})"), ("subset", f"Y({y0},{y1})"), ("format", "image/tiff")]
+    resp = _get_multi(url, plist, **common)
+    dest = Path(cache_dir) / "rivm_alo" / f"{name}_{cov}_{x0}_{y0}_{x1}_{y1}.tif"
+    with atomic_write(dest) as tmp:
+        tmp.write_bytes(resp.path.read_bytes())
+    note = f"WCS coverage {cov}, bbox {x0},{y0},{x1},{y1} EPSG:28992"
+    if layer == "no2" and year <= 2021:
+        note += "; older coverages use -3.4e38 as nodata (mask values < -1e30)"
+    return dest, [ProvenanceRecord.for_file(name, dest, provider="rivm_alo", url=resp.url,
+                                            licence=LICENCES["rivm_alo"], note=note)]
+
+
+def _get_multi(url, plist, **kw):
+    """GET with repeated query keys: folded into the URL so the cache key sees them in order."""
+    from urllib.parse import urlencode
+    return get(url + "?" + urlencode(plist), expect="tiff", **kw)
+
+
+def _extract_tif(zpath: Path, dest: Path, url: str) -> Path:
+    try:
+        with zipfile.ZipFile(zpath) as z:
+            tifs = [m for m in z.infolist() if m.filename.lower().endswith((".tif", ".tiff"))]
+            if not tifs:
+                raise DownloadError("rivm_alo", url, f"the zip holds no GeoTIFF (members {z.namelist()[:10]})")
+            m = max(tifs, key=lambda m: m.file_size)
+            pure = PurePosixPath(m.filename.replace("\\", "/"))
+            if pure.is_absolute() or ".." in pure.parts:
+                raise DownloadError("rivm_alo", url, f"unsafe member path {m.filename!r} (zip-slip)")
+            with atomic_write(dest) as tmp, z.open(m) as fs, open(tmp, "wb") as fd:
+                while block := fs.read(1 << 20):
+                    fd.write(block)
+    except zipfile.BadZipFile as e:
+        raise DownloadError("rivm_alo", url, f"corrupted zip ({e})") from e
+    return dest

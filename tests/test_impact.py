@@ -1,0 +1,252 @@
+"""Health impact: hand-computed RR, PAF, noise curves, DALYs, euros and present values."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from healthgeo._errors import ConfigError, SchemaDriftError
+from healthgeo.impact import (
+    HealthImpactParams,
+    additive_columns,
+    banded_pct,
+    describe_params,
+    health_impact,
+    impact_totals,
+    paf,
+    params_from_config,
+    pct_highly_annoyed_road,
+    pct_highly_sleep_disturbed_road,
+    present_value,
+    relative_risk,
+)
+
+
+def table(**overrides) -> pd.DataFrame:
+    """Two buurten in one wijk: B1 has two points (100 and 300 residents), B2 one point (50)."""
+    t = pd.DataFrame({
+        "buurtcode": ["B1", "B1", "B2"],
+        "wijkcode": ["W1", "W1", "W1"],
+        "residents": [100.0, 300.0, 50.0],
+        "residents_65_plus": [10.0, 30.0, 5.0],
+        "no2_ugm3": [20.0, 30.0, 8.0],
+        "pm25_ugm3": [10.0, 8.0, 5.0],
+        "pm10_ugm3": [np.nan] * 3,
+        "lden_db": [55.3, 63.0, 50.0],
+        "lnight_db": [45.1, 54.0, 42.0],
+    })
+    for k, v in overrides.items():
+        t[k] = v
+    return t
+
+
+# ---------------------------------------------------------------- relative risk and PAF
+
+
+def test_rr_is_one_at_and_below_counterfactual():
+    assert relative_risk(10.0, 1.02, 10.0) == 1.0
+    assert relative_risk(3.0, 1.02, 10.0) == 1.0
+    # 10 ug/m3 above c0 gives exactly RR10; 20 above gives RR10^2
+    assert relative_risk(20.0, 1.02, 10.0) == pytest.approx(1.02)
+    assert relative_risk(30.0, 1.02, 10.0) == pytest.approx(1.02**2)
+    assert np.isnan(relative_risk(np.nan, 1.02, 10.0))
+
+
+def test_paf_one_group_is_rr_minus_one_over_rr():
+    rr = 1.0404  # NO2 30 ug/m3: 1.02^2
+    assert paf([rr]) == pytest.approx((rr - 1) / rr)  # 0.0388312...
+    assert paf([rr]) == pytest.approx(0.0388312188, rel=1e-9)
+
+
+def test_paf_multiple_groups_by_hand():
+    # weights 100 at RR 1.02 and 300 at RR 1.0404:  X = 0.25*0.02 + 0.75*0.0404 = 0.0353
+    # PAF = 0.0353 / 1.0353 = 0.0340963972
+    assert paf([1.02, 1.0404], [100, 300]) == pytest.approx(0.0353 / 1.0353, rel=1e-12)
+    assert paf([1.0, 1.0], [1, 1]) == 0.0
+    assert math.isnan(paf([np.nan], [10]))
+
+
+def test_attributable_deaths_by_hand():
+    df, _ = health_impact(table())
+    # B1: baseline deaths = 400 x 900 / 100 000 = 3.6; PAF_NO2 = 0.0353/1.0353
+    assert df.loc["B1", "baseline_deaths_per_year"] == pytest.approx(3.6)
+    assert df.loc["B1", "deaths_attr_no2_per_year_central"] == pytest.approx(3.6 * 0.0353 / 1.0353)
+    # B2: one group at 8 ug/m3 NO2 (< c0 = 10) -> 0; PM2.5 = 5 = c0 -> 0
+    assert df.loc["B2", "deaths_attr_no2_per_year_central"] == 0.0
+    part, _ = health_impact(table(lden_db=[55.3, np.nan, 50.0]))
+    assert "lden_db missing for 75 % of residents" in part.loc["B1", "impact_reason"]
+    assert df.loc["B2", "deaths_attr_pm25_per_year_central"] == 0.0
+    # B1 PM2.5 low bound: RR 1.06; 10 ug/m3 -> 1.06^0.5, 8 -> 1.06^0.3
+    x = 0.25 * (1.06**0.5 - 1) + 0.75 * (1.06**0.3 - 1)
+    assert df.loc["B1", "deaths_attr_pm25_per_year_low"] == pytest.approx(3.6 * x / (1 + x))
+    assert (df["deaths_attr_no2_per_year_low"] <= df["deaths_attr_no2_per_year_central"]).all()
+    assert (df["deaths_attr_no2_per_year_central"] <= df["deaths_attr_no2_per_year_high"]).all()
+    # YLL = deaths x 10 years
+    assert df.loc["B1", "dalys_no2_per_year_central"] == pytest.approx(10 * df.loc["B1", "deaths_attr_no2_per_year_central"])
+
+
+def test_age_split_baseline():
+    p = HealthImpactParams(mortality_per_100k_65_plus=4000.0, mortality_per_100k_under_65=200.0)
+    df, _ = health_impact(table(), params=p)
+    # B1: 40 residents 65+ x 4000/1e5 + 360 x 200/1e5 = 1.6 + 0.72
+    assert df.loc["B1", "baseline_deaths_per_year"] == pytest.approx(2.32)
+
+
+# ---------------------------------------------------------------- noise
+
+
+@pytest.mark.parametrize("lden, expected", [
+    (55.0, 78.9270 - 3.1162 * 55 + 0.0342 * 55**2),   # = 10.991
+    (60.0, 78.9270 - 3.1162 * 60 + 0.0342 * 60**2),   # = 15.075
+    (65.0, 78.9270 - 3.1162 * 65 + 0.0342 * 65**2),   # = 20.869
+])
+def test_pct_highly_annoyed_published_curve(lden, expected):
+    assert pct_highly_annoyed_road(lden) == pytest.approx(expected, abs=1e-9)
+
+
+def test_pct_highly_annoyed_stated_numbers():
+    assert pct_highly_annoyed_road([55, 60, 65]) == pytest.approx([10.991, 15.075, 20.869], abs=1e-9)
+
+
+def test_pct_highly_sleep_disturbed_stated_numbers():
+    # 19.4312 - 0.9336 L + 0.0126 L^2 at 45, 50, 55 dB Lnight
+    assert pct_highly_sleep_disturbed_road([45, 50, 55]) == pytest.approx([2.9342, 4.2512, 6.1982], abs=1e-9)
+
+
+def test_banding_uses_band_centre_and_limits():
+    # 55.3 dB falls in band [55, 56) -> evaluated at 55.5; 44.9 is below the 45 dB limit -> 0
+    got = banded_pct([55.3, 44.9, 95.0, np.nan], pct_highly_annoyed_road, min_db=45, max_db=80, band_db=1)
+    assert got[0] == pytest.approx(pct_highly_annoyed_road(55.5))
+    assert got[1] == 0.0
+    assert got[2] == pytest.approx(pct_highly_annoyed_road(80.0))  # band centre 95.5 capped at 80
+    assert np.isnan(got[3])
+
+
+def test_noise_counts_by_hand():
+    df, _ = health_impact(table())
+    # B1 adults: 80 and 240 (adult share 0.8); Lden bands centres 55.5 and 63.5
+    ha = 80 * pct_highly_annoyed_road(55.5) / 100 + 240 * pct_highly_annoyed_road(63.5) / 100
+    assert df.loc["B1", "adults_highly_annoyed_road"] == pytest.approx(ha)
+    hsd = 80 * pct_highly_sleep_disturbed_road(45.5) / 100 + 240 * pct_highly_sleep_disturbed_road(54.5) / 100
+    assert df.loc["B1", "adults_highly_sleep_disturbed_road"] == pytest.approx(hsd)
+    assert df.loc["B1", "dalys_ha_road_per_year"] == pytest.approx(0.02 * ha)
+    assert df.loc["B1", "dalys_hsd_road_per_year"] == pytest.approx(0.07 * hsd)
+    # IHD: RR at 55.3 = exp(ln 1.08 x 0.23), at 63 = 1.08; baseline 400 x 600/1e5 = 2.4
+    x = 0.25 * (1.08**0.23 - 1) + 0.75 * 0.08
+    assert df.loc["B1", "ihd_cases_attr_road_noise_per_year_central"] == pytest.approx(2.4 * x / (1 + x))
+    # B2 at 50 dB Lden: no IHD (<= 53)
+    assert df.loc["B2", "ihd_cases_attr_road_noise_per_year_central"] == 0.0
+
+
+def test_dalys_and_euros_add_up():
+    p = HealthImpactParams(voly_eur=50_000.0, voly_price_year=2016, price_year=2023,
+                           price_index={2016: 100.0, 2023: 125.0}, eur_per_case_ihd=1000.0)
+    df, docs = health_impact(table(), params=p)
+    r = df.loc["B1"]
+    total = (r["dalys_no2_per_year_central"] + r["dalys_pm25_per_year_central"] + r["dalys_ihd_road_per_year_central"]
+             + r["dalys_ha_road_per_year"] + r["dalys_hsd_road_per_year"])
+    assert r["dalys_total_per_year_central"] == pytest.approx(total)
+    eur = total * 50_000 * 1.25 + r["ihd_cases_attr_road_noise_per_year_central"] * 1000 * 1.25
+    assert r["eur_total_per_year_central"] == pytest.approx(eur)
+    assert r["dalys_ihd_road_per_year_central"] == pytest.approx(0.405 * r["ihd_cases_attr_road_noise_per_year_central"])
+    # every column documented
+    assert set(df.columns) == set(docs)
+    assert all(d.unit for d in docs.values())
+
+
+def test_air_in_total_pm25_only():
+    df, _ = health_impact(table(), params=HealthImpactParams(air_in_total=("pm25",)))
+    r = df.loc["B1"]
+    assert r["dalys_total_per_year_central"] == pytest.approx(
+        r["dalys_pm25_per_year_central"] + r["dalys_ihd_road_per_year_central"] + r["dalys_ha_road_per_year"]
+        + r["dalys_hsd_road_per_year"])
+
+
+def test_totals_equal_sum_over_wards_and_levels():
+    df, _ = health_impact(table(), wards=["B1", "B2", "B3"])
+    tot = impact_totals(df)
+    for c in additive_columns(df):
+        assert tot[c] == pytest.approx(df[c].sum())
+    assert tot["eur_total_per_year_central"] == pytest.approx(df["eur_total_per_year_central"].sum())
+    # ward without points: zero burden, reason given
+    assert df.loc["B3", "eur_total_per_year_central"] == 0.0
+    assert df.loc["B3", "impact_reason"] == "no residents"
+    wijk, _ = health_impact(table(), level="wijkcode")
+    assert list(wijk.index) == ["W1"]
+    assert wijk.loc["W1", "residents"] == 450.0
+    # noise counts are additive across levels (per-point sums)
+    assert wijk.loc["W1", "adults_highly_annoyed_road"] == pytest.approx(df["adults_highly_annoyed_road"].sum())
+
+
+def test_missing_exposure_gives_nan_with_reason():
+    df, _ = health_impact(table(no2_ugm3=[np.nan, np.nan, 8.0]))
+    assert np.isnan(df.loc["B1", "deaths_attr_no2_per_year_central"])
+    assert "no no2_ugm3 data" in df.loc["B1", "impact_reason"]
+    assert df.loc["B2", "deaths_attr_no2_per_year_central"] == 0.0
+    part, _ = health_impact(table(lden_db=[55.3, np.nan, 50.0]))
+    assert "lden_db missing for 75 % of residents" in part.loc["B1", "impact_reason"]
+
+
+def test_monotonic_random():
+    """Less exposure never gives more burden (random tables, every outcome column)."""
+    rng = np.random.default_rng(42)
+    outcome_cols = None
+    for _ in range(40):
+        n = 30
+        t = pd.DataFrame({
+            "buurtcode": rng.choice(["B1", "B2", "B3"], n),
+            "wijkcode": "W1",
+            "residents": rng.uniform(0, 200, n),
+            "residents_65_plus": 0.0,
+            "no2_ugm3": rng.uniform(0, 60, n),
+            "pm25_ugm3": rng.uniform(0, 25, n),
+            "lden_db": rng.uniform(30, 85, n),
+            "lnight_db": rng.uniform(25, 75, n),
+        })
+        lower = t.copy()
+        for c, hi in (("no2_ugm3", 30), ("pm25_ugm3", 10), ("lden_db", 15), ("lnight_db", 15)):
+            lower[c] = t[c] - rng.uniform(0, hi, n) * rng.integers(0, 2, n)
+        wards = ["B1", "B2", "B3"]
+        a, _ = health_impact(t, wards=wards)
+        b, _ = health_impact(lower, wards=wards)
+        outcome_cols = outcome_cols or [c for c in additive_columns(a)
+                                        if c.startswith(("deaths_", "adults_", "ihd_", "dalys_", "eur_"))]
+        diff = (b[outcome_cols] - a[outcome_cols]).to_numpy()
+        assert (diff <= 1e-12).all()
+
+
+# ---------------------------------------------------------------- money and config
+
+
+def test_present_value_by_hand():
+    # 100/1.1 + 100/1.1^2 + 100/1.1^3 = 90.909 + 82.645 + 75.131 = 248.685
+    assert present_value(100.0, 3, 0.10) == pytest.approx(248.6851991, rel=1e-9)
+    assert present_value(100.0, 3, 0.0) == 300.0
+    assert present_value(100.0, 2, 0.10, start=0) == pytest.approx(100 + 100 / 1.1)
+    assert present_value(np.array([1.0, 2.0]), 1, 0.0225) == pytest.approx([1 / 1.0225, 2 / 1.0225])
+
+
+def test_params_from_config_and_validation():
+    p = params_from_config({"no2_rr10": [1.03, 1.01, 1.05], "price_index": {"2016": 100, "2024": 130},
+                            "price_year": 2024})
+    assert p.no2_rr10 == (1.03, 1.01, 1.05)
+    assert p.price_factor == pytest.approx(1.3)
+    with pytest.raises(ConfigError, match="unknown parameter"):
+        params_from_config({"no2_rr": [1.02, 1.01, 1.04]})
+    with pytest.raises(ConfigError, match="low <= central <= high"):
+        params_from_config({"pm25_rr10": [1.08, 1.09, 1.06]})
+    with pytest.raises(ConfigError, match="rises again"):
+        params_from_config({"ha_lden_min_db": 40})
+    with pytest.raises(ConfigError, match="price_index has no value for 2030"):
+        params_from_config({"price_year": 2030})
+    desc = describe_params()
+    assert desc.loc["discount_rate", "value"] == "0.0225"
+    assert desc["source"].str.len().gt(0).all()
+
+
+def test_missing_columns_raise_schema_error():
+    with pytest.raises(SchemaDriftError):
+        health_impact(table().drop(columns=["residents"]))

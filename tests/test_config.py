@@ -49,8 +49,8 @@ def test_wrong_type_names_key_and_expected_type():
 
 def test_unknown_municipality_is_refused_with_close_matches():
     cfg = _demo()
-    cfg["area"]["municipality"] = "GM0345"
-    with pytest.raises(ConfigError, match=r"unknown CBS municipality code 'GM0345'.*GM0344"):
+    cfg["area"]["municipality"] = "GM0343"
+    with pytest.raises(ConfigError, match=r"unknown CBS municipality code 'GM0343'.*GM0344"):
         validate(cfg)
 
 

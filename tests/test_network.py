@@ -366,6 +366,21 @@ def test_accessibility_by_hand():
         assert d.unit and d.description
 
 
+def test_walk_and_bike_columns_together():
+    walk, bike = oneway_loop("walk"), oneway_loop("bike")
+    homes = homes_gdf((100, 0))  # at B; supermarket at A: walk 100 m, bike 300 m (one-way)
+    idx = pd.Index(["WK000101"], name="wijkcode")
+    wards = gpd.GeoDataFrame(geometry=[box(X0 - 10, Y0 - 10, X0 + 110, Y0 + 110)], crs=CRS, index=idx)
+    t, docs = accessibility({"walk": walk, "bike": bike}, homes, {"supermarket": pts((0, 0))}, wards,
+                            speeds={"bike": 0.25})  # 0.25 m/s * 900 s = 225 m
+    assert t.loc["WK000101", "supermarket_walk_m_median"] == pytest.approx(100)
+    assert t.loc["WK000101", "supermarket_bike_m_median"] == pytest.approx(300)
+    assert t.loc["WK000101", "pop_share_supermarket_bike_15min"] == 0
+    assert t.loc["WK000101", "pop_share_supermarket_walk_15min"] == 1
+    assert "pop_share_supermarket_bike_500m" not in t.columns
+    assert t.index.name == "wijkcode" and set(t.columns) == set(docs)
+
+
 def test_fastfood_share_counts_network_radius():
     net = line_network()
     homes = homes_gdf((0, 0))

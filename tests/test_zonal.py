@@ -236,3 +236,49 @@ def test_real_rivm_no2_grid_on_utrecht_wijken(shared_dir):
     ee = exact_extract(str(asc), wijken.reset_index(), ["mean"], include_cols=["wijkcode"], output="pandas")
     ee = ee.set_index("wijkcode")["mean"]
     np.testing.assert_allclose(st["mean"].to_numpy(), ee.loc[st.index].to_numpy(), rtol=1e-6)
+
+
+def test_edge_pieces_through_cell_corners(monkeypatch):
+    """Edges through lattice corners: every piece stays in one cell and runs forwards, including
+    the edges whose crossings collide by rounding (ordered by the lexsort fallback)."""
+    import healthgeo.zonal as z
+
+    rng = np.random.default_rng(5)
+    n = 40_000
+    u0 = rng.integers(0, 50, n) + rng.choice([0, 0.5, 1 / 3, 0.1], n)
+    v0 = rng.integers(0, 50, n) + rng.choice([0, 0.5, 1 / 3, 0.1], n)
+    d = rng.integers(-7, 8, (n, 2)) * rng.choice([1, 1 / 3, 0.1, 0.7], (n, 1))
+    u1, v1 = u0 + d[:, 0], v0 + d[:, 1]
+    keep = v0 != v1
+    u0, v0, u1, v1 = u0[keep], v0[keep], u1[keep], v1[keep]
+    calls = []
+    real = np.lexsort
+    monkeypatch.setattr(np, "lexsort", lambda keys: calls.append(len(keys[0])) or real(keys))
+    ua, va, ub, vb, pid = z._edge_pieces(u0, v0, u1, v1, np.arange(len(u0)))
+    assert calls, "expected some rounding collisions at corners"
+    cu, cv = np.floor((ua + ub) / 2), np.floor((va + vb) / 2)
+    tol = 1e-9
+    assert np.all((np.minimum(ua, ub) >= cu - tol) & (np.maximum(ua, ub) <= cu + 1 + tol))
+    assert np.all((np.minimum(va, vb) >= cv - tol) & (np.maximum(va, vb) <= cv + 1 + tol))
+    assert np.all((ub - ua) * np.sign(u1 - u0)[pid] >= -1e-12)
+    assert np.all((vb - va) * np.sign(v1 - v0)[pid] >= -1e-12)
+    # pieces of each edge add up to the edge
+    np.testing.assert_allclose(np.bincount(pid, weights=vb - va), v1 - v0, atol=1e-9)
+
+
+def test_lattice_polygons_vs_shapely():
+    rng = np.random.default_rng(3)
+    grid = GridSpec(from_origin(0, 100, 1, 1), 100, 100, None)
+    geoms = []
+    while len(geoms) < 60:
+        p = shapely.Polygon(rng.integers(0, 100, (int(rng.integers(3, 8)), 2)).astype(float)).buffer(0)
+        if p.area > 0:
+            geoms.append(p)
+    m = coverage_weights(geoms, grid).to_sparse().toarray()
+    for i, g in enumerate(geoms[:25]):
+        x0, y0, x1, y1 = (int(b) for b in g.bounds)
+        for r in range(100 - y1, 100 - y0):
+            for c in range(x0, x1):
+                ref = shapely.box(c, 99 - r, c + 1, 100 - r).intersection(g).area
+                assert abs(m[i, r * 100 + c] - ref) < 1e-12
+        assert m[i].sum() == pytest.approx(g.area, rel=1e-12)

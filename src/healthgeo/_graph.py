@@ -348,7 +348,6 @@ def from_segments(
         ``"walk"`` or ``"bike"``.
     """
     x, y = np.asarray(x, float), np.asarray(y, float)
-    segs = segs.reset_index(drop=True)
     u, v = segs["u"].to_numpy(np.int64), segs["v"].to_numpy(np.int64)
     if len(u) and (min(u.min(), v.min()) < 0 or max(u.max(), v.max()) >= len(x)):
         raise InputDataError("segment end points refer to unknown nodes; give u/v as positions "
@@ -359,7 +358,12 @@ def from_segments(
         fwd, bwd = access(segs, mode)
     keep = (fwd | bwd) & (u != v)
     n_tagged = len(segs)
-    segs = segs.loc[keep].reset_index(drop=True)
+    # per-segment attributes kept as arrays (no DataFrame copies on large extracts)
+    hw = _col(segs, "highway")
+    hw_codes, hw_cats = hw.cat.codes.to_numpy(), np.asarray(hw.cat.categories, dtype=object)
+    sep = separated_cycleway(segs) if mode == "bike" else np.zeros(len(segs), bool)
+    way = segs["osmid"].to_numpy() if "osmid" in segs.columns else None
+    idx = np.flatnonzero(keep)
     u, v, fwd, bwd = u[keep], v[keep], fwd[keep], bwd[keep]
     length = np.hypot(x[v] - x[u], y[v] - y[u])
     if len(u) == 0:
@@ -389,7 +393,7 @@ def from_segments(
             log.info("%s graph: largest strongly connected component keeps %d of %d nodes; dropped "
                      "%d nodes and %d segments in %d other component(s)", mode, int(sizes[big]),
                      len(used), dropped["nodes"], dropped["segments"], dropped["components"])
-        segs = segs.loc[seg_keep].reset_index(drop=True)
+        idx = idx[seg_keep]
         u, v, fwd, bwd, length = u[seg_keep], v[seg_keep], fwd[seg_keep], bwd[seg_keep], length[seg_keep]
         used = _used(n_all, u, v)
     # renumber base nodes 0..n_base-1
@@ -405,11 +409,10 @@ def from_segments(
                     np.concatenate([plen[pf], plen[pb]]))
     seg_frame = pd.DataFrame({
         "u": u, "v": v, "length_m": length, "fwd": fwd, "bwd": bwd,
-        "highway": _col(segs, "highway").astype(object).to_numpy(),
-        "separated": separated_cycleway(segs) if mode == "bike" else np.zeros(len(u), bool),
+        "highway": hw_cats[hw_codes[idx]], "separated": sep[idx],
     })
-    if "osmid" in segs.columns:
-        seg_frame["way_id"] = segs["osmid"].to_numpy()
+    if way is not None:
+        seg_frame["way_id"] = way[idx]
     net = Network(mode=mode, x=X, y=Y, graph=graph, n_base=len(used), osmid=osm, segments=seg_frame,
                   pieces=(a, b), densify_m=densify_m, dropped=dropped)
     log.info("%s graph: %d OSM nodes (+%d sample points every <= %s m), %d directed edges, "

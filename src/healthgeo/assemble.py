@@ -72,8 +72,10 @@ def merge_tables(wards: gpd.GeoDataFrame, level: str, tables: Sequence[str | Pat
     for path in tables:
         df, tdocs = read_table(path)
         dup = sorted(set(df.columns) & set(out.columns))
-        if dup:
-            raise HealthgeoError(f"{path}: columns {dup} already exist on the {level} layer")
+        clash = [c for c in dup if not df[c].reindex(out.index).equals(out[c])]
+        if clash:
+            raise HealthgeoError(f"{path}: columns {clash} already exist on the {level} layer with other values")
+        df = df.drop(columns=dup)  # shared columns with identical values (e.g. popw_method) are kept once
         missing = sorted(set(out.index) - set(df.index))
         if missing and len(missing) == len(out):
             raise HealthgeoError(f"{path}: no ward of the {level} layer is in this table (wrong level?)")

@@ -266,7 +266,8 @@ def build_graph(source, mode: str, *, boundary=None, densify_m: float | None = 3
         area = _as_geometry(source)
         poly = gpd.GeoSeries([area], crs=CRS).to_crs(4326).iloc[0]
         nodes, edges = _read_overpass(poly)  # pragma: no cover
-        boundary_geom = boundary_geom or area  # pragma: no cover
+        if boundary_geom is None:  # pragma: no cover
+            boundary_geom = area
     return graph_from_frames(nodes, edges, mode, crs="EPSG:4326", boundary=boundary_geom,
                              densify_m=densify_m)
 

@@ -165,39 +165,75 @@ def _check_crs(crs_a, crs_b, what: str) -> None:
 
 
 def _edge_pieces(u0, v0, u1, v1, eid):
-    """Split edges at integer grid lines. Returns (ua, va, ub, vb, eid) of the pieces."""
-    ulo, uhi = np.minimum(u0, u1), np.maximum(u0, u1)
-    vlo, vhi = np.minimum(v0, v1), np.maximum(v0, v1)
-    ku0 = np.floor(ulo) + 1.0
-    kv0 = np.floor(vlo) + 1.0
-    nu = np.maximum(np.ceil(uhi) - ku0, 0).astype(np.int64)
-    nv = np.maximum(np.ceil(vhi) - kv0, 0).astype(np.int64)
+    """Split edges at integer grid lines. Returns (ua, va, ub, vb, eid) of the pieces.
+
+    The points of each edge (start, crossings of vertical lines ``u = k``, crossings of
+    horizontal lines ``v = k``, end) are placed in travel order without a global sort: each
+    crossing's slot is its rank among its own kind plus the number of lines of the other kind
+    passed before it. Near-ties at cell corners can collide by rounding; those few edges are
+    ordered by an explicit sort.
+    """
     n_e = len(u0)
     du, dv = u1 - u0, v1 - v0
+    su = np.where(du >= 0, 1.0, -1.0)
+    sv = np.where(dv >= 0, 1.0, -1.0)
+    # number of integer lines strictly between the end points
+    nu = np.maximum(np.ceil(np.maximum(u0, u1)) - np.floor(np.minimum(u0, u1)) - 1, 0).astype(np.int64)
+    nv = np.maximum(np.ceil(np.maximum(v0, v1)) - np.floor(np.minimum(v0, v1)) - 1, 0).astype(np.int64)
+    # first line crossed in the direction of travel
+    ku0 = np.where(du >= 0, np.floor(u0) + 1.0, np.ceil(u0) - 1.0)
+    kv0 = np.where(dv >= 0, np.floor(v0) + 1.0, np.ceil(v0) - 1.0)
+    m = 2 + nu + nv
+    off = np.cumsum(m) - m
+    total = int(m.sum())
 
-    # crossings of vertical grid lines u = k
     e_u = np.repeat(np.arange(n_e), nu)
     j_u = np.arange(len(e_u)) - np.repeat(np.cumsum(nu) - nu, nu)
-    k_u = ku0[e_u] + j_u
-    t_u = (k_u - u0[e_u]) / du[e_u]
-    pu_u, pv_u = k_u, v0[e_u] + t_u * dv[e_u]
-    # crossings of horizontal grid lines v = k
+    k_u = ku0[e_u] + su[e_u] * j_u
+    pv_u = v0[e_u] + (k_u - u0[e_u]) / du[e_u] * dv[e_u]
     e_v = np.repeat(np.arange(n_e), nv)
     j_v = np.arange(len(e_v)) - np.repeat(np.cumsum(nv) - nv, nv)
-    k_v = kv0[e_v] + j_v
-    t_v = (k_v - v0[e_v]) / dv[e_v]
-    pu_v, pv_v = u0[e_v] + t_v * du[e_v], k_v
+    k_v = kv0[e_v] + sv[e_v] * j_v
+    pu_v = u0[e_v] + (k_v - v0[e_v]) / dv[e_v] * du[e_v]
+    # horizontal lines passed strictly before each vertical-line crossing (and vice versa, inclusive)
+    v0u, v0v, u0v = v0[e_u], v0[e_v], u0[e_v]
+    cv = np.where(sv[e_u] > 0, np.ceil(pv_u) - 1 - np.floor(v0u), np.ceil(v0u) - 1 - np.floor(pv_u))
+    cv = np.clip(cv, 0, nv[e_u]).astype(np.int64)
+    cu = np.where(su[e_v] > 0, np.floor(pu_v) - np.floor(u0v), np.ceil(u0v) - np.ceil(pu_v))
+    cu = np.clip(cu, 0, nu[e_v]).astype(np.int64)
+    slot_u = off[e_u] + 1 + j_u + cv
+    slot_v = off[e_v] + 1 + j_v + cu
 
-    ar = np.arange(n_e)
-    e_all = np.concatenate([ar, ar, e_u, e_v])
-    t_all = np.concatenate([np.zeros(n_e), np.ones(n_e), t_u, t_v])
-    pu = np.concatenate([u0, u1, pu_u, pu_v])
-    pv = np.concatenate([v0, v1, pv_u, pv_v])
-    order = np.lexsort((t_all, e_all))
-    e_all, pu, pv = e_all[order], pu[order], pv[order]
-    same = e_all[1:] == e_all[:-1]
+    pu = np.empty(total)
+    pv = np.empty(total)
+    pe = np.repeat(np.arange(n_e), m)
+    pu[off], pv[off] = u0, v0
+    pu[off + m - 1], pv[off + m - 1] = u1, v1
+    pu[slot_u], pv[slot_u] = k_u, pv_u
+    pu[slot_v], pv[slot_v] = pu_v, k_v
+    # rounding collisions (two crossings in one slot) leave some slot unfilled: redo those edges
+    filled = np.bincount(np.concatenate([off, off + m - 1, slot_u, slot_v]), minlength=total)
+    bad_slots = filled != 1
+    if bad_slots.any():
+        bad = np.zeros(n_e, dtype=bool)
+        bad[pe[bad_slots]] = True
+        sel_u = bad[e_u]
+        sel_v = bad[e_v]
+        t_u = (k_u[sel_u] - u0[e_u[sel_u]]) / du[e_u[sel_u]]
+        t_v = (k_v[sel_v] - v0[e_v[sel_v]]) / dv[e_v[sel_v]]
+        ee = np.concatenate([e_u[sel_u], e_v[sel_v]])
+        tt = np.concatenate([t_u, t_v])
+        uu = np.concatenate([k_u[sel_u], pu_v[sel_v]])
+        vv = np.concatenate([pv_u[sel_u], k_v[sel_v]])
+        order = np.lexsort((tt, ee))
+        ee, uu, vv = ee[order], uu[order], vv[order]
+        # slots of bad edges' crossings in order: off[e] + 1 + rank within edge
+        rank = np.arange(len(ee)) - np.searchsorted(ee, ee)
+        slots = off[ee] + 1 + rank
+        pu[slots], pv[slots] = uu, vv
+    same = pe[1:] == pe[:-1]
     i = np.nonzero(same)[0]
-    return pu[i], pv[i], pu[i + 1], pv[i + 1], eid[e_all[i]]
+    return pu[i], pv[i], pu[i + 1], pv[i + 1], eid[pe[i]]
 
 
 def _runs_for_batch(geoms, grid: GridSpec):
@@ -222,50 +258,48 @@ def _runs_for_batch(geoms, grid: GridSpec):
         return empty
     ua, va, ub, vb, pid = _edge_pieces(u0, v0, u1, v1, eid)
     dv = vb - va
-    nz = dv != 0
-    ua, va, ub, vb, pid, dv = ua[nz], va[nz], ub[nz], vb[nz], pid[nz], dv[nz]
     um = 0.5 * (ua + ub)
     col = np.floor(um)
-    row = np.floor(0.5 * (va + vb)).astype(np.int64)
+    row = np.floor(0.5 * (va + vb))
     xm = um - col
-    col = col.astype(np.int64)
-    inrow = (row >= 0) & (row < grid.height)
-    row, col, xm, dv, pid = row[inrow], col[inrow], xm[inrow], dv[inrow], pid[inrow]
-    if len(row) == 0:
+    ok = (dv != 0) & (row >= 0) & (row < grid.height)
+    if not ok.any():
         return empty
-    # accumulation entries: own cell and the cell to the right
-    a_row = np.concatenate([row, row])
-    a_col = np.concatenate([col, col + 1])
-    a_val = np.concatenate([dv * (1.0 - xm), dv * xm])
-    a_gid = np.concatenate([pid, pid])
-    cmin = a_col.min()
-    ncol = int(a_col.max() - cmin + 1)
+    row, col, xm, dv, pid = row[ok].astype(np.int64), col[ok].astype(np.int64), xm[ok], dv[ok], pid[ok]
+    # A piece in cell (row, col) covers dv*(1-xm) of its own cell and dv of every cell to its right
+    # in the same row. Sort pieces by (ward, row, col); sum per cell; running sums along rows.
+    cmin = col.min()
+    ncol = int(col.max() - cmin + 2)
     nrow = grid.height
-    key = (a_gid.astype(np.int64) * nrow + a_row) * ncol + (a_col - cmin)
-    order = np.argsort(key, kind="stable")
-    key, a_val = key[order], a_val[order]
+    key = (pid.astype(np.int64) * nrow + row) * ncol + (col - cmin)
+    order = np.argsort(key)
+    key = key[order]
     starts = np.concatenate([[0], np.nonzero(key[1:] != key[:-1])[0] + 1])
+    own = np.add.reduceat((dv * (1.0 - xm))[order], starts)
+    full = np.add.reduceat(dv[order], starts)
     key = key[starts]
-    val = np.add.reduceat(a_val, starts)
     grp = key // ncol  # (ward, row) group
     cols = key % ncol + cmin
-    # running sum along each row group
-    cs = np.cumsum(val)
+    cs = np.cumsum(full)
     gstart = np.concatenate([[True], grp[1:] != grp[:-1]])
-    base = np.maximum.accumulate(np.where(gstart, np.arange(len(cs)), 0))
-    run_w = cs - (cs[base] - val[base])
+    first = np.maximum.accumulate(np.where(gstart, np.arange(len(cs)), 0))
+    after = cs - (cs[first] - full[first])  # running sum through this cell
+    before = after - full
     nxt_same = np.concatenate([grp[1:] == grp[:-1], [False]])
-    idx = np.nonzero(nxt_same & (np.abs(run_w) > _EPS_WEIGHT))[0]
-    c0 = cols[idx]
-    c1 = cols[idx + 1]
-    w = run_w[idx]
-    gid = grp[idx] // nrow
-    r = grp[idx] % nrow
+    nxt_col = np.concatenate([cols[1:], [0]])
+    # runs: each cell holding pieces, and the gap up to the next such cell in the row
+    gap = nxt_same & (nxt_col > cols + 1)
+    c0 = np.concatenate([cols, cols[gap] + 1])
+    c1 = np.concatenate([cols + 1, nxt_col[gap]])
+    w = np.concatenate([before + own, after[gap]])
+    g = np.concatenate([grp, grp[gap]])
+    keep = np.abs(w) > _EPS_WEIGHT
+    c0, c1, w, g = c0[keep], c1[keep], w[keep], g[keep]
     # clip runs to the grid columns
     c0c = np.maximum(c0, 0)
     c1c = np.minimum(c1, grid.width)
     ok = c1c > c0c
-    return gid[ok], r[ok], c0c[ok], c1c[ok], w[ok]
+    return g[ok] // nrow, g[ok] % nrow, c0c[ok], c1c[ok], w[ok]
 
 
 class CoverageWeights:

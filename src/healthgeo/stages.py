@@ -1,0 +1,161 @@
+"""What each workflow rule does, as one function per rule.
+
+Rule scripts in ``workflow/scripts`` map ``snakemake.input/params/output`` onto one of these
+functions. Each reads the prepared inputs, calls the tested library (``sources``, ``rasters``,
+``population``, ``exposure``, ...) and writes its output atomically through :mod:`healthgeo.io`.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from ._errors import InputDataError
+from .dictionary import RIVM_GEZONDHEID, ColumnDoc, doc
+from .io import write_gdf, write_table
+from .provenance import read_manifest
+from .wards import CODE_COLUMN, read_wards
+
+log = logging.getLogger(__name__)
+
+#: Sentinels some providers write instead of nodata (RIVM GCN -999, older ALO coverages -3.4e38).
+RASTER_SENTINELS = (-999.0, -3.4028234663852886e38)
+
+
+def study_bounds(wards_path) -> tuple[float, float, float, float]:
+    """Bounding box of the municipality (EPSG:28992)."""
+    return tuple(read_wards(wards_path, "gemeente").total_bounds)
+
+
+def prepare_raster(manifest_path, wards_path, out_path, *, margin_m: float, crs: str) -> Path:
+    """Clip one raster input to the study area (+ margin), assigning a configured CRS if it has none."""
+    from .rasters import prepare_raster as _prepare
+
+    m = read_manifest(manifest_path)
+    return _prepare(
+        m.path, out_path, bounds=study_bounds(wards_path), margin_m=margin_m,
+        assume_crs=m.spec.get("crs"), target_crs=crs, nodata=list(RASTER_SENTINELS),
+    )
+
+
+def prepare_residents(population_manifest, wards_path, out_path) -> gpd.GeoDataFrame:
+    """Residents' locations as weighted points: BAG dwellings, else the 100 m grid, else ward areas."""
+    from . import population, sources
+
+    buurten = read_wards(wards_path, "buurt")
+    if population_manifest is None:
+        log.warning("no dwellings or population grid configured: residents placed at ward "
+                    "representative points (popw_method = area)")
+        points = population.residents_from_area(buurten)
+    else:
+        m = read_manifest(population_manifest)
+        if m.input == "dwellings":
+            dwellings = sources.read_dwellings(m.path, layer=m.spec.get("layer"), crs=m.spec.get("crs"))
+            points = population.residents_from_dwellings(dwellings, buurten)
+        else:
+            grid = sources.read_population_grid(m.path, layer=m.spec.get("layer"), secret_as="zero")
+            points = population.residents_from_grid(grid, buurten, count_column="residents")
+    if points.empty:
+        raise InputDataError("no residents' locations could be derived; check the dwellings/population input")
+    write_gdf(points, out_path, layer="residents")
+    log.info("residents: %d points, %.0f residents, sources %s", len(points), points["residents"].sum(),
+             points["source"].value_counts().to_dict())
+    return points
+
+
+_HEALTH_DESCRIPTIONS = {
+    "good_health": "adults rating their own health good or very good",
+    "meets_activity_guideline": "adults meeting the Dutch physical-activity guideline (beweegrichtlijn)",
+    "overweight": "adults with overweight (BMI >= 25)",
+    "smoker": "adults who smoke",
+    "chronic_condition": "adults with one or more long-term conditions",
+    "anxiety_depression_high": "adults at high risk of anxiety or depression (K10)",
+    "high_stress": "adults with very much stress in the past 4 weeks",
+    "lonely": "adults who are lonely",
+    "severe_lonely": "adults who are severely or very severely lonely",
+    "difficulty_making_ends_meet": "adults with difficulty making ends meet",
+}
+
+
+def health_docs(columns) -> dict[str, ColumnDoc]:
+    """Column docs for the standardised health columns ``health_{key}_pct[_lo95|_hi95]``."""
+    docs = {}
+    for col in columns:
+        key = col.removeprefix("health_").removesuffix("_lo95").removesuffix("_hi95").removesuffix("_pct")
+        what = _HEALTH_DESCRIPTIONS.get(key, key.replace("_", " "))
+        if col.endswith("_lo95"):
+            docs[col] = doc("%", f"lower bound of the 95 % interval: {what}", "Marges MOG0095", RIVM_GEZONDHEID)
+        elif col.endswith("_hi95"):
+            docs[col] = doc("%", f"upper bound of the 95 % interval: {what}", "Marges MBG0095", RIVM_GEZONDHEID)
+        else:
+            docs[col] = doc("%", f"share of {what}", "small-area estimate (Marges MW00000); NULL where RIVM suppresses", RIVM_GEZONDHEID)
+    return docs
+
+
+def prepare_health(manifest_path, wards_path, level: str, out_path) -> pd.DataFrame:
+    """The health table of one ward level (estimates and 95 % bounds)."""
+    from .sources import read_health
+
+    m = read_manifest(manifest_path)
+    health = read_health(m.path, age=m.spec.get("age", "20300"))
+    wards = read_wards(wards_path, level)
+    table = health.reindex(wards.index)
+    table.index.name = CODE_COLUMN[level]
+    missing = table.index[table.isna().all(axis=1)].tolist()
+    if len(missing) == len(table):
+        raise InputDataError(
+            f"the health table has no rows for any {level} of this run (e.g. {wards.index[:3].tolist()}); "
+            "check that its year's ward codes match the boundaries"
+        )
+    if missing:
+        log.warning("no health figures for %d %s wards: %s", len(missing), level, missing[:10])
+    write_table(table, out_path, health_docs(table.columns))
+    return table
+
+
+def prepare_osm_layers(manifest_path, wards_path, green_path, amenities_path, *, margin_m: float):
+    """Green areas and amenities from the OSM input, within the study area plus margin."""
+    from .sources import read_osm_amenities, read_osm_green
+
+    m = read_manifest(manifest_path)
+    area = read_wards(wards_path, "gemeente").geometry.buffer(margin_m).union_all()
+    green = read_osm_green(m.path, polygon=area)
+    amenities = read_osm_amenities(m.path, polygon=area)
+    write_gdf(green, green_path, layer="green")
+    write_gdf(amenities, amenities_path, layer="amenities")
+    log.info("green: %d areas (%.1f ha); amenities: %s", len(green), green["area_m2"].sum() / 1e4,
+             amenities["category"].value_counts().to_dict())
+    return green, amenities
+
+
+def _residents(path) -> gpd.GeoDataFrame:
+    return gpd.read_file(path, layer="residents", engine="pyogrio")
+
+
+def exposure_air(rasters: dict, wards_path, residents_path, level: str, out_path) -> pd.DataFrame:
+    from .exposure import air_exposure
+
+    table, docs = air_exposure(read_wards(wards_path, level), rasters, _residents(residents_path))
+    write_table(table, out_path, docs)
+    return table
+
+
+def exposure_noise(rasters: dict, wards_path, residents_path, level: str, out_path) -> pd.DataFrame:
+    from .exposure import noise_exposure
+
+    table, docs = noise_exposure(read_wards(wards_path, level), rasters["lden"], rasters.get("lnight"),
+                                 _residents(residents_path))
+    write_table(table, out_path, docs)
+    return table
+
+
+def exposure_green(green_path, wards_path, residents_path, level: str, out_path) -> pd.DataFrame:
+    from .exposure import green_exposure
+
+    green = gpd.read_file(green_path, layer="green", engine="pyogrio")
+    table, docs = green_exposure(read_wards(wards_path, level), green, _residents(residents_path))
+    write_table(table, out_path, docs)
+    return table

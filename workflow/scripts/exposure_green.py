@@ -1,0 +1,8 @@
+"""Rule exposure_green: green-space indicators for one ward level."""
+
+from healthgeo.logs import log_to_rule
+from healthgeo.stages import exposure_green
+
+log_to_rule(snakemake.log[0])
+exposure_green(snakemake.input.green, snakemake.input.wards, snakemake.input.residents,
+               snakemake.wildcards.level, snakemake.output[0])

@@ -1,0 +1,8 @@
+"""Rule exposure_noise: noise exposure indicators for one ward level."""
+
+from healthgeo.logs import log_to_rule
+from healthgeo.stages import exposure_noise
+
+log_to_rule(snakemake.log[0])
+rasters = {k: v for k, v in snakemake.input.items() if k not in ("wards", "residents")}
+exposure_noise(rasters, snakemake.input.wards, snakemake.input.residents, snakemake.wildcards.level, snakemake.output[0])

@@ -97,6 +97,14 @@ def worker(engine: str, data: Path, out: Path) -> None:
     paths = [str(data / f"{p}.tif") for p in RASTERS]
     times: dict[str, float] = {}
     res = {}
+    # imports are not what is timed
+    import exactextract  # noqa: F401
+    import pyproj  # noqa: F401
+    import rasterio  # noqa: F401
+    import rasterstats  # noqa: F401
+
+    import healthgeo.zonal  # noqa: F401
+
     t0 = time.perf_counter()
     if engine == "ours":
         from healthgeo.zonal import GridSpec, coverage_weights

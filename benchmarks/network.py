@@ -55,8 +55,6 @@ def main():
     ap.add_argument("--types", type=int, default=9, help="destination types for the amortised run")
     args = ap.parse_args()
 
-    from scipy.spatial import cKDTree
-
     from healthgeo import _graph
 
     def healthgeo_access(frame):
@@ -110,7 +108,8 @@ def main():
         return D.subgraph(big).copy()
 
     G, t_nx_build = timed(nx_build)
-    ref, t_nx_pass = timed(nx.multi_source_dijkstra_path_length, G, set(dn[0].tolist()), weight="length")
+    ref, t_nx_pass = timed(nx.multi_source_dijkstra_path_length, G, set(dn[0].tolist()),
+                           weight="length")
     d_nx = np.array([ref.get(i, np.inf) for i in range(net.n_nodes)])
     diff_nx = np.max(np.abs(d_nx[hn] - d_ours[hn]))
     print(f"networkx   build {t_nx_build:7.3f} s  pass {t_nx_pass:7.3f} s  (bare nx.Graph from the CSR edges)")
@@ -153,8 +152,8 @@ def main():
           f"pass only {t_nx_pass / t_pass:.1f}x")
     eq = t_nx_build_eq + t_nx_pass
     print(f"one destination type, equivalent build + pass: networkx {eq:.3f} s -> {eq / ours1:.1f}x")
-    print(f"{args.types} destination types (one build): healthgeo {t_all_ours:.3f} s (build + per type: "
-          f"snap destinations, pass with snap offsets), networkx {t_nx_build + args.types * t_nx_pass:.3f} s (est.) -> "
+    print(f"{args.types} destination types (one build): healthgeo {t_all_ours:.3f} s (build + per "
+          f"type: snap destinations, pass with snap offsets), networkx {t_nx_build + args.types * t_nx_pass:.3f} s (est.) -> "
           f"{(t_nx_build + args.types * t_nx_pass) / t_all_ours:.1f}x")
     print(f"max |distance difference| vs networkx over {len(hn):,} homes: {diff_nx:.3e} m")
     if pdn:

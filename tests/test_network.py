@@ -23,6 +23,7 @@ from healthgeo.network import (
     build_graph,
     cycleway_share,
     graph_from_frames,
+    graph_from_lines,
     home_distances,
     walkability,
     weighted_quantile,
@@ -67,7 +68,8 @@ RES = {"highway": "residential"}
         ({"highway": "secondary", "bicycle": "use_sidepath"}, (True, True), (False, False)),
         ({"highway": "service", "access": "private"}, (False, False), (False, False)),
         ({"highway": "service", "access": "private", "foot": "yes"}, (True, True), (False, False)),
-        ({"highway": "residential", "access": "no", "bicycle": "designated"}, (False, False), (True, True)),
+        ({"highway": "residential", "access": "no", "bicycle": "designated"},
+         (False, False), (True, True)),
         ({"highway": "footway"}, (True, True), (False, False)),
         ({"highway": "footway", "bicycle": "yes"}, (True, True), (True, True)),
         ({"highway": "path", "bicycle": "designated", "foot": "designated"}, (True, True), (True, True)),
@@ -531,3 +533,38 @@ def test_real_pbf_accessibility_runs(real_walk):
     t, docs = accessibility(net, homes, dests, wards)
     assert t.loc["BU1", "homes_off_network_walk_n"] == 0
     assert 0 < t.loc["BU1", "supermarket_walk_m_median"] <= t.loc["BU1", "supermarket_walk_m_p90"]
+
+
+@pytest.mark.shared
+def test_real_utrecht_cycleways_length_and_share(shared_dir):
+    """Real OSM cycleways of Utrecht (Geofabrik 2023-12-20; PROVENANCE: 3 350 lines, 347.6 km)."""
+    lines = gpd.read_file(shared_dir / "network_osm_cycleways_2023" / "utrecht_bikepath.geojson")
+    net = graph_from_lines(lines, "bike", largest_scc=False, densify_m=None)
+    # every cycleway is cyclable; F (one-way) lines keep one direction only
+    assert net.segments["fwd"].all()
+    assert (~net.segments["bwd"]).sum() > 0
+    wards = gpd.GeoDataFrame(geometry=[box(*lines.total_bounds).buffer(10)], crs=CRS,
+                             index=pd.Index(["GM0344"], name="gemeentecode"))
+    t, _ = cycleway_share(net, wards)
+    assert t.loc["GM0344", "cyclable_network_km"] == pytest.approx(347.55, rel=1e-3)
+    assert t.loc["GM0344", "cycleway_separated_share_pct"] == pytest.approx(100)
+    # the largest strongly connected piece of cycleways alone is a small part of the network
+    con = graph_from_lines(lines, "bike", densify_m=None)
+    assert 0 < con.segments["length_m"].sum() < 347_552 and con.dropped["components"] > 10
+
+
+def test_graph_from_lines_connects_shared_vertices():
+    lines = gpd.GeoDataFrame(
+        {"fclass": ["residential", "cycleway"], "oneway": ["B", "F"]},
+        geometry=[shapely_line((0, 0), (100, 0)), shapely_line((100, 0), (100, 100), (0, 0))], crs=CRS)
+    net = graph_from_lines(lines, "bike", densify_m=None)
+    assert net.n_base == 3
+    homes = homes_gdf((0, 0))
+    d, _ = home_distances(net, homes, {"x": pts((100, 100))})
+    assert d["x"].iloc[0] == pytest.approx(200)  # the cycleway runs (100,100) -> (0,0) only
+
+
+def shapely_line(*xy):
+    from shapely.geometry import LineString
+
+    return LineString([(X0 + x, Y0 + y) for x, y in xy])

@@ -235,7 +235,8 @@ def test_real_rivm_no2_grid_on_utrecht_wijken(shared_dir):
     assert st["mean"].between(16.5, 23.5).all(), st["mean"]
     ee = exact_extract(str(asc), wijken.reset_index(), ["mean"], include_cols=["wijkcode"], output="pandas")
     ee = ee.set_index("wijkcode")["mean"]
-    np.testing.assert_allclose(st["mean"].to_numpy(), ee.loc[st.index].to_numpy(), rtol=1e-6)
+    # float32 coverage in exactextract; on these large polygons the errors average out (5e-10 seen)
+    np.testing.assert_allclose(st["mean"].to_numpy(), ee.loc[st.index].to_numpy(), rtol=1e-9)
 
 
 def test_edge_pieces_through_cell_corners(monkeypatch):

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._errors import ConfigError, InputDataError
+from ._errors import ConfigError, CRSError, InputDataError, SchemaDriftError
 from .dictionary import (
     EXACTEXTRACT,
     KONIJNENDIJK_2023,
@@ -116,8 +116,23 @@ def _weights(wards, raster, cache, assume_crs=None) -> CoverageWeights:
     return cw
 
 
+def _check_residents(wards, residents) -> None:
+    if residents is None:
+        return
+    missing = [c for c in ("residents", "source") if c not in residents.columns]
+    if missing:
+        raise SchemaDriftError("residents", ["residents", "source", "geometry"], list(residents.columns),
+                               hint="Build residents with healthgeo.population.")
+    if len(residents) and np.any(shapely.get_type_id(np.asarray(residents.geometry.values, dtype=object)) != 0):
+        raise InputDataError("residents must be Points (healthgeo.population returns points).")
+    if residents.crs is not None and wards.crs is not None and not residents.crs.equals(wards.crs):
+        raise CRSError(f"residents are in {residents.crs} but wards in {wards.crs}; reproject one "
+                       "(`.to_crs(28992)`).")
+
+
 def _ward_of_points(wards, residents) -> np.ndarray:
     """Position of the ward each residents point lies in (-1 when none)."""
+    _check_residents(wards, residents)
     if residents is None or len(residents) == 0:
         return np.zeros(0, dtype=np.int64)
     pts = np.asarray(residents.geometry.values, dtype=object)
@@ -297,7 +312,8 @@ def air_exposure(
         docs[f"{p}_ugm3_mean"] = doc(
             "µg/m³", f"Annual-mean {name} concentration, area mean over the ward",
             "Coverage-weighted mean of raster cells (weight = fraction of the cell inside the ward, "
-            "exact); nodata cells excluded from numerator and denominator", f"{EXACTEXTRACT}; input raster {os.fspath(path)}",
+            "exact); nodata cells excluded from numerator and denominator",
+            f"{EXACTEXTRACT}; concentration raster (e.g. RIVM GCN)",
         )
         docs[f"{p}_ugm3_popw"] = doc(
             "µg/m³", f"Annual-mean {name} concentration, population-weighted mean over the ward's residents",

@@ -36,13 +36,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from . import _graph
 from ._errors import ConfigError, CRSError, HealthgeoError, InputDataError
 from ._graph import FILTER_DOC, TAG_KEYS, Network, counts_within, from_segments, multi_source
 from .dictionary import GHSCI, WHO_GREEN_2017, ColumnDoc, doc
 
 __all__ = [
-    "Network", "build_graph", "graph_from_frames", "home_distances", "accessibility",
+    "Network", "build_graph", "graph_from_frames", "graph_from_lines", "home_distances", "accessibility",
     "walkability", "cycleway_share", "DEFAULT_SPEEDS", "DEFAULT_ESSENTIAL",
     "DEFAULT_DAILY_LIVING", "DEFAULT_WALKABILITY_REFERENCE", "AMENITY_CATEGORIES",
 ]
@@ -221,6 +220,44 @@ def graph_from_frames(
     return from_segments(x, y, segs, mode, osmid=osmid, densify_m=densify_m)
 
 
+_GEOFABRIK_ONEWAY = {"F": "yes", "T": "-1", "B": "no"}
+
+
+def graph_from_lines(
+    lines: gpd.GeoDataFrame,
+    mode: str,
+    *,
+    densify_m: float | None = 30.0,
+    largest_scc: bool = True,
+    precision_m: float = 0.01,
+) -> Network:
+    """Build a :class:`Network` from street LineStrings (e.g. Geofabrik ``gis_osm_roads_free``).
+
+    Lines are split at every vertex; vertices closer than ``precision_m`` are merged so
+    lines sharing an end point connect. Tag columns as in OSM (``highway``, ``foot``, ...);
+    Geofabrik's ``fclass`` stands in for a missing ``highway`` and its ``oneway`` codes
+    F/T/B become yes/-1/no (line direction = way direction).
+    """
+    lines = _to_rd(lines, "lines").explode(index_parts=False).reset_index(drop=True)
+    lines = lines[lines.geom_type == "LineString"]
+    tags = pd.DataFrame(lines.drop(columns="geometry"))
+    if "highway" not in tags.columns and "fclass" in tags.columns:
+        tags["highway"] = tags["fclass"]
+    if "oneway" in tags.columns:
+        tags["oneway"] = tags["oneway"].map(lambda o: _GEOFABRIK_ONEWAY.get(o, o))
+    coords, line_idx = shapely.get_coordinates(lines.geometry.to_numpy(), return_index=True)
+    keyxy = np.round(coords / precision_m).astype(np.int64)
+    uniq, node = np.unique(keyxy, axis=0, return_inverse=True)
+    node = node.ravel()
+    same = line_idx[1:] == line_idx[:-1]
+    a, b = node[:-1][same], node[1:][same]
+    segs = tags.iloc[line_idx[:-1][same]].reset_index(drop=True)
+    segs["u"], segs["v"] = a, b
+    xy = uniq * precision_m
+    return from_segments(xy[:, 0].astype(float), xy[:, 1].astype(float), segs, mode,
+                         densify_m=densify_m, largest_scc=largest_scc)
+
+
 def build_graph(source, mode: str, *, boundary=None, densify_m: float | None = 30.0) -> Network:
     """Build the walk or cycle network.
 
@@ -317,17 +354,20 @@ def _entrances(net: Network, polys: gpd.GeoSeries, tol: float) -> tuple[np.ndarr
     geoms = geoms[~shapely.is_empty(geoms)]
     if len(geoms) == 0:
         return np.zeros(0, np.int64), 0
-    pts = shapely.points(net.x, net.y)
+    cache = net.__dict__.setdefault("_geom_cache", {})
+    if not cache:  # built once per network, reused by every polygon destination type
+        a, b = net.pieces
+        cache["pts"] = shapely.points(net.x, net.y)
+        cache["pts_tree"] = shapely.STRtree(cache["pts"])
+        cache["lines_tree"] = shapely.STRtree(shapely.linestrings(np.stack(
+            [np.column_stack([net.x[a], net.y[a]]), np.column_stack([net.x[b], net.y[b]])], axis=1)))
+    pts = cache["pts"]
     bnd = shapely.boundary(geoms)
-    tree = shapely.STRtree(pts)
-    pi, ni = tree.query(bnd, predicate="dwithin", distance=tol)
+    pi, ni = cache["pts_tree"].query(bnd, predicate="dwithin", distance=tol)
     inside = shapely.intersects(geoms[pi], pts[ni])
     ent_p, ent_n = [pi[inside]], [ni[inside]]
     a, b = net.pieces
-    lines = shapely.linestrings(np.stack([np.column_stack([net.x[a], net.y[a]]),
-                                          np.column_stack([net.x[b], net.y[b]])], axis=1))
-    ltree = shapely.STRtree(lines)
-    qi, li = ltree.query(bnd, predicate="intersects")
+    qi, li = cache["lines_tree"].query(bnd, predicate="intersects")
     for end in (a, b):
         inn = shapely.intersects(geoms[qi], pts[end[li]])
         ent_p.append(qi[inn])
@@ -570,7 +610,7 @@ def accessibility(
     docs: dict[str, ColumnDoc] = {}
     mins = f"{minutes:g}min"
     residents_total = np.bincount(c, weights=w_all, minlength=nW)
-    cols["homes_n"] = np.bincount(c, weights=valid.astype(float), minlength=nW)
+    cols["homes_n"] = np.bincount(c[valid], minlength=nW)
     docs["homes_n"] = doc("count", "Residents points (homes) in the ward",
                           "points of the residents table lying in the ward polygon")
     cols["residents_n"] = residents_total
@@ -582,7 +622,7 @@ def accessibility(
         dist, info = home_distances(net, homes, dests, max_snap_m=max_snap_m, entrance_tol_m=entrance_tol_m)
         off = dist["off_network"].to_numpy()
         on = valid & ~off
-        cols[f"homes_off_network_{mode}_n"] = np.bincount(c, weights=(valid & off).astype(float), minlength=nW)
+        cols[f"homes_off_network_{mode}_n"] = np.bincount(c[valid & off], minlength=nW)
         docs[f"homes_off_network_{mode}_n"] = doc(
             "count", f"Homes farther than {max_snap_m:g} m from the {mode} network (left out of "
             f"all {mode} distances and shares)", "k-d tree (cKDTree) nearest network node; "
@@ -590,7 +630,8 @@ def accessibility(
         cols[f"residents_off_network_{mode}"] = np.bincount(c, weights=w_all * (valid & off), minlength=nW)
         docs[f"residents_off_network_{mode}"] = doc(
             "persons", f"Residents of homes farther than {max_snap_m:g} m from the {mode} network")
-        cols[f"home_snap_{mode}_m_median"] = weighted_quantile(codes, np.where(valid, dist["snap_m"].to_numpy(), np.nan), w_all, 0.5, nW)
+        snap = np.where(valid, dist["snap_m"].to_numpy(), np.nan)
+        cols[f"home_snap_{mode}_m_median"] = weighted_quantile(codes, snap, w_all, 0.5, nW)
         docs[f"home_snap_{mode}_m_median"] = doc(
             "m", f"Population-weighted median distance from home to the nearest {mode} network node",
             "straight line, k-d tree on network nodes (incl. edge sample points)", OSM)
@@ -654,7 +695,8 @@ def accessibility(
             for spec in essential:
                 d = _resolve(dist, spec)
                 if d is None:
-                    log.warning("15-minute completeness: no destinations for %r; it counts as not reached", spec)
+                    log.warning("15-minute completeness: no destinations for %r; it counts as "
+                                "not reached", spec)
                     continue
                 used.append(spec)
                 n_cat += np.nan_to_num(d, nan=np.inf) <= lim
@@ -736,7 +778,8 @@ def intersections(net: Network, tolerance_m: float = 12.0) -> np.ndarray:
     m = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(idx), len(idx)))
     _, lab = connected_components(m, directed=False)
     cnt = np.bincount(lab)
-    return np.column_stack([np.bincount(lab, weights=xy[:, 0]) / cnt, np.bincount(lab, weights=xy[:, 1]) / cnt])
+    return np.column_stack([np.bincount(lab, weights=xy[:, 0]) / cnt,
+                            np.bincount(lab, weights=xy[:, 1]) / cnt])
 
 
 def walkability(
@@ -806,7 +849,8 @@ def walkability(
         m, s = ref[k]
         z[k] = (v - m) / s
         cols[f"z_{k}"] = z[k]
-    cols["walkability_index"] = z["daily_living_score"] + z["pop_density_per_km2"] + z["intersection_density_per_km2"]
+    cols["walkability_index"] = (z["daily_living_score"] + z["pop_density_per_km2"]
+                                 + z["intersection_density_per_km2"])
     frame = pd.DataFrame(cols, index=wards.index)
     frame["walkability_nan_reason"] = pd.array(
         np.where(residents <= 0, "no residents in ward", None), dtype="string")

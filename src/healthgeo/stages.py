@@ -14,7 +14,7 @@ import geopandas as gpd
 import pandas as pd
 
 from ._errors import InputDataError
-from .dictionary import RIVM_GEZONDHEID, ColumnDoc, doc
+from .dictionary import ODONNELL_2008, RIVM_GEZONDHEID, ColumnDoc, doc
 from .io import write_gdf, write_table
 from .provenance import read_manifest
 from .wards import CODE_COLUMN, read_wards
@@ -159,3 +159,85 @@ def exposure_green(green_path, wards_path, residents_path, level: str, out_path)
     table, docs = green_exposure(read_wards(wards_path, level), green, _residents(residents_path))
     write_table(table, out_path, docs)
     return table
+
+
+# --- disparity ---------------------------------------------------------------------------------
+
+#: Burden groups (CalEnviroScreen-style) by default; only columns present in a run are used.
+DEFAULT_BURDEN_GROUPS = {
+    "exposures": ["no2_ugm3_popw", "pm25_ugm3_popw", "lden_db_popw", "green_share_pct",
+                  "pop_share_green_1ha_300m"],
+    "effects": [],
+    "sensitivity": ["health_good_health_pct", "health_chronic_condition_pct", "health_overweight_pct"],
+    "socioeconomic": ["low_income_hh_pct", "income_keur_per_resident", "health_difficulty_making_ends_meet_pct"],
+}
+
+
+def ward_frame(wards_path, level: str, tables) -> tuple[gpd.GeoDataFrame, dict[str, ColumnDoc]]:
+    """A ward layer with every indicator table of the run joined onto it."""
+    from .assemble import merge_tables
+
+    return merge_tables(read_wards(wards_path, level), level, tables)
+
+
+def _usable(frame, columns) -> list[str]:
+    return [c for c in columns if c in frame and pd.to_numeric(frame[c], errors="coerce").notna().sum() >= 3]
+
+
+def disparity(wards_path, tables, level: str, out_wards, out_table, out_reference, *, params: dict):
+    """Disparity indicators of one ward level: per-ward columns, tidy table, burden reference."""
+    from .disparity import compute_disparities
+
+    frame, _ = ward_frame(wards_path, level, tables)
+    indicators = _usable(frame, params["indicators"])
+    if not indicators:
+        raise InputDataError(
+            f"none of the disparity indicators {params['indicators']} has values at {level} level; "
+            "check the exposure/health inputs or disparity.indicators in the config"
+        )
+    skipped = sorted(set(params["indicators"]) - set(indicators))
+    if skipped:
+        log.info("disparity: indicators without data in this run, skipped: %s", skipped)
+    groups = {k: _usable(frame, v) for k, v in DEFAULT_BURDEN_GROUPS.items()}
+    result = compute_disparities(
+        frame, indicators, ranking=params["ranking"], proxy=params["proxy"],
+        n_boot=params["n_boot"], seed=params["seed"], min_residents=params["min_residents"],
+        permutations=params["permutations"], burden_groups=groups,
+        double_burden_pctl=params["double_burden_pctl"], level=level,
+    )
+    from .disparity import DISPARITY_TABLE_DOCS
+
+    write_table(result.per_ward, out_wards, result.docs)
+    write_table(result.table, out_table, DISPARITY_TABLE_DOCS)
+    write_table(result.reference, out_reference, _REFERENCE_DOCS)
+    return result
+
+
+_REFERENCE_DOCS = {
+    "variable": doc("text", "indicator or burden component the reference value belongs to"),
+    "kind": doc("text", "distribution (one row per reference value) or max (scaling maximum)"),
+    "value": doc("indicator unit", "reference value; pass this table back in to compare later years on a fixed scale"),
+    "label": doc("text", "where the reference comes from (e.g. current run)"),
+}
+
+
+def gemeente_summary(buurt_table_path, wards_path, out_path) -> pd.DataFrame:
+    """One-row municipal summary of the buurt-level disparity analysis (concentration indices)."""
+    from .io import read_table
+
+    table, _ = read_table(buurt_table_path)
+    gm = read_wards(wards_path, "gemeente")
+    ci = table[table["metric"] == "ci_relative"].set_index("indicator")
+    row, docs = {}, {}
+    for ind, r in ci.iterrows():
+        col = f"conc_index_{ind}"
+        row[col], row[f"{col}_lo95"], row[f"{col}_hi95"] = r["value"], r["ci_low"], r["ci_high"]
+        what = (f"relative concentration index of {ind} across buurten (ranked by SES, most "
+                "disadvantaged first; < 0: concentrated among the disadvantaged)")
+        method = "C = (2/mu) sum p_j y_j R_j - 1 over buurten; see the disparity table for all measures"
+        docs[col] = doc("1", what, method, ODONNELL_2008)
+        docs[f"{col}_lo95"] = doc("1", f"lower bound of the 95 % bootstrap interval: {what}", "bootstrap over buurten", ODONNELL_2008)
+        docs[f"{col}_hi95"] = doc("1", f"upper bound of the 95 % bootstrap interval: {what}", "bootstrap over buurten", ODONNELL_2008)
+    out = pd.DataFrame([row], index=pd.Index(gm.index, name="gemeentecode"))
+    write_table(out, out_path, docs)
+    return out

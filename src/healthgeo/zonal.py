@@ -374,6 +374,8 @@ class CoverageWeights:
             data = np.ma.getdata(raster)
             for r0 in range(rmin, rmax, block_rows):
                 r1 = min(r0 + block_rows, rmax)
+                if self.row_ptr[r1] == self.row_ptr[r0]:
+                    continue  # no runs in these rows
                 vals = np.asarray(data[r0:r1, cmin:cmax], dtype=np.float64)
                 valid = np.isfinite(vals)
                 if mask is not None:
@@ -402,6 +404,8 @@ class CoverageWeights:
         nd = ds.nodata if nodata is None else nodata
         for r0 in range(rmin, rmax, block_rows):
             r1 = min(r0 + block_rows, rmax)
+            if self.row_ptr[r1] == self.row_ptr[r0]:
+                continue  # no runs in these rows: skip the read
             win = Window(cmin, r0, cmax - cmin, r1 - r0)
             vals = ds.read(1, window=win, out_dtype="float64")
             valid = np.isfinite(vals)

@@ -10,6 +10,8 @@ rule assemble:
         "logs/{run}/assemble.log",
     benchmark:
         "logs/{run}/benchmarks/assemble.tsv"
+    conda:
+        "../envs/healthgeo.yaml"
     params:
         run=RUN,
         municipality=config["area"]["municipality"],

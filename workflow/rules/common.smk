@@ -19,10 +19,16 @@ wildcard_constraints:
     input="|".join(INPUTS),
     raster="|".join(RASTERS) if RASTERS else "__none__",
     level="|".join(LEVELS),
+    dlevel="buurt|wijk",
 
 
 def get_final_outputs(wildcards):
     return [f"data/processed/{RUN}/healthgeo.gpkg"]
+
+
+def get_cache_dir(wildcards):
+    """Download cache shared by all runs: data/raw/{provider}/..."""
+    return "data/raw"
 
 
 def get_input_spec(wildcards):
@@ -74,9 +80,11 @@ def get_noise_rasters(wildcards):
     }
 
 
+DISPARITY = "health" in config["inputs"] or "kerncijfers" in config["inputs"]
+
+
 def get_level_tables(wildcards):
-    """Indicator tables joined onto each ward layer, by what the config provides."""
-    level = wildcards.level if hasattr(wildcards, "level") else None
+    """Indicator tables of one ward level ({level} left as a placeholder), by what the config provides."""
     base = f"data/processed/{RUN}/{{level}}"
     tables = []
     if AIR:
@@ -90,11 +98,32 @@ def get_level_tables(wildcards):
     return tables
 
 
+def get_disparity_inputs(wildcards):
+    return {
+        "wards": f"data/processed/{RUN}/wards.gpkg",
+        "tables": [
+            t.format(level=wildcards.dlevel) for t in get_level_tables(wildcards)
+        ],
+    }
+
+
 def get_assemble_inputs(wildcards):
     inputs = {
         "wards": f"data/processed/{RUN}/wards.gpkg",
         "manifests": [manifest(n) for n in INPUTS],
+        "disparity_tables": [],
+        "burden_reference": [],
     }
     for level in LEVELS:
         inputs[level] = [t.format(level=level) for t in get_level_tables(wildcards)]
+        if DISPARITY:
+            inputs[level].append(f"data/processed/{RUN}/{level}/disparity.parquet")
+    if DISPARITY:
+        for level in ("buurt", "wijk"):
+            inputs["disparity_tables"].append(
+                f"data/processed/{RUN}/{level}/disparity_table.parquet"
+            )
+            inputs["burden_reference"].append(
+                f"data/processed/{RUN}/{level}/burden_reference.parquet"
+            )
     return inputs

@@ -11,8 +11,9 @@ rule demo_city:
         "logs/demo_city/demo_city.log",
     benchmark:
         "logs/demo_city/benchmark.tsv"
+    conda:
+        "../envs/healthgeo.yaml"
     params:
         seed=config["demo"]["seed"],
-        outdir="data/raw/demo",
     script:
         "../scripts/demo_city.py"

@@ -12,6 +12,8 @@ rule exposure_air:
         "logs/{run}/exposure/air_{level}.log",
     benchmark:
         "logs/{run}/benchmarks/exposure_air_{level}.tsv"
+    conda:
+        "../envs/healthgeo.yaml"
     script:
         "../scripts/exposure_air.py"
 
@@ -27,6 +29,8 @@ rule exposure_noise:
         "logs/{run}/exposure/noise_{level}.log",
     benchmark:
         "logs/{run}/benchmarks/exposure_noise_{level}.tsv"
+    conda:
+        "../envs/healthgeo.yaml"
     script:
         "../scripts/exposure_noise.py"
 
@@ -42,5 +46,7 @@ rule exposure_green:
         "logs/{run}/exposure/green_{level}.log",
     benchmark:
         "logs/{run}/benchmarks/exposure_green_{level}.tsv"
+    conda:
+        "../envs/healthgeo.yaml"
     script:
         "../scripts/exposure_green.py"

@@ -11,10 +11,12 @@ rule fetch_input:
         "logs/{run}/fetch/{input}.log",
     benchmark:
         "logs/{run}/benchmarks/fetch_{input}.tsv"
+    conda:
+        "../envs/healthgeo.yaml"
     params:
         spec=get_input_spec,
         area=config["area"],
-        cache_dir="data/raw",
+        cache_dir=get_cache_dir,
     script:
         "../scripts/fetch_input.py"
 
@@ -28,5 +30,7 @@ rule fetch:
         "logs/{run}/fetch/all.log",
     benchmark:
         "logs/{run}/benchmarks/fetch_all.tsv"
+    conda:
+        "../envs/healthgeo.yaml"
     shell:
         "echo 'all inputs fetched for run {wildcards.run}' > {log}"

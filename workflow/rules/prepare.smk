@@ -10,6 +10,8 @@ rule prepare_wards:
         "logs/{run}/prepare/wards.log",
     benchmark:
         "logs/{run}/benchmarks/prepare_wards.tsv"
+    conda:
+        "../envs/healthgeo.yaml"
     params:
         municipality=config["area"]["municipality"],
     script:
@@ -26,6 +28,8 @@ rule prepare_raster:
         "logs/{run}/prepare/raster_{raster}.log",
     benchmark:
         "logs/{run}/benchmarks/prepare_raster_{raster}.tsv"
+    conda:
+        "../envs/healthgeo.yaml"
     params:
         margin_m=config["area"]["margin_m"],
         crs=config["area"]["crs"],
@@ -43,6 +47,8 @@ rule prepare_residents:
         "logs/{run}/prepare/residents.log",
     benchmark:
         "logs/{run}/benchmarks/prepare_residents.tsv"
+    conda:
+        "../envs/healthgeo.yaml"
     script:
         "../scripts/prepare_residents.py"
 
@@ -57,6 +63,8 @@ rule prepare_health:
         "logs/{run}/prepare/health_{level}.log",
     benchmark:
         "logs/{run}/benchmarks/prepare_health_{level}.tsv"
+    conda:
+        "../envs/healthgeo.yaml"
     script:
         "../scripts/prepare_health.py"
 
@@ -72,6 +80,8 @@ rule prepare_osm_layers:
         "logs/{run}/prepare/osm_layers.log",
     benchmark:
         "logs/{run}/benchmarks/prepare_osm_layers.tsv"
+    conda:
+        "../envs/healthgeo.yaml"
     params:
         margin_m=config["area"]["margin_m"],
     script:

@@ -12,4 +12,8 @@ assemble_run(
     run=snakemake.params.run,
     municipality=snakemake.params.municipality,
     year=snakemake.params.year,
+    extra_tables={
+        "disparity": list(snakemake.input.disparity_tables),
+        "burden_reference": list(snakemake.input.burden_reference),
+    },
 )

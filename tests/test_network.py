@@ -428,11 +428,11 @@ def test_green_reached_at_entrances():
     from healthgeo.network import green_destinations
 
     d, info = home_distances(net, homes, green_destinations(green))
-    assert d["green_ge1ha"].iloc[0] == pytest.approx(300)
+    assert d["park"].iloc[0] == pytest.approx(300)
     # a 0.5 ha green is not a >= 1 ha destination
     green["area_m2"] = 5000.0
     d, _ = home_distances(net, homes, green_destinations(green))
-    assert np.isinf(d["green_ge1ha"].iloc[0]) and d["green_any"].iloc[0] == pytest.approx(300)
+    assert np.isinf(d["park"].iloc[0]) and d["green"].iloc[0] == pytest.approx(300)
 
 
 # ------------------------------------------------------------------------------ walkability, cycling

@@ -74,6 +74,26 @@ def test_no2_values_in_range(gpkg):
     assert g["no2_ugm3_mean"].iloc[0] == pytest.approx(expect, rel=1e-6)
 
 
+def test_indicator_families_present_and_plausible(gpkg):
+    b = gpd.read_file(gpkg, layer="buurt")
+    inhabited = b["residents"] >= 50
+    assert b.loc[inhabited, "lden_db_popw"].between(35, 80).all()
+    assert b["green_share_pct"].between(0, 100).all() and b["green_share_pct"].max() > 5
+    assert b.loc[inhabited, "pop_share_green_1ha_300m"].between(0, 1).all()
+    assert b.loc[inhabited, "health_good_health_pct"].between(40, 100).all()
+    assert (b["health_good_health_pct_lo95"] <= b["health_good_health_pct"]).all()
+    assert set(b["popw_method"].dropna()) <= {"bag", "grid", "area"}
+    assert b["ses_quintile"].dropna().between(1, 5).all()
+    withheld = b["residents"].fillna(0) < 50
+    assert b.loc[withheld, "no2_ugm3_popw_lisa"].isna().all() and b.loc[withheld, "disclosure_reason"].notna().all()
+    dis = pyogrio.read_dataframe(gpkg, layer="disparity")
+    ci = dis[(dis.metric == "ci_relative") & (dis.level == "buurt")].set_index("indicator")
+    # the demo city is built so that poorer buurten near the ring road have worse health
+    assert ci.loc["health_good_health_pct", "ci_low"] > 0
+    g = gpd.read_file(gpkg, layer="gemeente")
+    assert g["conc_index_health_good_health_pct"].iloc[0] == pytest.approx(ci.loc["health_good_health_pct", "value"])
+
+
 def test_every_column_documented(gpkg):
     dd = pyogrio.read_dataframe(gpkg, layer="data_dictionary")
     assert not dd[["layer", "column", "unit", "description"]].isna().any().any()

@@ -82,12 +82,14 @@ SPEED_SOURCES = {
 
 AMENITY_CATEGORIES = ("supermarket", "greengrocer", "fast_food", "gp", "pharmacy", "primary_school",
                       "transit_stop", "sports", "playground")
-GREEN_TYPES = ("green_ge1ha", "green_any")
+#: polygon destination types made from the green layer: "park" = public green area >= 1 ha of
+#: any kind (park, forest, grass, ...; WHO Europe 2017), "green" = any public green area
+GREEN_TYPES = ("park", "green")
 CHILD_DESTINATIONS = ("playground", "primary_school")
 FOOD_OUTLETS = ("supermarket", "greengrocer", "fast_food")
 #: 15-minute city essentials; "a|b" = either category counts
 DEFAULT_ESSENTIAL = ("supermarket|greengrocer", "gp", "pharmacy", "primary_school", "transit_stop",
-                     "green_any")
+                     "green")
 #: categories of the walkability daily-living score (reached within 1 000 m)
 DEFAULT_DAILY_LIVING = ("supermarket|greengrocer", "transit_stop", "gp", "pharmacy", "primary_school")
 #: Fixed reference values (mean, sd) for the walkability z-scores. Provisional values chosen
@@ -341,11 +343,11 @@ def _split_destinations(destinations) -> dict[str, gpd.GeoDataFrame]:
 
 
 def green_destinations(green: gpd.GeoDataFrame, *, min_area_m2: float = 10_000.0) -> dict:
-    """``{"green_ge1ha": public green >= min_area_m2, "green_any": all public green}``."""
+    """``{"park": public green >= min_area_m2 (any kind), "green": all public green}``."""
     green = _to_rd(green, "green")
     pub = green[green["public"].astype(bool)] if "public" in green.columns else green
     area = pub["area_m2"] if "area_m2" in pub.columns else pub.geometry.area
-    return {"green_ge1ha": pub[area >= min_area_m2], "green_any": pub}
+    return {"park": pub[area >= min_area_m2], "green": pub}
 
 
 def _entrances(net: Network, polys: gpd.GeoSeries, tol: float) -> tuple[np.ndarray, int]:
@@ -566,7 +568,7 @@ def accessibility(
     wards
         Polygons indexed by ward code (any level); homes are assigned to the ward they lie in.
     green
-        Green polygons (``public``, ``area_m2``): adds ``green_ge1ha`` and ``green_any``.
+        Green polygons (``public``, ``area_m2``): adds ``park`` and ``green``.
     speeds
         m/s per ``walk``/``bike`` and their ``_65plus``/``_children`` variants; defaults
         :data:`DEFAULT_SPEEDS` (cited in the docs).
@@ -645,6 +647,8 @@ def accessibility(
             method = (f"snap(home) + shortest {mode} path + snap(destination): one multi-source "
                       f"Dijkstra pass (scipy.sparse.csgraph) from all destinations over the "
                       f"{'reversed ' if mode == 'bike' else ''}network; {FILTER_DOC[mode]}")
+            if name == "park":
+                method += f" 'park' = any public green area >= {green_min_area_m2 / 1e4:g} ha."
             if name in GREEN_TYPES:
                 method += (f" Green reached at entrances (nodes inside within {entrance_tol_m:g} m "
                            "of the edge or where a path crosses it)")

@@ -71,7 +71,7 @@ REASON_LOW_COVER = "covered fraction below min_covered_frac"
 # Weights smaller than this (in cell units) are rounding noise of the running sum, not coverage.
 _EPS_WEIGHT = 1e-12
 # Target number of edge pieces held in memory at once while building weights.
-_PIECES_PER_BATCH = 3_000_000
+_PIECES_PER_BATCH = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -312,16 +312,16 @@ class CoverageWeights:
     ``c1`` (exclusive), ``w`` sorted by row.
     """
 
-    def __init__(self, index, grid, area_cells, ward, row, c0, c1, w):
-        order = np.argsort(row, kind="stable")
+    def __init__(self, index, grid, area_cells, ward, row, c0, c1, w, *, presorted: bool = False):
+        order = slice(None) if presorted else np.argsort(row, kind="stable")
         self.index = pd.Index(index)
         self.grid = grid
         self.area_cells = np.asarray(area_cells, dtype=float)
-        self.ward = ward[order].astype(np.int32)
-        self.row = row[order].astype(np.int32)
-        self.c0 = c0[order].astype(np.int32)
-        self.c1 = c1[order].astype(np.int32)
-        self.w = w[order].astype(np.float64)
+        self.row = np.asarray(row, dtype=np.int32)[order]
+        self.ward = np.asarray(ward, dtype=np.int32)[order]
+        self.c0 = np.asarray(c0, dtype=np.int32)[order]
+        self.c1 = np.asarray(c1, dtype=np.int32)[order]
+        self.w = np.asarray(w, dtype=np.float64)[order]
         self.row_ptr = np.searchsorted(self.row, np.arange(grid.height + 1))
         n = len(self.index)
         self.inside_cells = np.bincount(self.ward, weights=self.w * (self.c1 - self.c0), minlength=n)
@@ -587,15 +587,28 @@ def coverage_weights(wards, grid: GridSpec | str | os.PathLike, *, assume_crs=No
                                    side="right"))
         stop = max(stop, start + 1)
         g, r, c0, c1, w = _runs_for_batch(geoms[start:stop], grid)
-        parts.append((g + start, r, c0, c1, w))
+        # orientation sign (rows grow downwards): make every ward's weights positive
+        signed = np.bincount(g, weights=w * (c1 - c0), minlength=stop - start)
+        w = w * np.where(signed < 0, -1.0, 1.0)[g]
+        keep = w > _EPS_WEIGHT
+        parts.append([(g[keep] + start).astype(np.int32), r[keep].astype(np.int32),
+                      c0[keep].astype(np.int32), c1[keep].astype(np.int32), w[keep]])
         start = stop
-    g, r, c0, c1, w = (np.concatenate([p[k] for p in parts]) for k in range(5))
-    # orientation sign (rows grow downwards): make every ward's weights positive
-    signed = np.bincount(g, weights=w * (c1 - c0), minlength=n)
-    flip = np.where(signed < 0, -1.0, 1.0)
-    w = w * flip[g]
-    keep = w > _EPS_WEIGHT
-    cw = CoverageWeights(index, grid, area, g[keep], r[keep], c0[keep], c1[keep], w[keep])
+        del g, r, c0, c1, w, keep
+    if not parts:
+        parts = [[np.zeros(0, np.int32)] * 4 + [np.zeros(0)]]
+    fields = []
+    for k in range(5):  # concatenate field by field, freeing the parts as we go (bounded memory)
+        fields.append(np.concatenate([p[k] for p in parts]))
+        for p in parts:
+            p[k] = None
+    del parts
+    order = np.argsort(fields[1], kind="stable")  # by row, for streaming
+    for k in range(5):
+        fields[k] = fields[k][order]
+    del order
+    cw = CoverageWeights(index, grid, area, *fields, presorted=True)
+    del fields
     log.debug("coverage weights: %s", cw)
     return cw
 

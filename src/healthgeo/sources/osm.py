@@ -48,7 +48,19 @@ def _amenity_query_tags() -> dict:
 
 
 def _load(path, tags: dict, polygon=None) -> gpd.GeoDataFrame:
-    """Features with ``tags`` from a local file (OSM XML, PBF, GeoJSON/GPKG)."""
+    """Features with ``tags`` from a local file, limited to ``polygon`` (EPSG:28992) when given."""
+    if polygon is None:
+        return _load_raw(path, tags, None)
+    poly_wgs84 = gpd.GeoSeries([polygon], crs="EPSG:28992").to_crs("EPSG:4326").iloc[0]
+    gdf = _load_raw(path, tags, poly_wgs84)
+    if gdf.empty or gdf.crs is None:
+        return gdf
+    keep = gdf.to_crs("EPSG:28992").intersects(polygon).to_numpy()
+    return gdf[keep]
+
+
+def _load_raw(path, tags: dict, polygon=None) -> gpd.GeoDataFrame:
+    """Features with ``tags`` from a local file (OSM XML, PBF, GeoJSON/GPKG); polygon in WGS84."""
     if isinstance(path, gpd.GeoDataFrame):
         return path
     p = Path(path)
@@ -98,6 +110,8 @@ def _tag(gdf, key):
 
 def read_osm_green(path, *, crs=None, polygon=None) -> gpd.GeoDataFrame:
     """Green polygons (design.md ``green``): ``kind``, ``public``, ``name``, ``area_m2`` in EPSG:28992.
+
+    ``polygon`` (EPSG:28992) limits the features to those intersecting it.
 
     ``path``: .osm XML (osmnx), .osm.pbf (pyrosm), or GeoJSON/GPKG with OSM tag columns or a
     ``kind`` column. ``public`` is False for ``access`` private/no and for gardens (private

@@ -19,6 +19,7 @@ include: "workflow/rules/fetch.smk"
 include: "workflow/rules/prepare.smk"
 include: "workflow/rules/exposure.smk"
 include: "workflow/rules/disparity.smk"
+include: "workflow/rules/impact.smk"
 include: "workflow/rules/assemble.smk"
 
 

@@ -180,8 +180,11 @@ def test_osm_xml_reader_keeps_way_order_for_reverse_oneway(tmp_path):
            + way(102, [5, 6, 7, 5], {"building": "yes"}) + "</osm>")
     path = tmp_path / "loop.osm"
     path.write_text(xml, encoding="utf-8")
-    bike = build_graph(path, "bike", densify_m=None)
-    walk = build_graph(path, "walk", densify_m=None)
+    from healthgeo.network import build_graphs
+
+    nets = build_graphs(path, densify_m=None)  # the file is read once for both modes
+    bike, walk = nets["bike"], nets["walk"]
+    assert build_graph(path, "bike", densify_m=None).n_edges == bike.n_edges
     assert bike.n_base == 4 and walk.n_base == 4  # building nodes ignored; cycleway not walkable
     homes = homes_gdf((0, 0), (100, 0))
     dests = {"at_B": pts((100, 0)), "at_A": pts((0, 0))}
@@ -383,6 +386,16 @@ def test_walk_and_bike_columns_together():
     assert t.index.name == "wijkcode" and set(t.columns) == set(docs)
 
 
+def test_invalid_parameters_are_reported_together():
+    net = line_network()
+    with pytest.raises(ConfigError) as e:
+        accessibility(net, homes_gdf((0, 0)), {}, two_wards(), speeds={"walk": 0, "run": 3.0},
+                      thresholds=(500, -1), max_snap_m=0)
+    msg = str(e.value)
+    for part in ("'run'", "walk=0", "-1", "max_snap_m"):
+        assert part in msg
+
+
 def test_fastfood_share_counts_network_radius():
     net = line_network()
     homes = homes_gdf((0, 0))
@@ -433,6 +446,21 @@ def test_green_reached_at_entrances():
     green["area_m2"] = 5000.0
     d, _ = home_distances(net, homes, green_destinations(green))
     assert np.isinf(d["park"].iloc[0]) and d["green"].iloc[0] == pytest.approx(300)
+
+
+def test_green_without_path_reached_from_adjacent_street():
+    # street along y=0; a park 20 m north of it (y 20..120) with no path inside:
+    # reached at the street nodes within 30 m of its edge (x 100..200 -> node at x=100)
+    nodes, edges = frames({1: (0, 0), 2: (100, 0), 3: (300, 0)}, [(1, 2, RES), (2, 3, RES)])
+    net = graph_from_frames(nodes, edges, "walk", crs=CRS, densify_m=None)
+    green = gpd.GeoDataFrame({"public": [True], "area_m2": [10_000.0]},
+                             geometry=[box(X0 + 100, Y0 + 20, X0 + 200, Y0 + 120)], crs=CRS)
+    from healthgeo.network import green_destinations
+
+    d, info = home_distances(net, homes_gdf((0, 0)), green_destinations(green))
+    assert d["park"].iloc[0] == pytest.approx(100)
+    d, info = home_distances(net, homes_gdf((0, 0)), green_destinations(green), adjacent_tol_m=15)
+    assert np.isinf(d["park"].iloc[0]) and info["park"]["n_no_entrance"] == 1
 
 
 # ------------------------------------------------------------------------------ walkability, cycling

@@ -172,6 +172,21 @@ def test_loo_three_collinear_sites_by_hand():
     assert m["r"] < 0  # IDW predicts the high end site from lower neighbours
 
 
+def test_k_nearest_limits_the_neighbours():
+    # k = 1 is nearest-neighbour: LOO of x = 0, 100, 300 takes 20, 10, 20; the surface is Voronoi-like
+    pts = sites([(0, 0), (100, 0), (300, 0)], [10.0, 20.0, 40.0])
+    np.testing.assert_allclose(S.loo_predictions(pts, k=1)["predicted_ugm3"], [20.0, 10.0, 20.0])
+    # k = 2 for site 0 (neighbours at 100 and 300 m) equals the full answer 22; with a 4th, far site it still does
+    far = sites([(0, 0), (100, 0), (300, 0), (5000, 0)], [10.0, 20.0, 40.0, 99.0])
+    assert S.loo_predictions(far, k=2)["predicted_ugm3"].iloc[0] == pytest.approx(22.0)
+    # a co-located pair elsewhere makes the query fetch extra neighbours; still only k are used
+    pair = sites([(0, 0), (100, 0), (300, 0), (300, 3)], [10.0, 20.0, 40.0, 40.0])
+    np.testing.assert_allclose(S.loo_predictions(pair, k=1)["predicted_ugm3"], [20.0, 10.0, 20.0, 20.0])
+    near = sites([(20, 0), (100, 0), (300, 0)], [10.0, 20.0, 40.0])
+    arr, _ = S.idw_surface(near, bounds=(0, -50, 400, 50), cell_size=100, k=1)
+    np.testing.assert_allclose(arr[0], [10.0, 20.0, 40.0, 40.0])  # centres x 50, 150, 250, 350
+
+
 def test_loo_leaves_colocated_sites_out():
     # a sensor on the same spot as site 0 would "predict" it exactly; it is excluded (10 m radius)
     pts = sites([(0, 0), (100, 0), (300, 0), (3, 4)], [10.0, 20.0, 40.0, 10.0])
@@ -194,7 +209,7 @@ def test_loo_with_background_predicts_from_residuals(tmp_path):
 
 # ------------------------------------------------------------------------------------------ build
 def test_build_surface_writes_a_documented_geotiff(tmp_path):
-    pts = sites([(0, 0), (100, 0), (300, 0)], [10.0, 20.0, 40.0])
+    pts = sites([(25, 25), (125, 25), (325, 25)], [10.0, 20.0, 40.0])  # 100/200/300 m apart, as above
     out = tmp_path / "out" / "no2_surface.tif"
     res = S.build_surface(points=pts, bounds=(0, -100, 400, 100), out_path=out, cell_size=50)
     assert res.path == out and res.n_sites == 3 and res.loo["n"] == 3
@@ -207,7 +222,8 @@ def test_build_surface_writes_a_documented_geotiff(tmp_path):
         assert float(ds.tags()["loo_n"]) == 3 and "IDW" in ds.tags()["method"]
         a = ds.read(1)
     assert np.all(a != -9999.0)
-    assert a[1, 0] == pytest.approx(10.0)  # the cell whose centre is ... x 25: closest to site 0
+    # cells centred on the sites (row 1 = y 0..50; columns x 0..50, 100..150, 300..350)
+    np.testing.assert_allclose(a[1, [0, 2, 6]], [10.0, 20.0, 40.0])
     assert sorted(p.name for p in out.parent.iterdir()) == ["no2_surface.tif"]  # no temp files left
 
 

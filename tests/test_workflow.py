@@ -94,6 +94,24 @@ def test_indicator_families_present_and_plausible(gpkg):
     assert g["conc_index_health_good_health_pct"].iloc[0] == pytest.approx(ci.loc["health_good_health_pct", "value"])
 
 
+def test_impact_scenarios_typology(gpkg):
+    g = gpd.read_file(gpkg, layer="gemeente")
+    b = gpd.read_file(gpkg, layer="buurt")
+    low, mid, high = (g[f"deaths_attr_no2_per_year_{k}"].iloc[0] for k in ("low", "central", "high"))
+    assert 0 < low < mid < high
+    assert b["eur_total_per_year_central"].sum() == pytest.approx(g["eur_total_per_year_central"].iloc[0], rel=0.01)
+    zero = gpd.read_file(gpkg, layer="scenario_no_change")
+    deltas = zero.filter(like="delta_")
+    assert len(deltas.columns) > 5 and (deltas.fillna(0) == 0).all().all()
+    lez = gpd.read_file(gpkg, layer="scenario_no2_minus_20pct_wijk01").set_index("buurtcode")
+    changed = lez["delta_deaths_attr_no2_per_year_central"].fillna(0) < 0
+    assert changed.any() and set(lez.index[changed].str[:8].str.replace("BU", "WK")) == {"WK999901"}
+    comp = pyogrio.read_dataframe(gpkg, layer="scenario_comparison")
+    eur = comp[(comp.scenario == "no2_minus_20pct_wijk01") & (comp.column == "eur_total_per_year_central")]
+    assert eur["delta"].iloc[0] == pytest.approx(lez["delta_eur_total_per_year_central"].sum())
+    assert b["typology"].notna().all() and b["typology_rule"].str.startswith(tuple(b["typology"].unique())).all()
+
+
 def test_every_column_documented(gpkg):
     dd = pyogrio.read_dataframe(gpkg, layer="data_dictionary")
     assert not dd[["layer", "column", "unit", "description"]].isna().any().any()

@@ -43,6 +43,7 @@ LAYER_DESCRIPTIONS = {
     "metadata": "Run metadata (key, value)",
     "disparity": "Inequality measures per indicator and ward level (indicator, metric, value, 95 % interval)",
     "burden_reference": "Fixed reference values of the cumulative-burden percentiles, to compare later runs",
+    "scenario_comparison": "Scenario totals against the baseline (burden, DALYs, euros; negative delta = gain)",
 }
 
 _META_DOCS = {
@@ -104,11 +105,14 @@ def assemble(
     provenance: Sequence[ProvenanceRecord],
     metadata: Mapping[str, str],
     extra_tables: Mapping[str, tuple[pd.DataFrame, Mapping[str, ColumnDoc], str]] | None = None,
+    scenario_layers: Mapping[str, str | Path] | None = None,
 ) -> Path:
     """Write the output GeoPackage atomically and return its path.
 
     ``tables`` maps a level to the indicator tables joined onto it; ``extra_tables`` maps a
-    table name to ``(frame, docs, description)`` for non-spatial tables.
+    table name to ``(frame, docs, description)`` for non-spatial tables. ``scenario_layers``
+    maps a scenario name to its per-buurt delta table, written as the spatial layer
+    ``scenario_{name}`` (buurt geometry, ``buurtcode``, deltas).
     """
     out_path = Path(out_path)
     dictionary: list[dict] = []
@@ -123,6 +127,15 @@ def assemble(
                 layer, tmp, layer=level, driver="GPKG", append=tmp.exists(),
                 layer_options={"DESCRIPTION": LAYER_DESCRIPTIONS[level]},
             )
+        for name, path in (scenario_layers or {}).items():
+            layer_name = f"scenario_{name}"
+            buurten = gpd.read_file(wards_path, layer="buurt", engine="pyogrio").set_index("buurtcode")
+            deltas, ddocs = read_table(path)
+            layer = buurten[["name", "geometry"]].join(deltas, how="left").reset_index()
+            docs = {**{k: v for k, v in ward_docs("buurt").items() if k in ("buurtcode", "name", "geometry")}, **ddocs}
+            dictionary += _dictionary_rows(layer_name, list(layer.columns), docs)
+            pyogrio.write_dataframe(layer, tmp, layer=layer_name, driver="GPKG", append=True,
+                                    layer_options={"DESCRIPTION": f"Scenario {name}: change per buurt against the baseline (negative = gain)"})
         meta = {"healthgeo_version": __version__, "created_at": now_utc(), **dict(metadata)}
         nonspatial = {
             "provenance": (pd.DataFrame([asdict(r) for r in provenance], columns=PROVENANCE_COLUMNS), _PROV_DOCS, LAYER_DESCRIPTIONS["provenance"]),
@@ -149,7 +162,8 @@ def assemble(
 
 
 def assemble_run(out_path, *, wards_path, tables, manifests, run: str, municipality: str, year: int,
-                 extra_tables: Mapping[str, Sequence[str | Path]] | None = None) -> Path:
+                 extra_tables: Mapping[str, Sequence[str | Path]] | None = None,
+                 scenario_layers: Mapping[str, str | Path] | None = None) -> Path:
     """Assemble one workflow run: provenance from the fetch manifests, synthetic flag, metadata.
 
     ``extra_tables`` maps a non-spatial table name to the Parquet tables (with docs) that are
@@ -177,4 +191,4 @@ def assemble_run(out_path, *, wards_path, tables, manifests, run: str, municipal
         frame = pd.concat([df.reset_index(drop=True) for df, _ in parts], ignore_index=True)
         extra[name] = (frame, docs, LAYER_DESCRIPTIONS.get(name, name))
     return assemble(out_path, wards_path=wards_path, tables=tables, provenance=records,
-                    metadata=metadata, extra_tables=extra)
+                    metadata=metadata, extra_tables=extra, scenario_layers=scenario_layers)

@@ -20,13 +20,14 @@ Pipeline
 
 Polygon destinations (public green) are reached at *entrances*: nodes inside the polygon within
 ``entrance_tol_m`` of its boundary, and the inside end of every network piece crossing the
-boundary; a polygon with neither is reached at nodes outside within ``entrance_tol_m`` of the
-boundary (a street along its edge).
+boundary; a polygon with neither is reached at nodes within ``adjacent_tol_m`` (30 m, the
+distance GHSCI uses for public-open-space entry points) of its boundary (a street along its edge).
 """
 
 from __future__ import annotations
 
 import contextlib
+import numbers
 import logging
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -41,7 +42,7 @@ from ._graph import FILTER_DOC, TAG_KEYS, Network, counts_within, from_segments,
 from .dictionary import GHSCI, WHO_GREEN_2017, ColumnDoc, doc
 
 __all__ = [
-    "Network", "build_graph", "graph_from_frames", "graph_from_lines", "home_distances", "accessibility",
+    "Network", "build_graph", "build_graphs", "graph_from_frames", "graph_from_lines", "home_distances", "accessibility",
     "walkability", "cycleway_share", "DEFAULT_SPEEDS", "DEFAULT_ESSENTIAL",
     "DEFAULT_DAILY_LIVING", "DEFAULT_WALKABILITY_REFERENCE", "AMENITY_CATEGORIES",
 ]
@@ -282,8 +283,16 @@ def build_graph(source, mode: str, *, boundary=None, densify_m: float | None = 3
     Network
         Largest strongly connected component, EPSG:28992, lengths in metres.
     """
-    if mode not in ("walk", "bike"):
-        raise ConfigError(f"mode must be 'walk' or 'bike', got {mode!r}")
+    return build_graphs(source, (mode,), boundary=boundary, densify_m=densify_m)[mode]
+
+
+def build_graphs(source, modes: Iterable[str] = ("walk", "bike"), *, boundary=None,
+                 densify_m: float | None = 30.0) -> dict[str, Network]:
+    """:func:`build_graph` for several modes, reading the OSM source once."""
+    modes = tuple(modes)
+    bad = [m for m in modes if m not in ("walk", "bike")]
+    if bad:
+        raise ConfigError(f"modes must be 'walk' and/or 'bike', got {bad}")
     boundary_geom = _as_geometry(boundary) if boundary is not None else None
     if isinstance(source, (str, Path)):
         path = Path(source)
@@ -296,7 +305,7 @@ def build_graph(source, mode: str, *, boundary=None, densify_m: float | None = 3
             if boundary_geom is not None:
                 bbox = list(gpd.GeoSeries([boundary_geom], crs=CRS).to_crs(4326).total_bounds)
             nodes, edges = _read_pbf(path, bbox)
-        elif name.endswith((".osm", ".xml", ".osm.xml")):
+        elif name.endswith((".osm", ".xml")):
             nodes, edges = _read_xml(path)
         else:
             raise InputDataError(f"{path}: unknown OSM format; use .osm (XML) or .osm.pbf.")
@@ -307,8 +316,8 @@ def build_graph(source, mode: str, *, boundary=None, densify_m: float | None = 3
         nodes, edges = _read_overpass(poly)  # pragma: no cover
         if boundary_geom is None:  # pragma: no cover
             boundary_geom = area
-    return graph_from_frames(nodes, edges, mode, crs="EPSG:4326", boundary=boundary_geom,
-                             densify_m=densify_m)
+    return {m: graph_from_frames(nodes, edges, m, crs="EPSG:4326", boundary=boundary_geom,
+                                 densify_m=densify_m) for m in modes}
 
 
 def _as_geometry(obj):
@@ -350,7 +359,8 @@ def green_destinations(green: gpd.GeoDataFrame, *, min_area_m2: float = 10_000.0
     return {"park": pub[area >= min_area_m2], "green": pub}
 
 
-def _entrances(net: Network, polys: gpd.GeoSeries, tol: float) -> tuple[np.ndarray, int]:
+def _entrances(net: Network, polys: gpd.GeoSeries, tol: float,
+               adjacent_tol: float = 30.0) -> tuple[np.ndarray, int]:
     """Entrance nodes of polygons (see module docstring) and the number without any."""
     geoms = shapely.make_valid(polys.to_numpy())
     geoms = geoms[~shapely.is_empty(geoms)]
@@ -376,9 +386,9 @@ def _entrances(net: Network, polys: gpd.GeoSeries, tol: float) -> tuple[np.ndarr
         ent_n.append(end[li][inn])
     ent_p, ent_n = np.concatenate(ent_p), np.concatenate(ent_n)
     missing = np.setdiff1d(np.arange(len(geoms)), ent_p)
-    if len(missing):  # no path touches it: reach it from the street along its edge
-        m = np.isin(pi, missing)
-        ent_p, ent_n = np.concatenate([ent_p, pi[m]]), np.concatenate([ent_n, ni[m]])
+    if len(missing):  # no path touches it: reach it from a street along its edge
+        gi, gn = cache["pts_tree"].query(bnd[missing], predicate="dwithin", distance=adjacent_tol)
+        ent_p, ent_n = np.concatenate([ent_p, missing[gi]]), np.concatenate([ent_n, gn])
     unreachable = len(np.setdiff1d(np.arange(len(geoms)), ent_p))
     return np.unique(ent_n), unreachable
 
@@ -390,6 +400,7 @@ def home_distances(
     *,
     max_snap_m: float = 250.0,
     entrance_tol_m: float = 10.0,
+    adjacent_tol_m: float = 30.0,
     verify: bool = True,
 ) -> tuple[pd.DataFrame, dict]:
     """Network distance (m) from every home to the nearest destination of each type.
@@ -430,7 +441,7 @@ def home_distances(
             nodes_l.append(dn[near]), offs_l.append(ds[near]), pts_l.append(pxy[near])
         n_unreach = 0
         if is_poly.any():
-            en, n_unreach = _entrances(network, gdf.geometry[is_poly], entrance_tol_m)
+            en, n_unreach = _entrances(network, gdf.geometry[is_poly], entrance_tol_m, adjacent_tol_m)
             nodes_l.append(en), offs_l.append(np.zeros(len(en)))
             pts_l.append(np.column_stack([network.x[en], network.y[en]]))
         dnodes = np.concatenate(nodes_l) if nodes_l else np.zeros(0, np.int64)
@@ -553,6 +564,7 @@ def accessibility(
     essential: Iterable[str] = DEFAULT_ESSENTIAL,
     green_min_area_m2: float = 10_000.0,
     entrance_tol_m: float = 10.0,
+    adjacent_tol_m: float = 30.0,
     food_radius_m: float = 1000.0,
 ) -> tuple[pd.DataFrame, dict[str, ColumnDoc]]:
     """Walk and cycle accessibility per ward.
@@ -588,6 +600,17 @@ def accessibility(
     sp = dict(DEFAULT_SPEEDS)
     sp.update(speeds or {})
     thresholds = [float(t) for t in thresholds]
+    problems = [f"unknown speed key {k!r} (use {sorted(DEFAULT_SPEEDS)})" for k in sp
+                if k not in DEFAULT_SPEEDS]
+    problems += [f"speed {k}={v!r} must be > 0 (m/s)" for k, v in sp.items()
+                 if not (isinstance(v, numbers.Real) and v > 0)]
+    problems += [f"threshold {t:g} m must be > 0" for t in thresholds if not t > 0]
+    for name, val in (("minutes", minutes), ("max_snap_m", max_snap_m), ("food_radius_m", food_radius_m)):
+        if not (val > 0):
+            problems.append(f"{name}={val!r} must be > 0")
+    problems += [f"network for {m!r} is a {n.mode!r} network" for m, n in nets.items() if m != n.mode]
+    if problems:
+        raise ConfigError("accessibility parameters are invalid: " + "; ".join(problems))
     dests = _split_destinations(destinations)
     if green is not None:
         dests.update(green_destinations(green, min_area_m2=green_min_area_m2))
@@ -621,7 +644,8 @@ def accessibility(
     reasons = np.full(nW, None, dtype=object)
     reasons[residents_total <= 0] = "no residents in ward"
     for mode, net in nets.items():
-        dist, info = home_distances(net, homes, dests, max_snap_m=max_snap_m, entrance_tol_m=entrance_tol_m)
+        dist, info = home_distances(net, homes, dests, max_snap_m=max_snap_m,
+                                    entrance_tol_m=entrance_tol_m, adjacent_tol_m=adjacent_tol_m)
         off = dist["off_network"].to_numpy()
         on = valid & ~off
         cols[f"homes_off_network_{mode}_n"] = np.bincount(c[valid & off], minlength=nW)
@@ -651,7 +675,8 @@ def accessibility(
                 method += f" 'park' = any public green area >= {green_min_area_m2 / 1e4:g} ha."
             if name in GREEN_TYPES:
                 method += (f" Green reached at entrances (nodes inside within {entrance_tol_m:g} m "
-                           "of the edge or where a path crosses it)")
+                           f"of the edge or where a path crosses it; greens without such a node at "
+                           f"nodes within {adjacent_tol_m:g} m of the edge)")
             src = OSM + ("; " + WHO_GREEN_2017 if name in GREEN_TYPES else "")
             subgroups = ["", "_65plus"] + (["_children"] if name in CHILD_DESTINATIONS else [])
             for sfx in subgroups:

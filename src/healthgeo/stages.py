@@ -241,3 +241,115 @@ def gemeente_summary(buurt_table_path, wards_path, out_path) -> pd.DataFrame:
     out = pd.DataFrame([row], index=pd.Index(gm.index, name="gemeentecode"))
     write_table(out, out_path, docs)
     return out
+
+
+# --- health impact, scenarios, typology ---------------------------------------------------------
+
+_RX_DOCS = {
+    "buurtcode": doc("code", "CBS buurt containing the residents point"),
+    "wijkcode": doc("code", "CBS wijk containing the residents point"),
+    "gemeentecode": doc("code", "CBS municipality code"),
+    "residents": doc("persons", "residents represented by the point"),
+    "residents_65_plus": doc("persons", "residents aged 65+ represented by the point"),
+    "x": doc("m (EPSG:28992)", "easting of the point"),
+    "y": doc("m (EPSG:28992)", "northing of the point"),
+}
+
+
+def residents_exposure(residents_path, rasters: dict, municipality: str, out_path) -> pd.DataFrame:
+    """Exposure at every residents point (input of the health-impact model and its scenarios)."""
+    from .exposure import residents_exposure as _rx
+
+    res = _residents(residents_path)
+    values = _rx(res, rasters)
+    table = values.copy()
+    table["gemeentecode"] = municipality
+    table["x"], table["y"] = res.geometry.x.to_numpy(), res.geometry.y.to_numpy()
+    docs = dict(_RX_DOCS)
+    for col in (c for c in values.columns if c not in docs):
+        unit = "dB" if col.endswith("_db") else "ug/m3"
+        docs[col] = doc(unit, f"{col} at the point (value of the raster cell under it)", "healthgeo.zonal.sample_points")
+    write_table(table, out_path, docs)
+    return table
+
+
+def _impact_params(cfg: dict):
+    from .impact import params_from_config
+
+    return params_from_config(cfg)
+
+
+def health_impact(rx_path, wards_path, level: str, out_path, *, params: dict) -> pd.DataFrame:
+    """Attributable burden, DALYs and euros per ward of one level."""
+    from .impact import health_impact as _impact
+    from .io import read_table
+
+    rx, _ = read_table(rx_path)
+    wards = read_wards(wards_path, level)
+    table, docs = _impact(rx, level=CODE_COLUMN[level], params=_impact_params(params), wards=wards.index)
+    table = table.drop(columns=[c for c in ("residents",) if c in table])  # already on the ward layer
+    write_table(table, out_path, {k: v for k, v in docs.items() if k in table.columns})
+    return table
+
+
+def scenario(rx_path, wards_path, green_path, spec: dict, out_deltas, out_summary, *, params: dict):
+    """One named intervention: per-buurt deltas against the baseline and a summary table."""
+    from .scenarios import run_scenario
+
+    rx, _ = _read(rx_path)
+    buurten = read_wards(wards_path, "buurt")
+    green = gpd.read_file(green_path, layer="green", engine="pyogrio") if green_path else None
+    result, deltas, ddocs, summary = run_scenario(
+        spec, rx, wards=buurten, level="buurtcode", params=_impact_params(params), green=green,
+    )
+    for note in result.notes:
+        log.info("scenario %s: %s", spec["name"], note)
+    deltas = deltas.reindex(buurten.index)
+    write_table(deltas, out_deltas, ddocs)
+    summary = summary.rename(columns={"scenario": "scenario_value"}).reset_index()
+    summary.insert(0, "scenario", spec["name"])
+    summary.insert(1, "scenario_type", spec["type"])
+    summary.insert(2, "scenario_description", spec.get("description", ""))
+    write_table(summary, out_summary, _summary_docs(summary.columns))
+    return deltas, summary
+
+
+def _read(path):
+    from .io import read_table
+
+    return read_table(path)
+
+
+_SUMMARY_DOCS = {
+    "scenario": doc("text", "scenario name (config scenarios[].name)"),
+    "scenario_type": doc("text", "kind of intervention"),
+    "scenario_description": doc("text", "description from the config"),
+    "column": doc("text", "impact column summed over all buurten"),
+    "baseline": doc("column unit", "total in the baseline (sum over buurten)"),
+    "scenario_value": doc("column unit", "total with the intervention"),
+    "delta": doc("column unit", "scenario minus baseline (negative = gain); equals the sum of the buurt deltas"),
+    "delta_present_value": doc("EUR", "for euro rows: the annual delta as a stream over impact.horizon_years discounted at impact.discount_rate"),
+}
+
+
+def _summary_docs(columns) -> dict[str, ColumnDoc]:
+    return {c: _SUMMARY_DOCS.get(c, doc("", c.replace("_", " "))) for c in columns}
+
+
+def typology(wards_path, tables, amenities_path, level: str, out_path, *, params: dict) -> pd.DataFrame:
+    """Area typology per ward with the rule that fired (and optional k-means clusters)."""
+    from .typology import area_typology
+
+    frame, _ = ward_frame(wards_path, level, tables)
+    amenities = gpd.read_file(amenities_path, layer="amenities", engine="pyogrio") if amenities_path else None
+    redevelopment = gpd.read_file(params["redevelopment_file"]) if params.get("redevelopment_file") else None
+    numeric = frame.drop(columns="geometry").select_dtypes("number")
+    table, docs = area_typology(
+        frame, indicators=numeric.drop(columns=[c for c in numeric if c in ("residents", "area_m2", "income_keur_per_resident", "low_income_hh_pct")]),
+        rules=params.get("rules"), redevelopment=redevelopment, amenities=amenities,
+        n_clusters=params.get("n_clusters", 0), seed=params.get("seed", 0),
+    )
+    keep = [c for c in table.columns if c not in frame.columns or c in ("typology", "typology_rule")]
+    table = table[keep]
+    write_table(table, out_path, {c: docs[c] for c in keep})
+    return table

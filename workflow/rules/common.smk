@@ -20,6 +20,7 @@ wildcard_constraints:
     raster="|".join(RASTERS) if RASTERS else "__none__",
     level="|".join(LEVELS),
     dlevel="buurt|wijk",
+    scenario="|".join(s["name"] for s in config["scenarios"]) or "__none__",
 
 
 def get_final_outputs(wildcards):
@@ -98,6 +99,46 @@ def get_level_tables(wildcards):
     return tables
 
 
+IMPACT = bool(AIR) or "noise_lden" in config["inputs"]
+SCENARIOS = [s["name"] for s in config["scenarios"]]
+
+
+def get_impact_rasters(wildcards):
+    names = {
+        "no2": "no2",
+        "pm25": "pm25",
+        "pm10": "pm10",
+        "noise_lden": "lden",
+        "noise_lnight": "lnight",
+    }
+    return {
+        v: f"data/processed/{RUN}/rasters/{k}.tif"
+        for k, v in names.items()
+        if k in config["inputs"]
+    }
+
+
+def get_scenario_spec(wildcards):
+    return next(s for s in config["scenarios"] if s["name"] == wildcards.scenario)
+
+
+def get_scenario_inputs(wildcards):
+    return (
+        {"green": f"data/processed/{RUN}/green.gpkg"}
+        if "osm" in config["inputs"]
+        else {}
+    )
+
+
+def get_typology_inputs(wildcards):
+    inputs = {
+        "tables": [t.format(level=wildcards.level) for t in get_level_tables(wildcards)]
+    }
+    if "osm" in config["inputs"]:
+        inputs["amenities"] = f"data/processed/{RUN}/amenities.gpkg"
+    return inputs
+
+
 def get_disparity_inputs(wildcards):
     return {
         "wards": f"data/processed/{RUN}/wards.gpkg",
@@ -113,11 +154,21 @@ def get_assemble_inputs(wildcards):
         "manifests": [manifest(n) for n in INPUTS],
         "disparity_tables": [],
         "burden_reference": [],
+        "scenario_deltas": [
+            f"data/processed/{RUN}/scenarios/{s}/buurt_deltas.parquet"
+            for s in SCENARIOS
+        ],
+        "scenario_summaries": [
+            f"data/processed/{RUN}/scenarios/{s}/summary.parquet" for s in SCENARIOS
+        ],
     }
     for level in LEVELS:
         inputs[level] = [t.format(level=level) for t in get_level_tables(wildcards)]
         if DISPARITY:
             inputs[level].append(f"data/processed/{RUN}/{level}/disparity.parquet")
+        if IMPACT:
+            inputs[level].append(f"data/processed/{RUN}/{level}/impact.parquet")
+        inputs[level].append(f"data/processed/{RUN}/{level}/typology.parquet")
     if DISPARITY:
         for level in ("buurt", "wijk"):
             inputs["disparity_tables"].append(

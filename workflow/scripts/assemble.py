@@ -1,5 +1,7 @@
 """Rule assemble: write data/processed/{run}/healthgeo.gpkg."""
 
+from pathlib import Path
+
 from healthgeo.assemble import assemble_run
 from healthgeo.logs import log_to_rule
 
@@ -15,5 +17,7 @@ assemble_run(
     extra_tables={
         "disparity": list(snakemake.input.disparity_tables),
         "burden_reference": list(snakemake.input.burden_reference),
+        "scenario_comparison": list(snakemake.input.scenario_summaries),
     },
+    scenario_layers={Path(p).parent.name: p for p in snakemake.input.scenario_deltas},
 )

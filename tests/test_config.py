@@ -96,3 +96,21 @@ def test_input_spec_defaults_year_for_providers_only():
     cfg = validate(cfg)
     assert input_spec(cfg, "no2")["year"] == 2023
     assert input_spec(cfg, "sensors") is None
+
+
+def test_scenario_and_impact_problems_are_reported():
+    cfg = _demo()
+    cfg["scenarios"] = [
+        {"name": "a", "type": "no2_reduction", "params": {"percent": 150}, "where": {"wijk": ["WK999901"]}},
+        {"name": "a", "type": "no2_reduction", "params": {"percent": 10}, "where": {"wijk": ["WK999901"]}},
+    ]
+    cfg["impact"] = {"voly_eur": "a lot"}
+    with pytest.raises(ConfigError) as e:
+        validate(cfg)
+    msg = str(e.value)
+    assert "impact.voly_eur: expected number" in msg
+    cfg["impact"] = {}
+    with pytest.raises(ConfigError) as e:
+        validate(cfg)
+    msg = str(e.value)
+    assert "scenarios[0]" in msg and "percent" in msg and "duplicate names ['a']" in msg

@@ -133,8 +133,31 @@ def _semantic_problems(cfg: dict[str, Any]) -> list[str]:
             problems.append(
                 f"inputs.{name}.provider: unknown provider {spec['provider']!r}; allowed: {sorted(PROVIDERS)}"
             )
-    if "population_grid" not in cfg["inputs"] and "dwellings" not in cfg["inputs"]:
-        pass  # allowed: population weighting falls back to area weighting, reported in popw_method
+    problems += _model_problems(cfg)
+    return problems
+
+
+def _model_problems(cfg: dict[str, Any]) -> list[str]:
+    """Checks owned by the model modules (scenario specs, impact parameters, typology rules)."""
+    from .impact import params_from_config
+    from .scenarios import validate_spec
+    from .typology import rules_from_config
+
+    problems = []
+    checks = [("impact", lambda: params_from_config(cfg.get("impact")))]
+    if cfg.get("typology", {}).get("rules") is not None:
+        checks.append(("typology.rules", lambda: rules_from_config(cfg["typology"]["rules"])))
+    for i, spec in enumerate(cfg.get("scenarios", [])):
+        checks.append((f"scenarios[{i}]", lambda spec=spec: validate_spec(spec)))
+    for where, check in checks:
+        try:
+            check()
+        except ConfigError as e:
+            problems.append(f"{where}: {e}")
+    names = [s["name"] for s in cfg.get("scenarios", [])]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        problems.append(f"scenarios: duplicate names {dup}; each scenario needs its own name")
     return problems
 
 

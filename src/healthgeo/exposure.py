@@ -609,7 +609,10 @@ def green_exposure(
         cols["green_m2_per_resident"] = np.where(ward_res > 0, g_area / ward_res, np.nan)
 
     # --- access: residents within 300 m of a public green area of >= 1 ha / 0.5 ha ---------
-    public = green[green["public"].fillna(False).astype(bool)] if "public" in green.columns else green.iloc[:0]
+    if "public" not in green.columns:
+        raise SchemaDriftError("green", ["kind", "public", "area_m2"], list(green.columns),
+                               hint="Green polygons need a boolean `public` column (docs/design.md).")
+    public = green[green["public"].fillna(False).astype(bool).to_numpy()]
     pub_parts = _union_parts(public.geometry.values) if len(public) else np.zeros(0, dtype=object)
     pub_area = shapely.area(pub_parts)
     access_reason = np.full(n, None, dtype=object)

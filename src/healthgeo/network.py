@@ -42,9 +42,10 @@ from ._graph import FILTER_DOC, TAG_KEYS, Network, counts_within, from_segments,
 from .dictionary import GHSCI, WHO_GREEN_2017, ColumnDoc, doc
 
 __all__ = [
-    "Network", "build_graph", "build_graphs", "graph_from_frames", "graph_from_lines", "home_distances", "accessibility",
-    "walkability", "cycleway_share", "DEFAULT_SPEEDS", "DEFAULT_ESSENTIAL",
-    "DEFAULT_DAILY_LIVING", "DEFAULT_WALKABILITY_REFERENCE", "AMENITY_CATEGORIES",
+    "Network", "build_graph", "build_graphs", "graph_from_frames", "graph_from_lines",
+    "home_distances", "green_destinations", "accessibility", "walkability", "cycleway_share",
+    "intersections", "weighted_quantile", "DEFAULT_SPEEDS", "DEFAULT_ESSENTIAL",
+    "DEFAULT_DAILY_LIVING", "DEFAULT_WALKABILITY_REFERENCE", "AMENITY_CATEGORIES", "GREEN_TYPES",
 ]
 
 log = logging.getLogger(__name__)

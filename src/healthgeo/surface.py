@@ -503,7 +503,7 @@ def loo_predictions(points, *, power: float = 2.0, background=None, max_distance
         dist = np.where(excl, np.inf, dist)
         # keep the k nearest remaining neighbours
         rank = np.cumsum(np.isfinite(dist), axis=1)
-        dist = np.where(rank <= k + 1, dist, np.inf)
+        dist = np.where(rank <= k, dist, np.inf)
         pred = _idw(dist, idx, r, w, power)
         if bg is not None:
             pred = pred + bg

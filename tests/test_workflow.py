@@ -142,6 +142,24 @@ def test_every_rule_has_log_and_benchmark(demo_run):
     assert (demo_run / "logs" / "demo_city" / "benchmark.tsv").is_file()
 
 
+def test_station_surface_when_no_grid(demo_run, tmp_path):
+    """Without an NO2 grid, stations and sensors are interpolated; the LOO error lands in provenance."""
+    cfg = tmp_path / "surface.yaml"
+    text = (REPO / "config" / "config.yaml").read_text().replace("run: demo", "run: demo_surface")
+    cfg.write_text("\n".join(line for line in text.splitlines() if not line.startswith("  no2:")))
+    target = "data/processed/demo_surface/buurt/exposure_air.parquet"
+    proc = _snakemake(demo_run, target, config=cfg)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    import json
+
+    prov = json.loads((demo_run / "data/processed/demo_surface/rasters/no2_surface.json").read_text())
+    assert "LOO RMSE" in prov[0]["note"] and prov[0]["provider"].startswith("healthgeo.surface")
+    from healthgeo.io import read_table
+
+    table, _ = read_table(demo_run / target)
+    assert table["no2_ugm3_mean"].between(5, 60).all()
+
+
 def test_lint_clean(tmp_path):
     proc = _snakemake(tmp_path, "--lint")
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -43,6 +43,7 @@ LAYER_DESCRIPTIONS = {
     "metadata": "Run metadata (key, value)",
     "disparity": "Inequality measures per indicator and ward level (indicator, metric, value, 95 % interval)",
     "burden_reference": "Fixed reference values of the cumulative-burden percentiles, to compare later runs",
+    "air_monitoring": "Measured annual means at monitoring sites against the air-quality grid at the same place",
     "scenario_comparison": "Scenario totals against the baseline (burden, DALYs, euros; negative delta = gain)",
 }
 
@@ -162,6 +163,7 @@ def assemble(
 
 
 def assemble_run(out_path, *, wards_path, tables, manifests, run: str, municipality: str, year: int,
+                 extra_provenance: Sequence[str | Path] = (),
                  extra_tables: Mapping[str, Sequence[str | Path]] | None = None,
                  scenario_layers: Mapping[str, str | Path] | None = None) -> Path:
     """Assemble one workflow run: provenance from the fetch manifests, synthetic flag, metadata.
@@ -171,7 +173,10 @@ def assemble_run(out_path, *, wards_path, tables, manifests, run: str, municipal
     """
     from .provenance import read_manifest
 
+    from .provenance import read_provenance
+
     records = [r for m in manifests for r in read_manifest(m).provenance]
+    records += [r for p in extra_provenance for r in read_provenance(p)]
     synthetic = any(r.provider.startswith("healthgeo demo") or "SYNTHETIC" in r.note.upper() for r in records) \
         or municipality == "GM9999"
     metadata = {

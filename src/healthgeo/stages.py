@@ -353,3 +353,65 @@ def typology(wards_path, tables, amenities_path, level: str, out_path, *, params
     table = table[keep]
     write_table(table, out_path, {c: docs[c] for c in keep})
     return table
+
+
+# --- monitoring sites: grid check and station-based surfaces -----------------------------------
+
+def _monitoring_sources(stations_manifest, sensors_manifest):
+    """Reader outputs for the Luchtmeetnet and Samen Meten inputs (None where not configured)."""
+    from .sources import read_luchtmeetnet, read_samenmeten_csv
+
+    stations = sensors = None
+    if stations_manifest:
+        m = read_manifest(stations_manifest)
+        stations = read_luchtmeetnet(m.path)
+    if sensors_manifest:
+        m = read_manifest(sensors_manifest)  # the API adapter writes the same pivoted CSV + things.csv
+        sensors = read_samenmeten_csv(m.path, m.spec.get("things_file"), min_completeness=0.0)
+    return stations, sensors
+
+
+def air_monitoring(stations_manifest, sensors_manifest, raster_path, pollutant: str, out_path, *,
+                   params: dict) -> pd.DataFrame:
+    """Measured annual means at monitoring sites against the air-quality grid at the same place."""
+    from .surface import agreement_summary, grid_vs_monitoring, monitoring_points
+
+    stations, sensors = _monitoring_sources(stations_manifest, sensors_manifest)
+    points = monitoring_points(stations, sensors, pollutant=pollutant,
+                               min_completeness=params["min_completeness"],
+                               max_annual_ugm3=params["max_annual_ugm3"])
+    if points.empty:
+        log.warning("air monitoring: no site passes the completeness threshold %.2f; the table is empty",
+                    params["min_completeness"])
+    table, docs = grid_vs_monitoring(points, raster_path, source=pollutant)
+    table = table.reset_index()
+    table.insert(1, "pollutant", pollutant)
+    docs = {"site_id": doc("text", "Luchtmeetnet station code or Samen Meten sensor name"),
+            "pollutant": doc("text", "pollutant of the measurement and grid"), **docs}
+    write_table(table, out_path, docs)
+    if len(table):
+        log.info("grid vs monitoring (%s): %s", pollutant, agreement_summary(table.set_index("site_id")))
+    return table
+
+
+def air_surface(stations_manifest, sensors_manifest, wards_path, pollutant: str, out_raster, out_provenance, *,
+                params: dict, margin_m: float):
+    """An annual surface from monitoring sites when no grid is configured; LOO error in provenance."""
+    from .provenance import ProvenanceRecord, write_provenance
+    from .surface import build_surface, surface_note
+
+    stations, sensors = _monitoring_sources(stations_manifest, sensors_manifest)
+    xmin, ymin, xmax, ymax = study_bounds(wards_path)
+    result = build_surface(
+        stations, sensors, bounds=(xmin - margin_m, ymin - margin_m, xmax + margin_m, ymax + margin_m),
+        out_path=out_raster, pollutant=pollutant, cell_size=params["cell_size_m"], power=params["idw_power"],
+        min_completeness=params["min_completeness"], max_annual_ugm3=params["max_annual_ugm3"],
+    )
+    note = surface_note(result)
+    log.info("%s surface: %s", pollutant, note)
+    write_provenance([ProvenanceRecord(
+        input=f"{pollutant}_surface", provider="healthgeo.surface (derived)", file=str(out_raster),
+        params=f"power={params['idw_power']}, cell={params['cell_size_m']} m", licence="derived from the station inputs",
+        note=note,
+    )], out_provenance)
+    return result

@@ -1,6 +1,7 @@
 # Helpers for the rules: config lookups only (logic lives in src/healthgeo).
 
 import healthgeo.config as _hgconfig
+from healthgeo.demo import output_files as _demo_output_files
 from healthgeo.wards import LEVELS
 
 # Validate at start-up (fills defaults; fails before any work with a message naming the key).
@@ -11,7 +12,12 @@ config.update(_validated)
 RUN = config["run"]
 INPUTS = sorted(config["inputs"])
 RASTERS = [r for r in _hgconfig.RASTER_INPUTS if r in config["inputs"]]
-AIR = [p for p in ("no2", "pm25", "pm10") if p in config["inputs"]]
+MONITORING = [n for n in ("stations", "sensors") if n in config["inputs"]]
+MONITORED = sorted({config["inputs"][n].get("pollutant", "no2") for n in MONITORING})
+# a pollutant with monitoring sites but no grid gets a station-based surface (rule air_surface)
+SURFACES = [p for p in MONITORED if p not in config["inputs"]]
+SURFACE_PATTERN = "|".join(SURFACES) or "__none__"
+AIR = [p for p in ("no2", "pm25", "pm10") if p in config["inputs"] or p in SURFACES]
 
 
 wildcard_constraints:
@@ -20,6 +26,7 @@ wildcard_constraints:
     raster="|".join(RASTERS) if RASTERS else "__none__",
     level="|".join(LEVELS),
     dlevel="buurt|wijk",
+    pollutant="|".join(MONITORED) or "__none__",
     scenario="|".join(s["name"] for s in config["scenarios"]) or "__none__",
 
 
@@ -42,7 +49,13 @@ def get_fetch_inputs(wildcards):
     spec = config["inputs"][wildcards.input]
     files = []
     if "file" in spec:
-        files.append(spec["file"])
+        folder = spec["file"].rstrip("/") + "/"
+        produced = [
+            f for f in _demo_output_files("data/raw/demo") if f.startswith(folder)
+        ]
+        files += produced or [
+            spec["file"]
+        ]  # a folder the demo rule fills: depend on its files
         if "things_file" in spec:
             files.append(spec["things_file"])
     return files
@@ -139,6 +152,21 @@ def get_typology_inputs(wildcards):
     return inputs
 
 
+def get_monitoring_manifests(wildcards):
+    return {
+        n: manifest(n)
+        for n in MONITORING
+        if config["inputs"][n].get("pollutant", "no2") == wildcards.pollutant
+    }
+
+
+def get_monitoring_inputs(wildcards):
+    return {
+        **get_monitoring_manifests(wildcards),
+        "raster": f"data/processed/{RUN}/rasters/{wildcards.pollutant}.tif",
+    }
+
+
 def get_disparity_inputs(wildcards):
     return {
         "wards": f"data/processed/{RUN}/wards.gpkg",
@@ -154,6 +182,12 @@ def get_assemble_inputs(wildcards):
         "manifests": [manifest(n) for n in INPUTS],
         "disparity_tables": [],
         "burden_reference": [],
+        "monitoring": [
+            f"data/processed/{RUN}/air_monitoring_{p}.parquet" for p in MONITORED
+        ],
+        "surface_provenance": [
+            f"data/processed/{RUN}/rasters/{p}_surface.json" for p in SURFACES
+        ],
         "scenario_deltas": [
             f"data/processed/{RUN}/scenarios/{s}/buurt_deltas.parquet"
             for s in SCENARIOS

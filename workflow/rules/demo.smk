@@ -1,8 +1,6 @@
 # Demo: generate the synthetic demo city (healthgeo.demo) in the real providers' file formats.
 # Only runs when a config points its inputs into data/raw/demo/ (the default config does).
 
-from healthgeo.demo import output_files as _demo_output_files
-
 
 rule demo_city:
     output:

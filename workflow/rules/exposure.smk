@@ -50,3 +50,42 @@ rule exposure_green:
         "../envs/healthgeo.yaml"
     script:
         "../scripts/exposure_green.py"
+
+
+rule air_monitoring:
+    input:
+        unpack(get_monitoring_inputs),
+    output:
+        "data/processed/{run}/air_monitoring_{pollutant}.parquet",
+    log:
+        "logs/{run}/exposure/air_monitoring_{pollutant}.log",
+    benchmark:
+        "logs/{run}/benchmarks/air_monitoring_{pollutant}.tsv"
+    conda:
+        "../envs/healthgeo.yaml"
+    params:
+        monitoring=config["air_monitoring"],
+    script:
+        "../scripts/air_monitoring.py"
+
+
+rule air_surface:
+    input:
+        unpack(get_monitoring_manifests),
+        wards="data/processed/{run}/wards.gpkg",
+    output:
+        raster="data/processed/{run}/rasters/{pollutant}.tif",
+        provenance="data/processed/{run}/rasters/{pollutant}_surface.json",
+    log:
+        "logs/{run}/exposure/air_surface_{pollutant}.log",
+    benchmark:
+        "logs/{run}/benchmarks/air_surface_{pollutant}.tsv"
+    wildcard_constraints:
+        pollutant=SURFACE_PATTERN,
+    conda:
+        "../envs/healthgeo.yaml"
+    params:
+        monitoring=config["air_monitoring"],
+        margin_m=config["area"]["margin_m"],
+    script:
+        "../scripts/air_surface.py"

@@ -11,6 +11,7 @@ assemble_run(
     wards_path=snakemake.input.wards,
     tables={level: list(snakemake.input[level]) for level in ("buurt", "wijk", "gemeente")},
     manifests=list(snakemake.input.manifests),
+    extra_provenance=list(snakemake.input.surface_provenance),
     run=snakemake.params.run,
     municipality=snakemake.params.municipality,
     year=snakemake.params.year,
@@ -18,6 +19,7 @@ assemble_run(
         "disparity": list(snakemake.input.disparity_tables),
         "burden_reference": list(snakemake.input.burden_reference),
         "scenario_comparison": list(snakemake.input.scenario_summaries),
+        "air_monitoring": list(snakemake.input.monitoring),
     },
     scenario_layers={Path(p).parent.name: p for p in snakemake.input.scenario_deltas},
 )

@@ -95,12 +95,16 @@ def health_docs(columns) -> dict[str, ColumnDoc]:
     return docs
 
 
-def prepare_health(manifest_path, wards_path, level: str, out_path) -> pd.DataFrame:
-    """The health table of one ward level (estimates and 95 % bounds)."""
+def prepare_health(manifest_path, wards_path, out_paths: dict) -> dict[str, pd.DataFrame]:
+    """The health tables of each ward level in ``out_paths`` (estimates and 95 % bounds)."""
     from .sources import read_health
 
     m = read_manifest(manifest_path)
     health = read_health(m.path, age=m.spec.get("age", "20300"))
+    return {level: _health_level(health, wards_path, level, out) for level, out in out_paths.items()}
+
+
+def _health_level(health: pd.DataFrame, wards_path, level: str, out_path) -> pd.DataFrame:
     wards = read_wards(wards_path, level)
     table = health.reindex(wards.index)
     table.index.name = CODE_COLUMN[level]
@@ -371,8 +375,8 @@ def _monitoring_sources(stations_manifest, sensors_manifest):
     return stations, sensors
 
 
-def air_monitoring(stations_manifest, sensors_manifest, raster_path, pollutant: str, out_path, *,
-                   params: dict) -> pd.DataFrame:
+def air_monitoring(stations_manifest, sensors_manifest, raster_path, wards_path, pollutant: str, out_path, *,
+                   params: dict, margin_m: float) -> pd.DataFrame:
     """Measured annual means at monitoring sites against the air-quality grid at the same place."""
     from .surface import agreement_summary, grid_vs_monitoring, monitoring_points
 
@@ -380,6 +384,9 @@ def air_monitoring(stations_manifest, sensors_manifest, raster_path, pollutant: 
     points = monitoring_points(stations, sensors, pollutant=pollutant,
                                min_completeness=params["min_completeness"],
                                max_annual_ugm3=params["max_annual_ugm3"])
+    xmin, ymin, xmax, ymax = study_bounds(wards_path)
+    m = margin_m
+    points = points.cx[xmin - m:xmax + m, ymin - m:ymax + m]  # national files hold every station
     if points.empty:
         log.warning("air monitoring: no site passes the completeness threshold %.2f; the table is empty",
                     params["min_completeness"])

@@ -164,6 +164,7 @@ def get_monitoring_inputs(wildcards):
     return {
         **get_monitoring_manifests(wildcards),
         "raster": f"data/processed/{RUN}/rasters/{wildcards.pollutant}.tif",
+        "wards": f"data/processed/{RUN}/wards.gpkg",
     }
 
 

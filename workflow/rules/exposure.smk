@@ -65,6 +65,7 @@ rule air_monitoring:
         "../envs/healthgeo.yaml"
     params:
         monitoring=config["air_monitoring"],
+        margin_m=config["area"]["margin_m"],
     script:
         "../scripts/air_monitoring.py"
 

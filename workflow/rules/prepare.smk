@@ -58,11 +58,13 @@ rule prepare_health:
         manifest="data/raw/{run}/manifests/health.json",
         wards="data/processed/{run}/wards.gpkg",
     output:
-        "data/processed/{run}/{level}/health.parquet",
+        buurt="data/processed/{run}/buurt/health.parquet",
+        wijk="data/processed/{run}/wijk/health.parquet",
+        gemeente="data/processed/{run}/gemeente/health.parquet",
     log:
-        "logs/{run}/prepare/health_{level}.log",
+        "logs/{run}/prepare/health.log",
     benchmark:
-        "logs/{run}/benchmarks/prepare_health_{level}.tsv"
+        "logs/{run}/benchmarks/prepare_health.tsv"
     conda:
         "../envs/healthgeo.yaml"
     script:

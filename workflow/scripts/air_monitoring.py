@@ -5,4 +5,5 @@ from healthgeo.stages import air_monitoring
 
 log_to_rule(snakemake.log[0])
 air_monitoring(snakemake.input.get("stations"), snakemake.input.get("sensors"), snakemake.input.raster,
-               snakemake.wildcards.pollutant, snakemake.output[0], params=snakemake.params.monitoring)
+               snakemake.input.wards, snakemake.wildcards.pollutant, snakemake.output[0],
+               params=snakemake.params.monitoring, margin_m=snakemake.params.margin_m)

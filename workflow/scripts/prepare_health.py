@@ -4,4 +4,4 @@ from healthgeo.logs import log_to_rule
 from healthgeo.stages import prepare_health
 
 log_to_rule(snakemake.log[0])
-prepare_health(snakemake.input.manifest, snakemake.input.wards, snakemake.wildcards.level, snakemake.output[0])
+prepare_health(snakemake.input.manifest, snakemake.input.wards, dict(snakemake.output.items()))

@@ -44,6 +44,7 @@ LAYER_DESCRIPTIONS = {
     "disparity": "Inequality measures per indicator and ward level (indicator, metric, value, 95 % interval)",
     "burden_reference": "Fixed reference values of the cumulative-burden percentiles, to compare later runs",
     "air_monitoring": "Measured annual means at monitoring sites against the air-quality grid at the same place",
+    "walkability_reference": "Fixed reference values (mean, sd) of the walkability z-scores, so reruns compare",
     "scenario_comparison": "Scenario totals against the baseline (burden, DALYs, euros; negative delta = gain)",
 }
 

@@ -422,3 +422,54 @@ def air_surface(stations_manifest, sensors_manifest, wards_path, pollutant: str,
         note=note,
     )], out_provenance)
     return result
+
+
+# --- network accessibility ----------------------------------------------------------------------
+
+def network_accessibility(osm_manifest, residents_path, amenities_path, green_path, wards_path, out_paths: dict,
+                          out_reference, *, params: dict, margin_m: float) -> dict[str, pd.DataFrame]:
+    """Walk and cycle accessibility, walkability and cycleway share for every ward level.
+
+    The OSM file is read and the walk and bike graphs are built once for all levels.
+    """
+    from . import network as nw
+
+    m = read_manifest(osm_manifest)
+    boundary = read_wards(wards_path, "gemeente").geometry.buffer(margin_m).union_all()
+    networks = nw.build_graphs(m.path, ("walk", "bike"), boundary=boundary)
+    homes = _residents(residents_path)
+    amenities = gpd.read_file(amenities_path, layer="amenities", engine="pyogrio")
+    green = gpd.read_file(green_path, layer="green", engine="pyogrio")
+    speeds = {"walk": params["walk_speed_mps"], "walk_65plus": params["walk_speed_65plus_mps"],
+              "walk_children": params["walk_speed_mps"], "bike": params["bike_speed_kmh"] / 3.6,
+              "bike_65plus": params["bike_speed_kmh"] / 3.6, "bike_children": params["bike_speed_kmh"] / 3.6}
+    reference = {k: tuple(v) for k, v in params["walkability_reference"].items()} if params.get("walkability_reference") else None
+    out, ref_table = {}, None
+    for level, path in out_paths.items():
+        wards = read_wards(wards_path, level)
+        acc, docs = nw.accessibility(
+            networks, homes, amenities, wards, green=green, speeds=speeds, thresholds=tuple(params["thresholds_m"]),
+            minutes=params["minutes"], max_snap_m=params["max_snap_m"], green_min_area_m2=params["green_min_area_m2"],
+        )
+        walk, wdocs, ref_table = nw.walkability(networks["walk"], homes, amenities, wards, green=green, reference=reference)
+        cyc, cdocs = nw.cycleway_share(networks["bike"], wards)
+        table = acc.join(walk.drop(columns=[c for c in walk if c in acc]), how="left")
+        table = table.join(cyc.drop(columns=[c for c in cyc if c in table]), how="left")
+        docs = {**docs, **wdocs, **cdocs}
+        write_table(table, path, {c: docs[c] for c in table.columns})
+        out[level] = table
+    write_table(ref_table.reset_index() if ref_table.index.name else ref_table, out_reference,
+                _walk_reference_docs(ref_table))
+    return out
+
+
+def _walk_reference_docs(ref) -> dict[str, ColumnDoc]:
+    cols = list(ref.reset_index().columns) if ref.index.name else list(ref.columns)
+    base = {
+        "variable": doc("text", "walkability component"),
+        "component": doc("text", "walkability component"),
+        "mean": doc("component unit", "fixed reference mean used for the z-score (same in every run)"),
+        "sd": doc("component unit", "fixed reference standard deviation used for the z-score"),
+        "source": doc("text", "where the reference value comes from"),
+    }
+    return {c: base.get(c, doc("", c.replace("_", " "))) for c in cols}

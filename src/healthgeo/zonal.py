@@ -76,6 +76,8 @@ REASON_LOW_COVER = "covered fraction below min_covered_frac"
 _EPS_WEIGHT = 1e-12
 # Target number of edge pieces held in memory at once while building weights.
 _PIECES_PER_BATCH = 1_000_000
+# GDAL block cache (MB) while streaming a raster from a path.
+_GDAL_CACHE_MB = 128
 
 
 @dataclass(frozen=True)
@@ -367,6 +369,7 @@ class CoverageWeights:
         if len(self.row) == 0:
             return
         rmin, rmax = int(self.row[0]), int(self.row[-1]) + 1
+        rmin = (rmin // block_rows) * block_rows  # align blocks with the file's tiles
         cmin, cmax = int(self.c0.min()), int(self.c1.max())
         if isinstance(raster, np.ndarray):
             if raster.shape != (self.grid.height, self.grid.width):
@@ -392,7 +395,8 @@ class CoverageWeights:
         from rasterio.windows import Window
 
         if isinstance(raster, (str, os.PathLike)):
-            with rasterio.open(raster) as ds:
+            # each window is read once: a small GDAL block cache keeps memory bounded
+            with rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE_MB), rasterio.open(raster) as ds:
                 yield from self._blocks(ds, block_rows, nodata, assume_crs)
             return
         ds = raster

@@ -107,6 +107,7 @@ def get_level_tables(wildcards):
         tables.append(f"{base}/exposure_noise.parquet")
     if "osm" in config["inputs"]:
         tables.append(f"{base}/exposure_green.parquet")
+        tables.append(f"{base}/network.parquet")
     if "health" in config["inputs"]:
         tables.append(f"{base}/health.parquet")
     return tables
@@ -189,6 +190,11 @@ def get_assemble_inputs(wildcards):
         "surface_provenance": [
             f"data/processed/{RUN}/rasters/{p}_surface.json" for p in SURFACES
         ],
+        "walkability_reference": (
+            [f"data/processed/{RUN}/walkability_reference.parquet"]
+            if "osm" in config["inputs"]
+            else []
+        ),
         "scenario_deltas": [
             f"data/processed/{RUN}/scenarios/{s}/buurt_deltas.parquet"
             for s in SCENARIOS

@@ -20,6 +20,7 @@ assemble_run(
         "burden_reference": list(snakemake.input.burden_reference),
         "scenario_comparison": list(snakemake.input.scenario_summaries),
         "air_monitoring": list(snakemake.input.monitoring),
+        "walkability_reference": list(snakemake.input.walkability_reference),
     },
     scenario_layers={Path(p).parent.name: p for p in snakemake.input.scenario_deltas},
 )

@@ -95,7 +95,7 @@ def test_input_spec_defaults_year_for_providers_only():
     cfg["inputs"]["no2"] = {"provider": "rivm_gcn"}
     cfg = validate(cfg)
     assert input_spec(cfg, "no2")["year"] == 2023
-    assert input_spec(cfg, "sensors") is None
+    assert input_spec(cfg, "population_grid") is None
 
 
 def test_scenario_and_impact_problems_are_reported():

@@ -81,7 +81,8 @@ def test_indicator_families_present_and_plausible(gpkg):
     assert b["green_share_pct"].between(0, 100).all() and b["green_share_pct"].max() > 5
     assert b.loc[inhabited, "pop_share_green_1ha_300m"].between(0, 1).all()
     assert b.loc[inhabited, "health_good_health_pct"].between(40, 100).all()
-    assert (b["health_good_health_pct_lo95"] <= b["health_good_health_pct"]).all()
+    h = b[["health_good_health_pct_lo95", "health_good_health_pct", "health_good_health_pct_hi95"]].dropna()
+    assert len(h) >= 95 and (h.iloc[:, 0] <= h.iloc[:, 1]).all() and (h.iloc[:, 1] <= h.iloc[:, 2]).all()
     assert set(b["popw_method"].dropna()) <= {"bag", "grid", "area"}
     assert b["ses_quintile"].dropna().between(1, 5).all()
     withheld = b["residents"].fillna(0) < 50
@@ -125,7 +126,8 @@ def test_provenance_and_synthetic_label(gpkg):
     prov = pyogrio.read_dataframe(gpkg, layer="provenance")
     assert {"buurten", "kerncijfers", "health", "no2", "osm", "dwellings"} <= set(prov["input"])
     assert prov["sha256"].str.fullmatch(r"[0-9a-f]{64}").all()
-    assert prov["provider"].str.contains("demo").all()
+    assert prov["provider"].str.contains("demo").all() and prov["note"].str.contains("SYNTHETIC").all()
+    assert "things.csv" in " ".join(prov["file"]) and not prov["file"].str.endswith(".provenance.json").any()
     meta = dict(pyogrio.read_dataframe(gpkg, layer="metadata")[["key", "value"]].values)
     assert meta["synthetic"] == "true" and meta["municipality"] == "GM9999"
 

@@ -91,8 +91,11 @@ ALL_FILES: tuple[str, ...] = tuple(v for k, v in FILES.items() if k != "stations
 
 def output_files(outdir: str | Path = "data/raw/demo") -> list[str]:
     """Every file :func:`generate` writes under ``outdir``, as strings (Snakemake ``output:``)."""
+    from .provenance import SIDECAR_SUFFIX
+
     base = Path(outdir).as_posix().rstrip("/")
-    return [f"{base}/{rel}" for rel in ALL_FILES]
+    sidecars = [rel + SIDECAR_SUFFIX for rel in ALL_FILES if rel != FILES["readme"]]
+    return [f"{base}/{rel}" for rel in (*ALL_FILES, *sidecars)]
 
 
 GCN_ORIGIN = (147_000, 437_000)  # lower-left of the 1 km grids (study area + 3 km margin)

@@ -365,7 +365,7 @@ class CoverageWeights:
 
     # ----------------------------------------------------------------------------------------
     def _blocks(self, raster, block_rows: int, nodata, assume_crs):
-        """Yield (r0, values float64, valid bool) row blocks covering all runs."""
+        """Yield (r0, c0, values in the raster's dtype, valid bool) row blocks holding runs."""
         if len(self.row) == 0:
             return
         rmin, rmax = int(self.row[0]), int(self.row[-1]) + 1
@@ -383,8 +383,8 @@ class CoverageWeights:
                 r1 = min(r0 + block_rows, rmax)
                 if self.row_ptr[r1] == self.row_ptr[r0]:
                     continue  # no runs in these rows
-                vals = np.asarray(data[r0:r1, cmin:cmax], dtype=np.float64)
-                valid = np.isfinite(vals)
+                vals = np.asarray(data[r0:r1, cmin:cmax])
+                valid = _finite(vals)
                 if mask is not None:
                     valid &= ~mask[r0:r1, cmin:cmax]
                 if nodata is not None:
@@ -415,8 +415,8 @@ class CoverageWeights:
             if self.row_ptr[r1] == self.row_ptr[r0]:
                 continue  # no runs in these rows: skip the read
             win = Window(cmin, r0, cmax - cmin, r1 - r0)
-            vals = ds.read(1, window=win, out_dtype="float64")
-            valid = np.isfinite(vals)
+            vals = ds.read(1, window=win)  # native dtype; sums are accumulated in float64
+            valid = _finite(vals)
             if nd is not None and not (isinstance(nd, float) and math.isnan(nd)):
                 valid &= vals != nd
             yield r0, cmin, vals, valid
@@ -429,9 +429,11 @@ class CoverageWeights:
             nb = vals.shape[0]
             if transform is not None:
                 with np.errstate(all="ignore"):
-                    vals = np.asarray(transform(vals), dtype=np.float64)
+                    vals = np.asarray(transform(vals.astype(np.float64)), dtype=np.float64)
                 valid &= np.isfinite(vals)
-            vals = np.where(valid, vals, 0.0)
+            all_valid = bool(valid.all())
+            if not all_valid:
+                vals = np.where(valid, vals, np.zeros((), dtype=vals.dtype))
             lo, hi = self.row_ptr[r0], self.row_ptr[r0 + nb]
             if hi == lo:
                 continue
@@ -448,13 +450,19 @@ class CoverageWeights:
             c[single] = valid[rr[single], a[single]]
             multi = ~single
             if multi.any():
-                p = np.zeros((nb, vals.shape[1] + 1))
-                np.cumsum(vals, axis=1, out=p[:, 1:])
-                q = np.zeros((nb, vals.shape[1] + 1), dtype=np.int64)
-                np.cumsum(valid, axis=1, out=q[:, 1:])
                 rm, am, bm = rr[multi], a[multi], b[multi]
+                p = np.empty((nb, vals.shape[1] + 1))
+                p[:, 0] = 0.0
+                np.cumsum(vals, axis=1, dtype=np.float64, out=p[:, 1:])
                 s[multi] = p[rm, bm] - p[rm, am]
-                c[multi] = q[rm, bm] - q[rm, am]
+                del p
+                if all_valid:
+                    c[multi] = bm - am
+                else:
+                    q = np.empty((nb, vals.shape[1] + 1), dtype=np.int32)
+                    q[:, 0] = 0
+                    np.cumsum(valid, axis=1, dtype=np.int32, out=q[:, 1:])
+                    c[multi] = q[rm, bm] - q[rm, am]
             num += np.bincount(wd, weights=ww * s, minlength=n)
             den += np.bincount(wd, weights=ww * c, minlength=n)
         return num, den
@@ -531,7 +539,13 @@ class CoverageWeights:
 
 
 def _db_to_energy(a: np.ndarray) -> np.ndarray:
-    return np.power(10.0, a / 10.0)
+    return np.power(10.0, np.asarray(a, dtype=np.float64) / 10.0)
+
+
+def _finite(a: np.ndarray) -> np.ndarray:
+    if np.issubdtype(a.dtype, np.floating):
+        return np.isfinite(a)
+    return np.ones(a.shape, dtype=bool)
 
 
 def coverage_weights(wards, grid: GridSpec | str | os.PathLike, *, assume_crs=None) -> CoverageWeights:

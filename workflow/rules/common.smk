@@ -1,5 +1,7 @@
 # Helpers for the rules: config lookups only (logic lives in src/healthgeo).
 
+import os
+
 import healthgeo.config as _hgconfig
 from healthgeo.demo import output_files as _demo_output_files
 from healthgeo.wards import LEVELS
@@ -14,7 +16,7 @@ INPUTS = sorted(config["inputs"])
 RASTERS = [r for r in _hgconfig.RASTER_INPUTS if r in config["inputs"]]
 MONITORING = [n for n in ("stations", "sensors") if n in config["inputs"]]
 MONITORED = sorted({config["inputs"][n].get("pollutant", "no2") for n in MONITORING})
-# a pollutant with monitoring sites but no grid gets a station-based surface (rule air_surface)
+# a pollutant with monitoring sites but no grid gets a station-based surface (see air_surface in exposure.smk)
 SURFACES = [p for p in MONITORED if p not in config["inputs"]]
 SURFACE_PATTERN = "|".join(SURFACES) or "__none__"
 AIR = [p for p in ("no2", "pm25", "pm10") if p in config["inputs"] or p in SURFACES]
@@ -49,7 +51,7 @@ def get_fetch_inputs(wildcards):
     spec = config["inputs"][wildcards.input]
     files = []
     if "file" in spec:
-        folder = spec["file"].rstrip("/") + "/"
+        folder = os.path.join(spec["file"], "")
         produced = [
             f for f in _demo_output_files("data/raw/demo") if f.startswith(folder)
         ]

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from healthgeo.logs import log_to_rule
-from healthgeo.provenance import apply_sidecar, write_manifest
+from healthgeo.provenance import write_manifest
 from healthgeo.sources import fetch_input
 
 log_to_rule(snakemake.log[0])
@@ -11,6 +11,4 @@ name = snakemake.wildcards.input
 path, records = fetch_input(
     name, snakemake.params.spec, area=snakemake.params.area, cache_dir=Path(snakemake.params.cache_dir)
 )
-if "file" in snakemake.params.spec:
-    records = [apply_sidecar(r, r.file or path) for r in records]
 write_manifest(snakemake.output[0], input=name, local_path=path, spec=snakemake.params.spec, records=records)

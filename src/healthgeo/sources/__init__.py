@@ -131,18 +131,7 @@ def fetch_input(name: str, spec: dict, *, area: dict, cache_dir: Path,
     if "file" in spec and "provider" in spec:
         raise ConfigError(f"input {name!r}: give either `file:` or `provider:`, not both.")
     if "file" in spec:
-        p = Path(spec["file"])
-        if not p.exists():
-            raise InputDataError(
-                f"input {name!r}: file {p} does not exist (resolved: {p.resolve()}). Fix the path in the "
-                "config, or use `provider:` to download it."
-            )
-        if p.is_dir():
-            files = sorted(f for f in p.rglob("*") if f.is_file())
-            recs = [ProvenanceRecord.for_file(name, f, provider="local file", note=spec.get("note", ""))
-                    for f in files]
-            return p, recs
-        return p, [ProvenanceRecord.for_file(name, p, provider="local file", note=spec.get("note", ""))]
+        return _local_input(name, spec)
     provider = spec.get("provider")
     spec = resolve_spec(name, spec)
     if provider not in PROVIDERS:
@@ -155,3 +144,30 @@ def fetch_input(name: str, spec: dict, *, area: dict, cache_dir: Path,
     log.info("input %s: fetching from %s", name, provider)
     path, recs = adapter(name, spec, area=area, cache_dir=cache_dir, boundary=boundary)
     return Path(path), recs
+
+
+def _local_input(name: str, spec: dict) -> tuple[Path, list[ProvenanceRecord]]:
+    """A local file or folder input: existence check, one provenance record per file.
+
+    A ``<file>.provenance.json`` sidecar next to a file fills its provider/URL/licence/note
+    (:func:`healthgeo.provenance.apply_sidecar`); the sidecars themselves are not inputs.
+    """
+    from ..provenance import SIDECAR_SUFFIX, apply_sidecar
+
+    p = Path(spec["file"])
+    if not p.exists():
+        raise InputDataError(
+            f"input {name!r}: file {p} does not exist (resolved: {p.resolve()}). Fix the path in the "
+            "config, or use `provider:` to download it."
+        )
+    files = sorted(f for f in p.rglob("*") if f.is_file()) if p.is_dir() else [p]
+    if spec.get("things_file"):
+        files.append(Path(spec["things_file"]))
+    missing = [f for f in files if not f.exists()]
+    if missing:
+        raise InputDataError(f"input {name!r}: file(s) {[str(f) for f in missing]} do not exist; fix the config.")
+    records = [
+        apply_sidecar(ProvenanceRecord.for_file(name, f, provider="local file", note=spec.get("note", "")), f)
+        for f in files if not f.name.endswith(SIDECAR_SUFFIX)
+    ]
+    return p, records

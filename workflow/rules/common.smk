@@ -47,7 +47,7 @@ def get_input_spec(wildcards):
 
 
 def get_fetch_inputs(wildcards):
-    """A local input file is a rule input (so edits rerun the DAG); downloads have none."""
+    """A local input file is an input of the fetch job (so edits rerun the DAG); downloads have none."""
     spec = config["inputs"][wildcards.input]
     files = []
     if "file" in spec:
@@ -57,7 +57,7 @@ def get_fetch_inputs(wildcards):
         ]
         files += produced or [
             spec["file"]
-        ]  # a folder the demo rule fills: depend on its files
+        ]  # a folder filled by demo_city: depend on its files
         if "things_file" in spec:
             files.append(spec["things_file"])
     return files

@@ -74,6 +74,23 @@ def test_no2_agrees_with_exactextract(utrecht_run):
         # polygons its means differ from our double-precision fractions by up to ~1e-8
         # relative; tests/test_zonal.py compares at 1e-9 on polygons where both are exact.
         np.testing.assert_allclose(layer["no2_ugm3_mean"].to_numpy(), ref, rtol=1e-7)
+        if level == "buurt":  # and exactly (1e-12) against shapely cell-by-cell intersections
+            from shapely.geometry import box
+
+            values = data.astype("float64")
+            for i in range(0, len(layer), 11):
+                geom = layer.geometry.iloc[i]
+                num = den = 0.0
+                for r in range(values.shape[0]):
+                    y1 = profile["transform"].f + r * profile["transform"].e
+                    if not (geom.bounds[1] < y1 and y1 + profile["transform"].e < geom.bounds[3]):
+                        continue
+                    for c in range(values.shape[1]):
+                        x0 = profile["transform"].c + c * profile["transform"].a
+                        a = geom.intersection(box(x0, y1 + profile["transform"].e, x0 + profile["transform"].a, y1)).area
+                        if a > 0:
+                            num, den = num + a * values[r, c], den + a
+                assert layer["no2_ugm3_mean"].iloc[i] == pytest.approx(num / den, rel=1e-12)
     w = gpd.read_file(gpkg, layer="wijk")
     # PROVENANCE.md: mean over cells touching each wijk, 2021: 17.1-22.7 ug/m3
     assert w["no2_ugm3_mean"].between(16.0, 23.5).all()

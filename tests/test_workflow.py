@@ -162,6 +162,16 @@ def test_station_surface_when_no_grid(demo_run, tmp_path):
     assert table["no2_ugm3_mean"].between(5, 60).all()
 
 
+def test_online_config_plans_every_download(tmp_path):
+    """The real Utrecht config: every input is fetched from its provider, nothing from the demo."""
+    proc = _snakemake(tmp_path, "--dry-run", config=REPO / "config" / "utrecht.yaml")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = proc.stdout
+    assert out.count("rule fetch_input:") == 13 and "demo_city" not in out
+    for rule in ("network_accessibility", "exposure_noise", "disparity", "health_impact", "assemble"):
+        assert f"rule {rule}:" in out
+
+
 def test_lint_clean(tmp_path):
     proc = _snakemake(tmp_path, "--lint")
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -25,6 +25,11 @@ log = logging.getLogger(__name__)
 RASTER_SENTINELS = (-999.0, -3.4028234663852886e38)
 
 
+def study_boundary(wards_path) -> gpd.GeoDataFrame | None:
+    """The municipality polygon (for downloads that query by area); None without wards."""
+    return read_wards(wards_path, "gemeente") if wards_path else None
+
+
 def study_bounds(wards_path) -> tuple[float, float, float, float]:
     """Bounding box of the municipality (EPSG:28992)."""
     return tuple(read_wards(wards_path, "gemeente").total_bounds)
@@ -436,7 +441,10 @@ def network_accessibility(osm_manifest, residents_path, amenities_path, green_pa
 
     m = read_manifest(osm_manifest)
     boundary = read_wards(wards_path, "gemeente").geometry.buffer(margin_m).union_all()
-    networks = nw.build_graphs(m.path, ("walk", "bike"), boundary=boundary)
+    # a local .osm/.osm.pbf extract holds the network; the online OSM input holds only features,
+    # so the graphs then come from Overpass for the study area (osmnx graph_from_polygon)
+    source = m.path if "file" in m.spec else boundary
+    networks = nw.build_graphs(source, ("walk", "bike"), boundary=boundary)
     homes = _residents(residents_path)
     amenities = gpd.read_file(amenities_path, layer="amenities", engine="pyogrio")
     green = gpd.read_file(green_path, layer="green", engine="pyogrio")

@@ -46,21 +46,28 @@ def get_input_spec(wildcards):
     return _hgconfig.input_spec(config, wildcards.input)
 
 
+WARD_INPUTS = ("buurten", "wijken", "gemeente", "kerncijfers")
+
+
 def get_fetch_inputs(wildcards):
-    """A local input file is an input of the fetch job (so edits rerun the DAG); downloads have none."""
+    """A local input file is an input of the fetch job (so edits rerun the DAG); a download
+    that queries by area (OSM, BAG, ALO, Luchtmeetnet, ...) needs the prepared boundaries.
+    """
     spec = config["inputs"][wildcards.input]
-    files = []
+    inputs = {"local": []}
     if "file" in spec:
         folder = os.path.join(spec["file"], "")
         produced = [
             f for f in _demo_output_files("data/raw/demo") if f.startswith(folder)
         ]
-        files += produced or [
+        inputs["local"] += produced or [
             spec["file"]
-        ]  # a folder filled by demo_city: depend on its files
+        ]  # a folder filled by demo_city: its files
         if "things_file" in spec:
-            files.append(spec["things_file"])
-    return files
+            inputs["local"].append(spec["things_file"])
+    elif wildcards.input not in WARD_INPUTS:
+        inputs["wards"] = f"data/processed/{RUN}/wards.gpkg"
+    return inputs
 
 
 def manifest(name):

@@ -4,7 +4,7 @@
 
 rule fetch_input:
     input:
-        get_fetch_inputs,
+        unpack(get_fetch_inputs),
     output:
         "data/raw/{run}/manifests/{input}.json",
     log:

@@ -36,3 +36,22 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.skip("../shared/data/utrecht is absent")
     return SHARED
+
+
+@pytest.fixture()
+def srv():
+    """A local HTTP server replaying canned provider responses (tests/replay.py)."""
+    from replay import ReplayServer
+
+    with ReplayServer() as s:
+        yield s
+
+
+@pytest.fixture()
+def fast_http(monkeypatch):
+    """Retries without waiting and no fair-use throttles, so failure-mode tests run fast."""
+    from healthgeo import _http
+
+    monkeypatch.setattr(_http, "BACKOFF", 0.01)
+    monkeypatch.setattr(_http, "RETRY_AFTER_MAX", 2.0)
+    monkeypatch.setattr(_http, "THROTTLES", {})

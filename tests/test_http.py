@@ -7,23 +7,12 @@ import time
 import zipfile
 
 import pytest
-from replay import ReplayServer
 
 from healthgeo import _http
 from healthgeo._errors import DownloadError
 
 
-@pytest.fixture()
-def srv():
-    with ReplayServer() as s:
-        yield s
-
-
-@pytest.fixture(autouse=True)
-def fast_http(monkeypatch):
-    monkeypatch.setattr(_http, "BACKOFF", 0.01)
-    monkeypatch.setattr(_http, "RETRY_AFTER_MAX", 2.0)
-    monkeypatch.setattr(_http, "THROTTLES", {})
+pytestmark = pytest.mark.usefixtures("fast_http")
 
 
 def test_get_caches_and_cache_hit_makes_no_request(srv, tmp_path):

@@ -13,7 +13,6 @@ import zipfile
 
 import numpy as np
 import pytest
-from replay import ReplayServer
 
 from healthgeo import _http
 from healthgeo._errors import ConfigError, DownloadError, InputDataError
@@ -24,17 +23,7 @@ AREA = {"municipality": "GM0344", "year": 2023, "crs": "EPSG:28992"}
 CRS = "http://www.opengis.net/def/crs/EPSG/0/28992"
 
 
-@pytest.fixture()
-def srv():
-    with ReplayServer() as s:
-        yield s
-
-
-@pytest.fixture(autouse=True)
-def fast_http(monkeypatch):
-    monkeypatch.setattr(_http, "BACKOFF", 0.01)
-    monkeypatch.setattr(_http, "RETRY_AFTER_MAX", 1.0)
-    monkeypatch.setattr(_http, "THROTTLES", {})
+pytestmark = pytest.mark.usefixtures("fast_http")
 
 
 def q(req):

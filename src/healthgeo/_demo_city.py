@@ -5,6 +5,11 @@ city. Coordinates are EPSG:28992 metres. The city is built in this order (later 
 earlier ones): outline -> wijken -> buurten -> main roads -> green areas -> street grid ->
 amenities -> residents per buurt -> dwellings.
 
+The city is always built in the canonical frame (centre ``CX, CY``, extent ``CANON_ORIGIN`` +
+``CANON_SIZE``), so one seed gives one city shape wherever it is put; :func:`place` then moves and
+scales it (one similarity transform of every coordinate) to another extent, e.g. over a real
+municipality. The default extent is left untouched (no arithmetic), so its files do not change.
+
 Spatial sense built in on purpose (tests check it):
 
 * main roads (ring, radials, a trunk road) carry the loudest noise and add NO2/PM;
@@ -22,7 +27,9 @@ import numpy as np
 import shapely
 from shapely.geometry import LineString, MultiPoint, Point, Polygon
 
-CX, CY = 155_000.0, 445_000.0  # city centre
+CX, CY = 155_000.0, 445_000.0  # city centre (canonical frame)
+CANON_ORIGIN = (150_000.0, 440_000.0)  # lower-left of the canonical 10 x 10 km extent (EPSG:28992)
+CANON_SIZE = 10_000.0
 RING_RADIUS = 2400.0
 SINGEL_RADIUS = 900.0
 TRUNK_X = CX + 3900.0
@@ -84,6 +91,10 @@ class City:
     greens: list[Green]
     amenities: list[Amenity]
     dwellings: dict[str, np.ndarray] = field(default_factory=dict)
+    #: centre (EPSG:28992) and scale factor of the city's frame; set by :func:`place`
+    cx: float = CX
+    cy: float = CY
+    scale: float = 1.0
 
 
 # --------------------------------------------------------------------------------------------
@@ -580,6 +591,50 @@ def _amenities(rng, city: City) -> list[Amenity]:
                                                         "tram": "yes", "name": f"Tramhalte Stationsweg {k + 1}"},
                            "transit_stop"))
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# placement
+def place(city: City, origin: tuple[float, float], size_m: float) -> None:
+    """Move and scale ``city`` from the canonical extent to ``origin`` (lower-left) and ``size_m``.
+
+    Every coordinate is mapped by ``x' = origin_x + (x - CANON_ORIGIN_x) * s`` (likewise y) with
+    ``s = size_m / CANON_SIZE``; buurt ``area_m2``/``water_m2`` scale by ``s**2``. Counts (buurten,
+    dwellings, residents, network nodes) stay the same, so a larger extent is a sparser city.
+    ``r_centre`` and ``d_ring`` stay in canonical metres (they drive attributes, not geometry).
+    The canonical extent itself is a no-op, so default output stays byte-identical.
+    """
+    ox, oy = float(origin[0]), float(origin[1])
+    s = float(size_m) / CANON_SIZE
+    if (ox, oy, s) == (*CANON_ORIGIN, 1.0):
+        return
+    x0, y0 = CANON_ORIGIN
+
+    def tr(xy: np.ndarray) -> np.ndarray:
+        xy = np.asarray(xy, dtype=float)
+        return np.column_stack([ox + (xy[:, 0] - x0) * s, oy + (xy[:, 1] - y0) * s])
+
+    city.outline = shapely.transform(city.outline, tr)
+    for w in city.wijken:
+        w["geometry"] = shapely.transform(w["geometry"], tr)
+    for b in city.buurten:
+        b["geometry"] = shapely.transform(b["geometry"], tr)
+        for key in ("area_m2", "water_m2"):
+            if key in b:
+                b[key] = b[key] * s * s
+    for road in (*city.main_roads, *city.streets, *city.fragments):
+        road.coords = tr(road.coords)
+    for g in city.greens:
+        g.geom = shapely.transform(g.geom, tr)
+        if g.inner is not None:
+            g.inner = shapely.transform(g.inner, tr)
+    for a in city.amenities:
+        a.x, a.y = float(ox + (a.x - x0) * s), float(oy + (a.y - y0) * s)
+    if city.dwellings:
+        xy = tr(np.column_stack([city.dwellings["x"], city.dwellings["y"]]))
+        city.dwellings["x"], city.dwellings["y"] = xy[:, 0].copy(), xy[:, 1].copy()
+    city.cx, city.cy = ox + (CX - x0) * s, oy + (CY - y0) * s
+    city.scale = s
 
 
 # --------------------------------------------------------------------------------------------

@@ -42,7 +42,16 @@ Format choices that copy the real providers (and their quirks), on purpose:
   space; one sensor column has no ``things`` row and ``things`` lists sensors with no column.
 
 Everything is synthetic (``SYNTHETIC = True``) and free to reuse (``DEMO_LICENCE``). One seed
-gives byte-identical files (GeoPackages get a fixed ``last_change``).
+(and one ``origin``/``size_m``) gives byte-identical files (GeoPackages get a fixed ``last_change``).
+
+Placement: by default the city fills x 150 000-160 000, y 440 000-450 000 (EPSG:28992).
+``origin=(x, y)`` (lower-left corner) and ``size_m`` (side of the square) move and scale the
+whole city there, e.g. over a real municipality to stand in for inputs that are not available
+offline (noise, GCN grids, OSM network). The city keeps its shape and counts (same buurten,
+dwellings, nodes; a larger extent is a sparser city); its outline is a rounded blob filling
+about 60 % of the square, so the square's corners hold only background noise/air quality and a
+few arterial roads. The GCN 1 km grids are snapped to the RD km grid (extent + 3 km margin), the
+10 m noise grids to the 10 m grid (extent + 500 m), the vk100 cells to the 100 m grid.
 """
 
 from __future__ import annotations
@@ -98,14 +107,63 @@ def output_files(outdir: str | Path = "data/raw/demo") -> list[str]:
     return [f"{base}/{rel}" for rel in (*ALL_FILES, *sidecars)]
 
 
-GCN_ORIGIN = (147_000, 437_000)  # lower-left of the 1 km grids (study area + 3 km margin)
+DEFAULT_ORIGIN = (150_000.0, 440_000.0)  # lower-left of the default extent (EPSG:28992)
+DEFAULT_SIZE_M = 10_000.0
+SIZE_RANGE_M = (2_000.0, 30_000.0)  # allowed size_m (time and file size grow with size_m**2)
+GCN_MARGIN_M = 3_000  # the 1 km grids cover the extent + this margin, snapped to whole km
+NOISE_MARGIN_M = 500  # the 10 m noise grids cover the extent + this margin, snapped to 10 m
+
+GCN_ORIGIN = (147_000, 437_000)  # lower-left of the 1 km grids for the default extent
 GCN_SHAPE = (16, 16)
-NOISE_ORIGIN = (149_500, 439_500)  # lower-left of the 10 m noise grids
+NOISE_ORIGIN = (149_500, 439_500)  # lower-left of the 10 m noise grids for the default extent
 NOISE_SHAPE = (1100, 1100)
 
 
+def _snapped_grid(origin: tuple[float, float], size_m: float, margin: float, cell: int):
+    """Lower-left corner (ints, multiples of ``cell``) and (rows, cols) of a grid covering
+    ``origin``..``origin + size_m`` plus ``margin`` on every side."""
+    x0 = int(math.floor((origin[0] - margin) / cell)) * cell
+    y0 = int(math.floor((origin[1] - margin) / cell)) * cell
+    x1 = int(math.ceil((origin[0] + size_m + margin) / cell)) * cell
+    y1 = int(math.ceil((origin[1] + size_m + margin) / cell)) * cell
+    return (x0, y0), ((y1 - y0) // cell, (x1 - x0) // cell)
+
+
+def gcn_grid(origin: tuple[float, float] | None = None, size_m: float = DEFAULT_SIZE_M):
+    """``((xll, yll), (nrows, ncols))`` of the GCN 1 km grids for an extent (RD km-aligned)."""
+    return _snapped_grid(origin or DEFAULT_ORIGIN, size_m, GCN_MARGIN_M, 1000)
+
+
+def noise_grid(origin: tuple[float, float] | None = None, size_m: float = DEFAULT_SIZE_M):
+    """``((xll, yll), (nrows, ncols))`` of the 10 m noise grids for an extent (10 m-aligned)."""
+    return _snapped_grid(origin or DEFAULT_ORIGIN, size_m, NOISE_MARGIN_M, 10)
+
+
+def _check_extent(origin, size_m) -> tuple[tuple[float, float], float]:
+    from ._errors import ConfigError
+
+    try:
+        size = float(size_m)
+        ox, oy = (float(v) for v in (DEFAULT_ORIGIN if origin is None else origin))
+    except (TypeError, ValueError) as exc:
+        msg = f"origin must be (x, y) in EPSG:28992 metres and size_m a number, got {origin!r}, {size_m!r}"
+        raise ConfigError(msg) from exc
+    lo, hi = SIZE_RANGE_M
+    if not (math.isfinite(size) and lo <= size <= hi):
+        msg = f"size_m must be between {lo:.0f} and {hi:.0f} m, got {size_m!r}"
+        raise ConfigError(msg)
+    # RD New (EPSG:28992) is defined over the Netherlands: roughly x -7 000..300 000, y 289 000..629 000
+    if not (math.isfinite(ox) and math.isfinite(oy) and -7_000 <= ox and ox + size <= 300_000
+            and 289_000 <= oy and oy + size <= 629_000):
+        msg = (f"origin {origin!r} with size_m {size:.0f} lies outside the RD New (EPSG:28992) area "
+               "x -7000..300000, y 289000..629000")
+        raise ConfigError(msg)
+    return (ox, oy), size
+
+
 def generate(outdir: str | Path, *, seed: int = 42, municipality: str = "GM9999",
-             name: str = "Demostad") -> dict[str, Path]:
+             name: str = "Demostad", origin: tuple[float, float] | None = None,
+             size_m: float = DEFAULT_SIZE_M) -> dict[str, Path]:
     """Write the synthetic demo inputs under ``outdir``; return input name -> written path.
 
     Parameters
@@ -118,6 +176,13 @@ def generate(outdir: str | Path, *, seed: int = 42, municipality: str = "GM9999"
         CBS gemeente code ``GMdddd`` (default ``GM9999``, used by no real municipality).
     name
         Municipality name written into the files.
+    origin
+        Lower-left corner ``(x, y)`` of the city's square extent in EPSG:28992 metres; default
+        ``(150000, 440000)``. The whole city (boundaries, rasters, OSM, BAG, vk100, stations,
+        sensors) is moved there.
+    size_m
+        Side of the square extent in metres (default 10 000, allowed 2 000-30 000). The city is
+        scaled to it; counts of buurten, dwellings and network nodes stay the same.
     """
     from . import _demo_city as dc
     from . import _demo_write as dw
@@ -127,11 +192,14 @@ def generate(outdir: str | Path, *, seed: int = 42, municipality: str = "GM9999"
 
         msg = f"municipality must look like 'GM9999' (GM + 4 digits), got {municipality!r}"
         raise ConfigError(msg)
+    extent_origin, size_m = _check_extent(origin, size_m)
+    default_extent = extent_origin == DEFAULT_ORIGIN and size_m == DEFAULT_SIZE_M
     outdir = Path(outdir)
     paths = {k: outdir / v for k, v in FILES.items()}
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
     city = dc.build(rngs[0], municipality)
     dc.populate(rngs[1], city)
+    dc.place(city, extent_origin, size_m)  # no-op for the default extent
     agg, regions = _aggregate(city, municipality, name)
     log.info("demo city: %d buurten, %d residents, %d verblijfsobjecten", len(city.buurten),
              agg[municipality]["residents"], len(city.dwellings["x"]))
@@ -139,22 +207,32 @@ def generate(outdir: str | Path, *, seed: int = 42, municipality: str = "GM9999"
     dw.write_pdok(rngs[2], city, agg, municipality, name, paths)
     dw.write_kwb(rngs[2], city, agg, municipality, name, paths["kerncijfers"])
     dw.write_health(rngs[3], regions, name, paths["health"])
-    no2 = _air_grids(rngs[4], city, paths)
-    _noise(city, paths)
+    no2 = _air_grids(rngs[4], city, paths, *gcn_grid(extent_origin, size_m))
+    _noise(city, paths, *noise_grid(extent_origin, size_m))
     dw.write_osm(city, paths["osm"])
     _bag_and_grid(rngs[5], city, municipality, paths)
     _stations(rngs[6], city, no2, outdir)
     _sensors(rngs[7], city, no2, paths)
     from .io import atomic_write
 
+    extent = "" if default_extent else _extent_text(extent_origin, size_m)
     with atomic_write(paths["readme"]) as tmp:
         tmp.write_text(
             f"SYNTHETIC demo data generated by healthgeo.demo (seed {seed}) — not real.\n"
             f"Municipality {municipality} '{name}' does not exist. Licence: {DEMO_LICENCE}.\n"
             "Files imitate the formats of PDOK, CBS, RIVM, Luchtmeetnet, Samen Meten, BAG and "
-            "OpenStreetMap; no real rows were used.\n", encoding="utf-8")
-    _write_sidecars(outdir, seed)
+            "OpenStreetMap; no real rows were used.\n"
+            + (f"Placed over EPSG:28992 extent {extent}: the roads, noise, air quality, buildings and "
+               "people there are invented, not those of the real place.\n" if extent else ""),
+            encoding="utf-8")
+    _write_sidecars(outdir, seed, extent)
     return paths
+
+
+def _extent_text(origin: tuple[float, float], size_m: float) -> str:
+    """``x0,y0,x1,y1`` of an extent, in whole metres where they are whole."""
+    vals = (origin[0], origin[1], origin[0] + size_m, origin[1] + size_m)
+    return ",".join(f"{v:.0f}" if v == int(v) else f"{v:.3f}" for v in vals)
 
 
 #: which real provider each demo file imitates (recorded in its provenance sidecar)
@@ -165,8 +243,10 @@ _IMITATES = {
 }
 
 
-def _write_sidecars(outdir: Path, seed: int) -> None:
-    """A ``<file>.provenance.json`` per file, so every output built on it is labelled synthetic."""
+def _write_sidecars(outdir: Path, seed: int, extent: str = "") -> None:
+    """A ``<file>.provenance.json`` per file, so every output built on it is labelled synthetic.
+
+    ``extent`` (``x0,y0,x1,y1``, empty for the default extent) is added to ``params``."""
     from .provenance import SIDECAR_SUFFIX
     from .io import write_json
 
@@ -176,7 +256,7 @@ def _write_sidecars(outdir: Path, seed: int) -> None:
         write_json(
             {
                 "provider": "healthgeo demo (synthetic)",
-                "params": f"seed={seed}",
+                "params": f"seed={seed}" + (f";extent={extent}" if extent else ""),
                 "licence": DEMO_LICENCE,
                 "note": f"SYNTHETIC: generated by healthgeo.demo in the format of {_IMITATES[rel.split('/')[0]]}; not real data",
             },
@@ -258,19 +338,18 @@ def _aggregate(city, gm: str, name: str):
     return agg, regions
 
 
-def _air_grids(rng, city, paths) -> dict:
+def _air_grids(rng, city, paths, origin=GCN_ORIGIN, shape=GCN_SHAPE) -> dict:
     from . import _demo_write as dw
-    from ._demo_city import CX, CY
 
-    x0, y0 = GCN_ORIGIN
-    nr, nc = GCN_SHAPE
+    x0, y0 = origin
+    nr, nc = shape
     xs = x0 + 500 + 1000 * np.arange(nc)
     ys = y0 + 500 + 1000 * np.arange(nr)[::-1]  # row 0 = north
     X, Y = np.meshgrid(xs, ys)
     main, trunk = _main_geoms(city)
     d_main = dw.line_distance(X.ravel(), Y.ravel(), main).reshape(X.shape)
     d_trunk = dw.line_distance(X.ravel(), Y.ravel(), trunk).reshape(X.shape)
-    r = np.hypot(X - CX, Y - CY)
+    r = np.hypot(X - city.cx, Y - city.cy) / city.scale  # canonical metres from the centre
     no2 = 12.5 + 9.5 * np.exp(-r / 2500) + 5.5 * np.exp(-d_main / 500) + 6.0 * np.exp(-d_trunk / 700)
     no2 = np.clip(no2 + rng.normal(0, 0.5, no2.shape), 11.5, 35).round(2)
     pm25 = np.clip(7.2 + 0.17 * (no2 - 12) + rng.normal(0, 0.15, no2.shape), 7.0, 11.0).round(2)
@@ -308,17 +387,16 @@ _NOISE_CLASSES = (  # class, L at the road (dB), decay per decade of distance, n
 )
 
 
-def _noise(city, paths) -> None:
+def _noise(city, paths, origin=NOISE_ORIGIN, shape=NOISE_SHAPE) -> None:
     from rasterio import features
     from rasterio.transform import from_origin
     from scipy import ndimage
     from shapely.geometry import LineString
 
     from . import _demo_write as dw
-    from ._demo_city import CX, CY
 
-    h, w = NOISE_SHAPE
-    transform = from_origin(NOISE_ORIGIN[0], NOISE_ORIGIN[1] + 10 * h, 10, 10)
+    h, w = shape
+    transform = from_origin(origin[0], origin[1] + 10 * h, 10, 10)
     roads = city.main_roads + [r for r in city.streets if r.cls == "minor"]
     day = np.zeros((h, w))
     night = np.zeros((h, w))
@@ -330,9 +408,9 @@ def _noise(city, paths) -> None:
         lvl = l0 - decay * np.log10(1 + dist / 8.0)
         day += 10 ** (lvl / 10)
         night += 10 ** ((lvl - night_off) / 10)
-    cols = NOISE_ORIGIN[0] + 5 + 10 * np.arange(w)
-    rows = NOISE_ORIGIN[1] + 10 * h - 5 - 10 * np.arange(h)
-    r = np.hypot(cols[None, :] - CX, rows[:, None] - CY)
+    cols = origin[0] + 5 + 10 * np.arange(w)
+    rows = origin[1] + 10 * h - 5 - 10 * np.arange(h)
+    r = np.hypot(cols[None, :] - city.cx, rows[:, None] - city.cy) / city.scale
     bg = 36 + 6 * np.exp(-r / 3000)
     lden = 10 * np.log10(day + 10 ** (bg / 10))
     lnight = 10 * np.log10(night + 10 ** ((bg - 10) / 10))
@@ -408,10 +486,8 @@ _STATIONS = (  # code, name, type, gebied, (dx, dy) from centre or "ring"/"trunk
 
 
 def _station_xy(city, where) -> tuple[float, float]:
-    from ._demo_city import CX, CY
-
     if isinstance(where, tuple):
-        return CX + where[0], CY + where[1]
+        return city.cx + city.scale * where[0], city.cy + city.scale * where[1]
     if where == "park":
         c = next(g for g in city.greens if g.tags.get("name") == "Stadspark").geom.centroid
         return c.x, c.y
@@ -474,15 +550,15 @@ def _sensors(rng, city, grid, paths) -> None:
     import pandas as pd
 
     from . import _demo_write as dw
-    from ._demo_city import CX, CY
 
+    cx, cy, s = city.cx, city.cy, city.scale
     names = ["DMS_ns001", "DMS_ns002", "DMS_ns003", "DMS_ns004", "DMS_ns005", "DMS_pu101", "DMS_pu102",
              "DMS_pu103"]
     xy = []
     for k in range(len(names)):
         a = 2 * math.pi * k / len(names) + 0.3
         rr = 600 + 450 * k
-        xy.append((CX + rr * math.cos(a), CY + rr * math.sin(a)))
+        xy.append((cx + s * rr * math.cos(a), cy + s * rr * math.sin(a)))
     means = np.array([_grid_value(grid, "no2", x, y) * rng.uniform(1.05, 1.35) for x, y in xy])
     times = pd.date_range("2023-01-01 00:00", "2023-04-01 00:00", freq="h", inclusive="left").to_numpy()
     vals = _hourly(rng, times, means, own_sd=0.45)
@@ -497,21 +573,27 @@ def _sensors(rng, city, grid, paths) -> None:
     dw.write_samenmeten(names, times, vals, paths["sensors"])
     things = [(nm, *_to_wgs84(x, y)) for nm, (x, y) in zip(names[:-1], xy[:-1])]  # last sensor has no row
     for k, nm in enumerate(("LTD_90001", "LTD_90002", "MJS_pm901")):  # PM-only sensors, no NO2 column
-        things.append((nm, *_to_wgs84(CX - 1500 + 900 * k, CY + 1200 - 500 * k)))
+        things.append((nm, *_to_wgs84(cx + s * (-1500 + 900 * k), cy + s * (1200 - 500 * k))))
     dw.write_things(things, paths["sensor_locations"])
 
 
 # --------------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
-    """CLI: ``python -m healthgeo.demo OUTDIR [--seed N]``."""
+    """CLI: ``python -m healthgeo.demo OUTDIR [--seed N] [--origin X Y] [--size-m M]``."""
     p = argparse.ArgumentParser(prog="python -m healthgeo.demo", description=__doc__.splitlines()[0])
     p.add_argument("outdir", type=Path)
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--municipality", default="GM9999")
     p.add_argument("--name", default="Demostad")
+    p.add_argument("--origin", type=float, nargs=2, metavar=("X", "Y"), default=None,
+                   help="lower-left corner of the square extent, EPSG:28992 metres "
+                        "(default 150000 440000)")
+    p.add_argument("--size-m", type=float, default=DEFAULT_SIZE_M,
+                   help="side of the square extent in metres (default 10000)")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    written = generate(a.outdir, seed=a.seed, municipality=a.municipality, name=a.name)
+    written = generate(a.outdir, seed=a.seed, municipality=a.municipality, name=a.name,
+                       origin=tuple(a.origin) if a.origin else None, size_m=a.size_m)
     for key, path in written.items():
         log.info("%-16s %s", key, path)
     return 0

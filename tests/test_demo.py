@@ -88,7 +88,8 @@ def test_no_temporary_files_left(files):
 
 
 def test_same_seed_same_bytes_other_seed_differs(files, tmp_path):
-    again = demo.generate(tmp_path / "a", seed=42)
+    # the default extent spelled out (ints) is the default: same bytes
+    again = demo.generate(tmp_path / "a", seed=42, origin=(150_000, 440_000), size_m=10_000)
     for key in HASHED:
         assert sha256_file(files[key]) == sha256_file(again[key]), key
     for rel in demo.STATION_FILES:
@@ -418,3 +419,165 @@ def test_poorer_and_less_healthy_near_the_ring_road(files, kwb, buurten, osm_lin
     h = h.set_index(h.WijkenEnBuurten.str.strip()).ErvarenGezondheidGoedZeerGoed_4.dropna()
     common = h.index.intersection(inc.index)
     assert np.corrcoef(h[common], inc[common])[0, 1] > 0.3
+
+
+# ------------------------------------------------------------------------------ placement (origin, size_m)
+UTRECHT = (126_000.0, 448_000.0)  # lower-left of a 16 km square over the real municipality of Utrecht
+UTRECHT_SIZE = 16_000.0
+UTRECHT_EXTENT = (126_000.0, 448_000.0, 142_000.0, 464_000.0)
+
+
+@pytest.fixture(scope="session")
+def placed_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo_utrecht")
+    t0 = time.perf_counter()
+    paths = demo.generate(out, seed=42, origin=UTRECHT, size_m=UTRECHT_SIZE)
+    return paths, time.perf_counter() - t0
+
+
+@pytest.fixture(scope="session")
+def placed(placed_run) -> dict[str, Path]:
+    return placed_run[0]
+
+
+def _inside(bounds, extent, margin=0.0) -> bool:
+    x0, y0, x1, y1 = extent
+    return (bounds[0] >= x0 - margin and bounds[1] >= y0 - margin and bounds[2] <= x1 + margin
+            and bounds[3] <= y1 + margin)
+
+
+def test_placed_city_is_fast_small_and_complete(placed, placed_run):
+    out = placed["readme"].parent
+    assert placed_run[1] < 30
+    assert sum(p.stat().st_size for p in out.rglob("*") if p.is_file()) < 30e6
+    written = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert sorted(demo.output_files(out)) == sorted(f"{out.as_posix()}/{w}" for w in written)
+    readme = placed["readme"].read_text(encoding="utf-8")
+    assert "SYNTHETIC" in readme and "126000,448000,142000,464000" in readme
+    import json
+
+    side = json.loads(Path(str(placed["osm"]) + ".provenance.json").read_text(encoding="utf-8"))
+    assert side["params"] == "seed=42;extent=126000,448000,142000,464000" and "SYNTHETIC" in side["note"]
+
+
+def test_placed_boundaries_fill_the_extent(placed, files, buurten):
+    import geopandas as gpd
+
+    b = gpd.read_file(placed["buurten"])
+    gem = gpd.read_file(placed["gemeente"])
+    assert b.crs.to_epsg() == 28992 and b.geometry.is_valid.all()
+    assert len(b) == len(buurten)  # same city, moved and scaled
+    assert _inside(b.total_bounds, UTRECHT_EXTENT)
+    x0, y0, x1, y1 = b.total_bounds
+    assert (x1 - x0) * (y1 - y0) > 0.8 * UTRECHT_SIZE**2  # the rounded outline spans the square
+    assert b.geometry.area.sum() > 0.55 * UTRECHT_SIZE**2
+    assert abs(b.geometry.area.sum() - gem.geometry.area.sum()) < 1.0
+    scale2 = (UTRECHT_SIZE / 10_000) ** 2
+    assert gem.geometry.area.sum() == pytest.approx(gpd.read_file(files["gemeente"]).area.sum() * scale2,
+                                                   rel=1e-9)
+    # recorded areas scale with the geometry
+    assert gem.oppervlakteTotaalInHa.iloc[0] == pytest.approx(gem.geometry.area.iloc[0] / 1e4, abs=1)
+
+
+def test_placed_gcn_grids_stay_on_the_rd_km_grid(placed):
+    import rasterio
+
+    for key in ("no2", "pm25", "pm10"):
+        head = dict(line.split() for line in placed[key].read_text(encoding="ascii").splitlines()[:6])
+        xll, yll = int(head["XLLCORNER"]), int(head["YLLCORNER"])
+        assert xll % 1000 == 0 and yll % 1000 == 0 and int(head["CELLSIZE"]) == 1000
+        with rasterio.open(placed[key]) as src:
+            b = src.bounds
+            a = src.read(1, masked=True)
+        x0, y0, x1, y1 = UTRECHT_EXTENT
+        assert b.left <= x0 - 3000 and b.bottom <= y0 - 3000 and b.right >= x1 + 3000 and b.top >= y1 + 3000
+        assert b.left > x0 - 4000 and b.top < y1 + 4000  # a margin, not more
+        assert a.mask[0, 0] and a.count() > 0.95 * a.size
+    # snapping of an origin off the km grid: down to whole km, the far side up
+    assert demo.gcn_grid((126_250.5, 448_730.0), 16_000) == ((123_000, 445_000), (23, 23))
+    assert demo.gcn_grid() == (demo.GCN_ORIGIN, demo.GCN_SHAPE)
+    assert demo.noise_grid((126_255.0, 448_731.0), 16_000) == ((125_750, 448_230), (1701, 1701))
+    assert demo.noise_grid() == (demo.NOISE_ORIGIN, demo.NOISE_SHAPE)
+
+
+def test_placed_noise_covers_the_extent(placed):
+    import rasterio
+
+    for key, low in (("noise_lden", 30), ("noise_lnight", 20)):
+        with rasterio.open(placed[key]) as src:
+            assert src.crs.to_epsg() == 28992 and src.res == (10.0, 10.0)
+            b = src.bounds
+            assert b.left % 10 == 0 and b.bottom % 10 == 0
+            x0, y0, x1, y1 = UTRECHT_EXTENT
+            assert b.left <= x0 and b.bottom <= y0 and b.right >= x1 and b.top >= y1
+            assert b.left >= x0 - 1000 and b.top <= y1 + 1000
+            a = src.read(1, masked=True)
+        assert low < a.min() and a.max() < 80 and a.mask.any()
+
+
+def test_placed_osm_loads_in_osmnx_within_the_extent(placed, osm_lines):
+    import osmnx as ox
+
+    G = ox.graph_from_xml(placed["osm"], simplify=True, retain_all=True)
+    assert len(G) > 1500
+    nodes = ox.graph_to_gdfs(ox.project_graph(G, to_crs="EPSG:28992"), edges=False)
+    margin = 0.1 * UTRECHT_SIZE  # arterial roads run a little past the extent, as in the default
+    assert _inside(nodes.total_bounds, UTRECHT_EXTENT, margin)
+    x0, y0, x1, y1 = nodes.total_bounds
+    assert (x1 - x0) > 0.8 * UTRECHT_SIZE and (y1 - y0) > 0.8 * UTRECHT_SIZE
+    hw = set()
+    for _, _, d in G.edges(data=True):
+        h = d.get("highway")
+        hw.update(h if isinstance(h, list) else [h])
+    assert {"primary", "secondary", "residential", "trunk"} <= hw
+    # the same road network, scaled: total length of the primary roads grows with size_m
+    import geopandas as gpd
+
+    lines = gpd.read_file(placed["osm"], layer="lines").to_crs(28992)
+    ratio = lines[lines.highway == "primary"].length.sum() / osm_lines[osm_lines.highway == "primary"].length.sum()
+    assert ratio == pytest.approx(UTRECHT_SIZE / 10_000, rel=0.01)
+
+
+def test_placed_points_move_with_the_city(placed):
+    import geopandas as gpd
+    from pyproj import Transformer
+
+    vbo = gpd.read_file(placed["dwellings"], layer="verblijfsobject")
+    assert _inside(vbo.total_bounds, UTRECHT_EXTENT) and len(vbo) < 60_000
+    g = gpd.read_file(placed["population_grid"], layer="vierkant_100m")
+    mins = g.geometry.bounds
+    assert (mins.minx % 100 == 0).all() and (mins.miny % 100 == 0).all()
+    assert (g.crs28992res100m.str[1:5].astype(int) == mins.minx.astype(int) // 100).all()
+    assert (g.crs28992res100m.str[6:10].astype(int) == mins.miny.astype(int) // 100).all()
+    assert _inside(g.total_bounds, UTRECHT_EXTENT, 100)
+    to_rd = Transformer.from_crs(4326, 28992, always_xy=True)
+    things = pd.read_csv(placed["sensor_locations"])
+    x, y = to_rd.transform(things.lon.to_numpy(), things.lat.to_numpy())
+    assert _inside((x.min(), y.min(), x.max(), y.max()), UTRECHT_EXTENT)
+    lines = (placed["readme"].parent / demo.STATION_FILES[0]).read_bytes().decode("latin-1").splitlines()
+    latlon = [tuple(map(float, v.strip("()").split(","))) for v in lines[3].split(";")[5:]]
+    gebied = lines[4].split(";")[5:]
+    city = [(lon, lat) for (lat, lon), geb in zip(latlon, gebied) if geb == "stad"]
+    assert len(city) >= 3
+    x, y = to_rd.transform(*np.array(city).T)
+    assert _inside((x.min(), y.min(), x.max(), y.max()), UTRECHT_EXTENT)
+
+
+def test_cli_origin_and_size_give_the_same_bytes_as_the_api(placed, tmp_path):
+    out = tmp_path / "cli_utrecht"
+    assert demo.main([str(out), "--origin", "126000", "448000", "--size-m", "16000"]) == 0
+    for key in HASHED:
+        assert sha256_file(placed[key]) == sha256_file(out / demo.FILES[key]), key
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"size_m": 500}, {"size_m": 100_000}, {"size_m": float("nan")},
+    {"origin": (-50_000.0, 448_000.0)}, {"origin": (126_000.0, 700_000.0)}, {"origin": (126_000.0,)},
+    {"origin": ("a", "b")},
+])
+def test_bad_extent_is_refused_before_writing(tmp_path, kwargs):
+    from healthgeo._errors import ConfigError
+
+    with pytest.raises(ConfigError, match="origin|size_m"):
+        demo.generate(tmp_path / "x", **kwargs)
+    assert not (tmp_path / "x").exists()

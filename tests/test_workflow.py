@@ -170,6 +170,10 @@ def test_online_config_plans_every_download(tmp_path):
     assert out.count("rule fetch_input:") == 13 and "demo_city" not in out
     for rule in ("network_accessibility", "exposure_noise", "disparity", "health_impact", "assemble"):
         assert f"rule {rule}:" in out
+    # `snakemake fetch` (make fetch) downloads everything ahead for a later offline run
+    proc = _snakemake(tmp_path, "--dry-run", "fetch", config=REPO / "config" / "utrecht.yaml")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.count("rule fetch_input:") == 13 and "rule assemble:" not in proc.stdout
 
 
 def test_lint_clean(tmp_path):

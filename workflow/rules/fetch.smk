@@ -25,12 +25,12 @@ rule fetch:
     input:
         expand("data/raw/{run}/manifests/{input}.json", run=RUN, input=INPUTS),
     output:
-        touch("data/raw/{run}/fetched.done"),
+        touch(f"data/raw/{RUN}/fetched.done"),
     log:
-        "logs/{run}/fetch/all.log",
+        f"logs/{RUN}/fetch/all.log",
     benchmark:
-        "logs/{run}/benchmarks/fetch_all.tsv"
+        f"logs/{RUN}/benchmarks/fetch_all.tsv"
     conda:
         "../envs/healthgeo.yaml"
     shell:
-        "echo 'all inputs fetched for run {wildcards.run}' > {log}"
+        "echo 'all inputs fetched; later runs of this config read them from data/raw' > {log}"

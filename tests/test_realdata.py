@@ -25,19 +25,55 @@ REPO = Path(__file__).resolve().parents[1]
 pytestmark = [requires_shared, pytest.mark.slow, pytest.mark.shared]
 
 
+def _synthetic_fill_ins(workdir: Path) -> dict:
+    """Inputs ../shared lacks (noise, PM grids, OSM, land cover, NDVI): synthetic, over Utrecht.
+
+    The demo generator places its city over Utrecht's extent; a land-cover and an NDVI raster
+    in WGS84 exercise reprojection. All are labelled synthetic in the output's provenance.
+    """
+    import rasterio
+    from rasterio.transform import from_origin
+
+    from healthgeo.demo import FILES, generate
+
+    demo = workdir / "data" / "raw" / "synthetic_utrecht"
+    generate(demo, seed=7, origin=(126000, 448000), size_m=16000)
+    rng = np.random.default_rng(3)
+    transform = from_origin(4.95, 52.15, 0.0005, 0.0003)  # ~35 m cells in EPSG:4326
+    shape = (450, 560)
+    for name, dtype, data in (
+        ("landcover", "uint8", rng.choice(np.array([10, 30, 50, 80], dtype="uint8"), size=shape, p=[0.2, 0.2, 0.5, 0.1])),
+        ("ndvi", "float32", rng.uniform(-0.1, 0.8, size=shape).astype("float32")),
+    ):
+        with rasterio.open(demo / f"{name}.tif", "w", driver="GTiff", width=shape[1], height=shape[0], count=1,
+                           dtype=dtype, crs="EPSG:4326", transform=transform) as dst:
+            dst.write(data, 1)
+    return {
+        "pm25": {"file": str(demo / FILES["pm25"]), "crs": "EPSG:28992", "units": "ugm3"},
+        "pm10": {"file": str(demo / FILES["pm10"]), "crs": "EPSG:28992", "units": "ugm3"},
+        "noise_lden": {"file": str(demo / FILES["noise_lden"]), "units": "db"},
+        "noise_lnight": {"file": str(demo / FILES["noise_lnight"]), "units": "db"},
+        "osm": {"file": str(demo / FILES["osm"])},
+        "landcover": {"file": str(demo / "landcover.tif"), "classes": [10], "units": "class"},
+        "ndvi": {"file": str(demo / "ndvi.tif"), "units": "ratio"},
+    }
+
+
 @pytest.fixture(scope="module")
 def utrecht_run(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("utrecht")
     text = (REPO / "config" / "utrecht_offline.yaml").read_text().replace("../shared/data/utrecht", str(SHARED))
+    config = yaml.safe_load(text)
+    config["inputs"].update(_synthetic_fill_ins(workdir))
     cfg = workdir / "utrecht.yaml"
-    cfg.write_text(text)
+    cfg.write_text(yaml.safe_dump(config))
     proc = subprocess.run(
         [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
          "--configfile", str(cfg), "--replace-workflow-config", "--cores", "2"],
         capture_output=True, text=True, timeout=900,
     )
     assert proc.returncode == 0, proc.stderr[-6000:]
-    return workdir / "data" / "processed" / "utrecht_offline" / "healthgeo.gpkg", yaml.safe_load(text)
+    return workdir / "data" / "processed" / "utrecht_offline" / "healthgeo.gpkg", config
 
 
 def test_wards_and_key_figures(utrecht_run):
@@ -126,6 +162,23 @@ def test_monitoring_against_grid(utrecht_run):
     assert m.loc["NL10643", "measured_ugm3"] == pytest.approx(12.8, abs=0.1)
     # GCN 2021 1 km cell under Griftpark (NL10643): 18.5 (PROVENANCE.md)
     assert m.loc["NL10643", "grid_ugm3"] == pytest.approx(18.5, abs=0.1)
+
+
+def test_every_indicator_family_on_real_wards(utrecht_run):
+    """Real wards and residents with the synthetic fill-ins: every family of columns is written."""
+    gpkg, _ = utrecht_run
+    for level in ("buurt", "wijk", "gemeente"):
+        layer = gpd.read_file(gpkg, layer=level)
+        for col in ("no2_ugm3_popw", "pm25_ugm3_popw", "lden_db_popw", "pop_share_lden_ge_53", "green_share_pct",
+                    "tree_canopy_pct", "ndvi_mean", "supermarket_walk_m_median", "walkability_index",
+                    "deaths_attr_pm25_per_year_central", "typology"):
+            assert col in layer and layer[col].notna().any(), (level, col)
+    b = gpd.read_file(gpkg, layer="buurt")
+    inhabited = b["residents"] >= 50
+    assert b.loc[inhabited, "tree_canopy_pct"].between(5, 40).all()  # ~20 % class-10 cells
+    assert b.loc[inhabited, "ndvi_mean"].between(0.25, 0.45).all()  # uniform(-0.1, 0.8): mean 0.35
+    prov = pyogrio.read_dataframe(gpkg, layer="provenance").set_index("input")
+    assert prov.loc["noise_lden", "note"].startswith("SYNTHETIC")
 
 
 def test_disparity_table(utrecht_run):

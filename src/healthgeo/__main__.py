@@ -16,6 +16,9 @@ def main(argv: list[str] | None = None) -> int:
     p_demo = sub.add_parser("demo", help="write the synthetic demo city")
     p_demo.add_argument("outdir", type=Path)
     p_demo.add_argument("--seed", type=int, default=42)
+    p_demo.add_argument("--origin", type=float, nargs=2, metavar=("X", "Y"), default=None,
+                        help="lower-left corner of the demo extent in EPSG:28992 (default 150000 440000)")
+    p_demo.add_argument("--size-m", type=float, default=10_000, help="side of the square extent in metres")
     args = parser.parse_args(argv)
 
     if args.cmd == "outputs":
@@ -30,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "demo":
         from .demo import generate
 
-        for name, path in generate(args.outdir, seed=args.seed).items():
+        origin = tuple(args.origin) if args.origin else None
+        for name, path in generate(args.outdir, seed=args.seed, origin=origin, size_m=args.size_m).items():
             print(f"{name}: {path}")
         return 0
     return 2

@@ -604,6 +604,8 @@ def place(city: City, origin: tuple[float, float], size_m: float) -> None:
     ``r_centre`` and ``d_ring`` stay in canonical metres (they drive attributes, not geometry).
     The canonical extent itself is a no-op, so default output stays byte-identical.
     """
+    if (city.cx, city.cy, city.scale) != (CX, CY, 1.0):
+        raise RuntimeError("city already placed; place() maps from the canonical frame only once")
     ox, oy = float(origin[0]), float(origin[1])
     s = float(size_m) / CANON_SIZE
     if (ox, oy, s) == (*CANON_ORIGIN, 1.0):
@@ -646,6 +648,7 @@ def populate(rng: np.random.Generator, city: City) -> None:
     ``men_share``, ``hh_size``, ``households``, ``poverty`` (0..1), ``income`` (k EUR per
     resident), ``low_income_hh_pct``, ``health`` (dict of %), ``area_m2``, ``water_m2``,
     ``income_missing``; ``city.dwellings`` holds arrays ``x, y, buurt, use, area, year, residents``.
+    Works in the canonical frame: call it before :func:`place`.
     """
     ring = shapely.union_all([LineString(r.coords) for r in city.main_roads if r.tags.get("ref") == "S10"])
     green = shapely.union_all([g.geom for g in city.greens if g.kind != "playground"])

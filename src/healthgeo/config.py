@@ -26,6 +26,8 @@ RASTER_INPUTS = {
     "pm10": "ugm3",
     "noise_lden": "db",
     "noise_lnight": "db",
+    "landcover": "class",
+    "ndvi": "ratio",
 }
 
 

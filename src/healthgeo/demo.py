@@ -201,8 +201,9 @@ def generate(outdir: str | Path, *, seed: int = 42, municipality: str = "GM9999"
     dc.populate(rngs[1], city)
     dc.place(city, extent_origin, size_m)  # no-op for the default extent
     agg, regions = _aggregate(city, municipality, name)
-    log.info("demo city: %d buurten, %d residents, %d verblijfsobjecten", len(city.buurten),
-             agg[municipality]["residents"], len(city.dwellings["x"]))
+    log.info("demo city: %d buurten, %d residents, %d verblijfsobjecten, extent %s (EPSG:28992)",
+             len(city.buurten), agg[municipality]["residents"], len(city.dwellings["x"]),
+             _extent_text(extent_origin, size_m))
 
     dw.write_pdok(rngs[2], city, agg, municipality, name, paths)
     dw.write_kwb(rngs[2], city, agg, municipality, name, paths["kerncijfers"])

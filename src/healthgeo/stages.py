@@ -13,7 +13,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from ._errors import InputDataError
+from ._errors import CRSError, InputDataError
 from .dictionary import ODONNELL_2008, RIVM_GEZONDHEID, ColumnDoc, doc
 from .io import write_gdf, write_table
 from .provenance import read_manifest
@@ -161,11 +161,28 @@ def exposure_noise(rasters: dict, wards_path, residents_path, level: str, out_pa
     return table
 
 
-def exposure_green(green_path, wards_path, residents_path, level: str, out_path) -> pd.DataFrame:
+def exposure_green(green_path, wards_path, residents_path, level: str, out_path, *, trees_manifest=None,
+                   landcover=None, landcover_manifest=None, ndvi=None) -> pd.DataFrame:
+    """Green share, green per resident, access to green within 300 m, canopy and NDVI per ward."""
     from .exposure import green_exposure
 
     green = gpd.read_file(green_path, layer="green", engine="pyogrio")
-    table, docs = green_exposure(read_wards(wards_path, level), green, _residents(residents_path))
+    kw = {}
+    if trees_manifest:
+        m = read_manifest(trees_manifest)
+        trees = gpd.read_file(m.path, layer=m.spec.get("layer"))
+        if trees.crs is None:
+            if not m.spec.get("crs"):
+                raise CRSError(f"trees input {m.path} has no CRS; give `crs:` for it in the config")
+            trees = trees.set_crs(m.spec["crs"])
+        kw["trees"] = trees.to_crs("EPSG:28992")
+        kw["crown_radius_m"] = m.spec.get("crown_radius_m", 4.0)
+    if landcover:
+        kw["landcover"] = landcover
+        kw["tree_classes"] = read_manifest(landcover_manifest).spec.get("classes", [10])
+    if ndvi:
+        kw["ndvi"] = ndvi
+    table, docs = green_exposure(read_wards(wards_path, level), green, _residents(residents_path), **kw)
     write_table(table, out_path, docs)
     return table
 

@@ -90,6 +90,19 @@ def get_population_manifest(wildcards):
     return {}
 
 
+def get_green_extras(wildcards):
+    """Optional canopy/NDVI inputs of the green indicators."""
+    extras = {}
+    if "trees" in config["inputs"]:
+        extras["trees"] = manifest("trees")
+    if "landcover" in config["inputs"]:
+        extras["landcover"] = f"data/processed/{RUN}/rasters/landcover.tif"
+        extras["landcover_manifest"] = manifest("landcover")
+    if "ndvi" in config["inputs"]:
+        extras["ndvi"] = f"data/processed/{RUN}/rasters/ndvi.tif"
+    return extras
+
+
 def get_air_rasters(wildcards):
     return {p: f"data/processed/{RUN}/rasters/{p}.tif" for p in AIR}
 

@@ -37,6 +37,7 @@ rule exposure_noise:
 
 rule exposure_green:
     input:
+        unpack(get_green_extras),
         green="data/processed/{run}/green.gpkg",
         wards="data/processed/{run}/wards.gpkg",
         residents="data/processed/{run}/residents.gpkg",

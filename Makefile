@@ -18,6 +18,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
+	@# a run killed hard (SIGKILL, power loss) leaves a stale lock: release it, then resume
+	@$(BIN)/snakemake --configfile $(CONFIG) --replace-workflow-config --unlock >/dev/null 2>&1 || true
 	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --replace-workflow-config --rerun-incomplete
 	@$(BIN)/python -m healthgeo outputs $(CONFIG)
 

@@ -111,6 +111,11 @@ def test_impact_scenarios_typology(gpkg):
     eur = comp[(comp.scenario == "no2_minus_20pct_wijk01") & (comp.column == "eur_total_per_year_central")]
     assert eur["delta"].iloc[0] == pytest.approx(lez["delta_eur_total_per_year_central"].sum())
     assert b["typology"].notna().all() and b["typology_rule"].str.startswith(tuple(b["typology"].unique())).all()
+    park = gpd.read_file(gpkg, layer="scenario_new_park_wijk05")
+    assert park["delta_green_share_pct"].max() > 0 and park["delta_green_share_pct"].min() >= 0
+    path = gpd.read_file(gpkg, layer="scenario_new_cycle_path")
+    dist = path.filter(regex=r"^delta_.*_m_median$")
+    assert (dist.fillna(0) <= 1e-9).all().all() and (dist.fillna(0) < -10).any().any()  # shorter, never longer
 
 
 def test_every_column_documented(gpkg):
@@ -174,6 +179,53 @@ def test_online_config_plans_every_download(tmp_path):
     proc = _snakemake(tmp_path, "--dry-run", "fetch", config=REPO / "config" / "utrecht.yaml")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.count("rule fetch_input:") == 13 and "rule assemble:" not in proc.stdout
+
+
+def _copy_demo_inputs(demo_run: Path, workdir: Path) -> None:
+    shutil.copytree(demo_run / "data" / "raw" / "demo", workdir / "data" / "raw" / "demo")
+
+
+def test_bad_input_clear_error_and_nothing_written(demo_run, tmp_path):
+    """Duplicate ward codes in the input: the run stops with a message naming them; no output."""
+    import json
+
+    _copy_demo_inputs(demo_run, tmp_path)
+    path = tmp_path / "data/raw/demo/pdok/buurten.geojson"
+    gj = json.loads(path.read_text())
+    gj["features"].append(gj["features"][0])
+    path.write_text(json.dumps(gj))
+    proc = _snakemake(tmp_path, "data/processed/demo/wards.gpkg")
+    assert proc.returncode != 0
+    code = gj["features"][0]["properties"]["buurtcode"]
+    log = (tmp_path / "logs/demo/prepare/wards.log").read_text()
+    assert "duplicate buurtcode" in log and code in log
+    assert not (tmp_path / "data/processed/demo/wards.gpkg").exists()
+    assert not list((tmp_path / "data/processed/demo").glob(".wards*"))
+
+
+def test_killed_run_resumes(demo_run, tmp_path):
+    """Kill the workflow mid-run; the next run finishes what was left and nothing is half-written."""
+    import os
+    import signal
+    import time
+
+    _copy_demo_inputs(demo_run, tmp_path)
+    cmd = [*SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path), "--configfile",
+           str(REPO / "config" / "config.yaml"), "--replace-workflow-config", "--cores", "2"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (tmp_path / "data/processed/demo/residents.gpkg").exists():
+        time.sleep(0.5)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (tmp_path / "data/processed/demo/healthgeo.gpkg").exists()
+    # what `make run` does after a hard kill: release the stale lock, finish incomplete jobs
+    assert _snakemake(tmp_path, "--unlock").returncode == 0
+    resumed = _snakemake(tmp_path, "--rerun-incomplete")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    assert "rule prepare_residents:" not in resumed.stdout, "finished jobs are not redone"
+    out = tmp_path / "data/processed/demo/healthgeo.gpkg"
+    assert len(gpd.read_file(out, layer="buurt")) == len(gpd.read_file(demo_run / "data/processed/demo/healthgeo.gpkg", layer="buurt"))
 
 
 def test_lint_clean(tmp_path):

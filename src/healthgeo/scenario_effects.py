@@ -36,7 +36,9 @@ mode's graph. Connectors are two-way. New edges are densified like the OSM netwo
 Homes and point destinations keep their baseline snap (the nearest node of the baseline graph):
 the path changes routes between the network's nodes, not where residents join it. Adding edges
 can only shorten graph distances, so no home's distance to a point destination increases.
-Polygon destinations (green) also gain entrances where the path crosses their edge.
+Green areas gain entrances where the path crosses their edge and keep their baseline entrances
+(also the streets along the edge of a green area that had no path into it), so no distance to
+green increases either.
 """
 
 from __future__ import annotations
@@ -102,7 +104,7 @@ def scenario_effects(
     osm_path: str | Path | None = None,
     network_params: Mapping | None = None,
     columns: Sequence[str] = DEFAULT_COLUMNS,
-    networks: Mapping[str, Network] | None = None,
+    networks: Mapping[str, Network] | Network | None = None,
     boundary=None,
     connect_m: float = DEFAULT_CONNECT_M,
 ) -> tuple[pd.DataFrame, dict[str, ColumnDoc]]:
@@ -121,7 +123,8 @@ def scenario_effects(
     amenities
         Amenity points with ``category`` (``new_path``: every category present is recomputed).
     osm_path
-        OSM extract (``.osm``/``.osm.pbf``) the walk/bike graphs are built from (once each).
+        OSM extract (``.osm``/``.osm.pbf``) the walk/bike graphs are built from (once each);
+        anything :func:`healthgeo.network.build_graphs` accepts (a polygon = Overpass).
     network_params
         The config's ``network`` section (``walk_speed_mps``, ``walk_speed_65plus_mps``,
         ``bike_speed_kmh``, ``minutes``, ``thresholds_m``, ``max_snap_m``,
@@ -131,7 +134,8 @@ def scenario_effects(
         Base columns (names or ``fnmatch`` patterns) whose deltas are returned; only columns
         that exist are returned.
     networks
-        Already built baseline graphs ``{"walk": ..., "bike": ...}`` instead of ``osm_path``.
+        Already built baseline graphs ``{"walk": ..., "bike": ...}`` (or one Network) instead
+        of ``osm_path``; ``new_park`` uses only the walk graph.
     boundary
         Area the graphs are clipped to when built from ``osm_path`` (pass the network stage's
         buffered municipality so the baseline equals the stage's).
@@ -148,8 +152,8 @@ def scenario_effects(
         log.info("scenario %r (%s): no green or network change to recompute", result.name, result.type)
         return pd.DataFrame(index=wards.index), {}
     wards = _rd(wards, "wards")
-    if not isinstance(wards, gpd.GeoDataFrame) or not wards.index.is_unique:
-        raise InputDataError("wards must be a GeoDataFrame indexed by unique ward codes (buurtcode).")
+    if not wards.index.is_unique:
+        raise InputDataError("wards must be indexed by unique ward codes (buurtcode); dissolve duplicates first.")
     residents = _rd(residents, "residents")
     base_green = _rd(green, "green") if green is not None else _empty_green()
     access_kw = _access_kwargs(network_params)
@@ -181,19 +185,18 @@ def scenario_effects(
             scen_nets[mode], info = add_edges(net, result.new_edges, connect_m=connect_m)
             log.info("%s: %s network: %s", what, mode, info)
         path_green = _rd(result.green, "scenario green") if result.green is not None else base_green
-        dests = amenities if amenities is not None else {}
         kw = dict(access_kw)
         if amenities is None:
             kw["essential"] = ("green",)
-        base, bdocs = _accessibility(nets, residents, dests, wards, path_green, kw)
-        scen, _ = _accessibility(scen_nets, residents, dests, wards, path_green, kw)
+        base, scen, bdocs = _path_accessibility(nets, scen_nets, residents, amenities, wards, path_green, kw)
         if amenities is None:
             drop = [c for c in base.columns if _matches(c, _NEEDS_ALL_AMENITIES)]
             base, scen = base.drop(columns=drop), scen.drop(columns=drop)
         how = (f"accessibility recomputed on the {'/'.join(nets)} network(s) with the new path added: "
                f"end points joined to the nearest network node within {connect_m:g} m by straight "
                "connector edges, interior vertices not joined, parts reaching no node left out; "
-               "homes and destinations keep their baseline snap (healthgeo.scenario_effects.add_edges)")
+               "homes and destinations keep their baseline snap and green areas their baseline "
+               "entrances (healthgeo.scenario_effects.add_edges)")
         parts.append((base, scen, bdocs, how))
 
     frames, docs = [], {}
@@ -404,6 +407,40 @@ def _accessibility(nets, residents, dests, wards, green, kw):
     from .network import accessibility
 
     return accessibility(nets, residents, dests, wards, green=green, **kw)
+
+
+def _path_accessibility(nets, scen_nets, residents, amenities, wards, green, kw):
+    """Accessibility on the baseline and the extended graphs, one mode at a time.
+
+    Green areas keep their baseline entrances in the scenario (as extra point destinations on
+    the same nodes): a path crossing into a green area that had none is reached at the path's
+    inside end *and*, as before, from the streets along its edge.
+    """
+    from .network import _entrances, _split_destinations, accessibility, green_destinations
+
+    sig = inspect.signature(accessibility).parameters
+    min_area = kw.get("green_min_area_m2", sig["green_min_area_m2"].default)
+    tol, adjacent = sig["entrance_tol_m"].default, sig["adjacent_tol_m"].default
+    dests = _split_destinations(amenities) if amenities is not None else {}
+    dests.update(green_destinations(green, min_area_m2=min_area))
+    base = scen = None
+    docs: dict[str, ColumnDoc] = {}
+    for mode, net in nets.items():
+        b, d = accessibility({mode: net}, residents, dests, wards, **kw)
+        sd = dict(dests)
+        for name in ("park", "green"):
+            nodes, _ = _entrances(net, sd[name].geometry, tol, adjacent)
+            pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(net.x[nodes], net.y[nodes]), crs=CRS)
+            sd[name] = gpd.GeoDataFrame(pd.concat([sd[name][["geometry"]], pts], ignore_index=True),
+                                        geometry="geometry", crs=CRS)
+        s, _ = accessibility({mode: scen_nets[mode]}, residents, sd, wards, **kw)
+        if base is None:
+            base, scen = b, s
+        else:
+            new = [c for c in b.columns if c not in base.columns]
+            base, scen = base.join(b[new]), scen.join(s[new])
+        docs.update({k: v for k, v in d.items() if k not in docs})
+    return base, scen, docs
 
 
 def _green_effects(result: ScenarioResult, wards, residents, base_green, scen_green):

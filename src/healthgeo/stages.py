@@ -318,8 +318,15 @@ def health_impact(rx_path, wards_path, level: str, out_path, *, params: dict) ->
     return table
 
 
-def scenario(rx_path, wards_path, green_path, spec: dict, out_deltas, out_summary, *, params: dict):
-    """One named intervention: per-buurt deltas against the baseline and a summary table."""
+def scenario(rx_path, wards_path, green_path, spec: dict, out_deltas, out_summary, *, params: dict,
+             residents_path=None, amenities_path=None, osm_manifest=None, network_params: dict | None = None,
+             margin_m: float = 0.0):
+    """One named intervention: per-buurt deltas against the baseline and a summary table.
+
+    Health-impact deltas for every type; ``new_park`` and ``new_path`` also recompute what they
+    change - green exposure and walk/cycle accessibility (:mod:`healthgeo.scenario_effects`).
+    """
+    from .scenario_effects import scenario_effects
     from .scenarios import run_scenario
 
     rx, _ = _read(rx_path)
@@ -331,6 +338,18 @@ def scenario(rx_path, wards_path, green_path, spec: dict, out_deltas, out_summar
     for note in result.notes:
         log.info("scenario %s: %s", spec["name"], note)
     deltas = deltas.reindex(buurten.index)
+    if spec["type"] in ("new_park", "new_path") and residents_path:
+        source = boundary = None
+        if osm_manifest:
+            m = read_manifest(osm_manifest)
+            boundary = read_wards(wards_path, "gemeente").geometry.buffer(margin_m).union_all()
+            source = m.path if "file" in m.spec else boundary  # as in network_accessibility
+        amenities = gpd.read_file(amenities_path, layer="amenities", engine="pyogrio") if amenities_path else None
+        effects, edocs = scenario_effects(result, wards=buurten, residents=_residents(residents_path), green=green,
+                                          amenities=amenities, osm_path=source, network_params=network_params,
+                                          boundary=boundary)
+        deltas = deltas.join(effects.drop(columns=[c for c in effects if c in deltas]))
+        ddocs = {**ddocs, **edocs}
     write_table(deltas, out_deltas, ddocs)
     summary = summary.rename(columns={"scenario": "scenario_value"}).reset_index()
     summary.insert(0, "scenario", spec["name"])

@@ -159,11 +159,12 @@ def get_scenario_spec(wildcards):
 
 
 def get_scenario_inputs(wildcards):
-    return (
-        {"green": f"data/processed/{RUN}/green.gpkg"}
-        if "osm" in config["inputs"]
-        else {}
-    )
+    inputs = {"residents": f"data/processed/{RUN}/residents.gpkg"}
+    if "osm" in config["inputs"]:
+        inputs["green"] = f"data/processed/{RUN}/green.gpkg"
+        inputs["amenities"] = f"data/processed/{RUN}/amenities.gpkg"
+        inputs["osm"] = manifest("osm")
+    return inputs
 
 
 def get_typology_inputs(wildcards):

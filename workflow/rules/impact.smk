@@ -54,6 +54,8 @@ rule scenario:
     params:
         spec=get_scenario_spec,
         impact=config["impact"],
+        network=config["network"],
+        margin_m=config["area"]["margin_m"],
     script:
         "../scripts/scenario.py"
 

@@ -199,6 +199,14 @@ def _exposure_at_residents(residents, raster, *, energy=False, cache=None, assum
     return out
 
 
+def _setup(wards, residents, weights):
+    """Shared start of the ward indicators: weights cache, ward count, residents' wards and weights."""
+    cache = weights if weights is not None else {}
+    pos = _ward_of_points(wards, residents)
+    wgt = _residents_weight(residents) if residents is not None else np.zeros(0)
+    return cache, len(wards), pos, wgt
+
+
 def _pop_stats(n_wards, pos, weight, values, *, energy=False, thresholds=(), ge=False):
     """Population-weighted mean (or energy mean) and shares above thresholds per ward."""
     ok = (pos >= 0) & np.isfinite(weight) & (weight > 0)
@@ -287,10 +295,7 @@ def air_exposure(
         raise ConfigError(f"unknown air raster keys {sorted(unknown)}; use no2, pm25, pm10")
     thr = dict(AIR_THRESHOLDS)
     thr.update({k: tuple(v) for k, v in (thresholds or {}).items()})
-    cache = weights if weights is not None else {}
-    n = len(wards)
-    pos = _ward_of_points(wards, residents)
-    wgt = _residents_weight(residents) if residents is not None else np.zeros(0)
+    cache, n, pos, wgt = _setup(wards, residents, weights)
     cols: dict[str, np.ndarray] = {}
     docs: dict[str, ColumnDoc] = {}
     for p in ("no2", "pm25", "pm10"):
@@ -383,10 +388,7 @@ def noise_exposure(
     (Lnight columns NaN with a reason when no Lnight raster is given).
     """
     _check_wards(wards)
-    cache = weights if weights is not None else {}
-    n = len(wards)
-    pos = _ward_of_points(wards, residents)
-    wgt = _residents_weight(residents) if residents is not None else np.zeros(0)
+    cache, n, pos, wgt = _setup(wards, residents, weights)
     cols: dict[str, np.ndarray] = {}
     docs: dict[str, ColumnDoc] = {}
     src = f"{WHO_ENG_2018}; {EXACTEXTRACT}"

@@ -114,3 +114,12 @@ def test_scenario_and_impact_problems_are_reported():
         validate(cfg)
     msg = str(e.value)
     assert "scenarios[0]" in msg and "percent" in msg and "duplicate names ['a']" in msg
+
+
+def test_municipality_must_exist_in_the_configured_year():
+    cfg = _demo()
+    cfg["area"]["municipality"] = "GM0398"  # Heerhugowaard, merged into Dijk en Waard in 2022
+    with pytest.raises(ConfigError, match=r"GM0398 \(Heerhugowaard\) is not a municipality in 2023"):
+        validate(cfg)
+    cfg["area"]["year"] = 2020
+    validate(cfg)

@@ -8,7 +8,6 @@ what is allowed, before the workflow does any work.
 from __future__ import annotations
 
 import copy
-import csv
 import difflib
 from functools import lru_cache
 from importlib import resources
@@ -36,14 +35,6 @@ def schema() -> dict:
     """The configuration JSON Schema as a dict."""
     text = resources.files("healthgeo").joinpath("schemas/config.schema.yaml").read_text("utf-8")
     return yaml.safe_load(text)
-
-
-@lru_cache(maxsize=1)
-def known_municipalities() -> dict[str, str]:
-    """CBS municipality codes -> names shipped with healthgeo (``data/gemeenten.csv``)."""
-    path = resources.files("healthgeo").joinpath("data/gemeenten.csv")
-    with path.open(encoding="utf-8") as f:
-        return {row["code"]: row["name"] for row in csv.DictReader(f)}
 
 
 def _validator_class():
@@ -116,8 +107,15 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
 
 def _semantic_problems(cfg: dict[str, Any]) -> list[str]:
     problems = []
-    code = cfg["area"]["municipality"]
+    from .sources import known_municipalities
+
+    code, year = cfg["area"]["municipality"], cfg["area"]["year"]
     known = known_municipalities()
+    if code in known and code not in known_municipalities(year):
+        problems.append(
+            f"area.municipality: {code} ({known[code]}) is not a municipality in {year} (merged or not yet "
+            "formed); use the code valid in area.year, or change area.year"
+        )
     if code not in known:
         close = difflib.get_close_matches(code, list(known), n=3)
         problems.append(

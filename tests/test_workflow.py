@@ -214,8 +214,10 @@ def test_killed_run_resumes(demo_run, tmp_path):
            str(REPO / "config" / "config.yaml"), "--replace-workflow-config", "--cores", "2"]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.time() + 120
-    while time.time() < deadline and not (tmp_path / "data/processed/demo/residents.gpkg").exists():
+    bench = tmp_path / "logs/demo/benchmarks/prepare_residents.tsv"  # written when that job is done
+    while time.time() < deadline and not bench.exists():
         time.sleep(0.5)
+    time.sleep(2)  # let Snakemake record the finished job, then kill it mid-run
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     assert not (tmp_path / "data/processed/demo/healthgeo.gpkg").exists()

@@ -71,7 +71,7 @@ def get_fetch_inputs(wildcards):
 
 
 def manifest(name):
-    return f"data/raw/{RUN}/manifests/{name}.json"
+    return f"data/raw/manifests/{RUN}/{name}.json"
 
 
 def get_ward_manifests(wildcards):

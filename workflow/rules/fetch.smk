@@ -6,7 +6,7 @@ rule fetch_input:
     input:
         unpack(get_fetch_inputs),
     output:
-        "data/raw/{run}/manifests/{input}.json",
+        "data/raw/manifests/{run}/{input}.json",
     log:
         "logs/{run}/fetch/{input}.log",
     benchmark:
@@ -23,9 +23,9 @@ rule fetch_input:
 
 rule fetch:
     input:
-        expand("data/raw/{run}/manifests/{input}.json", run=RUN, input=INPUTS),
+        expand("data/raw/manifests/{run}/{input}.json", run=RUN, input=INPUTS),
     output:
-        touch(f"data/raw/{RUN}/fetched.done"),
+        touch(f"data/raw/manifests/{RUN}/fetched.done"),
     log:
         f"logs/{RUN}/fetch/all.log",
     benchmark:

@@ -3,7 +3,7 @@
 
 rule network_accessibility:
     input:
-        osm="data/raw/{run}/manifests/osm.json",
+        osm="data/raw/manifests/{run}/osm.json",
         residents="data/processed/{run}/residents.gpkg",
         amenities="data/processed/{run}/amenities.gpkg",
         green="data/processed/{run}/green.gpkg",

@@ -20,7 +20,7 @@ rule prepare_wards:
 
 rule prepare_raster:
     input:
-        manifest="data/raw/{run}/manifests/{raster}.json",
+        manifest="data/raw/manifests/{run}/{raster}.json",
         wards="data/processed/{run}/wards.gpkg",
     output:
         "data/processed/{run}/rasters/{raster}.tif",
@@ -55,7 +55,7 @@ rule prepare_residents:
 
 rule prepare_health:
     input:
-        manifest="data/raw/{run}/manifests/health.json",
+        manifest="data/raw/manifests/{run}/health.json",
         wards="data/processed/{run}/wards.gpkg",
     output:
         buurt="data/processed/{run}/buurt/health.parquet",
@@ -73,7 +73,7 @@ rule prepare_health:
 
 rule prepare_osm_layers:
     input:
-        manifest="data/raw/{run}/manifests/osm.json",
+        manifest="data/raw/manifests/{run}/osm.json",
         wards="data/processed/{run}/wards.gpkg",
     output:
         green="data/processed/{run}/green.gpkg",

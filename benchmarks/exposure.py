@@ -170,7 +170,7 @@ def run_case(name: str, keep: bool, tmpdir: str | None = None) -> None:
         if "exactextract" in results:
             ee = results["exactextract"]["times"]
             ee_one = np.mean([ee["mean_" + p] for p in RASTERS])
-            print(f"exactextract (one call per raster): " + ", ".join(f"{p} {ee['mean_' + p]:.2f} s" for p in RASTERS)
+            print("exactextract (one call per raster): " + ", ".join(f"{p} {ee['mean_' + p]:.2f} s" for p in RASTERS)
                   + f"; total {ee['total']:.2f} s; peak RSS {results['exactextract']['peak_rss_gb']:.2f} GB")
             if "exactextract_multi" in results:
                 em = results["exactextract_multi"]["times"]["total"]

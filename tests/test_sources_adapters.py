@@ -14,7 +14,6 @@ import zipfile
 import numpy as np
 import pytest
 
-from healthgeo import _http
 from healthgeo._errors import ConfigError, DownloadError, InputDataError
 from healthgeo.sources import (PROVIDERS, fetch_input, read_boundaries, read_gcn_ascii, read_health,
                                read_kerncijfers, read_luchtmeetnet, read_samenmeten_csv)
@@ -46,7 +45,7 @@ def test_pdok_ogc_paging_real_url_and_reader(srv, tmp_path):
     srv.add(path, json={"type": "FeatureCollection",
                         "features": [feature("BU03440001", 100), feature("BU03440002", 200)],
                         "links": [{"rel": "next", "type": "application/geo+json",
-                                   "href": srv.url(path + f"?gemeentecode=GM0344&f=json&limit=1000&offset=2")}]})
+                                   "href": srv.url(path + "?gemeentecode=GM0344&f=json&limit=1000&offset=2")}]})
     spec = {"provider": "pdok", "year": 2023, "level": "buurt", "base_url": srv.base}
     out, prov = fetch_input("boundaries_buurt", spec, area=AREA, cache_dir=tmp_path)
     first = srv.requests[0]
@@ -187,7 +186,6 @@ def test_gcn_zip_slip_and_corrupted(srv, tmp_path):
 
 
 def _tiff_bytes() -> bytes:
-    import rasterio
     from rasterio.io import MemoryFile
     from rasterio.transform import from_origin
     with MemoryFile() as mf:

@@ -64,7 +64,6 @@ def residents_from_area(buurten, *, codes=None):
     ``codes`` restricts to some buurten. ``source`` is ``"area"``: every resident of the buurt
     gets the exposure at that single point - a coarse fallback, reported as ``popw_method``.
     """
-    import geopandas as gpd
 
     buurten = _buurt_frame(buurten)
     b = buurten if codes is None else buurten.loc[list(codes)]

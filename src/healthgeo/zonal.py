@@ -202,7 +202,7 @@ def _edge_pieces(u0, v0, u1, v1, eid):
     k_v = kv0[e_v] + sv[e_v] * j_v
     pu_v = u0[e_v] + (k_v - v0[e_v]) / dv[e_v] * du[e_v]
     # horizontal lines passed strictly before each vertical-line crossing (and vice versa, inclusive)
-    v0u, v0v, u0v = v0[e_u], v0[e_v], u0[e_v]
+    v0u, u0v = v0[e_u], u0[e_v]
     cv = np.where(sv[e_u] > 0, np.ceil(pv_u) - 1 - np.floor(v0u), np.ceil(v0u) - 1 - np.floor(pv_u))
     cv = np.clip(cv, 0, nv[e_u]).astype(np.int64)
     cu = np.where(su[e_v] > 0, np.floor(pu_v) - np.floor(u0v), np.ceil(u0v) - np.ceil(pu_v))

@@ -106,9 +106,9 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _semantic_problems(cfg: dict[str, Any]) -> list[str]:
-    problems = []
-    from .sources import known_municipalities
+    from .sources import PROVIDERS, known_municipalities
 
+    problems = []
     code, year = cfg["area"]["municipality"], cfg["area"]["year"]
     known = known_municipalities()
     if code in known and code not in known_municipalities(year):
@@ -124,12 +124,8 @@ def _semantic_problems(cfg: dict[str, Any]) -> list[str]:
             + f"; allowed: one of the {len(known)} codes in healthgeo/data/gemeenten.csv "
             "(e.g. GM0344 Utrecht), or GM9999 for the synthetic demo"
         )
-    try:
-        from .sources import PROVIDERS
-    except ImportError:  # pragma: no cover - sources always ships
-        PROVIDERS = {}
     for name, spec in cfg["inputs"].items():
-        if "provider" in spec and PROVIDERS and spec["provider"] not in PROVIDERS:
+        if "provider" in spec and spec["provider"] not in PROVIDERS:
             problems.append(
                 f"inputs.{name}.provider: unknown provider {spec['provider']!r}; allowed: {sorted(PROVIDERS)}"
             )

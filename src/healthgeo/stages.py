@@ -15,7 +15,7 @@ import pandas as pd
 
 from ._errors import CRSError, InputDataError
 from .dictionary import ODONNELL_2008, RIVM_GEZONDHEID, ColumnDoc, doc
-from .io import write_gdf, write_table
+from .io import read_table, write_gdf, write_table
 from .provenance import read_manifest
 from .wards import CODE_COLUMN, read_wards
 
@@ -249,8 +249,6 @@ _REFERENCE_DOCS = {
 
 def gemeente_summary(buurt_table_path, wards_path, out_path) -> pd.DataFrame:
     """One-row municipal summary of the buurt-level disparity analysis (concentration indices)."""
-    from .io import read_table
-
     table, _ = read_table(buurt_table_path)
     gm = read_wards(wards_path, "gemeente")
     ci = table[table["metric"] == "ci_relative"].set_index("indicator")
@@ -308,8 +306,6 @@ def _impact_params(cfg: dict):
 def health_impact(rx_path, wards_path, level: str, out_path, *, params: dict) -> pd.DataFrame:
     """Attributable burden, DALYs and euros per ward of one level."""
     from .impact import health_impact as _impact
-    from .io import read_table
-
     rx, _ = read_table(rx_path)
     wards = read_wards(wards_path, level)
     table, docs = _impact(rx, level=CODE_COLUMN[level], params=_impact_params(params), wards=wards.index)
@@ -329,7 +325,7 @@ def scenario(rx_path, wards_path, green_path, spec: dict, out_deltas, out_summar
     from .scenario_effects import scenario_effects
     from .scenarios import run_scenario
 
-    rx, _ = _read(rx_path)
+    rx, _ = read_table(rx_path)
     buurten = read_wards(wards_path, "buurt")
     green = gpd.read_file(green_path, layer="green", engine="pyogrio") if green_path else None
     result, deltas, ddocs, summary = run_scenario(
@@ -357,12 +353,6 @@ def scenario(rx_path, wards_path, green_path, spec: dict, out_deltas, out_summar
     summary.insert(2, "scenario_description", spec.get("description", ""))
     write_table(summary, out_summary, _summary_docs(summary.columns))
     return deltas, summary
-
-
-def _read(path):
-    from .io import read_table
-
-    return read_table(path)
 
 
 _SUMMARY_DOCS = {

@@ -84,7 +84,7 @@ def test_equal_exposure_gives_zero_concentration_and_slope():
 
 
 def test_worked_example_by_hand():
-    """Worked example whose digits are derived by hand (no published table could be retrieved).
+    """Worked example whose digits are derived by hand (the published example is the next test).
 
     Five equal-population groups, most disadvantaged first, y = 5, 4, 3, 2, 1 (mu = 3):
     R = 0.1, 0.3, 0.5, 0.7, 0.9 and sum p y R = 0.2 (0.5 + 1.2 + 1.5 + 1.4 + 0.9) = 1.1, so
@@ -115,6 +115,48 @@ def test_worked_example_by_hand():
     L = np.cumsum([5, 4, 3, 2, 1]) / 15
     grouped = sum(p[t_] * L[t_ + 1] - p[t_ + 1] * L[t_] for t_ in range(4))
     assert grouped == pytest.approx(-4 / 15)
+
+
+# WHO healthequal (Antiporta, Menendez, Kirkby & Hosseinpoor; R package 1.0.x, CRAN), data set
+# ``OrderedSample``: births attended by skilled health personnel (%) by wealth quintile,
+# poorest first, with subgroup population. Printed in the package's reference pages
+# (https://whoequity.github.io/healthequal/reference/rci.html and .../aci.html; GitHub
+# WHOequity/healthequal, reference/rci.html at commit 13ac74b0) as
+#   setting_average 91.59669 | rci 0.0469506 | aci 4.30052
+# The method is that of WHO's Health Equity Assessment Toolkit (Schlotheuber & Hosseinpoor
+# 2022, IJERPH 19:3697), the same as ../shared/METHODS.md.
+WHO_ORDERED_SAMPLE = pd.DataFrame({
+    "estimate": [75.60530, 91.01997, 96.03959, 97.04223, 99.22405],
+    "population": [2072.436, 2112.204, 1983.059, 2052.124, 1884.510],
+})
+
+
+def test_published_who_healthequal_example_to_printed_digits():
+    """RCI, ACI and the weighted mean reproduce the WHO healthequal example to every printed digit."""
+    s = WHO_ORDERED_SAMPLE
+    w = pd.DataFrame({
+        "residents": s["population"].to_numpy(),
+        # quintile 1 (poorest) has the lowest SES value; ranking is most disadvantaged first
+        "income_keur_per_resident": [1.0, 2.0, 3.0, 4.0, 5.0],
+        "sba_pct": s["estimate"].to_numpy(),
+    }, index=pd.Index([f"BU999900{i}" for i in range(5)], name="buurtcode"))
+    t, _ = inequality_table(w, ["sba_pct"], bounded={"sba_pct": (0, 100)}, n_boot=0)
+    assert round(metric(t, "sba_pct", "mean"), 5) == 91.59669
+    assert round(metric(t, "sba_pct", "ci_relative"), 7) == 0.0469506
+    assert round(metric(t, "sba_pct", "ci_absolute"), 5) == 4.30052
+    # Erreygers is not printed there; it must equal 4 mu / (b - a) * C by definition
+    assert metric(t, "sba_pct", "ci_erreygers") == pytest.approx(
+        4 * 91.596691 / 100 * 0.04695060, rel=1e-6)
+    # Kakwani et al. (1997) grouped formula on the printed table, computed independently
+    p = np.cumsum(s["population"]) / s["population"].sum()
+    d = s["population"] * s["estimate"]
+    L = np.cumsum(d) / d.sum()
+    grouped = sum(p.iloc[i] * L.iloc[i + 1] - p.iloc[i + 1] * L.iloc[i] for i in range(4))
+    assert round(grouped, 7) == 0.0469506
+    # listing the quintiles in another order changes nothing
+    t2, _ = inequality_table(w.iloc[[3, 0, 4, 2, 1]], ["sba_pct"], n_boot=0)
+    assert metric(t2, "sba_pct", "ci_relative") == pytest.approx(
+        metric(t, "sba_pct", "ci_relative"), rel=1e-14)
 
 
 def test_concentration_index_matches_covariance_formula():

@@ -181,6 +181,29 @@ def test_online_config_plans_every_download(tmp_path):
     assert proc.stdout.count("rule fetch_input:") == 13 and "rule assemble:" not in proc.stdout
 
 
+def _planned_rules(workdir: Path, config: Path, *args: str) -> set[str]:
+    import re
+
+    proc = _snakemake(workdir, "--dry-run", "--forceall", *args, config=config)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return set(re.findall(r"^(?:local)?rule (\w+):", proc.stdout, flags=re.MULTILINE))
+
+
+def test_demo_exercises_every_rule_of_the_real_run(tmp_path):
+    """Every rule the real Utrecht runs plan (online and offline) is also in the demo's DAG."""
+    demo = _planned_rules(tmp_path / "demo", REPO / "config" / "config.yaml")
+    assert "demo_city" in demo and "assemble" in demo
+    configs = ["utrecht.yaml"]
+    shared = REPO.parent / "shared"
+    if (shared / "data" / "utrecht").is_dir():  # the offline config reads ../shared/data/utrecht
+        (tmp_path / "shared").symlink_to(shared)
+        configs.append("utrecht_offline.yaml")
+    for cfg in configs:
+        real = _planned_rules(tmp_path / cfg, REPO / "config" / cfg)
+        assert len(real) > 10
+        assert real <= demo, f"{cfg}: rules never run by the demo: {sorted(real - demo)}"
+
+
 def _copy_demo_inputs(demo_run: Path, workdir: Path) -> None:
     shutil.copytree(demo_run / "data" / "raw" / "demo", workdir / "data" / "raw" / "demo")
 

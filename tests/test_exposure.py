@@ -225,6 +225,19 @@ def test_green(tmp_path):
     assert df["tree_canopy_pct"].isna().all() and df["meets_3_30_300_canopy"].isna().all()
 
 
+    # degrees are never mixed with metres: a green layer or wards in WGS84 is a CRSError, not 0 % green
+    from healthgeo._errors import CRSError
+
+    with pytest.raises(CRSError, match="reproject"):
+        green_exposure(wards, green.to_crs(4326), None)
+    with pytest.raises(CRSError, match="reproject"):
+        green_exposure(wards, green, None, trees=trees.to_crs(4326))
+    with pytest.raises(CRSError, match="geographic"):
+        green_exposure(wards.to_crs(4326), green.to_crs(4326), None)
+    with pytest.raises(CRSError, match="no CRS"):
+        green_exposure(wards, green.set_crs(None, allow_override=True), None)
+
+
 @pytest.mark.shared
 def test_real_utrecht_no2_pipeline(shared_dir, tmp_path):
     """RIVM GCN NO2 2021 (ASCII grid, no CRS) -> prepare_raster -> air_exposure on the 10 real wijken,

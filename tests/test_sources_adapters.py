@@ -61,6 +61,22 @@ def test_pdok_ogc_paging_real_url_and_reader(srv, tmp_path):
     assert len(srv.requests) == 2
 
 
+def test_pdok_answer_in_lonlat_is_refused_and_not_cached(srv, tmp_path):
+    """A service ignoring `crs=` (CRS84 degrees) must not become wards in the sea, nor stay cached."""
+    path = "/cbs/wijken-en-buurten-2023/ogc/v1/collections/buurten/items"
+    lonlat = {"type": "Feature", "properties": {"buurtcode": "BU03440001", "gemeentecode": "GM0344"},
+              "geometry": {"type": "Polygon", "coordinates": [[[5.10, 52.09], [5.11, 52.09], [5.11, 52.10],
+                                                               [5.10, 52.09]]]}}
+    srv.add(path, json={"type": "FeatureCollection", "features": [lonlat], "links": []})
+    spec = {"provider": "pdok", "year": 2023, "level": "buurt", "base_url": srv.base}
+    with pytest.raises(InputDataError, match="lon/lat"):
+        fetch_input("boundaries_buurt", spec, area=AREA, cache_dir=tmp_path)
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+    with pytest.raises(InputDataError, match="lon/lat"):  # asked again, not served from a cache
+        fetch_input("boundaries_buurt", spec, area=AREA, cache_dir=tmp_path)
+    assert len(srv.requests) == 2
+
+
 def test_pdok_empty_result_is_clear_error(srv, tmp_path):
     srv.add("/cbs/wijken-en-buurten-2021/ogc/v1/collections/wijken/items",
             json={"type": "FeatureCollection", "features": [], "links": []})
@@ -219,6 +235,20 @@ def test_alo_wcs_exception_xml_is_download_error(srv, tmp_path):
     assert q(srv.requests[0])["coverageId"] == "alo__rivm_nsl_20260401_gm_NO22024"
 
 
+def test_alo_never_serves_another_pollutant(srv, tmp_path):
+    """A PM input from rivm_alo must not silently download the NO2 map (no PM coverage is known)."""
+    from healthgeo.sources import resolve_spec
+
+    assert resolve_spec("pm25", {"provider": "rivm_alo", "year": 2022})["layer"] == "pm25"
+    with pytest.raises(InputDataError, match="rivm_gcn"):
+        fetch_input("pm25", {"provider": "rivm_alo", "year": 2022, "base_url": srv.base}, area=AREA,
+                    cache_dir=tmp_path)
+    with pytest.raises(ConfigError, match="which map"):
+        fetch_input("air_grid", {"provider": "rivm_alo", "year": 2022, "base_url": srv.base}, area=AREA,
+                    cache_dir=tmp_path)
+    assert srv.requests == []
+
+
 # ----------------------------------------------------------------------------- Luchtmeetnet
 def _measurements(req):
     start = dt.datetime.fromisoformat(req.param("start").replace("Z", "+00:00"))
@@ -262,6 +292,21 @@ def test_luchtmeetnet_api_annual_mean(srv, tmp_path):
     assert annual.loc["NL10636", "mean_ugm3"] == 10.0
     assert annual.loc["NL10636", "hours_with_data"] == 8760 and annual.loc["NL10636", "completeness"] == 1.0
     assert stations.crs.equals("EPSG:28992")
+
+
+def test_luchtmeetnet_pollutant_key_selects_the_formula(srv, tmp_path):
+    """`pollutant:` (the schema's key for stations inputs) decides the component requested."""
+    srv.add("/open_api/stations", json={"pagination": {"current_page": 1, "last_page": 1},
+                                        "data": [{"number": "NL10636", "location": "Utrecht"}]})
+    srv.add("/open_api/stations/NL10636", json={"data": {"location": "Utrecht-Kardinaal de Jongweg",
+                                                         "components": ["NO2", "PM10"],
+                                                         "geometry": {"type": "point", "coordinates": [5.1079, 52.1052]}}})
+    srv.add("/open_api/measurements", callback=_measurements)
+    out, _ = fetch_input("stations", {"provider": "luchtmeetnet", "year": 2023, "pollutant": "pm10",
+                                      "base_url": srv.base}, area=AREA, cache_dir=tmp_path)
+    meas = [r for r in srv.requests if r.path == "/open_api/measurements"]
+    assert meas and {r.param("formula") for r in meas} == {"PM10"}
+    assert read_luchtmeetnet(out)[1]["formula"].eq("PM10").all()
 
 
 # ----------------------------------------------------------------------------- Samen Meten

@@ -112,6 +112,20 @@ def test_boundaries_problems_listed_at_once(tmp_path):
         read_boundaries(gdf, "buurt")
     msg = str(ei.value)
     assert "duplicate" in msg and "BU00010001" in msg and "invalid" in msg and "BU00010002" in msg
+    assert "repair: true" in msg
+
+
+def test_boundaries_repair_option(caplog):
+    """`repair: true` fixes a bow-tie with make_valid (two triangles, 50 m²) and logs the code."""
+    bow = Polygon([(0, 0), (10, 10), (10, 0), (0, 10)])
+    gdf = gpd.GeoDataFrame({"buurtcode": ["BU00010001", "BU00010002"]}, geometry=[box(20, 0, 30, 10), bow],
+                           crs="EPSG:28992")
+    with caplog.at_level("WARNING"):
+        w = read_boundaries(gdf, "buurt", repair=True)
+    assert w.geometry.is_valid.all() and w.geometry.geom_type.isin(["Polygon", "MultiPolygon"]).all()
+    assert w.loc["BU00010002", "area_m2"] == pytest.approx(50.0)
+    assert w.loc["BU00010001", "area_m2"] == pytest.approx(100.0)
+    assert "BU00010002" in caplog.text and "BU00010001" not in caplog.text
 
 
 def test_boundaries_no_crs(tmp_path):
@@ -151,6 +165,12 @@ def test_kerncijfers_odata_long_names_and_dot():
     assert list(k.index) == ["GM0001", "BU00010001"]
     assert np.isnan(k.loc["GM0001", "low_income_hh_pct"]) and k.loc["BU00010001", "income_keur_per_resident"] == 31.2
     assert k.loc["BU00010001", "level"] == "buurt"
+    # CBS secrecy sentinels are missing values in every column, the low-income share included
+    doc["value"][1]["HuishoudensMetEenLaagInkomen_70"] = -99999999
+    doc["value"][1]["GemiddeldInkomenPerInwoner_66"] = -99997
+    k = read_kerncijfers(doc)
+    assert np.isnan(k.loc["BU00010001", "low_income_hh_pct"])
+    assert np.isnan(k.loc["BU00010001", "income_keur_per_resident"])
 
 
 def test_kerncijfers_renamed_column_schema_drift(tmp_path):

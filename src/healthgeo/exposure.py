@@ -94,6 +94,21 @@ def _check_wards(wards) -> None:
     if not wards.index.is_unique:
         dup = list(wards.index[wards.index.duplicated()][:10])
         raise InputDataError(f"ward codes are not unique: {dup}. Dissolve or drop duplicates first.")
+    if wards.crs is not None and wards.crs.is_geographic:
+        raise CRSError(f"wards are in a geographic CRS ({wards.crs.name}); areas and distances need metres: "
+                       "reproject with `.to_crs(28992)` (healthgeo.wards does this).")
+
+
+def _check_same_crs(wards, layer, name: str) -> None:
+    """Vector layers measured against the wards must share their CRS (no silent degree/metre mix)."""
+    if layer is None or wards.crs is None:
+        return
+    if layer.crs is None:
+        raise CRSError(f"{name} has no CRS while the wards are in {wards.crs.name}; set it "
+                       "(`.set_crs(...)`) or reproject it to the wards' CRS.")
+    if not layer.crs.equals(wards.crs):
+        raise CRSError(f"{name} is in {layer.crs.name} but the wards are in {wards.crs.name}; reproject it "
+                       "(`.to_crs(wards.crs)`).")
 
 
 def _weights(wards, raster, cache, assume_crs=None) -> CoverageWeights:
@@ -584,6 +599,9 @@ def green_exposure(
     ``tree_canopy_reason``, ``ndvi_mean``, ``ndvi_reason``, ``popw_method``.
     """
     _check_wards(wards)
+    _check_same_crs(wards, green, "the green layer")
+    _check_same_crs(wards, trees, "the trees layer")
+    _check_residents(wards, residents)
     n = len(wards)
     cache = weights if weights is not None else {}
     wg = np.asarray(wards.geometry.values, dtype=object)

@@ -75,7 +75,7 @@ def validate_wards(wards: gpd.GeoDataFrame, level: str, *, source: str = "", rep
     if invalid and not repair:
         problems.append(
             f"invalid geometry for {invalid[:10]} (self-intersections?). Fix them in a GIS or set "
-            "repair to true to apply shapely.make_valid"
+            "`repair: true` on the boundary input to apply shapely.make_valid"
         )
     if problems:
         raise InputDataError(f"{what} are unusable:\n  - " + "\n  - ".join(problems))
@@ -228,7 +228,7 @@ def ward_docs(level: str) -> dict[str, ColumnDoc]:
 
 
 _BOUNDARY_LEVEL = {"buurten": "buurt", "wijken": "wijk", "gemeente": "gemeente"}
-_READER_OPTIONS = ("code_prefix", "layer", "crs")
+_READER_OPTIONS = ("code_prefix", "layer", "crs", "repair")
 
 
 def prepare_wards(manifests: dict, *, municipality: str, out_path, repair: bool = False) -> dict[str, gpd.GeoDataFrame]:

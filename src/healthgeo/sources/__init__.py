@@ -70,12 +70,14 @@ def resolve_spec(name: str, spec: dict) -> dict:
     """Flatten ``options`` into the spec and fill provider defaults implied by the input's name.
 
     ``buurten``/``wijken``/``gemeente`` -> ``level`` for pdok; ``no2``/``pm25``/``pm10`` ->
-    ``pollutant`` (rivm_gcn, samenmeten) or ``formula`` (luchtmeetnet) or ``layer`` (rivm_alo);
+    ``pollutant`` (rivm_gcn, samenmeten) or ``formula`` (luchtmeetnet) or ``layer`` (rivm_alo), an
+    explicit ``pollutant:`` key taking precedence over the name;
     ``noise_lden``/``noise_lnight`` -> ``layer`` for rivm_alo. Explicit keys always win.
     """
     out = {**(spec.get("options") or {}), **{k: v for k, v in spec.items() if k != "options"}}
     provider, low = out.get("provider"), name.lower()
-    pol = next((p for p in _POLLUTANTS if p in low), None)
+    # an explicit `pollutant:` (schema key of stations/sensors inputs) wins over the input's name
+    pol = str(out["pollutant"]).lower() if out.get("pollutant") else next((p for p in _POLLUTANTS if p in low), None)
     if provider == "pdok" and "level" not in out:
         for key, lv in (("buurt", "buurt"), ("wijk", "wijk"), ("gemeente", "gemeente")):
             if key in low:
@@ -90,8 +92,8 @@ def resolve_spec(name: str, spec: dict) -> dict:
             out["layer"] = "lnight"
         elif "lden" in low or "noise" in low:
             out["layer"] = "lden"
-        elif pol == "no2":
-            out["layer"] = "no2"
+        elif pol:
+            out["layer"] = pol
     elif provider == "osm" and "theme" not in out:
         out["theme"] = "green" if "green" in low else "amenities" if "amenit" in low else "all"
     return out

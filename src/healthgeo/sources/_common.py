@@ -122,6 +122,36 @@ def to_target_crs(gdf, *, source: str, crs=None, target: str = TARGET_CRS):
     return gdf
 
 
+#: extent of RD New (EPSG:28992) over the Netherlands incl. a margin, metres
+RD_NEW_BOUNDS = (-10_000.0, 280_000.0, 310_000.0, 640_000.0)
+
+
+def check_rd_new(features: list, source: str, responses=()) -> None:
+    """Raise when features said to be EPSG:28992 have coordinates outside the Netherlands.
+
+    Guards against a service ignoring ``crs=``/``srsName`` and answering in lon/lat (CRS84):
+    degrees read as metres would put every ward in the sea off Africa, silently. The cached
+    ``responses`` are removed first, so nothing wrong stays in the cache.
+    """
+    from shapely.geometry import shape
+
+    geoms = [shape(f["geometry"]) for f in features if f.get("geometry")]
+    if not geoms:
+        return
+    import shapely
+
+    x0, y0, x1, y1 = shapely.total_bounds(geoms)
+    bx0, by0, bx1, by1 = RD_NEW_BOUNDS
+    if x0 < bx0 or y0 < by0 or x1 > bx1 or y1 > by1:
+        for r in responses:  # drop the cached pages so a rerun asks the service again
+            Path(r.path).unlink(missing_ok=True)
+        hint = " - these look like lon/lat degrees" if max(abs(x0), abs(x1)) <= 180 and max(abs(y0), abs(y1)) <= 90 else ""
+        raise InputDataError(
+            f"{source}: coordinates span ({x0:.1f}, {y0:.1f}) - ({x1:.1f}, {y1:.1f}), outside RD New "
+            f"(EPSG:28992) over the Netherlands{hint}. The service did not honour the requested CRS; "
+            "nothing was cached. Retry later or download the file by hand and give it as `file:` with its `crs:`.")
+
+
 def write_geojson(features: list, path: Path, *, crs_urn: str | None = "urn:ogc:def:crs:EPSG::28992") -> Path:
     doc = {"type": "FeatureCollection", "features": features}
     if crs_urn:

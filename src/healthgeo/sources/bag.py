@@ -10,7 +10,7 @@ import pandas as pd
 
 from .._errors import InputDataError, SchemaDriftError
 from .._http import get_all_items
-from ._common import CRS_28992_URI, TARGET_CRS, prov_for_responses, to_target_crs, write_geojson
+from ._common import CRS_28992_URI, check_rd_new, TARGET_CRS, prov_for_responses, to_target_crs, write_geojson
 from .pdok import _rebase
 from .rivm_alo import study_bbox
 
@@ -71,5 +71,6 @@ def download(name: str, spec: dict, *, area: dict, cache_dir: Path, boundary=Non
     feats, resps = get_all_items(url, style="ogc", params=params, provider="bag", cache_dir=cache_dir,
                                  max_retries=spec.get("max_retries", 5))
     out = Path(cache_dir) / "bag" / f"{name}_{area['municipality']}_{x0}_{y0}_{x1}_{y1}.geojson"
+    check_rd_new(feats, "bag verblijfsobjecten", resps)
     write_geojson(feats, out)
     return out, prov_for_responses(name, "bag", resps, out, note=f"{len(feats)} verblijfsobjecten")

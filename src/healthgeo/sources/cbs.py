@@ -81,7 +81,7 @@ def read_kerncijfers(path_or_json, *, sheet=None) -> pd.DataFrame:
     for std, c in names.items():
         if c in cols:
             v = to_number(raw[c]).to_numpy()
-            out[std] = np.where(v < -99990, np.nan, v) if std != "low_income_hh_pct" else v
+            out[std] = np.where(v < -99990, np.nan, v)  # CBS secrecy sentinels (-99997, -99999999)
         else:
             log.info("%s: no %s column (%s); %s is NaN", src, c, kind, std)
             out[std] = np.nan

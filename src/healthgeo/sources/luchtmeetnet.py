@@ -165,7 +165,7 @@ def download(name: str, spec: dict, *, area: dict, cache_dir: Path, boundary=Non
     ``base_url`` (tests). Fair use: ~100 requests / 5 min (throttled in healthgeo._http).
     """
     year = int(spec.get("year") or area.get("year"))
-    formula = str(spec.get("formula", "NO2")).upper()
+    formula = str(spec.get("formula") or spec.get("pollutant") or "NO2").upper()
     base = _rebase(API_URL, spec.get("base_url"))
     common = dict(provider="luchtmeetnet", cache_dir=cache_dir, max_retries=spec.get("max_retries", 5))
     resps = []
@@ -191,7 +191,8 @@ def download(name: str, spec: dict, *, area: dict, cache_dir: Path, boundary=Non
         pt = Point(float(coords[0]), float(coords[1]))
         if spec.get("stations") or (study.contains(pt) and (not comps or formula in comps)):
             feats_meta[number] = {"name": d.get("location", ""), "station_type": d.get("type", ""),
-                                  "area_type": d.get("municipality", ""), "lon": pt.x, "lat": pt.y}
+                                  # the API has no stad/regionaal (StationsGebied of the bulk CSV)
+                                  "area_type": "", "lon": pt.x, "lat": pt.y}
     if not feats_meta:
         raise InputDataError(f"luchtmeetnet: no station measuring {formula} within the study area (+buffer).")
     log.info("luchtmeetnet: %d station(s) x 53 weeks of %s measurements (fair-use throttled)", len(feats_meta), formula)

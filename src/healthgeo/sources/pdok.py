@@ -23,7 +23,7 @@ import pandas as pd
 
 from .._errors import InputDataError, SchemaDriftError
 from .._http import get_all_items
-from ._common import CRS_28992_URI, TARGET_CRS, municipality_number, prov_for_responses, to_number, to_target_crs, write_geojson
+from ._common import CRS_28992_URI, check_rd_new, TARGET_CRS, municipality_number, prov_for_responses, to_number, to_target_crs, write_geojson
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +110,7 @@ def read_boundaries(
     crs=None,
     layer: str | None = None,
     municipality: str | None = None,
+    repair: bool = False,
 ) -> gpd.GeoDataFrame:
     """Read ward polygons into the standardised ``wards`` frame (design.md).
 
@@ -129,6 +130,9 @@ def read_boundaries(
         CRS to assume when the file declares none (otherwise a layer without CRS raises CRSError).
     municipality
         Keep only wards of this municipality (``GM0344``), e.g. after a national download.
+    repair
+        Fix invalid geometries with ``shapely.make_valid`` (keeping the polygonal parts) and log
+        each repaired code, instead of stopping. Config: ``repair: true`` on the boundary input.
 
     Returns
     -------
@@ -213,6 +217,14 @@ def read_boundaries(
         m = municipality.strip().upper()
         keep = (res.index.to_series().str[2:6] == m[2:6]).to_numpy()
         res = res[keep]
+    if repair:
+        bad = ~(res.geometry.isna() | res.geometry.is_empty) & ~res.geometry.is_valid
+        if bad.any():
+            from ..wards import _polygonal
+
+            log.warning("%s: repaired invalid geometries of %s with make_valid", src,
+                        sorted(map(str, res.index[bad]))[:50])
+            res.loc[bad, "geometry"] = res.geometry[bad].make_valid().apply(_polygonal)
     res["area_m2"] = res.geometry.area
     _validate(res, src, LEVELS[lv])
     keep = [c for c in STANDARD_COLUMNS if c in res.columns]
@@ -238,7 +250,7 @@ def _validate(gdf: gpd.GeoDataFrame, src: str, code_name: str) -> None:
     invalid = ~empty & ~gdf.geometry.is_valid
     if invalid.any():
         problems.append(f"invalid geometries for {sorted(map(str, gdf.index[invalid]))[:20]} "
-                        "(repair with shapely.make_valid / `geometry.buffer(0)`)")
+                        "(fix them in a GIS, or set `repair: true` on this input to apply shapely.make_valid)")
     if problems:
         raise InputDataError(f"{src}: {len(problems)} problem(s): " + "; ".join(problems))
 
@@ -293,5 +305,6 @@ def download(name: str, spec: dict, *, area: dict, cache_dir: Path, boundary=Non
     if not features:
         raise InputDataError(f"pdok: no {_PLURAL[lv]} returned for {gm} in {year} ({resps[0].url}). "
                              "Check the year (PDOK serves 2022 onwards) and the municipality code.")
+    check_rd_new(features, f"pdok {_PLURAL[lv]} {gm} {year}", resps)
     write_geojson(features, out)
     return out, prov_for_responses(name, provider, resps, out, note=f"{len(features)} {_PLURAL[lv]}")

@@ -7,7 +7,7 @@ import math
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from .._errors import DownloadError, InputDataError
+from .._errors import ConfigError, DownloadError, InputDataError
 from .._http import get
 from ..io import atomic_write
 from ..provenance import ProvenanceRecord
@@ -41,7 +41,7 @@ _KNOWN_BBOX = {"GM0344": (126000, 448000, 142000, 462000)}
 
 
 def coverage_id(layer: str, year: int, source: str = "wegverkeer") -> str:
-    """WCS coverage id (``alo__`` + layer name) for ``layer`` ``no2`` or ``lden``."""
+    """WCS coverage id (``alo__`` + layer name) for ``layer`` ``no2`` or ``lden`` (others: give one)."""
     if layer == "no2":
         if year not in NO2_COVERAGES:
             raise InputDataError(f"rivm_alo: no NO2 map known for {year}; known {sorted(NO2_COVERAGES)} "
@@ -53,6 +53,10 @@ def coverage_id(layer: str, year: int, source: str = "wegverkeer") -> str:
             raise InputDataError(f"rivm_alo: no Lden map known for {key}; known {sorted(LDEN_COVERAGES)} "
                                  "(give `coverage_id:`, or `bulk: true` for allebronnen 2022).")
         return "alo__" + LDEN_COVERAGES[key]
+    if layer in ("pm25", "pm10"):
+        raise InputDataError(f"rivm_alo: no {layer.upper()} coverage id is known (SOURCES.md lists NO2 and Lden "
+                             "maps only); use provider `rivm_gcn` for PM grids, give `options: {coverage_id: "
+                             "...}` from the ALO WCS GetCapabilities, or a local `file:`.")
     if layer == "lnight":
         raise InputDataError("rivm_alo: no Lnight coverage id is known (SOURCES.md lists Lden maps only); give "
                              "`options: {coverage_id: ...}` from the ALO WCS GetCapabilities, or a local `file:`.")
@@ -84,7 +88,11 @@ def download(name: str, spec: dict, *, area: dict, cache_dir: Path, boundary=Non
     (override), ``bbox`` (override, EPSG:28992), ``bulk`` (true: national bulk zip instead of WCS),
     ``base_url`` (tests).
     """
-    layer = str(spec.get("layer", "no2")).lower()
+    if not spec.get("layer") and not spec.get("coverage_id") and not spec.get("bulk"):
+        raise ConfigError(f"rivm_alo: input {name!r} does not say which map to download; name the input after "
+                          "it (no2, noise_lden, noise_lnight) or give `options: {layer: no2|lden|lnight}` "
+                          "or `options: {coverage_id: ...}`.")
+    layer = str(spec.get("layer", "")).lower()
     year = int(spec.get("year") or area.get("year"))
     source = spec.get("source", "wegverkeer")
     common = dict(provider="rivm_alo", cache_dir=cache_dir, max_retries=spec.get("max_retries", 5),

@@ -92,6 +92,14 @@ def test_air_by_hand(tmp_path, wards, residents):
     assert df["popw_method"].tolist()[:2] == ["bag+area", "bag"] and pd.isna(df["popw_method"].iloc[2])
     assert "WHO" in docs["pop_share_no2_gt_10"].source
 
+    # one resident of four in ward 2 on a nodata cell: popw over the other three, and the reason says so
+    arr = NO2.copy()
+    arr[1, 1] = -9999.0  # the cell of (15, 15)
+    df, _ = air_exposure(wards, {"no2": write_tif(tmp_path / "no2_hole.tif", arr)}, residents)
+    assert df.loc["BU00000002", "no2_ugm3_popw"] == pytest.approx(45.0)
+    assert "25.0 % of residents on nodata cells" in df.loc["BU00000002", "no2_reason"]
+    assert pd.isna(df.loc["BU00000001", "no2_reason"])
+
 
 def test_air_popw_vs_brute_force_and_weights_reuse(tmp_path):
     rng = np.random.default_rng(7)

@@ -239,6 +239,10 @@ def _pop_stats(n_wards, pos, weight, values, *, energy=False, thresholds=(), ge=
             hit = v >= t if ge else v > t
             shares[t] = np.bincount(p[hit], weights=w[hit], minlength=n_wards) / den
     reason = np.full(n_wards, None, dtype=object)
+    # some (not all) residents on nodata cells: the weighted values cover the rest only - say so
+    partial = np.flatnonzero((den > 0) & (den < tot * (1 - 1e-9)))
+    for j in partial:
+        reason[j] = f"{100 * (1 - den[j] / tot[j]):.1f} % of residents on nodata cells (values over the rest)"
     reason[den <= 0] = _REASON_POP_NODATA
     reason[tot <= 0] = _REASON_NO_RESIDENTS
     mean = np.where(den > 0, mean, np.nan)
@@ -356,7 +360,8 @@ def air_exposure(
         )
         docs[f"{p}_reason"] = doc(
             "text", f"Why a {name} value is missing (mean: outside raster / all nodata / covered "
-            "fraction below minimum; popw: no residents / residents on nodata); empty when present",
+            "fraction below minimum; popw: no residents / residents on nodata), or the share of "
+            "residents on nodata cells when the popw values cover the rest only; empty when complete",
         )
     cols["popw_method"] = _popw_method(n, residents, pos)
     docs["popw_method"] = _POPW_METHOD_DOC
@@ -455,7 +460,8 @@ def noise_exposure(
             "Σ wᵢ[Lᵢ ≥ t]/Σ wᵢ over residents' points with a valid value; default t = WHO ENG 2018 "
             "road-traffic guideline level", WHO_ENG_2018,
         )
-        docs[f"{key}_reason"] = doc("text", f"Why a {label} value is missing; empty when present")
+        docs[f"{key}_reason"] = doc("text", f"Why a {label} value is missing, or the share of residents on "
+                                    "nodata cells when the values cover the rest only; empty when complete")
     bands = _band_names()
     bounds = [(None, LDEN_BANDS[0])] + list(zip(LDEN_BANDS[:-1], LDEN_BANDS[1:])) + [(LDEN_BANDS[-1], None)]
     for name, (lo, hi) in zip(bands, bounds):

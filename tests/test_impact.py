@@ -71,9 +71,9 @@ def test_paf_multiple_groups_by_hand():
 
 def test_attributable_deaths_by_hand():
     df, _ = health_impact(table())
-    # B1: baseline deaths = 400 x 900 / 100 000 = 3.6; PAF_NO2 = 0.0353/1.0353
-    assert df.loc["B1", "baseline_deaths_per_year"] == pytest.approx(3.6)
-    assert df.loc["B1", "deaths_attr_no2_per_year_central"] == pytest.approx(3.6 * 0.0353 / 1.0353)
+    # B1: baseline deaths = 400 x 890 / 100 000 = 3.56; PAF_NO2 = 0.0353/1.0353
+    assert df.loc["B1", "baseline_deaths_per_year"] == pytest.approx(3.56)
+    assert df.loc["B1", "deaths_attr_no2_per_year_central"] == pytest.approx(3.56 * 0.0353 / 1.0353)
     # B2: one group at 8 ug/m3 NO2 (< c0 = 10) -> 0; PM2.5 = 5 = c0 -> 0
     assert df.loc["B2", "deaths_attr_no2_per_year_central"] == 0.0
     part, _ = health_impact(table(lden_db=[55.3, np.nan, 50.0]))
@@ -81,7 +81,7 @@ def test_attributable_deaths_by_hand():
     assert df.loc["B2", "deaths_attr_pm25_per_year_central"] == 0.0
     # B1 PM2.5 low bound: RR 1.06; 10 ug/m3 -> 1.06^0.5, 8 -> 1.06^0.3
     x = 0.25 * (1.06**0.5 - 1) + 0.75 * (1.06**0.3 - 1)
-    assert df.loc["B1", "deaths_attr_pm25_per_year_low"] == pytest.approx(3.6 * x / (1 + x))
+    assert df.loc["B1", "deaths_attr_pm25_per_year_low"] == pytest.approx(3.56 * x / (1 + x))
     assert (df["deaths_attr_no2_per_year_low"] <= df["deaths_attr_no2_per_year_central"]).all()
     assert (df["deaths_attr_no2_per_year_central"] <= df["deaths_attr_no2_per_year_high"]).all()
     # YLL = deaths x 10 years
@@ -250,3 +250,24 @@ def test_params_from_config_and_validation():
 def test_missing_columns_raise_schema_error():
     with pytest.raises(SchemaDriftError):
         health_impact(table().drop(columns=["residents"]))
+
+
+def test_schema_impact_section_matches_the_parameter_dataclass():
+    """Config defaults (schema) and library defaults (HealthImpactParams) cannot drift apart."""
+    import dataclasses
+
+    from healthgeo.config import schema
+
+    props = schema()["properties"]["impact"]["properties"]
+    fields = {f.name: f for f in dataclasses.fields(HealthImpactParams)}
+    assert set(props) == set(fields)
+    for name, f in fields.items():
+        m = f.metadata
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        if isinstance(default, tuple):
+            default = list(default)
+        if not isinstance(default, dict):
+            assert props[name].get("default") == default, name
+        desc = props[name]["description"]
+        assert desc.startswith(m["description"]) and f"[{m['unit']}] Source: {m['source']}." in desc, name
+        assert desc.endswith("(verify)") == bool(m["verify"]), name

@@ -59,6 +59,13 @@ GUSKI_2017 = "Guski, Schreckenberg & Schuemer (2017), WHO ENG systematic review 
 BASNER_MCGUIRE_2018 = "Basner & McGuire (2018), WHO ENG systematic review on noise and sleep, IJERPH 15(3):519"
 WHO_BOD_NOISE_2011 = "WHO Europe (2011), Burden of disease from environmental noise"
 CBS_DEATHS = "CBS StatLine 37979ned Overledenen; kerncijfers (2023: ~169 000 deaths, ~17.9 M residents)"
+CBS_DEATHS_NATURAL = (
+    "CBS (2024), 169 000 deaths in 2023 (StatLine 37979ned); CBS StatLine 85496NED, 17 811 291 residents on "
+    "1 January 2023; RIVM VZinfo Letsels - sterfte: 10 515 deaths from external causes in 2022 of 170 112 "
+    "(CBS 03747), i.e. 6.2 %"
+)
+CBS_AGE_2018 = ("Monitor Langdurige Zorg, kerncijfers bevolking (CBS): 3 333 105 of 17 270 455 residents under 18 "
+                "in 2018 (19.3 %)")
 VZINFO_CHD = "RIVM VZinfo, Coronaire hartziekten - leeftijd en geslacht (Nivel Zorgregistraties, 2020)"
 EU_HANDBOOK_2019 = "CE Delft et al. (2019), Handbook on the external costs of transport, version 2019, European Commission DG MOVE"
 WERKGROEP_DISCONTO_2020 = (
@@ -92,9 +99,9 @@ class HealthImpactParams:
                           "PM2.5 long-term exposure, natural-cause mortality (central, low, high)")
     pm25_c0_ugm3: float = _p(5.0, "ug/m3", WHO_AQG_2021, "PM2.5 counterfactual = WHO AQG annual level")
     mortality_per_100k: float = _p(
-        900.0, "deaths per 100 000 residents per year", CBS_DEATHS,
+        890.0, "deaths per 100 000 residents per year", CBS_DEATHS_NATURAL,
         "Baseline natural-cause deaths (nearly all adults) per 100 000 residents of all ages: "
-        "CBS 2023 all-cause ~169 000 / 17.9 M = 944; natural causes ~95 % of deaths -> ~900", verify=True)
+        "2023 all-cause 169 000 / 17.81 M = 949; external causes 6.2 % -> natural ~890")
     mortality_per_100k_65_plus: float | None = _p(
         None, "deaths per 100 000 residents 65+ per year", CBS_DEATHS,
         "Optional age split: baseline rate for residents 65+ (used with the under-65 rate when both are "
@@ -103,9 +110,9 @@ class HealthImpactParams:
         None, "deaths per 100 000 residents <65 per year", CBS_DEATHS,
         "Optional age split: baseline rate for residents under 65", verify=True)
     adult_share: float = _p(
-        0.80, "fraction", "CBS bevolking naar leeftijd (~20 % of residents are under 18)",
-        "Share of residents aged 18+ used for the annoyance / sleep curves (derived from adults only)",
-        verify=True)
+        0.80, "fraction", CBS_AGE_2018,
+        "Share of residents aged 18+ used for the annoyance / sleep curves (derived from adults only); "
+        "1 - 0.193 = 0.807 nationally, so 0.80")
     noise_band_db: float = _p(1.0, "dB", f"{EU_2020_367}; {WHO_ENG_2018}",
                               "Width of the noise bands; a band [b, b+w) is evaluated at its centre b + w/2")
     ha_lden_min_db: float = _p(
@@ -123,13 +130,14 @@ class HealthImpactParams:
                          "Road-traffic noise, ischaemic heart disease incidence (central, low, high)")
     ihd_lden_c0_db: float = _p(53.0, "dB Lden", f"{EU_2020_367}; {WHO_ENG_2018}", "IHD counterfactual level")
     ihd_incidence_per_100k: float = _p(
-        600.0, "new IHD cases per 100 000 residents per year", VZINFO_CHD,
+        600.0, "new IHD cases per 100 000 residents per year",
+        f"{VZINFO_CHD}; CBS StatLine 85496NED (17 407 585 residents on 1 January 2020)",
         "Baseline IHD incidence: 2020 new cases AMI 68 400 + angina 26 300 + other IHD 10 000 "
-        "~ 104 700 / 17.4 M residents", verify=True)
+        "= 104 700 / 17.41 M residents = 601")
     yll_per_death: float = _p(
         10.0, "years", CBS_DEATHS,
         "Years of life lost per attributable death: remaining life expectancy at the mean age at death "
-        "(~78-79 y in NL)", verify=True)
+        "(~78-79 y in NL); an assumption - no published value per attributable death was found", verify=True)
     dw_highly_annoyed: float = _p(0.02, "disability weight", WHO_BOD_NOISE_2011, "High annoyance", verify=True)
     dw_highly_sleep_disturbed: float = _p(0.07, "disability weight", WHO_BOD_NOISE_2011, "High sleep disturbance",
                                          verify=True)
@@ -159,8 +167,8 @@ class HealthImpactParams:
                                  "Extra value per incident IHD case (e.g. medical costs)")
     discount_rate: float = _p(0.0225, "per year (real)", WERKGROEP_DISCONTO_2020,
                               "Discount rate for multi-year streams (present_value)")
-    horizon_years: int = _p(30, "years", "config", "Appraisal horizon for present values of annual streams",
-                            verify=True)
+    horizon_years: int = _p(30, "years", "config (an appraisal choice, not a source value)",
+                            "Appraisal horizon for present values of annual streams")
 
     def __post_init__(self) -> None:
         problems = _validate(self)
@@ -514,21 +522,21 @@ def _docs(p: HealthImpactParams, level: str) -> dict[str, ColumnDoc]:
     air_src = {"no2": f"{WHO_AQG_2021}; {HUANGFU_ATKINSON_2020}", "pm25": f"{WHO_AQG_2021}; {CHEN_HOEK_2020}"}
     rr = {"no2": p.no2_rr10, "pm25": p.pm25_rr10}
     c0 = {"no2": p.no2_c0_ugm3, "pm25": p.pm25_c0_ugm3}
-    base = (f"residents x {p.mortality_per_100k}/100 000 (verify)" if p.mortality_per_100k_65_plus is None else
+    base = (f"residents x {p.mortality_per_100k}/100 000" if p.mortality_per_100k_65_plus is None else
             f"residents 65+ x {p.mortality_per_100k_65_plus}/100 000 + residents <65 x "
-            f"{p.mortality_per_100k_under_65}/100 000 (verify)")
+            f"{p.mortality_per_100k_under_65}/100 000")
     d: dict[str, ColumnDoc] = {
         "residents": doc("persons", f"Residents in the {level} (sum of residents-point weights)",
                          "sum over residents points", "healthgeo.population"),
-        "baseline_deaths_per_year": doc("deaths/year", "Baseline natural-cause deaths", base, CBS_DEATHS),
+        "baseline_deaths_per_year": doc("deaths/year", "Baseline natural-cause deaths", base, CBS_DEATHS_NATURAL),
         "baseline_ihd_cases_per_year": doc("cases/year", "Baseline incident ischaemic heart disease cases",
-                                           f"residents x {p.ihd_incidence_per_100k}/100 000 (verify)", VZINFO_CHD),
+                                           f"residents x {p.ihd_incidence_per_100k}/100 000", VZINFO_CHD),
         "impact_reason": doc("text", "Why outcomes are NaN or zero (missing exposure data, no residents)"),
         "adults_highly_annoyed_road": doc(
             "persons", "Adults highly annoyed by road-traffic noise (prevalent)",
             f"sum over {p.noise_band_db:g} dB Lden bands from {p.ha_lden_min_db:g} dB of adults x "
             f"%HA(band centre)/100, %HA = 78.9270 - 3.1162 L + 0.0342 L^2 (centres above {p.ha_lden_max_db} dB "
-            f"evaluated there); adults = residents x {p.adult_share} (verify). No confidence interval is "
+            f"evaluated there); adults = residents x {p.adult_share}. No confidence interval is "
             "published for the curve: central only", f"{WHO_ENG_2018}; {EU_2020_367}; {GUSKI_2017}"),
         "adults_highly_sleep_disturbed_road": doc(
             "persons", "Adults highly sleep-disturbed by road-traffic noise (prevalent)",

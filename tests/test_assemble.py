@@ -72,3 +72,43 @@ def test_undocumented_column_refused_and_nothing_written(tmp_path, wards_path):
         assemble(tmp_path / "out.gpkg", wards_path=wards_path, tables=tables, provenance=[], metadata={})
     assert not (tmp_path / "out.gpkg").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
+
+
+def test_small_wards_withheld_on_every_layer_and_scenario(tmp_path, wards_path):
+    """A ward below the disclosure threshold keeps its identity, but no derived value leaks anywhere."""
+    ind = pd.DataFrame({"no2_ugm3_mean": [20.0, 21.0], "meets_3_30_300_canopy": [True, False],
+                        "typology": ["woonwijk", "centrum"]},
+                       index=pd.Index(["BU99990101", "BU99990201"], name="buurtcode"))
+    ind_docs = {"no2_ugm3_mean": doc("ug/m3", "NO2"), "meets_3_30_300_canopy": doc("bool", "canopy"),
+                "typology": doc("text", "type")}
+    write_table(ind, tmp_path / "ind.parquet", ind_docs)
+    disc = pd.DataFrame({"disclosure_reason": pd.array(["fewer than 15 residents", None], dtype="string"),
+                         "no2_ugm3_popw": [19.0, 22.0]}, index=ind.index)
+    write_table(disc, tmp_path / "disc.parquet", {"disclosure_reason": doc("text", "why withheld"),
+                                                  "no2_ugm3_popw": doc("ug/m3", "popw")})
+    delta = pd.DataFrame({"delta_dalys_total_per_year_central": [-0.1, -0.2]}, index=ind.index)
+    write_table(delta, tmp_path / "delta.parquet", {"delta_dalys_total_per_year_central": doc("DALY/year", "d")})
+    out = assemble(tmp_path / "out.gpkg", wards_path=wards_path, provenance=[], metadata={},
+                   tables={"buurt": [tmp_path / "ind.parquet", tmp_path / "disc.parquet"]},
+                   scenario_layers={"park": tmp_path / "delta.parquet"})
+    b = gpd.read_file(out, layer="buurt").set_index("buurtcode")
+    small, big = b.loc["BU99990101"], b.loc["BU99990201"]
+    assert small["residents"] == 10.0 and small["disclosure_reason"] == "fewer than 15 residents"
+    assert pd.isna(small["no2_ugm3_mean"]) and pd.isna(small["no2_ugm3_popw"])
+    assert pd.isna(small["meets_3_30_300_canopy"]) and pd.isna(small["typology"])
+    assert big["no2_ugm3_mean"] == 21.0 and big["typology"] == "centrum" and not big["meets_3_30_300_canopy"]
+    s = gpd.read_file(out, layer="scenario_park").set_index("buurtcode")
+    assert pd.isna(s.loc["BU99990101", "delta_dalys_total_per_year_central"])
+    assert s.loc["BU99990201", "delta_dalys_total_per_year_central"] == -0.2
+    assert s.loc["BU99990101", "disclosure_reason"] == "fewer than 15 residents"
+    dd = pyogrio.read_dataframe(out, layer="data_dictionary")
+    assert ((dd["layer"] == "scenario_park") & (dd["column"] == "disclosure_reason")).any()
+
+
+def test_table_with_foreign_codes_is_refused(tmp_path, wards_path):
+    tables = {"buurt": [_table(tmp_path, "buurt", ["BU99990101", "BU9999020"])]}  # typo in the second code
+    from healthgeo._errors import InputDataError
+
+    with pytest.raises(InputDataError, match="BU9999020"):
+        assemble(tmp_path / "out.gpkg", wards_path=wards_path, tables=tables, provenance=[], metadata={})
+    assert not (tmp_path / "out.gpkg").exists()

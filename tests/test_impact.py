@@ -271,3 +271,31 @@ def test_schema_impact_section_matches_the_parameter_dataclass():
         desc = props[name]["description"]
         assert desc.startswith(m["description"]) and f"[{m['unit']}] Source: {m['source']}." in desc, name
         assert desc.endswith("(verify)") == bool(m["verify"]), name
+
+
+def test_totals_never_silently_drop_a_component():
+    """A pollutant missing in one ward makes that ward's totals NaN; one missing everywhere is named."""
+    df, docs = health_impact(table(pm25_ugm3=[10.0, 8.0, np.nan]))
+    assert df["dalys_pm25_per_year_central"].isna().tolist() == [False, True]
+    assert df["dalys_total_per_year_central"].isna().tolist() == [False, True]
+    assert df["eur_total_per_year_central"].isna().tolist() == [False, True]
+    assert "Left out" not in docs["dalys_total_per_year_central"].method
+    # no PM2.5 in the whole run: the total is the sum of the rest and its docs say so
+    df, docs = health_impact(table(pm25_ugm3=[np.nan] * 3))
+    parts = ["dalys_no2_per_year_central", "dalys_ihd_road_per_year_central", "dalys_ha_road_per_year",
+             "dalys_hsd_road_per_year"]
+    assert df["dalys_total_per_year_central"].to_numpy() == pytest.approx(df[parts].sum(axis=1).to_numpy())
+    assert "Left out (no data in this run): pm25" in docs["dalys_total_per_year_central"].method
+    assert "pm25" in docs["eur_total_per_year_high"].method
+
+
+def test_partial_noise_coverage_scales_counts_like_the_paf_outcomes():
+    """B1's 300 residents at 63 dB are split into two points, one without Lden: counts are unchanged."""
+    full = table(buurtcode=["B1", "B1", "B2"], residents=[150.0, 150.0, 50.0], lden_db=[63.0, 63.0, 50.0])
+    half = table(buurtcode=["B1", "B1", "B2"], residents=[150.0, 150.0, 50.0], lden_db=[63.0, np.nan, 50.0])
+    a, _ = health_impact(full)
+    b, _ = health_impact(half)
+    assert b.loc["B1", "adults_highly_annoyed_road"] == pytest.approx(a.loc["B1", "adults_highly_annoyed_road"])
+    assert b.loc["B1", "ihd_cases_attr_road_noise_per_year_central"] == pytest.approx(
+        a.loc["B1", "ihd_cases_attr_road_noise_per_year_central"])
+    assert "lden_db missing for 50 % of residents" in b.loc["B1", "impact_reason"]

@@ -24,7 +24,7 @@ import pandas as pd
 import pyogrio
 
 from . import __version__
-from ._errors import HealthgeoError
+from ._errors import HealthgeoError, InputDataError
 from .dictionary import ColumnDoc, doc
 from .io import atomic_write, read_table
 from .provenance import COLUMNS as PROVENANCE_COLUMNS, ProvenanceRecord, now_utc
@@ -71,7 +71,12 @@ class UndocumentedColumnError(HealthgeoError, ValueError):
 
 
 def merge_tables(wards: gpd.GeoDataFrame, level: str, tables: Sequence[str | Path]) -> tuple[gpd.GeoDataFrame, dict[str, ColumnDoc]]:
-    """Join indicator tables (written by :func:`healthgeo.io.write_table`) onto a ward layer."""
+    """Join indicator tables (written by :func:`healthgeo.io.write_table`) onto a ward layer.
+
+    Every code of a table must be a ward of the layer (a foreign or mistyped code means a join on
+    the wrong vintage or level, which would silently lose rows); wards a table lacks get NULL and
+    are logged.
+    """
     docs = ward_docs(level)
     out = wards.copy()
     for path in tables:
@@ -84,9 +89,46 @@ def merge_tables(wards: gpd.GeoDataFrame, level: str, tables: Sequence[str | Pat
         missing = sorted(set(out.index) - set(df.index))
         if missing and len(missing) == len(out):
             raise HealthgeoError(f"{path}: no ward of the {level} layer is in this table (wrong level?)")
+        foreign = sorted(set(map(str, df.index)) - set(map(str, out.index)))
+        if foreign:
+            raise InputDataError(
+                f"{path}: {len(foreign)} code(s) are not {level} wards of this run: {foreign[:10]}. "
+                "The table was built for another ward vintage or level; rebuild it from the same wards.")
+        if missing:
+            log.warning("%s: %d %s ward(s) have no row (NULL in the layer): %s", path, len(missing), level,
+                        missing[:10])
         out = out.join(df, how="left")
         docs.update(tdocs)
     return out, docs
+
+
+def withhold(frame: pd.DataFrame, mask, keep: Sequence[str]) -> pd.DataFrame:
+    """NULL every column but ``keep`` (and the geometry) in the rows of ``mask``, keeping dtypes usable.
+
+    Statistical disclosure control for wards below the residents threshold: healthgeo's derived
+    values are withheld (as CBS does); the ward's identity and CBS's own published key figures stay.
+    """
+    import numpy as np
+
+    mask = np.asarray(mask, dtype=bool)
+    out = frame.copy()
+    if not mask.any():
+        return out
+    geom = getattr(out, "geometry", None)
+    geom_name = geom.name if geom is not None else None
+    for c in out.columns:
+        if c in keep or c == geom_name:
+            continue
+        if pd.api.types.is_bool_dtype(out[c]) or str(out[c].dtype) == "boolean":
+            out[c] = out[c].astype("boolean")
+            out.loc[mask, c] = pd.NA
+        elif pd.api.types.is_numeric_dtype(out[c]):
+            out[c] = out[c].astype(float)
+            out.loc[mask, c] = np.nan
+        else:
+            out[c] = out[c].astype(object)
+            out.loc[mask, c] = None
+    return out
 
 
 def _dictionary_rows(layer: str, columns: Sequence[str], docs: Mapping[str, ColumnDoc]) -> list[dict]:
@@ -118,10 +160,18 @@ def assemble(
     """
     out_path = Path(out_path)
     dictionary: list[dict] = []
+    withheld: dict[str, pd.Series] = {}
     with atomic_write(out_path) as tmp:
         for level in LEVELS:
             wards = gpd.read_file(wards_path, layer=level, engine="pyogrio").set_index(CODE_COLUMN[level])
             layer, docs = merge_tables(wards, level, tables.get(level, []))
+            if "disclosure_reason" in layer.columns:
+                # small wards: every value healthgeo derived is withheld, not only the disparity ones
+                small = layer["disclosure_reason"].notna()
+                withheld[level] = layer["disclosure_reason"][small]
+                layer = withhold(layer, small.to_numpy(), keep=[*wards.columns, "disclosure_reason"])
+                if small.any():
+                    log.info("%s: values of %d ward(s) withheld (disclosure control)", level, int(small.sum()))
             layer = layer.reset_index()
             columns = [c for c in layer.columns]
             dictionary += _dictionary_rows(level, columns, docs)
@@ -133,8 +183,18 @@ def assemble(
             layer_name = f"scenario_{name}"
             buurten = gpd.read_file(wards_path, layer="buurt", engine="pyogrio").set_index("buurtcode")
             deltas, ddocs = read_table(path)
-            layer = buurten[["name", "geometry"]].join(deltas, how="left").reset_index()
+            foreign = sorted(set(map(str, deltas.index)) - set(map(str, buurten.index)))
+            if foreign:
+                raise InputDataError(f"{path}: scenario rows for codes that are not buurten of this run: {foreign[:10]}")
+            layer = buurten[["name", "geometry"]].join(deltas, how="left")
             docs = {**{k: v for k, v in ward_docs("buurt").items() if k in ("buurtcode", "name", "geometry")}, **ddocs}
+            if "buurt" in withheld:
+                reason = withheld["buurt"].reindex(layer.index)
+                layer = withhold(layer, reason.notna().to_numpy(), keep=["name"])
+                layer["disclosure_reason"] = reason.astype("string")
+                docs["disclosure_reason"] = doc("text", "Why this buurt's scenario values are withheld (fewer residents "
+                                                "than the disclosure threshold, see the buurt layer); empty when shown")
+            layer = layer.reset_index()
             dictionary += _dictionary_rows(layer_name, list(layer.columns), docs)
             pyogrio.write_dataframe(layer, tmp, layer=layer_name, driver="GPKG", append=True,
                                     layer_options={"DESCRIPTION": f"Scenario {name}: change per buurt against the baseline (negative = gain)"})

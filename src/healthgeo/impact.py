@@ -422,7 +422,7 @@ def health_impact(
         share = missing / out["residents"].where(out["residents"] > 0)
         for code in share[(share > 0) & (share < 1)].index:
             reasons[code].append(f"{column} missing for {100 * share[code]:.0f} % of residents "
-                                 "(left out of PAF groups and noise counts)")
+                                 "(outcomes scaled to all residents: same exposure distribution assumed)")
 
     out = pd.DataFrame(index=index)
     out["residents"] = gsum(w).fillna(0.0)
@@ -463,8 +463,15 @@ def health_impact(
     note(populated & ~lnight_ok, "no lnight_db data")
     note_partial(lden, "lden_db")
     note_partial(lnight, "lnight_db")
-    out["adults_highly_annoyed_road"] = gsum(np.nan_to_num(ha)).fillna(0.0).where(lden_ok | ~populated)
-    out["adults_highly_sleep_disturbed_road"] = gsum(np.nan_to_num(hsd)).fillna(0.0).where(lnight_ok | ~populated)
+    def scaled_count(cases, level_db, ok) -> pd.Series:
+        # residents without a noise value are assumed to share the covered residents' distribution,
+        # as the PAF-based outcomes (IHD, air) implicitly do: scale to all residents of the ward
+        covered = gsum(np.where(np.isnan(level_db), 0.0, w)).fillna(0.0)
+        factor = (out["residents"] / covered.where(covered > 0)).fillna(0.0)
+        return (gsum(np.nan_to_num(cases)).fillna(0.0) * factor).where(ok | ~populated)
+
+    out["adults_highly_annoyed_road"] = scaled_count(ha, lden, lden_ok)
+    out["adults_highly_sleep_disturbed_road"] = scaled_count(hsd, lnight, lnight_ok)
 
     # --- road noise: IHD incidence ---
     for bound, rr_value in zip(BOUNDS, p.ihd_rr10):
@@ -486,10 +493,15 @@ def health_impact(
         out[f"dalys_no2_per_year_{bound}"] = d_no2
         out[f"dalys_pm25_per_year_{bound}"] = d_pm
         out[f"dalys_ihd_road_per_year_{bound}"] = d_ihd
-        parts = [d_ihd, yld_ha, yld_hsd]
-        parts += [d_pm] if "pm25" in p.air_in_total else []
-        parts += [d_no2] if "no2" in p.air_in_total else []
-        total = pd.concat(parts, axis=1).sum(axis=1, min_count=1)
+        parts = {"ihd_road": d_ihd, "ha_road": yld_ha, "hsd_road": yld_hsd}
+        parts.update({"pm25": d_pm} if "pm25" in p.air_in_total else {})
+        parts.update({"no2": d_no2} if "no2" in p.air_in_total else {})
+        # a component without data anywhere in this run is left out (and named in the docs); one
+        # missing for some wards only makes those wards' totals NaN rather than silently smaller
+        present = {k: v for k, v in parts.items() if v[populated].notna().any()}
+        excluded_from_total = sorted(set(parts) - set(present))
+        total = (pd.concat(list(present.values()), axis=1).sum(axis=1, min_count=len(present))
+                 if present else pd.Series(np.nan, index=out.index))
         out[f"dalys_total_per_year_{bound}"] = total
         cases_eur = (out["adults_highly_annoyed_road"].fillna(0) * p.eur_per_case_highly_annoyed
                      + out["adults_highly_sleep_disturbed_road"].fillna(0) * p.eur_per_case_highly_sleep_disturbed
@@ -500,7 +512,12 @@ def health_impact(
     out["impact_reason"] = reasons.map(lambda r: "; ".join(r) if r else None)
     out.loc[~populated, "impact_reason"] = "no residents"
     out.index.name = level
-    return out, _docs(p, level)
+    docs = _docs(p, level)
+    if excluded_from_total:
+        note_txt = f" Left out (no data in this run): {', '.join(excluded_from_total)}."
+        for key in [k for k in docs if k.startswith(("dalys_total_", "eur_total_"))]:
+            docs[key] = dataclasses.replace(docs[key], method=docs[key].method + note_txt)
+    return out, docs
 
 
 ADDITIVE_PREFIXES = ("residents", "baseline_", "deaths_", "adults_", "ihd_", "dalys_", "eur_")

@@ -103,6 +103,8 @@ def test_small_wards_withheld_on_every_layer_and_scenario(tmp_path, wards_path):
     assert s.loc["BU99990101", "disclosure_reason"] == "fewer than 15 residents"
     dd = pyogrio.read_dataframe(out, layer="data_dictionary")
     assert ((dd["layer"] == "scenario_park") & (dd["column"] == "disclosure_reason")).any()
+    with sqlite3.connect(out) as con:
+        assert con.execute("SELECT count(*) FROM sqlite_master WHERE name = 'idx_scenario_park_buurtcode'").fetchone() == (1,)
 
 
 def test_table_with_foreign_codes_is_refused(tmp_path, wards_path):

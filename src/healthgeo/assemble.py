@@ -215,10 +215,17 @@ def assemble(
                     frame[col] = frame[col].astype("string")
             pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", append=True,
                                     layer_options={"DESCRIPTION": desc})
-        with sqlite3.connect(tmp) as con:
-            for level in LEVELS:
-                code = CODE_COLUMN[level]
-                con.execute(f'CREATE UNIQUE INDEX "idx_{level}_{code}" ON "{level}" ("{code}")')
+        con = sqlite3.connect(tmp)
+        try:
+            with con:  # commits; the connection is closed before the file is moved into place
+                for level in LEVELS:
+                    code = CODE_COLUMN[level]
+                    con.execute(f'CREATE UNIQUE INDEX "idx_{level}_{code}" ON "{level}" ("{code}")')
+                for name in scenario_layers or {}:
+                    con.execute(f'CREATE UNIQUE INDEX "idx_scenario_{name}_buurtcode" '
+                                f'ON "scenario_{name}" ("buurtcode")')
+        finally:
+            con.close()
     log.info("wrote %s", out_path)
     return out_path
 

@@ -94,8 +94,9 @@ def test_small_wards_withheld_on_every_layer_and_scenario(tmp_path, wards_path):
     b = gpd.read_file(out, layer="buurt").set_index("buurtcode")
     small, big = b.loc["BU99990101"], b.loc["BU99990201"]
     assert small["residents"] == 10.0 and small["disclosure_reason"] == "fewer than 15 residents"
-    assert pd.isna(small["no2_ugm3_mean"]) and pd.isna(small["no2_ugm3_popw"])
-    assert pd.isna(small["meets_3_30_300_canopy"]) and pd.isna(small["typology"])
+    assert small["no2_ugm3_mean"] == 20.0  # an area mean says nothing about the residents: kept
+    assert pd.isna(small["no2_ugm3_popw"])
+    assert small["meets_3_30_300_canopy"] == True and pd.isna(small["typology"])  # noqa: E712 (canopy: area)
     assert big["no2_ugm3_mean"] == 21.0 and big["typology"] == "centrum" and not big["meets_3_30_300_canopy"]
     s = gpd.read_file(out, layer="scenario_park").set_index("buurtcode")
     assert pd.isna(s.loc["BU99990101", "delta_dalys_total_per_year_central"])

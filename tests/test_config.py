@@ -123,3 +123,24 @@ def test_municipality_must_exist_in_the_configured_year():
         validate(cfg)
     cfg["area"]["year"] = 2020
     validate(cfg)
+
+
+def test_disparity_burden_reference_key():
+    cfg = _demo()
+    assert validate(cfg)["disparity"]["burden_reference"] is None  # default: the run itself
+    cfg.setdefault("disparity", {})["burden_reference"] = "data/processed/utrecht_2023/healthgeo.gpkg"
+    assert validate(cfg)["disparity"]["burden_reference"].endswith("healthgeo.gpkg")
+    cfg["disparity"]["burden_reference"] = 2023
+    with pytest.raises(ConfigError, match=r"disparity\.burden_reference: expected"):
+        validate(cfg)
+    desc = schema()["properties"]["disparity"]["properties"]["burden_reference"]["description"]
+    assert "burden_reference layer" in desc and "CSV" in desc
+
+
+def test_disparity_indicator_names_fit_derived_column_limit():
+    cfg = _demo()
+    cfg.setdefault("disparity", {})["indicators"] = ["x" * 47]
+    validate(cfg)  # conc_index_<47>_lo95 = 63 characters
+    cfg["disparity"]["indicators"] = ["x" * 48]
+    with pytest.raises(ConfigError, match=r"disparity\.indicators\.0: .* is too long"):
+        validate(cfg)

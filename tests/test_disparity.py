@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 
 import geopandas as gpd
 import numpy as np
@@ -13,7 +14,12 @@ from shapely.geometry import box
 from healthgeo import _inequality as ineq
 from healthgeo._errors import ConfigError, InputDataError
 from healthgeo.disparity import (
+    BURDEN_REFERENCE_COLUMNS,
+    BURDEN_REFERENCE_DOCS,
+    DEFAULT_PROXY,
     DISPARITY_TABLE_DOCS,
+    MAX_COLUMN_NAME_LENGTH,
+    _bootstrap_interval,
     apply_disclosure_control,
     burden_reference,
     compute_disparities,
@@ -21,6 +27,7 @@ from healthgeo.disparity import (
     inequality_table,
     lisa_clusters,
     morans_i,
+    read_burden_reference,
     ses_rank,
 )
 
@@ -250,10 +257,31 @@ def test_erreygers_bounds():
         assert abs(metric(t, "pop_share_green_1ha_300m", "ci_erreygers")) <= 1
         assert abs(metric(t, "green_share_pct", "ci_erreygers")) <= 1
     v["green_share_pct"] = v["green_share_pct"] * 3  # > 100 %: not a percentage
-    with pytest.raises(InputDataError, match="outside assumed bounds"):
-        inequality_table(v, ["green_share_pct"], n_boot=0)
+    # bounds given explicitly and violated: an input error
+    with pytest.raises(InputDataError, match=r"outside bounds \[0, 100\].*given in bounded"):
+        inequality_table(v, ["green_share_pct"], n_boot=0, bounded={"green_share_pct": (0, 100)})
     t, _ = inequality_table(v, ["green_share_pct"], n_boot=0, bounded={"green_share_pct": None})
     assert "ci_erreygers" not in set(t["metric"])
+
+
+def test_erreygers_out_of_assumed_bounds_skips_only_that_metric(caplog):
+    """One *_pct value above 100 (e.g. overlapping green polygons) must not abort the stage."""
+    v = make_wards(n=30)
+    v.loc[v.index[4], "green_share_pct"] = 104.0
+    with caplog.at_level("WARNING", logger="healthgeo.disparity"):
+        t, _ = inequality_table(v, ["green_share_pct", "no2_ugm3_popw"], n_boot=200)
+    assert "ci_erreygers skipped" in caplog.text and "green_share_pct" in caplog.text
+    g = t[t["indicator"] == "green_share_pct"]
+    full = inequality_table(v.assign(green_share_pct=v["green_share_pct"].clip(upper=100)),
+                            ["green_share_pct"], n_boot=200)[0]
+    assert g["metric"].tolist() == full["metric"].tolist()  # same rows, same order
+    row = g[g["metric"] == "ci_erreygers"].iloc[0]
+    assert np.isnan(row["value"]) and np.isnan(row["ci_low"]) and np.isnan(row["ci_high"])
+    assert "1 value(s) outside bounds [0, 100]" in row["note"] and "bounded=" in row["note"]
+    others = g[g["metric"] != "ci_erreygers"]
+    assert others["value"].notna().all()
+    assert np.isfinite(metric(t, "green_share_pct", "ci_relative"))
+    assert np.isfinite(metric(t, "no2_ugm3_popw", "ci_relative"))
 
 
 def test_bootstrap_interval_contains_point_and_is_seeded():
@@ -339,6 +367,26 @@ def test_proxy_ranking_is_flagged_per_ward():
         ses_rank(w.assign(wealth=1.0), ranking="wealth", proxy=None)
 
 
+def test_unrankable_wards_raise_instead_of_empty_output():
+    """Newest KWB year: income not yet published (all NaN) and no health table with the proxy."""
+    w = make_wards(n=30, geometry=True).drop(columns=DEFAULT_PROXY)
+    w["income_keur_per_resident"] = np.nan
+    for call in (lambda: compute_disparities(w, ["no2_ugm3_popw"], n_boot=0, permutations=9),
+                 lambda: ses_rank(w),
+                 lambda: inequality_table(w, ["no2_ugm3_popw"], n_boot=0)):
+        with pytest.raises(InputDataError) as e:
+            call()
+        msg = str(e.value)
+        assert "only 0 ward(s) can be ranked" in msg
+        assert "'income_keur_per_resident' (0 disclosed ward(s) with a value)" in msg
+        assert f"proxy {DEFAULT_PROXY!r} (not a column)" in msg
+        assert "older KWB year" in msg and "inputs.health" in msg
+    # one ward with income is still not a ranking
+    w.loc[w.index[0], "income_keur_per_resident"] = 20.0
+    with pytest.raises(InputDataError, match="only 1 ward"):
+        ses_rank(w, proxy=None)
+
+
 # ---------------------------------------------------------------------------- disclosure
 
 
@@ -410,10 +458,55 @@ def test_lisa_labels_and_islands():
         lisa_clusters(pd.DataFrame(g.drop(columns="geometry")), ["v"])
 
 
+def test_spatial_measures_refuse_duplicate_ward_codes():
+    g = grid(np.arange(16.0).reshape(4, 4))
+    g = g.rename(index={"BU99990101": "BU99990100"})
+    for call in (lambda: morans_i(g, ["v"], permutations=9), lambda: lisa_clusters(g, ["v"], permutations=9)):
+        with pytest.raises(InputDataError, match=r"duplicate ward codes in the index: \['BU99990100'\]"):
+            call()
+
+
+def test_bootstrap_undefined_draws_are_counted_and_withhold_the_interval():
+    # 6 wards: a resample often leaves a quintile empty -> its mean is undefined in that draw
+    w = make_wards(n=6, seed=2)
+    t, _ = inequality_table(w, ["no2_ugm3_popw"], n_boot=1000, min_residents=0)
+    assert "note" in t.columns and list(t.columns) == list(DISPARITY_TABLE_DOCS)
+    for m in ("q3_mean", "quintile_ratio"):  # undefined in far more than 5 % of the draws
+        r = t[t["metric"] == m].iloc[0]
+        assert np.isnan(r["ci_low"]) and np.isnan(r["ci_high"]) and np.isfinite(r["value"]), m
+        assert "bootstrap draws undefined" in r["note"] and "interval withheld" in r["note"], m
+    q1 = t[t["metric"] == "q1_mean"].iloc[0]  # 44 of 1000 undefined: kept, and said
+    assert np.isfinite(q1["ci_low"]) and q1["note"].startswith("44 of 1000 bootstrap draws undefined")
+    mean = t[t["metric"] == "mean"].iloc[0]  # always defined
+    assert mean["note"] == "" and mean["ci_low"] < mean["value"] < mean["ci_high"]
+    # the 5 % rule itself
+    draws = np.linspace(0, 1, 1000)
+    few, many = draws.copy(), draws.copy()
+    few[:50] = np.nan     # exactly 5 %: kept
+    many[:51] = np.nan    # 5.1 %: withheld
+    lo, hi, note = _bootstrap_interval(few)
+    assert np.isfinite(lo) and note.startswith("50 of 1000 bootstrap draws undefined")
+    assert "left out" in note
+    lo, hi, note = _bootstrap_interval(many)
+    assert np.isnan(lo) and np.isnan(hi) and "51 of 1000" in note and "withheld" in note
+    assert _bootstrap_interval(draws)[2] == ""
+
+
+def test_indicator_names_that_make_too_long_columns_are_refused():
+    w = make_wards(n=20)
+    ok_name = "x" * (MAX_COLUMN_NAME_LENGTH - len("conc_index__lo95"))
+    w[ok_name] = w["no2_ugm3_popw"]
+    w[ok_name + "y"] = w["no2_ugm3_popw"]
+    assert len(f"conc_index_{ok_name}_lo95") == 63
+    compute_disparities(w, [ok_name], n_boot=0, higher_is_worse={ok_name: True})
+    with pytest.raises(ConfigError, match=r"longer than 47 characters.*63"):
+        compute_disparities(w, [ok_name + "y"], n_boot=0)
+
+
 # ---------------------------------------------------------------------------- burden
 
 
-def test_cumulative_burden_by_hand_and_fixed_reference():
+def _burden_wards():
     idx = pd.Index(list("abcd"), name="buurtcode")
     w = pd.DataFrame({
         "residents": 1000.0,
@@ -421,22 +514,42 @@ def test_cumulative_burden_by_hand_and_fixed_reference():
         "lden_db_popw": [50.0, 60, 55, 65],           # environmental effect (weight 1/2)
         "green_share_pct": [40.0, 30, 20, 10],        # exposure, lower worse
         "health_lonely_pct": [30.0, 40, 50, 60],      # sensitivity
+        "health_overweight_pct": [20.0, 50, 40, 60],  # sensitivity
         "income_keur_per_resident": [40.0, 30, 20, 10],  # socioeconomic, lower worse
     }, index=idx)
     groups = {"exposures": ["no2_ugm3_popw", "green_share_pct"], "effects": ["lden_db_popw"],
-              "sensitivity": ["health_lonely_pct"], "socioeconomic": ["income_keur_per_resident"]}
+              "sensitivity": ["health_lonely_pct", "health_overweight_pct"],
+              "socioeconomic": ["income_keur_per_resident"]}
+    return w, groups
+
+
+def test_cumulative_burden_by_hand_and_fixed_reference():
+    """CalEnviroScreen 4.0: percentiles averaged within each component, then the components.
+
+    Mid-rank percentiles among 4 wards are 12.5, 37.5, 62.5, 87.5. Ward b:
+    exposures (no2 37.5, green 37.5) -> 37.5; effects (lden 62.5) -> 62.5;
+    pollution burden = (37.5 + 0.5*62.5) / 1.5 = 68.75/1.5 = 45.8333
+    (pooling the indicators instead, (37.5+37.5+0.5*62.5)/2.5 = 42.5, is the CES 2.0 rule);
+    sensitivity (lonely 37.5, overweight 62.5) -> 50; socioeconomic (income 37.5) -> 37.5;
+    population characteristics = (50 + 37.5)/2 = 43.75 (pooled: 137.5/3 = 45.8333).
+    Ward c: PB = (62.5 + 0.5*37.5)/1.5 = 54.1667; PC = ((62.5+37.5)/2 + 62.5)/2 = 56.25.
+    Ward d is the maximum of both (87.5): scores 10 and 10, burden 100.
+    Ward b's burden score = (45.8333/87.5*10) * (43.75/87.5*10) = 5.2381 * 5 = 26.190.
+    """
+    w, groups = _burden_wards()
     out, docs = cumulative_burden(w, groups)
     assert set(out.columns) <= set(docs)
-    # mid-rank percentiles among 4 wards: 12.5, 37.5, 62.5, 87.5
     assert out["no2_ugm3_popw_pctl"].tolist() == [12.5, 37.5, 62.5, 87.5]
     assert out["green_share_pct_pctl"].tolist() == [12.5, 37.5, 62.5, 87.5]
     assert out["lden_db_popw_pctl"].tolist() == [12.5, 62.5, 37.5, 87.5]
-    # ward b: (37.5 + 37.5 + 0.5*62.5) / 2.5 = 42.5
-    assert out.loc["b", "pollution_burden"] == pytest.approx(42.5)
+    assert out["health_overweight_pct_pctl"].tolist() == [12.5, 62.5, 37.5, 87.5]
+    assert out["pollution_burden"].tolist() == pytest.approx([12.5, 68.75 / 1.5, 81.25 / 1.5, 87.5])
+    assert out.loc["b", "pollution_burden"] == pytest.approx(45.833333, abs=1e-6)
+    assert out["population_characteristics"].tolist() == pytest.approx([12.5, 43.75, 56.25, 87.5])
     assert out.loc["d", "pollution_burden"] == pytest.approx(87.5)
     assert out["pollution_burden_score"].max() == pytest.approx(10)
     assert out.loc["d", "burden_score"] == pytest.approx(100)
-    assert out.loc["b", "burden_score"] == pytest.approx(42.5 / 87.5 * 10 * 37.5 / 87.5 * 10)
+    assert out.loc["b", "burden_score"] == pytest.approx(26.190476, abs=1e-6)
     assert out["double_burden"].tolist() == [False, False, False, True]
     assert out["no2_ugm3_popw_flag"].tolist() == [False, False, False, True]
     # fixed reference: a later year with everyone cleaner is scored against the base year
@@ -451,6 +564,139 @@ def test_cumulative_burden_by_hand_and_fixed_reference():
         cumulative_burden(w.assign(foo=1.0), {"exposures": ["foo"], "sensitivity": ["health_lonely_pct"]})
 
 
+def test_burden_components_average_available_indicators():
+    """Within a component, the mean runs over the indicators a ward has; a component with none
+    is left out of its pair (not counted as 0)."""
+    w, groups = _burden_wards()
+    w.loc["b", "green_share_pct"] = np.nan        # exposures of b: no2 only
+    w.loc["c", "lden_db_popw"] = np.nan           # c has no effect indicator
+    w.loc["c", ["health_lonely_pct", "health_overweight_pct"]] = np.nan  # nor sensitivity
+    out, _ = cumulative_burden(w, groups)
+    pct = {c: out[f"{c}_pctl"] for c in ("no2_ugm3_popw", "green_share_pct", "lden_db_popw")}
+    # b: exposures = no2 pctl, effects = lden pctl
+    assert out.loc["b", "pollution_burden"] == pytest.approx(
+        (pct["no2_ugm3_popw"]["b"] + 0.5 * pct["lden_db_popw"]["b"]) / 1.5)
+    # c: the exposures component alone (mean of no2 and green), population = income alone
+    assert out.loc["c", "pollution_burden"] == pytest.approx(
+        (pct["no2_ugm3_popw"]["c"] + pct["green_share_pct"]["c"]) / 2)
+    assert out.loc["c", "population_characteristics"] == pytest.approx(
+        out.loc["c", "income_keur_per_resident_pctl"])
+    assert out.loc["c", "burden_n_indicators"] == 3
+
+
+def _wijk_version(w):
+    v = w.iloc[:3].copy()
+    v.index = pd.Index(["WK999901", "WK999902", "WK999903"], name="wijkcode")
+    return v * [1, 1.5, 1.1, 0.7, 1.2, 0.9, 1.3]
+
+
+def test_burden_reference_carries_level_and_is_filtered_per_level():
+    w, groups = _burden_wards()
+    ref_b = burden_reference(w, groups, label="current run")
+    assert list(ref_b.columns) == BURDEN_REFERENCE_COLUMNS
+    assert set(ref_b["level"]) == {"buurt"}
+    ref_w = burden_reference(_wijk_version(w), groups, label="current run")
+    assert set(ref_w["level"]) == {"wijk"}
+    # the GeoPackage layer holds both levels, concatenated
+    both = pd.concat([ref_b, ref_w], ignore_index=True)
+    later = w.assign(no2_ugm3_popw=w["no2_ugm3_popw"] - 15)
+    alone, _ = cumulative_burden(later, groups, reference=ref_b)
+    mixed, _ = cumulative_burden(later, groups, reference=both)
+    pd.testing.assert_frame_equal(mixed, alone)  # the wijk maximum (not the buurt one) used to win
+    assert mixed["pollution_burden_score"].max() <= 10
+    # the wijk level reads its own rows
+    wk, _ = cumulative_burden(_wijk_version(w), groups, reference=both)
+    wk_own, _ = cumulative_burden(_wijk_version(w), groups)
+    pd.testing.assert_frame_equal(wk, wk_own)
+    # two references of one level, or levels mixed without a level column: refused
+    with pytest.raises(InputDataError, match=r"more than one 'max' row.*buurt"):
+        cumulative_burden(later, groups, reference=pd.concat([ref_b, ref_b]))
+    with pytest.raises(InputDataError, match="more than one 'max' row"):
+        cumulative_burden(later, groups, reference=both.drop(columns="level"))
+    with pytest.raises(InputDataError, match=r"no values for \['no2_ugm3_popw'\]"):
+        cumulative_burden(later, groups, reference=ref_b[ref_b["variable"] != "no2_ugm3_popw"])
+    with pytest.raises(InputDataError, match="no rows for level 'wijk'"):
+        cumulative_burden(_wijk_version(w), groups, reference=ref_b)
+
+
+def test_burden_reference_read_back_from_gpkg_and_csv(tmp_path):
+    import pyogrio
+
+    w, groups = _burden_wards()
+    both = pd.concat([burden_reference(w, groups, label="current run"),
+                      burden_reference(_wijk_version(w), groups, label="current run")],
+                     ignore_index=True)
+    gpkg = tmp_path / "healthgeo.gpkg"
+    pyogrio.write_dataframe(both.astype({"variable": "string", "kind": "string", "label": "string",
+                                         "level": "string"}), gpkg, layer="burden_reference",
+                            driver="GPKG")
+    csv = tmp_path / "reference.csv"
+    both.drop(columns="label").to_csv(csv, index=False)
+    later = w.assign(no2_ugm3_popw=w["no2_ugm3_popw"] - 15)
+    expected, _ = cumulative_burden(later, groups, reference=both[both["level"] == "buurt"])
+    for path in (gpkg, csv):
+        ref = read_burden_reference(path)
+        assert list(ref.columns) == BURDEN_REFERENCE_COLUMNS
+        assert set(ref["label"]) == {str(path)} and set(ref["level"]) == {"buurt", "wijk"}
+        got, docs = cumulative_burden(later, groups, reference=ref)
+        pd.testing.assert_frame_equal(got, expected)
+        assert str(path) in docs["burden_score_pctl"].method
+        res = compute_disparities(later, ["no2_ugm3_popw"], n_boot=0, burden_groups=groups,
+                                  burden_reference_table=ref, min_residents=0)
+        assert set(res.reference["label"]) == {str(path)} and set(res.reference["level"]) == {"buurt"}
+        assert res.per_ward["burden_score"].tolist() == pytest.approx(expected["burden_score"].tolist())
+    # default unchanged: the run is its own reference and says so
+    res = compute_disparities(later, ["no2_ugm3_popw"], n_boot=0, burden_groups=groups)
+    assert set(res.reference["label"]) == {"current run"} and set(res.reference["level"]) == {"buurt"}
+    with pytest.raises(ConfigError, match="does not exist"):
+        read_burden_reference(tmp_path / "nope.gpkg")
+    pyogrio.write_dataframe(pd.DataFrame({"a": [1]}), tmp_path / "other.gpkg", layer="x", driver="GPKG")
+    with pytest.raises(InputDataError, match="no burden_reference layer"):
+        read_burden_reference(tmp_path / "other.gpkg")
+    both.drop(columns="level").to_csv(tmp_path / "old.csv", index=False)
+    with pytest.raises(InputDataError, match=r"lacks column\(s\) \['level'\]"):
+        read_burden_reference(tmp_path / "old.csv")
+
+
+def test_stage_passes_configured_burden_reference(tmp_path, monkeypatch):
+    from healthgeo import stages
+    from healthgeo.io import read_table
+
+    w = make_wards(n=36, geometry=True)
+    monkeypatch.setattr(stages, "ward_frame", lambda *a, **k: (w, {}))
+    params = {"indicators": ["no2_ugm3_popw"], "ranking": "income_keur_per_resident",
+              "proxy": DEFAULT_PROXY, "n_boot": 100, "seed": 0, "min_residents": 50,
+              "permutations": 99, "double_burden_pctl": 75, "burden_reference": None}
+    out = {k: tmp_path / f"{k}.parquet" for k in ("wards", "table", "ref")}
+    stages.disparity("unused", [], "buurt", out["wards"], out["table"], out["ref"], params=params)
+    ref, docs = read_table(out["ref"])
+    assert set(ref["label"]) == {"current run"} and set(ref["level"]) == {"buurt"}
+    assert set(ref.columns) <= set(docs) and "level" in docs
+    base = ref.copy()
+    base.loc[base["kind"] == "max", "value"] *= 2  # a different fixed scale
+    csv = tmp_path / "base.csv"
+    base.to_csv(csv, index=False)
+    stages.disparity("unused", [], "buurt", out["wards"], out["table"], out["ref"],
+                     params={**params, "burden_reference": str(csv)})
+    ref2, _ = read_table(out["ref"])
+    assert set(ref2["label"]) == {str(csv)}
+    per_ward, _ = read_table(out["wards"])
+    assert per_ward["pollution_burden_score"].max() == pytest.approx(5)
+
+
+def test_burden_indicator_without_values_is_named():
+    w, groups = _burden_wards()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(InputDataError, match=r"\['health_lonely_pct'\] have no values") as e:
+            cumulative_burden(w.assign(health_lonely_pct=np.nan), groups)
+        assert "rebuild" not in str(e.value)
+        with pytest.raises(InputDataError, match=r"have no values among the 0 disclosed"):
+            cumulative_burden(w.assign(residents=10.0), groups)
+        with pytest.raises(InputDataError, match=r"health_lonely_pct.*have no values"):
+            burden_reference(w.assign(health_lonely_pct=np.nan), groups)
+
+
 # ---------------------------------------------------------------------------- orchestration
 
 
@@ -462,8 +708,8 @@ def test_compute_disparities_docs_and_schema():
                               permutations=99, burden_groups=groups)
     assert list(res.table.columns) == list(DISPARITY_TABLE_DOCS)
     assert set(res.per_ward.columns) <= set(res.docs)
-    for d in res.docs.values():
-        assert d.unit is not None and d.description
+    for name, d in {**res.docs, **DISPARITY_TABLE_DOCS, **BURDEN_REFERENCE_DOCS}.items():
+        assert d.unit.strip() and d.description.strip(), name
     assert res.per_ward.index.equals(w.index)
     assert {"morans_i", "ci_relative", "sii", "rii", "ci_erreygers"} <= set(res.table["metric"])
     assert (res.table["level"] == "buurt").all()
@@ -535,3 +781,13 @@ def test_utrecht_buurten_real_data(shared_dir):
         print(show[["indicator", "metric", "value", "ci_low", "ci_high", "p_value"]]
               .round(4).to_string(index=False))
         print(pw.filter(like="_lisa").apply(lambda s: s.value_counts()).fillna(0).astype(int))
+
+
+def test_single_ward_level_is_not_an_error():
+    """A municipality with one wijk: nothing to compare at that level, so no measures and no error."""
+    w = gpd.GeoDataFrame({"residents": [1000.0], "income_keur_per_resident": [30.0], "no2_ugm3_popw": [20.0]},
+                         geometry=[box(0, 0, 100, 100)], crs=28992,
+                         index=pd.Index(["WK999901"], name="wijkcode"))
+    res = compute_disparities(w, ["no2_ugm3_popw"], n_boot=0, spatial=False)
+    assert res.table.empty or res.table["value"].isna().all()
+    assert res.per_ward["disclosure_reason"].isna().all()

@@ -442,8 +442,8 @@ def test_green_reached_at_entrances():
 
     d, info = home_distances(net, homes, green_destinations(green))
     assert d["park"].iloc[0] == pytest.approx(300)
-    # a 0.5 ha green is not a >= 1 ha destination
-    green["area_m2"] = 5000.0
+    # a 0.6 ha green is not a >= 1 ha destination (its geometry decides, as in green_exposure)
+    green["geometry"] = [box(X0 + 150, Y0 + 50, X0 + 250, Y0 + 110)]
     d, _ = home_distances(net, homes, green_destinations(green))
     assert np.isinf(d["park"].iloc[0]) and d["green"].iloc[0] == pytest.approx(300)
 
@@ -474,7 +474,7 @@ def test_walkability_z_scores_against_fixed_reference():
     t, docs, reftab = walkability(net, homes, dests, wards, reference=ref,
                                   daily_living=("supermarket|greengrocer", "gp"))
     row = t.iloc[0]
-    # gp is off the network (> 250 m): every home has 1 category within 1 km -> score 1, z 0
+    # gp is off the network (> 250 m): every home has 1 category within 500 m -> score 1, z 0
     assert row["daily_living_score"] == 1 and row["z_daily_living_score"] == 0
     assert row["pop_density_per_km2"] == pytest.approx(400 / 0.04)  # 10 000 -> z 2
     assert row["z_pop_density_per_km2"] == pytest.approx(2)
@@ -596,3 +596,142 @@ def shapely_line(*xy):
     from shapely.geometry import LineString
 
     return LineString([(X0 + x, Y0 + y) for x, y in xy])
+
+
+# ------------------------------------------------------------------------------ review fixes
+def street(*xs, mode="walk"):
+    """A straight street along y = 0 through nodes at the given x (m), no densification."""
+    ids = list(range(1, len(xs) + 1))
+    nodes, edges = frames({i: (x, 0) for i, x in zip(ids, xs)},
+                          [(a, b, RES) for a, b in zip(ids[:-1], ids[1:])])
+    return graph_from_frames(nodes, edges, mode, crs=CRS, densify_m=None)
+
+
+def touching_parks_green():
+    """A, B: touching public 0.6 ha polygons (together 1.2 ha); C: 1.5 ha with public unknown;
+    D: a private 2 ha garden. All 20 m north of the street y = 0."""
+    geoms = [box(X0 + 100, Y0 + 20, X0 + 200, Y0 + 80), box(X0 + 200, Y0 + 20, X0 + 300, Y0 + 80),
+             box(X0 + 600, Y0 + 20, X0 + 750, Y0 + 120), box(X0 + 800, Y0 + 20, X0 + 1000, Y0 + 120)]
+    return gpd.GeoDataFrame({"kind": ["park", "grass", "park", "garden"],
+                             "public": pd.array([True, True, pd.NA, False], dtype="boolean")},
+                            geometry=geoms, crs=CRS)
+
+
+def test_park_rule_is_shared_with_green_exposure():
+    from healthgeo._errors import SchemaDriftError
+    from healthgeo.exposure import green_exposure
+    from healthgeo.network import green_destinations
+
+    green = touching_parks_green()
+    dests = green_destinations(green)
+    # A and B form one 1.2 ha park; C (public unknown) and D (private) are no destinations
+    assert len(dests["park"]) == 1 and dests["park"].geometry.area.iloc[0] == pytest.approx(12_000)
+    assert len(dests["green"]) == 1
+    net = street(0, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1000)
+    homes = homes_gdf((0, 0), (700, 0))
+    homes["source"] = "bag"
+    d, _ = home_distances(net, homes, dests)
+    # home at 0: street node x=100 is within 30 m of the park edge -> 100 m; home at 700: 400 m
+    np.testing.assert_allclose(d["park"], [100, 400])
+    # green_exposure counts the same parks: the home at x=0 is 102 m from A+B (a 1 ha area),
+    # the home at x=700 is 20 m from C (not public) and 400 m from A+B -> no access
+    idx = pd.Index(["BU1", "BU2"], name="buurtcode")
+    wards = gpd.GeoDataFrame(geometry=[box(X0 - 50, Y0 - 100, X0 + 450, Y0 + 200),
+                                       box(X0 + 450, Y0 - 100, X0 + 1050, Y0 + 200)], crs=CRS, index=idx)
+    ex, _ = green_exposure(wards, green, homes)
+    assert ex["pop_share_green_1ha_300m"].tolist() == [1.0, 0.0]
+    near_park = (d["park"] <= 300).astype(float).tolist()
+    assert near_park == ex["pop_share_green_1ha_300m"].tolist()
+    # no `public` column: both refuse instead of counting every garden as a park
+    with pytest.raises(SchemaDriftError, match="public"):
+        green_destinations(green.drop(columns="public"))
+    with pytest.raises(SchemaDriftError, match="public"):
+        green_exposure(wards, green.drop(columns="public"), homes)
+
+
+def test_park_size_ignores_missing_area_m2():
+    # rows appended later (a new_park scenario) may leave area_m2 NaN for the others
+    from healthgeo.network import green_destinations
+
+    green = touching_parks_green().iloc[:2]
+    green["area_m2"] = [np.nan, np.nan]
+    assert len(green_destinations(green)["park"]) == 1
+    green["area_m2"] = [1.0, 1.0]  # the geometry decides, as in green_exposure
+    assert len(green_destinations(green)["park"]) == 1
+
+
+def test_walkability_daily_living_threshold_is_500m_by_default():
+    net = street(0, 400, 800)
+    homes = homes_gdf((0, 0))
+    dests = {"supermarket": pts((800, 0)), "gp": pts((400, 0))}
+    wards = gpd.GeoDataFrame(geometry=[box(X0 - 50, Y0 - 50, X0 + 850, Y0 + 50)], crs=CRS,
+                             index=pd.Index(["BU1"], name="buurtcode"))
+    spec = ("supermarket|greengrocer", "gp")
+    t, docs, _ = walkability(net, homes, dests, wards, daily_living=spec)
+    assert t.loc["BU1", "daily_living_score"] == 1  # gp at 400 m; supermarket at 800 m > 500 m
+    assert "500 m" in docs["daily_living_score"].description
+    assert "GHSCI" in docs["daily_living_score"].method
+    t, docs, _ = walkability(net, homes, dests, wards, daily_living=spec, radius_m=1000)
+    assert t.loc["BU1", "daily_living_score"] == 2
+    assert "1000 m" in docs["daily_living_score"].description
+    with pytest.raises(ConfigError, match="radius_m"):
+        walkability(net, homes, dests, wards, radius_m=0)
+
+
+def test_walkability_warns_about_categories_without_destinations(caplog):
+    net = street(0, 400, 800)
+    homes = homes_gdf((0, 0))
+    wards = gpd.GeoDataFrame(geometry=[box(X0 - 50, Y0 - 50, X0 + 850, Y0 + 50)], crs=CRS,
+                             index=pd.Index(["BU1"], name="buurtcode"))
+    with caplog.at_level("WARNING", logger="healthgeo.network"):
+        t, docs, _ = walkability(net, homes, {"gp": pts((400, 0))}, wards,
+                                 daily_living=("supermarket|greengrocer", "gp", "pharmacy"))
+    assert t.loc["BU1", "daily_living_score"] == 1
+    warned = [r for r in caplog.records if r.levelname == "WARNING" and "pharmacy" in r.getMessage()]
+    assert warned and "supermarket|greengrocer" in warned[0].getMessage()
+    method = docs["daily_living_score"].method
+    assert "without destinations" in method and "pharmacy" in method and "'gp'" not in method
+
+
+def test_home_without_location_is_refused_and_bad_destinations_dropped(caplog):
+    net = line_network()
+    homes = homes_gdf((0, 0), (100, 0), (200, 0))
+    homes.loc[1, "geometry"] = Point()
+    homes.loc[2, "geometry"] = None
+    with pytest.raises(InputDataError, match=r"homes.*\[1, 2\]"):
+        home_distances(net, homes, {"gp": pts((300, 0))})
+    with pytest.raises(InputDataError, match="location"):
+        walkability(net, homes, {"gp": pts((300, 0))}, two_wards())
+    gp = pts((300, 0), (100, 0), (0, 0))
+    gp.loc[1, "geometry"] = Point(np.nan, np.nan)
+    gp.loc[2, "geometry"] = Point()
+    with caplog.at_level("WARNING", logger="healthgeo.network"):
+        d, info = home_distances(net, homes_gdf((0, 0)), {"gp": gp})
+    assert d["gp"].iloc[0] == pytest.approx(300)
+    assert info["gp"]["n_no_location"] == 2
+    assert any("without a location" in r.getMessage() for r in caplog.records)
+
+
+def test_duplicate_node_ids_with_different_coordinates_are_refused():
+    nodes, edges = frames({1: (0, 0), 2: (100, 0), 3: (200, 0)}, [(1, 2, RES), (2, 3, RES)])
+    same = pd.concat([nodes, nodes.loc[[2]]])
+    assert graph_from_frames(same, edges, "walk", crs=CRS, densify_m=None).n_base == 3
+    moved = pd.concat([nodes, nodes.loc[[2]] + 50.0])
+    with pytest.raises(InputDataError, match=r"node id\(s\) \[2\]"):
+        graph_from_frames(moved, edges, "walk", crs=CRS, densify_m=None)
+
+
+def test_walkability_gives_a_reason_when_every_resident_is_off_network():
+    net = line_network()
+    homes = homes_gdf((0, 0), (1050, 50))  # 2nd home: in the third ward, 750 m from the street
+    t, docs, _ = walkability(net, homes, {"gp": pts((300, 0))}, two_wards(), daily_living=("gp",))
+    w, e, far = t.index
+    assert np.isnan(t.loc[far, "daily_living_score"])
+    assert t.loc[far, "walkability_nan_reason"] == "no residents within 250 m of the walk network"
+    assert t.loc[e, "walkability_nan_reason"] == "no residents in ward"
+    assert pd.isna(t.loc[w, "walkability_nan_reason"])
+    # the same max_snap_m as accessibility decides who is off the network
+    t, _, _ = walkability(net, homes, {"gp": pts((300, 0))}, two_wards(), daily_living=("gp",),
+                          max_snap_m=2000)
+    # on the network now: a score (the gp is 752 m away, beyond 500 m) and no reason
+    assert t.loc[far, "daily_living_score"] == 0 and pd.isna(t.loc[far, "walkability_nan_reason"])

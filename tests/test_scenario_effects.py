@@ -15,7 +15,7 @@ import pytest
 import shapely
 from shapely.geometry import Point, box
 
-from healthgeo._errors import InputDataError
+from healthgeo._errors import ConfigError, InputDataError
 from healthgeo.network import graph_from_frames, home_distances
 from healthgeo.scenario_effects import add_edges, scenario_effects
 from healthgeo.scenarios import apply_scenario
@@ -86,27 +86,38 @@ def test_path_shortcut_by_hand():
     assert docs["delta_pop_share_supermarket_walk_500m"].unit == "fraction (0-1)"
 
 
-def test_path_beyond_tolerance_changes_nothing_until_tolerance_allows():
+def test_path_beyond_tolerance_is_refused_until_tolerance_allows():
     res = path_result(line(70, 0, 30, 0))  # ends 30 m from D and from A
-    t, _ = hand_effects(res, connect_m=25)
-    assert len(t.columns) and (t.fillna(0) == 0).all().all()
+    with pytest.raises(ConfigError, match=r"'fietspad'.*connect_m=25"):
+        hand_effects(res, connect_m=25)
     t, _ = hand_effects(res, connect_m=35)  # 10 + 30 + 40 + 30 + 10 = 120 m
     assert t.loc["BU00010002", "delta_supermarket_walk_m_median"] == pytest.approx(-1000)
 
 
-def test_disconnected_path_gives_zero_deltas():
+def test_disconnected_path_is_refused():
+    # 5 km from the network: e.g. coordinates in the wrong CRS. Zero deltas would hide the mistake.
     res = path_result(line(5000, 5000, 5100, 5000))
-    t, docs = hand_effects(res)
-    assert len(t.columns) > 4 and set(t.columns) == set(docs)
-    assert (t.fillna(0) == 0).all().all()
+    with pytest.raises(ConfigError, match=r"(?s)'fietspad'.*outside the network's extent.*EPSG:28992"):
+        hand_effects(res)
     net, info = add_edges(u_street("walk"), res.new_edges)
     assert info["unconnected"] == 1 and info["added"] == 0 and net.n_nodes == 4
 
 
-def test_zero_length_path_gives_zero_deltas():
+def test_lon_lat_path_is_refused_by_apply_scenario():
+    with pytest.raises(ConfigError, match=r"(?s)'fietspad'.*EPSG:28992"):
+        path_result("LINESTRING (5.1214 52.0907, 5.1250 52.0920)")
+
+
+def test_zero_length_path_is_refused():
     res = path_result(line(100, 0, 100, 0))
-    t, _ = hand_effects(res)
-    assert len(t.columns) and (t.fillna(0) == 0).all().all()
+    with pytest.raises(ConfigError, match="zero length"):
+        hand_effects(res)
+
+
+def test_path_excluded_by_its_tags_is_refused():
+    res = path_result(line(95, 0, 5, 0), highway="footway", tags={"foot": "no", "bicycle": "no"})
+    with pytest.raises(ConfigError, match="tags"):
+        hand_effects(res)
 
 
 def test_path_into_a_green_keeps_its_street_entrances():
@@ -169,6 +180,26 @@ def test_new_park_joining_a_small_green_reaches_its_neighbours():
     assert t.loc["BU00020002", "delta_pop_share_green_1ha_300m"] == 0  # 438 m from the park
 
 
+def test_new_park_keeps_parks_of_a_green_layer_without_area_column():
+    # the baseline green has no area_m2 column; a small new green far away must not make the
+    # 1 ha park (reached from the street node (100,0)) disappear from the scenario
+    nodes = pd.DataFrame({"x": [X0, X0 + 100, X0 + 300], "y": [Y0, Y0, Y0]}, index=[1, 2, 3])
+    edges = pd.DataFrame([dict(RES, u=1, v=2), dict(RES, u=2, v=3)])
+    net = graph_from_frames(nodes, edges, "walk", crs=CRS, densify_m=None)
+    green = gpd.GeoDataFrame({"kind": ["park"], "public": [True], "name": ["p"]},
+                             geometry=[box(X0 + 100, Y0 + 20, X0 + 200, Y0 + 120)], crs=CRS)
+    wards = gpd.GeoDataFrame(geometry=[box(X0 - 50, Y0 - 50, X0 + 350, Y0 + 50)], crs=CRS,
+                             index=pd.Index(["BU00040001"], name="buurtcode"))
+    res = homes((0, 0))
+    spec = {"name": "plantsoen", "type": "new_park",
+            "where": {"polygon_wkt": box(X0 + 3000, Y0, X0 + 3050, Y0 + 60).wkt}}
+    result = apply_scenario(spec, res, wards=wards, green=green)
+    np.testing.assert_allclose(result.green["area_m2"], [10_000, 3000])
+    t, _ = scenario_effects(result, wards=wards, residents=res, green=green, networks={"walk": net})
+    assert t.loc["BU00040001", "delta_park_walk_m_median"] == 0
+    assert t.loc["BU00040001", "delta_green_walk_m_median"] == 0
+
+
 def test_other_scenario_types_give_empty_frame():
     spec = {"name": "no2", "type": "no2_reduction", "params": {"percent": 20}, "where": {"buurt": ["BU00010001"]}}
     rx = pd.DataFrame({"buurtcode": ["BU00010001"], "no2_ugm3": [20.0]})
@@ -213,6 +244,14 @@ def free_square(demo, side: float):
     pytest.fail("no free square in the demo city")
 
 
+def assert_no_new_nan(t, base, cols):
+    """A delta is NaN where the baseline or the scenario is NaN: it may only be NaN where the
+    baseline already is (reachable -> unreachable would hide behind fillna(0))."""
+    for c in cols:
+        grew = t[c].isna() & base[c.removeprefix("delta_")].reindex(t.index).notna()
+        assert not grew.any(), f"{c}: NaN in the scenario only, wards {list(t.index[grew])[:5]}"
+
+
 def park_result(demo, polygon):
     spec = {"name": "nieuw_park", "type": "new_park", "where": {"polygon_wkt": polygon.wkt}}
     return apply_scenario(spec, demo["residents"], wards=demo["wards"], green=demo["green"])
@@ -237,6 +276,11 @@ def test_new_park_raises_its_buurt_green_share_exactly(demo):
     assert t.loc[code, "delta_park_walk_m_median"] < 0
     shares = [c for c in t.columns if c.startswith("delta_pop_share")]
     assert (t[shares].fillna(0) >= -1e-12).all().all()
+    from healthgeo.network import accessibility
+
+    base_access, _ = accessibility(demo["networks"]["walk"], demo["residents"], {}, wards,
+                                   green=demo["green"], essential=("green",))
+    assert_no_new_nan(t, base_access, dist + [c for c in shares if c[6:] in base_access.columns])
     assert not any("supermarket" in c or "bike" in c for c in t.columns)  # only what changed
     assert set(t.columns) == set(docs)
     assert docs["delta_green_share_pct"].unit == "%"
@@ -292,6 +336,11 @@ def test_new_path_shortcut_never_lengthens_a_trip(demo):
     assert (t[dist].fillna(0) <= 1e-9).all().all()
     shares = [c for c in t.columns if c.startswith("delta_pop_share") or c == "delta_walk15_categories_mean"]
     assert (t[shares].fillna(0) >= -1e-12).all().all()
+    from healthgeo.network import accessibility
+
+    base_access, _ = accessibility(demo["networks"], demo["residents"], demo["amenities"], demo["wards"],
+                                   green=demo["green"])
+    assert_no_new_nan(t, base_access, dist + shares)
     # per home: homes within 300 m of the path reach some destination sooner, none later
     net = demo["networks"]["walk"]
     new, info = add_edges(net, res.new_edges)

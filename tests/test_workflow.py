@@ -67,8 +67,8 @@ def test_no2_values_in_range(gpkg):
     mean = b["no2_ugm3_mean"]
     assert mean.notna().all(), "coverage fractions give every ward a value on the 1 km grid"
     assert mean.between(5, 60).all()
-    inhabited = b["residents"] > 0
-    assert b.loc[inhabited, "no2_ugm3_popw"].between(5, 60).all()
+    shown = b["disclosure_reason"].isna()
+    assert b.loc[shown, "no2_ugm3_popw"].between(5, 60).all()
     # the municipal area mean is the area-weighted mean of the buurt means (same grid, exact weights)
     expect = np.average(mean, weights=b.area)
     assert g["no2_ugm3_mean"].iloc[0] == pytest.approx(expect, rel=1e-6)
@@ -87,6 +87,12 @@ def test_indicator_families_present_and_plausible(gpkg):
     assert b["ses_quintile"].dropna().between(1, 5).all()
     withheld = b["residents"].fillna(0) < 50
     assert b.loc[withheld, "no2_ugm3_popw_lisa"].isna().all() and b.loc[withheld, "disclosure_reason"].notna().all()
+    # disclosure control on the published layer: nothing about the residents, the area values stay
+    assert withheld.any()
+    for col in ("no2_ugm3_popw", "pop_lden_45_50", "adults_highly_annoyed_road", "health_lonely_pct",
+                "supermarket_walk_m_median", "dalys_total_per_year_central", "typology"):
+        assert b.loc[withheld, col].isna().all(), col
+    assert b.loc[withheld, "no2_ugm3_mean"].notna().all() and b.loc[withheld, "residents"].notna().all()
     dis = pyogrio.read_dataframe(gpkg, layer="disparity")
     ci = dis[(dis.metric == "ci_relative") & (dis.level == "buurt")].set_index("indicator")
     # the demo city is built so that poorer buurten near the ring road have worse health
@@ -110,7 +116,9 @@ def test_impact_scenarios_typology(gpkg):
     comp = pyogrio.read_dataframe(gpkg, layer="scenario_comparison")
     eur = comp[(comp.scenario == "no2_minus_20pct_wijk01") & (comp.column == "eur_total_per_year_central")]
     assert eur["delta"].iloc[0] == pytest.approx(lez["delta_eur_total_per_year_central"].sum())
-    assert b["typology"].notna().all() and b["typology_rule"].str.startswith(tuple(b["typology"].unique())).all()
+    shown = b["disclosure_reason"].isna()
+    assert b.loc[shown, "typology"].notna().all() and b.loc[~shown, "typology"].isna().all()
+    assert b.loc[shown, "typology_rule"].str.startswith(tuple(b["typology"].dropna().unique())).all()
     park = gpd.read_file(gpkg, layer="scenario_new_park_wijk05")
     assert park["delta_green_share_pct"].max() > 0 and park["delta_green_share_pct"].min() >= 0
     path = gpd.read_file(gpkg, layer="scenario_new_cycle_path")
@@ -275,3 +283,27 @@ def test_bad_config_fails_before_any_work(tmp_path):
     assert proc.returncode != 0
     assert "area.municipality: unknown CBS municipality code 'GM0001'" in proc.stdout + proc.stderr
     assert not (tmp_path / "data").exists()
+
+
+def test_fixed_burden_reference_from_an_earlier_run(demo_run, tmp_path):
+    """disparity.burden_reference: percentiles against a stored reference; the same one gives the same scores."""
+    import yaml
+
+    from healthgeo.io import read_table
+
+    work = tmp_path / "work"
+    shutil.copytree(demo_run, work, symlinks=True)
+    earlier = demo_run / "data" / "processed" / "demo" / "healthgeo.gpkg"
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config.setdefault("disparity", {})["burden_reference"] = str(earlier)
+    cfg = tmp_path / "ref.yaml"
+    cfg.write_text(yaml.safe_dump(config))
+    target = "data/processed/demo/buurt/disparity.parquet"
+    proc = _snakemake(work, target, config=cfg)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "rule disparity:" in proc.stdout + proc.stderr  # the changed setting reran the stage
+    ref, _ = read_table(work / "data/processed/demo/buurt/burden_reference.parquet")
+    assert ref["label"].str.contains("healthgeo.gpkg").all() and set(ref["level"]) == {"buurt"}
+    before, _ = read_table(demo_run / target)
+    after, _ = read_table(work / target)
+    np.testing.assert_allclose(after["burden_score"].to_numpy(float), before["burden_score"].to_numpy(float))

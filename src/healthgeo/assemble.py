@@ -14,6 +14,7 @@ The GeoPackage is the contract with dashboards:
 from __future__ import annotations
 
 import logging
+import re
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
@@ -102,11 +103,23 @@ def merge_tables(wards: gpd.GeoDataFrame, level: str, tables: Sequence[str | Pat
     return out, docs
 
 
+#: columns that describe the ward's *area*, not its residents (raster area means and their coverage,
+#: green and canopy shares of the area, network lengths and densities, counts of stops/amenities):
+#: they disclose nothing about persons and stay published for small wards
+AREA_BASED_COLUMNS = re.compile(
+    r"^(?:(?:no2|pm25|pm10)_ugm3_mean|(?:lden|lnight)_db_mean|\w+_covered_frac|ndvi_mean"
+    r"|green_share_pct|green_m2|tree_canopy_pct|tree_canopy_source|meets_3_30_300_canopy"
+    r"|intersection_density_per_km2|cyclable_network_km|cycleway_separated_km|cycleway_separated_share_pct"
+    r"|area_km2|redevelopment_share_pct|transit_stops_within_\d+m|amenities_within_\d+m)$"
+)
+
+
 def withhold(frame: pd.DataFrame, mask, keep: Sequence[str]) -> pd.DataFrame:
     """NULL every column but ``keep`` (and the geometry) in the rows of ``mask``, keeping dtypes usable.
 
-    Statistical disclosure control for wards below the residents threshold: healthgeo's derived
-    values are withheld (as CBS does); the ward's identity and CBS's own published key figures stay.
+    Statistical disclosure control for wards below the residents threshold: healthgeo's values
+    about the residents are withheld (as CBS does); the ward's identity, CBS's own published key
+    figures and the area-based columns (:data:`AREA_BASED_COLUMNS`) stay.
     """
     import numpy as np
 
@@ -169,7 +182,8 @@ def assemble(
                 # small wards: every value healthgeo derived is withheld, not only the disparity ones
                 small = layer["disclosure_reason"].notna()
                 withheld[level] = layer["disclosure_reason"][small]
-                layer = withhold(layer, small.to_numpy(), keep=[*wards.columns, "disclosure_reason"])
+                area_based = [c for c in layer.columns if AREA_BASED_COLUMNS.match(c)]
+                layer = withhold(layer, small.to_numpy(), keep=[*wards.columns, "disclosure_reason", *area_based])
                 if small.any():
                     log.info("%s: values of %d ward(s) withheld (disclosure control)", level, int(small.sum()))
             layer = layer.reset_index()
@@ -190,7 +204,8 @@ def assemble(
             docs = {**{k: v for k, v in ward_docs("buurt").items() if k in ("buurtcode", "name", "geometry")}, **ddocs}
             if "buurt" in withheld:
                 reason = withheld["buurt"].reindex(layer.index)
-                layer = withhold(layer, reason.notna().to_numpy(), keep=["name"])
+                area_based = [c for c in layer.columns if AREA_BASED_COLUMNS.match(c.removeprefix("delta_"))]
+                layer = withhold(layer, reason.notna().to_numpy(), keep=["name", *area_based])
                 layer["disclosure_reason"] = reason.astype("string")
                 docs["disclosure_reason"] = doc("text", "Why this buurt's scenario values are withheld (fewer residents "
                                                 "than the disclosure threshold, see the buurt layer); empty when shown")

@@ -11,7 +11,8 @@ Steps (formulas: ``../shared/METHODS.md``):
    Gini (+ unweighted PySAL ones), each with a seeded, vectorised bootstrap 95 % interval.
 3. :func:`lisa_clusters` and :func:`morans_i` measure spatial clustering (PySAL esda/libpysal).
 4. :func:`cumulative_burden` builds a CalEnviroScreen-4.0-style score against fixed reference
-   distributions (:func:`burden_reference`).
+   distributions (:func:`burden_reference`, one ``level`` per ward level; a previous run's
+   reference is read back with :func:`read_burden_reference`).
 5. :func:`apply_disclosure_control` withholds wards with few residents.
 
 :func:`compute_disparities` runs all of them and returns a :class:`DisparityResult`.
@@ -35,6 +36,7 @@ import warnings
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -55,9 +57,13 @@ from .dictionary import (
 log = logging.getLogger(__name__)
 
 __all__ = [
+    "BURDEN_REFERENCE_COLUMNS",
+    "BURDEN_REFERENCE_DOCS",
     "DEFAULT_MIN_RESIDENTS",
     "DEFAULT_PROXY",
     "DISPARITY_TABLE_DOCS",
+    "MAX_COLUMN_NAME_LENGTH",
+    "MAX_UNDEFINED_DRAW_SHARE",
     "DisparityResult",
     "apply_disclosure_control",
     "burden_reference",
@@ -66,6 +72,7 @@ __all__ = [
     "inequality_table",
     "lisa_clusters",
     "morans_i",
+    "read_burden_reference",
     "ses_rank",
 ]
 
@@ -82,6 +89,16 @@ DEFAULT_MIN_RESIDENTS = 50
 #: Proxy ranking variable used where the ranking variable is missing (CBS suppresses income at
 #: buurt level in early KWB releases). Share of adults with difficulty making ends meet (RIVM).
 DEFAULT_PROXY = "health_difficulty_making_ends_meet_pct"
+
+#: A bootstrap interval is withheld (NaN, with a ``note``) when more than this share of the draws
+#: is undefined (e.g. an empty quintile or a zero mean in a resample): percentiles of the
+#: remaining draws would describe a conditional, not the sampling, distribution.
+MAX_UNDEFINED_DRAW_SHARE = 0.05
+
+#: Longest column name derived from an indicator name that dashboards reading the GeoPackage
+#: accept (63 = PostgreSQL/PostGIS identifier limit, NAMEDATALEN - 1); the longest derived name
+#: is the gemeente layer's ``conc_index_{indicator}_lo95``.
+MAX_COLUMN_NAME_LENGTH = 63
 
 CBS_DISCLOSURE = (
     "CBS Kerncijfers wijken en buurten, toelichting: figures missing ('.') for small areas "
@@ -139,9 +156,9 @@ _MEASURE_METHOD = (
 )
 
 DISPARITY_TABLE_DOCS: dict[str, ColumnDoc] = {
-    "indicator": doc("", "Indicator column the row describes (a per-ward input column)."),
+    "indicator": doc("text", "Indicator column the row describes (a per-ward input column)."),
     "metric": doc(
-        "",
+        "text",
         "Measure: mean, q1_mean..q5_mean, quintile_ratio, quintile_difference, ci_relative, "
         "ci_absolute, ci_erreygers, sii, rii, gini, theil_t, gini_unweighted, "
         "theil_t_unweighted, morans_i.",
@@ -157,8 +174,9 @@ DISPARITY_TABLE_DOCS: dict[str, ColumnDoc] = {
     "ci_low": doc(
         "as value", "Lower bound of the 95 % bootstrap interval (2.5th percentile).",
         "Wards resampled with replacement (n_boot draws, numpy Generator seeded with seed and "
-        "the indicator name); ranks and quintiles recomputed in every draw; percentile interval. "
-        "NaN for morans_i (see p_value).",
+        "the indicator name); ranks and quintiles recomputed in every draw; percentile interval "
+        "of the defined draws. NaN (with a note) when more than 5 % of the draws are undefined, "
+        "and for morans_i (see p_value).",
         ODONNELL_2008,
     ),
     "ci_high": doc("as value", "Upper bound of the 95 % bootstrap interval (97.5th percentile).",
@@ -170,14 +188,37 @@ DISPARITY_TABLE_DOCS: dict[str, ColumnDoc] = {
     ),
     "n_wards": doc("count", "Wards entering the measure (disclosed, with value and SES rank)."),
     "ranking_variable": doc(
-        "",
+        "text",
         "SES variable wards were ranked by; 'X+proxy:Y (k/n)' when proxy Y replaced X for k of n "
         "wards; 'proxy:Y' when no ward had X. Empty for measures that ignore SES.",
     ),
-    "level": doc("", "Ward level (buurt, wijk, gemeente)."),
+    "level": doc("text", "Ward level (buurt, wijk, gemeente)."),
+    "note": doc(
+        "text",
+        "Caveat of this row, empty when there is none: bootstrap draws that were undefined "
+        "('k of n bootstrap draws undefined ...'; interval withheld when more than 5 %), or why "
+        "a metric was skipped (ci_erreygers of an indicator with values outside its assumed "
+        "bounds: value NaN).",
+    ),
 }
 
 _TABLE_COLUMNS = list(DISPARITY_TABLE_DOCS)
+
+BURDEN_REFERENCE_DOCS: dict[str, ColumnDoc] = {
+    "variable": doc("text", "Indicator or burden component the reference value belongs to."),
+    "kind": doc("text", "'distribution' (one row per reference value) or 'max' (0-10 scaling maximum)."),
+    "value": doc("indicator unit (raw values); percentile 0-100 (components); score 0-100 (burden_score)",
+                 "Reference value; pass this table back in (config disparity.burden_reference) to "
+                 "score later runs on a fixed scale.", "", CALENVIROSCREEN_4),
+    "label": doc("text", "Where the reference comes from: 'current run' (built from this run's "
+                 "disclosed wards) or the file it was read from (a previous run's healthgeo.gpkg "
+                 "or a CSV)."),
+    "level": doc("text", "Ward level the reference belongs to (buurt, wijk); a run uses only the "
+                 "rows of its own level."),
+}
+
+#: Columns of a burden reference table (:func:`burden_reference`, GeoPackage layer ``burden_reference``).
+BURDEN_REFERENCE_COLUMNS = list(BURDEN_REFERENCE_DOCS)
 
 
 @dataclass(frozen=True)
@@ -246,10 +287,11 @@ def _disclosure(wards: pd.DataFrame, residents: str, min_residents: float) -> pd
 
 def _disclosure_doc(min_residents: float) -> ColumnDoc:
     return doc(
-        "", "Why this ward's values are withheld (NA = published).",
-        f"Wards with fewer than {min_residents:g} residents (or unknown residents) get NaN in every "
-        "derived column and are excluded from all inequality, clustering and burden inputs and "
-        "reference distributions. Threshold configurable (min_residents).",
+        "text", "Why this ward's values are withheld (NA = published).",
+        f"Wards with fewer than {min_residents:g} residents (or unknown residents) get NULL in every "
+        "column about their residents on the ward and scenario layers (area-based columns such as "
+        "area means of NO2 and green shares stay) and are excluded from all inequality, clustering "
+        "and burden inputs and reference distributions. Threshold configurable (min_residents).",
         CBS_DISCLOSURE,
     )
 
@@ -298,15 +340,20 @@ def _ses_score(wards: pd.DataFrame, disclosed: np.ndarray, pop: np.ndarray, rank
     percentile is used where present, else the proxy's.
     """
     problems: list[str] = []
+    tried: list[str] = []
     score = np.full(len(wards), np.nan)
     source = np.full(len(wards), None, dtype=object)
     for var, label in ((ranking, ranking), (proxy, f"proxy:{proxy}") if proxy else (None, None)):
         if var is None:
             continue
         if var not in wards.columns:
+            tried.append(f"{'proxy ' if var != ranking else ''}{var!r} (not a column)")
             if var == ranking and (proxy is None or proxy not in wards.columns):
                 problems.append(f"ranking variable {var!r} is not a column")
             continue
+        n_have = int((disclosed & np.isfinite(_numeric(wards, var))).sum())
+        tried.append(f"{'proxy ' if var != ranking else ''}{var!r} ({n_have} disclosed ward(s) "
+                     "with a value)")
         worse_high = _direction(var, directions)
         if worse_high is None:
             problems.append(
@@ -332,6 +379,24 @@ def _ses_score(wards: pd.DataFrame, disclosed: np.ndarray, pop: np.ndarray, rank
         source[ok] = label
     if problems:
         raise ConfigError("SES ranking: " + "; ".join(problems))
+    if not proxy:
+        tried.append("no proxy (proxy=None)")
+    n_ranked = int(np.isfinite(score).sum())
+    n_disc = int(disclosed.sum())
+    if n_ranked < 2 and n_disc < 2:
+        # nothing to compare at this level (e.g. a municipality with a single wijk): not an error
+        log.warning("SES ranking: only %d of %d ward(s) pass disclosure control (min_residents); no "
+                    "inequality measures at this level", n_disc, len(wards))
+        return score, source
+    if n_ranked < 2:
+        small = ""
+        raise InputDataError(
+            f"SES ranking: only {n_ranked} ward(s) can be ranked by socioeconomic position, at "
+            f"least 2 are needed; tried {' and '.join(tried)}.{small} CBS publishes income "
+            "(income_keur_per_resident) for the newest KWB year only later: use an older KWB year "
+            "(inputs.kerncijfers.year) that has it, or give the health table (inputs.health, RIVM "
+            f"Gezondheidsmonitor) that holds the proxy column {proxy or DEFAULT_PROXY!r}, or set "
+            "disparity.ranking / disparity.proxy to columns with values.")
     return score, source
 
 
@@ -426,7 +491,7 @@ def ses_rank(wards: pd.DataFrame, *, ranking: str = "income_keur_per_resident",
             f"{WHO_HEAT_NOTES}; {src_text}",
         ),
         "ses_source": doc(
-            "", "Variable this ward was ranked by: the ranking variable, 'proxy:<column>', "
+            "text", "Variable this ward was ranked by: the ranking variable, 'proxy:<column>', "
             "'missing' (neither available: no rank) or 'withheld' (disclosure control).",
             "Never silent: every ward names its source.", src_text,
         ),
@@ -450,6 +515,28 @@ def _infer_bounds(col: str, bounded: Mapping[str, tuple[float, float] | None] | 
     return None
 
 
+def _bootstrap_interval(draws: np.ndarray) -> tuple[float, float, str]:
+    """95 % percentile interval of the defined draws, and a note on the undefined ones.
+
+    More than :data:`MAX_UNDEFINED_DRAW_SHARE` undefined draws: interval NaN.
+    """
+    n = draws.size
+    good = draws[np.isfinite(draws)]
+    n_bad = n - good.size
+    if n == 0:
+        return np.nan, np.nan, ""
+    note = ""
+    if n_bad:
+        note = (f"{n_bad} of {n} bootstrap draws undefined (e.g. an empty quintile or zero mean "
+                "in a resample)")
+        if n_bad > MAX_UNDEFINED_DRAW_SHARE * n:
+            return np.nan, np.nan, (f"{note}; interval withheld (more than "
+                                    f"{MAX_UNDEFINED_DRAW_SHARE:.0%} undefined)")
+        note += "; left out of the interval"
+    lo, hi = np.percentile(good, [2.5, 97.5])
+    return float(lo), float(hi), note
+
+
 def inequality_table(wards: pd.DataFrame, indicators: Sequence[str], *,
                      ranking: str = "income_keur_per_resident",
                      proxy: str | None = DEFAULT_PROXY, residents: str = "residents",
@@ -469,11 +556,14 @@ def inequality_table(wards: pd.DataFrame, indicators: Sequence[str], *,
     bounded
         ``{column: (a, b)}`` bounds for the Erreygers index; ``None`` as a value switches it
         off. Default: ``*_pct`` columns [0, 100], ``pop_share_*``/``*_share`` [0, 1].
-        Values outside the bounds raise :class:`InputDataError`.
+        Values outside bounds given here raise :class:`InputDataError`; values outside the
+        default (name-based) bounds skip ``ci_erreygers`` of that indicator only (value NaN,
+        reason in ``note``, logged warning) and keep every other measure.
     n_boot, seed
         Bootstrap draws (0: no intervals) and seed. Each indicator's draws come from a
         generator seeded by (seed, indicator name), so results do not depend on which other
-        indicators are requested or on the order of wards.
+        indicators are requested or on the order of wards. Undefined draws (NaN) are counted
+        in ``note``; above :data:`MAX_UNDEFINED_DRAW_SHARE` the interval is NaN.
 
     Returns
     -------
@@ -503,14 +593,24 @@ def inequality_table(wards: pd.DataFrame, indicators: Sequence[str], *,
         y_all = _numeric(wards, col)
         ok = disclosed & np.isfinite(y_all) & np.isfinite(score) & (pop > 0)
         bounds = _infer_bounds(col, bounded)
+        erreygers_note = ""
         if bounds is not None and ok.any():
             a, b = bounds
             bad = (y_all[ok] < a) | (y_all[ok] > b)
             if bad.any():
-                bound_problems.append(
-                    f"{col}: {int(bad.sum())} value(s) outside assumed bounds [{a}, {b}] - pass "
-                    f"bounded={{'{col}': (low, high)}} or {{'{col}': None}}")
-                continue
+                what = (f"{int(bad.sum())} value(s) outside bounds [{a:g}, {b:g}] (range "
+                        f"{np.min(y_all[ok]):g} to {np.max(y_all[ok]):g})")
+                if bounded is not None and col in bounded:
+                    bound_problems.append(
+                        f"{col}: {what} given in bounded - correct the bounds or the data, or pass "
+                        f"bounded={{'{col}': None}} to skip the Erreygers index")
+                    continue
+                erreygers_note = (
+                    f"ci_erreygers skipped: {what} assumed from the column name; the indicator is "
+                    "not a bounded share as its name says (e.g. overlapping polygons counted "
+                    f"twice) - fix the input, or pass bounded={{'{col}': (low, high)}}")
+                log.warning("%s: %s; the other measures are kept", col, erreygers_note)
+                bounds = None
         n = int(ok.sum())
         label = _ranking_label(ranking, source[ok]) if n else ranking
         if n < 2:
@@ -527,18 +627,24 @@ def inequality_table(wards: pd.DataFrame, indicators: Sequence[str], *,
             "theil_t_unweighted": float(np.asarray(Theil(y).T).ravel()[0])
             if np.all(y >= 0) and y.sum() > 0 else np.nan,
         }
+        if erreygers_note:  # keep the row, in its usual place after ci_absolute, with the reason
+            items = list(ordered.items())
+            at = [k for k, _ in items].index("ci_absolute") + 1
+            ordered = dict(items[:at] + [("ci_erreygers", None)] + items[at:])
         metrics = {**ordered, **spread,
                    "gini_unweighted": spread_u["gini"], "theil_t_unweighted": spread_u["theil_t"]}
         for metric, arr in metrics.items():
-            value = pysal_point.get(metric, arr[0])
-            draws = arr[1:]
-            draws = draws[np.isfinite(draws)]
-            lo, hi = (np.percentile(draws, [2.5, 97.5]) if draws.size else (np.nan, np.nan))
             uses_ses = metric not in ("gini", "theil_t", "gini_unweighted", "theil_t_unweighted", "mean")
-            rows.append({"indicator": col, "metric": metric, "value": float(value),
-                         "ci_low": float(lo), "ci_high": float(hi), "p_value": np.nan,
-                         "n_wards": n, "ranking_variable": label if uses_ses else "",
-                         "level": lvl})
+            row = {"indicator": col, "metric": metric, "value": np.nan, "ci_low": np.nan,
+                   "ci_high": np.nan, "p_value": np.nan, "n_wards": n,
+                   "ranking_variable": label if uses_ses else "", "level": lvl, "note": ""}
+            if arr is None:
+                row["note"] = erreygers_note
+                rows.append(row)
+                continue
+            lo, hi, note = _bootstrap_interval(arr[1:])
+            row.update(value=float(pysal_point.get(metric, arr[0])), ci_low=lo, ci_high=hi, note=note)
+            rows.append(row)
     if bound_problems:
         raise InputDataError("inequality_table: " + "; ".join(bound_problems))
     table = pd.DataFrame(rows, columns=_TABLE_COLUMNS)
@@ -593,7 +699,10 @@ def _is_geo(wards) -> bool:
     return isinstance(wards, gpd.GeoDataFrame) and wards._geometry_column_name in wards.columns
 
 
-def _require_geometry(wards) -> None:
+def _require_geometry(wards, what: str) -> None:
+    dup = _check_unique_index(wards)
+    if dup:
+        raise InputDataError(f"{what}: {dup[0]}")
     if not _is_geo(wards):
         raise InputDataError(
             "spatial clustering needs a GeoDataFrame with ward polygons (EPSG:28992); got a plain "
@@ -613,7 +722,7 @@ def lisa_clusters(wards, indicators: Sequence[str], *, residents: str = "residen
     """
     from esda.moran import Moran_Local
 
-    _require_geometry(wards)
+    _require_geometry(wards, "lisa_clusters")
     w_full = _contiguity(wards, contiguity)
     reason = _disclosure(wards, residents, min_residents)
     disclosed = reason.isna().to_numpy()
@@ -689,7 +798,7 @@ def morans_i(wards, indicators: Sequence[str], *, residents: str = "residents",
     random permutations drawn with a numpy Generator seeded by (seed, indicator), so it is
     reproducible without touching numpy's global random state.
     """
-    _require_geometry(wards)
+    _require_geometry(wards, "morans_i")
     w_full = _contiguity(wards, contiguity)
     reason = _disclosure(wards, residents, min_residents)
     disclosed = reason.isna().to_numpy()
@@ -707,7 +816,7 @@ def morans_i(wards, indicators: Sequence[str], *, residents: str = "residents",
             i_val, p = _global_moran(y, w, permutations, _seed_for(seed, "moran:" + col))
         rows.append({"indicator": col, "metric": "morans_i", "value": i_val, "ci_low": np.nan,
                      "ci_high": np.nan, "p_value": p, "n_wards": len(ids), "ranking_variable": "",
-                     "level": _level(wards, level)})
+                     "level": _level(wards, level), "note": ""})
     table = pd.DataFrame(rows, columns=_TABLE_COLUMNS)
     table["n_wards"] = table["n_wards"].astype("int64")
     return table, dict(DISPARITY_TABLE_DOCS)
@@ -754,40 +863,139 @@ def _indicator_percentiles(wards, cols, ref_values: Mapping[str, np.ndarray], di
     return pct
 
 
-def _components(spec, pct, n):
-    def wmean(parts):
-        num = np.zeros(n)
-        den = np.zeros(n)
-        for vals, wt in parts:
-            ok = np.isfinite(vals)
-            num += np.where(ok, vals * wt, 0.0)
-            den += np.where(ok, wt, 0.0)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(den > 0, num / den, np.nan)
+def _wmean(parts, n):
+    """Weighted mean per ward over the parts that are finite there (NaN where none is)."""
+    num = np.zeros(n)
+    den = np.zeros(n)
+    for vals, wt in parts:
+        ok = np.isfinite(vals)
+        num += np.where(ok, vals * wt, 0.0)
+        den += np.where(ok, wt, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / den, np.nan)
 
-    pb = wmean([(pct[c], 1.0) for c in spec["exposures"]] + [(pct[c], 0.5) for c in spec["effects"]])
-    pc = wmean([(pct[c], 1.0) for c in spec["sensitivity"] + spec["socioeconomic"]])
+
+def _components(spec, pct, n):
+    """Pollution burden and population characteristics, CalEnviroScreen 4.0 weighting.
+
+    The percentiles are first averaged *within* each of the four components (over the
+    indicators available for the ward; NaN when none is), then
+    pollution burden = (exposures + 0.5 effects) / 1.5 and
+    population characteristics = (sensitivity + socioeconomic) / 2, each over the components
+    available (a missing component leaves the other alone, as a missing indicator does).
+    """
+    comp = {g: _wmean([(pct[c], 1.0) for c in spec[g]], n) for g in _GROUPS}
+    pb = _wmean([(comp["exposures"], 1.0), (comp["effects"], 0.5)], n)
+    pc = _wmean([(comp["sensitivity"], 1.0), (comp["socioeconomic"], 1.0)], n)
     return pb, pc
+
+
+def _finite_max(values: np.ndarray) -> float:
+    v = values[np.isfinite(values)]
+    return float(v.max()) if v.size else np.nan
+
+
+def _check_burden_values(wards, cols, disclosed) -> None:
+    """Every burden indicator needs a value in at least one disclosed ward."""
+    empty = [c for c in cols if not np.isfinite(_numeric(wards, c)[disclosed]).any()]
+    if empty:
+        raise InputDataError(
+            f"cumulative burden: indicator(s) {empty} have no values among the "
+            f"{int(disclosed.sum())} disclosed ward(s) of {len(wards)} (all missing, or every ward "
+            "with a value withheld by min_residents); drop them from the burden groups or supply "
+            "their data")
+
+
+def read_burden_reference(path) -> pd.DataFrame:
+    """A fixed burden reference from a file: a previous run's ``healthgeo.gpkg`` (its
+    ``burden_reference`` layer) or a CSV with the columns of :data:`BURDEN_REFERENCE_COLUMNS`.
+
+    All levels are returned; :func:`cumulative_burden` keeps those of its level. ``label`` is
+    set to the file, so the reference written by this run says where it came from.
+    """
+    path = Path(path)
+    hint = ("give the healthgeo.gpkg of a previous run (its burden_reference layer) or a CSV with "
+            f"columns {BURDEN_REFERENCE_COLUMNS} (disparity.burden_reference in the config)")
+    if not path.is_file():
+        raise ConfigError(f"burden reference {path} does not exist; {hint}")
+    suffix = path.suffix.lower()
+    if suffix == ".gpkg":
+        import pyogrio
+
+        layers = [name for name, _ in pyogrio.list_layers(path)]
+        if "burden_reference" not in layers:
+            raise InputDataError(f"{path} has no burden_reference layer (layers: {layers}); {hint}")
+        ref = pyogrio.read_dataframe(path, layer="burden_reference", read_geometry=False)
+    elif suffix == ".csv":
+        ref = pd.read_csv(path)
+    else:
+        raise ConfigError(f"burden reference {path}: unknown file type {suffix!r}; {hint}")
+    need = ["variable", "kind", "value", "level"]
+    miss = [c for c in need if c not in ref.columns]
+    if miss:
+        raise InputDataError(f"burden reference {path} lacks column(s) {miss} (found "
+                             f"{list(ref.columns)}); {hint} - a run made before the level column "
+                             "existed has to be rerun")
+    ref = pd.DataFrame(ref)[need].copy()
+    ref["value"] = pd.to_numeric(ref["value"], errors="coerce")
+    ref["label"] = str(path)
+    return ref[BURDEN_REFERENCE_COLUMNS].reset_index(drop=True)
+
+
+def _reference_for_level(reference: pd.DataFrame, level: str) -> pd.DataFrame:
+    """The rows of ``reference`` for ``level``, checked: one maximum per component."""
+    need = {"variable", "kind", "value"}
+    if not need <= set(reference.columns):
+        raise InputDataError(f"reference table lacks columns {sorted(need - set(reference.columns))}; "
+                             "pass the output of burden_reference() or read_burden_reference()")
+    if "level" in reference.columns:
+        lv = reference["level"].astype("string")
+        ref = reference[(lv == level).fillna(False).to_numpy()]
+        if ref.empty:
+            raise InputDataError(
+                f"reference table has no rows for level {level!r} (levels: "
+                f"{sorted(lv.dropna().unique().tolist())}); use a reference built at the same ward "
+                "level (a previous run's healthgeo.gpkg has buurt and wijk)")
+    else:  # a single reference made in memory; mixed levels are caught below
+        ref = reference
+    maxima = ref.loc[ref["kind"] == "max", "variable"]
+    dup = sorted(maxima[maxima.duplicated()].unique().tolist())
+    if dup:
+        raise InputDataError(
+            f"reference table has more than one 'max' row for {dup} at level {level!r}: it mixes "
+            "several references (e.g. buurt and wijk, or two runs, without a level column); "
+            "keep one run's rows of one level")
+    return ref
+
+
+def _burden_label(reference: pd.DataFrame) -> str:
+    labels = sorted(set(reference["label"].dropna().astype(str))) if "label" in reference else []
+    return labels[0] if len(labels) == 1 else "; ".join(labels)
 
 
 def burden_reference(wards: pd.DataFrame, groups: Mapping[str, Sequence[str]], *,
                      residents: str = "residents",
                      higher_is_worse: Mapping[str, bool] | None = None,
-                     min_residents: float = DEFAULT_MIN_RESIDENTS, label: str = "") -> pd.DataFrame:
+                     min_residents: float = DEFAULT_MIN_RESIDENTS, label: str = "",
+                     level: str | None = None) -> pd.DataFrame:
     """Reference distributions for :func:`cumulative_burden`, from this set of wards.
 
-    Long table, columns ``variable``, ``kind`` ('distribution' or 'max'), ``value``,
-    ``label``: the disclosed wards' raw values of every indicator, their
-    ``pollution_burden`` / ``population_characteristics`` means and ``burden_score``, and the
-    maxima used for the 0-10 scaling. Store it and pass it back in for later years so
+    Long table, columns :data:`BURDEN_REFERENCE_COLUMNS` (``variable``, ``kind``
+    ('distribution' or 'max'), ``value``, ``label``, ``level``): the disclosed wards' raw
+    values of every indicator, their ``pollution_burden`` / ``population_characteristics``
+    and ``burden_score``, and the maxima used for the 0-10 scaling. ``level`` defaults to the
+    index name (``buurtcode`` -> buurt). Store it and pass it back in for later years so
     percentiles stay comparable (global-indicators issue #136).
+
+    Raises :class:`InputDataError` when an indicator has no value in any disclosed ward.
     """
     spec, cols = _burden_spec(groups, wards, higher_is_worse)
     disclosed = _disclosure(wards, residents, min_residents).isna().to_numpy()
+    _check_burden_values(wards, cols, disclosed)
     ref_values = {c: _numeric(wards, c)[disclosed] for c in cols}
     pct = _indicator_percentiles(wards, cols, ref_values, disclosed, higher_is_worse)
     pb, pc = _components(spec, pct, len(wards))
-    pb_max, pc_max = np.nanmax(pb), np.nanmax(pc)
+    pb_max, pc_max = _finite_max(pb[disclosed]), _finite_max(pc[disclosed])
     score = pb / pb_max * 10 * pc / pc_max * 10
     rows = []
     for c in cols:
@@ -798,14 +1006,15 @@ def burden_reference(wards: pd.DataFrame, groups: Mapping[str, Sequence[str]], *
     rows += [("pollution_burden", "max", pb_max), ("population_characteristics", "max", pc_max)]
     ref = pd.DataFrame(rows, columns=["variable", "kind", "value"])
     ref["label"] = label
-    return ref
+    ref["level"] = _level(wards, level)
+    return ref[BURDEN_REFERENCE_COLUMNS]
 
 
 def cumulative_burden(wards: pd.DataFrame, groups: Mapping[str, Sequence[str]], *,
                       reference: pd.DataFrame | None = None, residents: str = "residents",
                       higher_is_worse: Mapping[str, bool] | None = None,
                       flag_pctl: float = 75.0, double_burden_pctl: float = 75.0,
-                      min_residents: float = DEFAULT_MIN_RESIDENTS,
+                      min_residents: float = DEFAULT_MIN_RESIDENTS, level: str | None = None,
                       ) -> tuple[pd.DataFrame, dict[str, ColumnDoc]]:
     """CalEnviroScreen-4.0-style cumulative burden per ward.
 
@@ -816,7 +1025,12 @@ def cumulative_burden(wards: pd.DataFrame, groups: Mapping[str, Sequence[str]], 
         (columns; exposures/effects form the pollution burden, sensitivity (health) and
         socioeconomic the population characteristics).
     reference
-        Output of :func:`burden_reference` from a fixed base year; default: this run's wards.
+        Output of :func:`burden_reference` (or :func:`read_burden_reference`) from a fixed base
+        year; default: this run's wards. Only its rows of ``level`` are used; more than one
+        'max' row per component in that level, or a missing variable, raises
+        :class:`InputDataError`.
+    level
+        Ward level of ``wards`` (default from the index name: ``buurtcode`` -> buurt).
     higher_is_worse
         Direction of columns not in :data:`HIGHER_IS_WORSE` (e.g. green share: False).
     flag_pctl, double_burden_pctl
@@ -832,25 +1046,30 @@ def cumulative_burden(wards: pd.DataFrame, groups: Mapping[str, Sequence[str]], 
     ``disclosure_reason``.
     """
     spec, cols = _burden_spec(groups, wards, higher_is_worse)
+    lvl = _level(wards, level)
+    reason = _disclosure(wards, residents, min_residents)
+    disclosed = reason.isna().to_numpy()
+    _check_burden_values(wards, cols, disclosed)
     if reference is None:
         reference = burden_reference(wards, groups, residents=residents,
                                      higher_is_worse=higher_is_worse, min_residents=min_residents,
-                                     label="current run")
-    need = {"variable", "kind", "value"}
-    if not need <= set(reference.columns):
-        raise InputDataError(f"reference table lacks columns {sorted(need - set(reference.columns))}; "
-                             "pass the output of burden_reference()")
-    dist = reference[reference["kind"] == "distribution"]
-    ref_values = {v: g["value"].to_numpy(dtype=float) for v, g in dist.groupby("variable")}
-    maxima = dict(reference.loc[reference["kind"] == "max", ["variable", "value"]].to_numpy())
+                                     label="current run", level=lvl)
+    reference = _reference_for_level(reference, lvl)
+    values = pd.to_numeric(reference["value"], errors="coerce")
+    dist = reference["kind"] == "distribution"
+    ref_values = {v: g.to_numpy(dtype=float) for v, g in values[dist].groupby(reference.loc[dist, "variable"])}
+    ref_values = {v: a[np.isfinite(a)] for v, a in ref_values.items()}
+    is_max = reference["kind"] == "max"
+    maxima = dict(zip(reference.loc[is_max, "variable"], values[is_max]))
     absent = [c for c in cols + ["pollution_burden", "population_characteristics", "burden_score"]
-              if c not in ref_values] + [m for m in ("pollution_burden", "population_characteristics")
-                                         if m not in maxima]
+              if not ref_values.get(c, np.empty(0)).size] + [
+        m for m in ("pollution_burden", "population_characteristics")
+        if not (np.isfinite(maxima.get(m, np.nan)) and maxima[m] > 0)]
     if absent:
-        raise InputDataError(f"reference table has no values for {sorted(set(absent))}; rebuild it "
-                             "with burden_reference() using the same groups")
-    reason = _disclosure(wards, residents, min_residents)
-    disclosed = reason.isna().to_numpy()
+        raise InputDataError(
+            f"the burden reference ({_burden_label(reference) or 'given table'}, level {lvl}) has no "
+            f"values for {sorted(set(absent))}; use a reference built with the same burden groups "
+            "(burden_reference() or a previous run's healthgeo.gpkg), or drop those indicators")
     n = len(wards)
     pct = _indicator_percentiles(wards, cols, ref_values, disclosed, higher_is_worse)
     pb, pc = _components(spec, pct, n)
@@ -862,8 +1081,9 @@ def cumulative_burden(wards: pd.DataFrame, groups: Mapping[str, Sequence[str]], 
     sc_p = ineq.percentile_rank(score, ref_values["burden_score"])
     out = pd.DataFrame(index=wards.index)
     docs: dict[str, ColumnDoc] = {}
-    ref_note = ("percentile (mid-rank) within the fixed reference distribution passed in "
-                "(default: disclosed wards of this run), see the returned reference table")
+    ref_note = ("percentile (mid-rank) within the fixed reference distribution "
+                f"({_burden_label(reference) or 'given table'}, level {lvl}; default: disclosed "
+                "wards of this run), see the burden_reference table")
     for g in _GROUPS:
         for c in spec[g]:
             worse = "higher" if _direction(c, higher_is_worse) else "lower"
@@ -896,16 +1116,23 @@ def cumulative_burden(wards: pd.DataFrame, groups: Mapping[str, Sequence[str]], 
     out["disclosure_reason"] = reason
     docs.update({
         "pollution_burden": doc(
-            "percentile 0-100", "Pollution burden: mean of exposure percentiles, environmental effects weighted 1/2.",
-            "sum(exposure pctl) + 0.5 sum(effect pctl) over (n_exposures + 0.5 n_effects), "
-            "available indicators only.", CALENVIROSCREEN_4),
+            "percentile 0-100", "Pollution burden: exposures component and environmental-effects "
+            "component (weighted 1/2) averaged.",
+            "(mean(exposure pctl) + 0.5 mean(effect pctl)) / 1.5: percentiles averaged within each "
+            "component first (over the indicators available for the ward), then the components; "
+            "a component without any available indicator is left out (the other one alone).",
+            CALENVIROSCREEN_4),
         "pollution_burden_score": doc("score 0-10", "Pollution burden scaled to 0-10.",
                                       "pollution_burden / reference maximum * 10.", CALENVIROSCREEN_4),
         "pollution_burden_pctl": doc("percentile 0-100", "Percentile of pollution_burden.", ref_note,
                                      CALENVIROSCREEN_4),
         "population_characteristics": doc(
-            "percentile 0-100", "Population characteristics: mean of health (sensitivity) and SES percentiles.",
-            "Unweighted mean of available sensitivity and socioeconomic percentiles.", CALENVIROSCREEN_4),
+            "percentile 0-100", "Population characteristics: sensitive-population (health) component "
+            "and socioeconomic component averaged.",
+            "(mean(sensitivity pctl) + mean(socioeconomic pctl)) / 2: percentiles averaged within "
+            "each component first (over the indicators available for the ward), then the two "
+            "components with equal weight; a component without any available indicator is left "
+            "out.", CALENVIROSCREEN_4),
         "population_characteristics_score": doc("score 0-10", "Population characteristics scaled to 0-10.",
                                                 "value / reference maximum * 10.", CALENVIROSCREEN_4),
         "population_characteristics_pctl": doc("percentile 0-100", "Percentile of population_characteristics.",
@@ -929,6 +1156,19 @@ def cumulative_burden(wards: pd.DataFrame, groups: Mapping[str, Sequence[str]], 
 # --------------------------------------------------------------------------------------------
 
 
+def _check_name_lengths(columns: Sequence[str]) -> None:
+    """Derived column names must fit :data:`MAX_COLUMN_NAME_LENGTH` (dashboards, PostGIS)."""
+    longest = len("conc_index_") + len("_lo95")  # gemeente summary: conc_index_{ind}_lo95
+    limit = MAX_COLUMN_NAME_LENGTH - longest
+    bad = sorted({c for c in columns if len(c) > limit})
+    if bad:
+        raise ConfigError(
+            f"indicator name(s) {bad} are longer than {limit} characters: the derived column "
+            f"conc_index_<indicator>_lo95 would exceed {MAX_COLUMN_NAME_LENGTH} characters, the "
+            "limit of dashboards reading the GeoPackage (PostgreSQL/PostGIS identifiers). Rename "
+            f"the column to at most {limit} characters (and in disparity.indicators).")
+
+
 def compute_disparities(wards: pd.DataFrame, indicators: Sequence[str], *,
                         ranking: str = "income_keur_per_resident",
                         proxy: str | None = DEFAULT_PROXY, residents: str = "residents",
@@ -947,10 +1187,18 @@ def compute_disparities(wards: pd.DataFrame, indicators: Sequence[str], *,
 
     ``spatial`` defaults to True when ``wards`` has a geometry (GeoDataFrame); spatial
     statistics cover ``spatial_indicators`` (default: ``indicators``). The burden is computed
-    when ``burden_groups`` is given (see :func:`cumulative_burden`), against
-    ``burden_reference_table`` or else this run's reference (returned in ``reference``).
-    Wards under ``min_residents`` are withheld everywhere and excluded from all inputs.
+    when ``burden_groups`` is given (see :func:`cumulative_burden`), against the rows of
+    ``level`` in ``burden_reference_table`` (e.g. :func:`read_burden_reference` of a previous
+    run) or else this run's reference; ``reference`` returns the rows used, with ``label``
+    ('current run' or the file) and ``level``. Wards under ``min_residents`` are withheld
+    everywhere and excluded from all inputs.
+
+    Raises :class:`ConfigError` when an indicator name makes a derived column name longer than
+    :data:`MAX_COLUMN_NAME_LENGTH`, :class:`InputDataError` when fewer than 2 wards can be
+    ranked by SES.
     """
+    _check_name_lengths(indicators)
+    lvl = _level(wards, level)
     per_ward, docs = ses_rank(wards, ranking=ranking, proxy=proxy, residents=residents,
                               higher_is_disadvantaged=higher_is_disadvantaged,
                               min_residents=min_residents)
@@ -969,16 +1217,23 @@ def compute_disparities(wards: pd.DataFrame, indicators: Sequence[str], *,
         mt, _ = morans_i(wards, sp_ind, residents=residents, permutations=permutations, seed=seed,
                          contiguity=contiguity, min_residents=min_residents, level=level)
         table = pd.concat([table, mt], ignore_index=True) if len(mt) else table
-    reference = pd.DataFrame(columns=["variable", "kind", "value", "label"])
+    reference = pd.DataFrame(columns=BURDEN_REFERENCE_COLUMNS)
     if burden_groups:
-        reference = (burden_reference_table if burden_reference_table is not None else
-                     burden_reference(wards, burden_groups, residents=residents,
-                                      higher_is_worse=higher_is_worse, min_residents=min_residents,
-                                      label="current run"))
+        if burden_reference_table is not None:
+            reference = _reference_for_level(burden_reference_table, lvl).copy()
+            if "label" not in reference:
+                reference["label"] = "given table"
+            reference["level"] = lvl
+            reference = reference[BURDEN_REFERENCE_COLUMNS].reset_index(drop=True)
+        else:
+            reference = burden_reference(wards, burden_groups, residents=residents,
+                                         higher_is_worse=higher_is_worse,
+                                         min_residents=min_residents, label="current run",
+                                         level=lvl)
         burden, bdocs = cumulative_burden(wards, burden_groups, reference=reference,
                                           residents=residents, higher_is_worse=higher_is_worse,
                                           double_burden_pctl=double_burden_pctl,
-                                          min_residents=min_residents)
+                                          min_residents=min_residents, level=lvl)
         per_ward = per_ward.join(burden.drop(columns="disclosure_reason"))
         docs.update(bdocs)
     table["n_wards"] = table["n_wards"].astype("int64")

@@ -28,6 +28,8 @@ import pandas as pd
 import shapely
 
 from ._errors import ConfigError, CRSError, InputDataError, SchemaDriftError
+from ._green import public_green_parts
+from ._green import union_parts as _union_parts
 from .dictionary import (
     EXACTEXTRACT,
     KONIJNENDIJK_2023,
@@ -553,16 +555,6 @@ def _area_in_wards(wards_geoms, polys) -> np.ndarray:
     return out
 
 
-def _union_parts(geoms) -> np.ndarray:
-    geoms = np.asarray([g for g in geoms if g is not None and not g.is_empty], dtype=object)
-    if len(geoms) == 0:
-        return np.zeros(0, dtype=object)
-    geoms = shapely.make_valid(geoms)
-    u = shapely.union_all(geoms)
-    parts = shapely.get_parts(u)
-    return parts[np.isin(shapely.get_type_id(parts), [3, 6])]
-
-
 def green_exposure(
     wards,
     green,
@@ -635,11 +627,8 @@ def green_exposure(
         cols["green_m2_per_resident"] = np.where(ward_res > 0, g_area / ward_res, np.nan)
 
     # --- access: residents within 300 m of a public green area of >= 1 ha / 0.5 ha ---------
-    if "public" not in green.columns:
-        raise SchemaDriftError("green", ["kind", "public", "area_m2"], list(green.columns),
-                               hint="Green polygons need a boolean `public` column (docs/design.md).")
-    public = green[green["public"].fillna(False).astype(bool).to_numpy()]
-    pub_parts = _union_parts(public.geometry.values) if len(public) else np.zeros(0, dtype=object)
+    # public = True (NaN = private), touching polygons unioned: the rule shared with network.py
+    pub_parts = public_green_parts(green)
     pub_area = shapely.area(pub_parts)
     access_reason = np.full(n, None, dtype=object)
     for min_ha, col in ((1.0, f"pop_share_green_1ha_{dist_txt}"), (0.5, f"pop_share_green_05ha_{dist_txt}")):

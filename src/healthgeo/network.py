@@ -38,6 +38,7 @@ import pandas as pd
 import shapely
 
 from ._errors import ConfigError, CRSError, HealthgeoError, InputDataError
+from ._green import public_green_parts
 from ._graph import FILTER_DOC, TAG_KEYS, Network, counts_within, from_segments, multi_source
 from .dictionary import GHSCI, WHO_GREEN_2017, ColumnDoc, doc
 
@@ -85,14 +86,16 @@ SPEED_SOURCES = {
 AMENITY_CATEGORIES = ("supermarket", "greengrocer", "fast_food", "gp", "pharmacy", "primary_school",
                       "transit_stop", "sports", "playground")
 #: polygon destination types made from the green layer: "park" = public green area >= 1 ha of
-#: any kind (park, forest, grass, ...; WHO Europe 2017), "green" = any public green area
+#: any kind (park, forest, grass, ...; WHO Europe 2017), "green" = any public green area. A
+#: public green area is the union of touching polygons with ``public`` true (NaN = not public),
+#: the rule :func:`healthgeo.exposure.green_exposure` uses (:mod:`healthgeo._green`)
 GREEN_TYPES = ("park", "green")
 CHILD_DESTINATIONS = ("playground", "primary_school")
 FOOD_OUTLETS = ("supermarket", "greengrocer", "fast_food")
 #: 15-minute city essentials; "a|b" = either category counts
 DEFAULT_ESSENTIAL = ("supermarket|greengrocer", "gp", "pharmacy", "primary_school", "transit_stop",
                      "green")
-#: categories of the walkability daily-living score (reached within 1 000 m)
+#: categories of the walkability daily-living score (reached within the GHSCI 500 m access threshold)
 DEFAULT_DAILY_LIVING = ("supermarket|greengrocer", "transit_stop", "gp", "pharmacy", "primary_school")
 #: Fixed reference values (mean, sd) for the walkability z-scores. Provisional values chosen
 #: for Dutch urban buurten, NOT estimated from a national sample: replace them with reference
@@ -197,7 +200,7 @@ def graph_from_frames(
     """
     if mode not in ("walk", "bike"):
         raise ConfigError(f"mode must be 'walk' or 'bike', got {mode!r}")
-    nodes = nodes[~nodes.index.duplicated()]
+    nodes = _unique_nodes(nodes)
     x, y = nodes["x"].to_numpy(float), nodes["y"].to_numpy(float)
     if crs is None:
         raise CRSError("node coordinates have no CRS: pass crs= (e.g. 'EPSG:4326').")
@@ -222,6 +225,28 @@ def graph_from_frames(
         segs = segs.loc[keep].reset_index(drop=True)
     osmid = nodes.index.to_numpy() if np.issubdtype(nodes.index.dtype, np.integer) else None
     return from_segments(x, y, segs, mode, osmid=osmid, densify_m=densify_m)
+
+
+def _unique_nodes(nodes: pd.DataFrame) -> pd.DataFrame:
+    """Drop repeated node rows; refuse ids repeated with different coordinates.
+
+    An id listed twice at one position (e.g. a node in two tiles of an extract) is one node;
+    at two positions, keeping either would silently move every segment using it.
+    """
+    dup = nodes.index.duplicated(keep=False)
+    if not dup.any():
+        return nodes
+    xy = nodes.loc[dup, ["x", "y"]]
+    moved = xy.groupby(level=0).nunique(dropna=False).gt(1).any(axis=1)
+    if moved.any():
+        ids = moved.index[moved.to_numpy()].tolist()
+        raise InputDataError(
+            f"{len(ids)} node id(s) {ids[:10]}{' ...' if len(ids) > 10 else ''} appear more than once "
+            "with different coordinates, so the segments using them are ambiguous. Node ids must be "
+            "unique: re-export the OSM extract (e.g. `osmium merge` / `osmium sort` instead of "
+            "concatenating files) or renumber the nodes.")
+    log.info("%d repeated node row(s) with identical coordinates dropped", int(nodes.index.duplicated().sum()))
+    return nodes[~nodes.index.duplicated()]
 
 
 _GEOFABRIK_ONEWAY = {"F": "yes", "T": "-1", "B": "no"}
@@ -343,6 +368,28 @@ def _to_rd(gdf: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
     return gdf
 
 
+def _has_location(geoms: gpd.GeoSeries) -> np.ndarray:
+    """True where a geometry exists, is not empty and has only finite coordinates."""
+    g = np.asarray(geoms.values, dtype=object)
+    ok = ~(shapely.is_missing(g) | shapely.is_empty(g))
+    coords, idx = shapely.get_coordinates(g[ok], return_index=True)
+    bad = np.unique(idx[~np.isfinite(coords).all(axis=1)])
+    ok[np.flatnonzero(ok)[bad]] = False
+    return ok
+
+
+def _home_xy(homes: gpd.GeoDataFrame) -> np.ndarray:
+    """(x, y) of every home; refuses homes without a location (they cannot be snapped)."""
+    located = _has_location(homes.geometry)
+    if not located.all():
+        bad = homes.index[~located].tolist()
+        raise InputDataError(
+            f"{len(bad)} homes have no location (empty, missing or non-finite geometry): index "
+            f"{bad[:10]}{' ...' if len(bad) > 10 else ''}. Drop or geocode them first, e.g. "
+            "`homes[homes.geometry.notna() & ~homes.geometry.is_empty]`.")
+    return np.column_stack([homes.geometry.x.to_numpy(), homes.geometry.y.to_numpy()])
+
+
 def _split_destinations(destinations) -> dict[str, gpd.GeoDataFrame]:
     if isinstance(destinations, gpd.GeoDataFrame):
         if "category" not in destinations.columns:
@@ -353,11 +400,19 @@ def _split_destinations(destinations) -> dict[str, gpd.GeoDataFrame]:
 
 
 def green_destinations(green: gpd.GeoDataFrame, *, min_area_m2: float = 10_000.0) -> dict:
-    """``{"park": public green >= min_area_m2 (any kind), "green": all public green}``."""
+    """``{"park": public green areas >= min_area_m2 (any kind), "green": all public green areas}``.
+
+    A public green area is the union of touching polygons whose ``public`` is true (NaN = not
+    public), sized by its geometry area - the rule of :func:`healthgeo.exposure.green_exposure`
+    (:func:`healthgeo._green.public_green_parts`), so both count the same parks. The frames hold
+    one row per area (``area_m2``, geometry). A missing ``public`` column raises
+    :class:`~healthgeo._errors.SchemaDriftError`.
+    """
     green = _to_rd(green, "green")
-    pub = green[green["public"].astype(bool)] if "public" in green.columns else green
-    area = pub["area_m2"] if "area_m2" in pub.columns else pub.geometry.area
-    return {"park": pub[area >= min_area_m2], "green": pub}
+    parts = public_green_parts(green)
+    area = shapely.area(parts) if len(parts) else np.zeros(0)
+    pub = gpd.GeoDataFrame({"area_m2": area}, geometry=gpd.GeoSeries(parts, crs=CRS), crs=CRS)
+    return {"park": pub[area >= min_area_m2].reset_index(drop=True), "green": pub}
 
 
 def _entrances(net: Network, polys: gpd.GeoSeries, tol: float,
@@ -419,7 +474,7 @@ def home_distances(
         is reachable). ``info``: per type the number of destinations used / dropped.
     """
     homes = _to_rd(homes, "homes")
-    xy = np.column_stack([homes.geometry.x.to_numpy(), homes.geometry.y.to_numpy()])
+    xy = _home_xy(homes)
     hnode, hsnap = network.snap(xy)
     off = hsnap > max_snap_m
     out = {"snap_m": hsnap, "off_network": off}
@@ -428,7 +483,12 @@ def home_distances(
     g = network.reversed_graph
     for name, gdf in _split_destinations(destinations).items():
         gdf = _to_rd(gdf, f"destinations[{name!r}]")
-        gdf = gdf[~gdf.geometry.is_empty & gdf.geometry.notna()]
+        located = _has_location(gdf.geometry)
+        n_no_loc = int((~located).sum())
+        if n_no_loc:
+            log.warning("%s: %d destination(s) without a location (empty, missing or non-finite "
+                        "geometry) left out", name, n_no_loc)
+            gdf = gdf[located]
         is_poly = gdf.geom_type.isin(["Polygon", "MultiPolygon"]).to_numpy()
         nodes_l, offs_l, pts_l = [], [], []
         n_far = 0
@@ -452,8 +512,8 @@ def home_distances(
             log.warning("%s: %d destination(s) farther than %g m from the %s network and %d "
                         "polygon(s) without entrance left out", name, n_far, max_snap_m,
                         network.mode, n_unreach)
-        info[name] = {"n": int(len(gdf)), "n_off_network": n_far, "n_no_entrance": n_unreach,
-                      "n_target_nodes": int(len(np.unique(dnodes)))}
+        info[name] = {"n": int(len(gdf)), "n_no_location": n_no_loc, "n_off_network": n_far,
+                      "n_no_entrance": n_unreach, "n_target_nodes": int(len(np.unique(dnodes)))}
         d_node = multi_source(g, dnodes, doffs)
         d = hsnap + d_node[hnode]
         d[off] = np.nan
@@ -581,7 +641,7 @@ def accessibility(
     wards
         Polygons indexed by ward code (any level); homes are assigned to the ward they lie in.
     green
-        Green polygons (``public``, ``area_m2``): adds ``park`` and ``green``.
+        Green polygons (``public``; see :func:`green_destinations`): adds ``park`` and ``green``.
     speeds
         m/s per ``walk``/``bike`` and their ``_65plus``/``_children`` variants; defaults
         :data:`DEFAULT_SPEEDS` (cited in the docs).
@@ -673,7 +733,9 @@ def accessibility(
                       f"Dijkstra pass (scipy.sparse.csgraph) from all destinations over the "
                       f"{'reversed ' if mode == 'bike' else ''}network; {FILTER_DOC[mode]}")
             if name == "park":
-                method += f" 'park' = any public green area >= {green_min_area_m2 / 1e4:g} ha."
+                method += (f" 'park' = any public green area >= {green_min_area_m2 / 1e4:g} ha "
+                           "(touching polygons with public = true unioned, public unknown = not "
+                           "public; the rule of green_exposure).")
             if name in GREEN_TYPES:
                 method += (f" Green reached at entrances (nodes inside within {entrance_tol_m:g} m "
                            f"of the edge or where a path crosses it; greens without such a node at "
@@ -821,7 +883,7 @@ def walkability(
     green: gpd.GeoDataFrame | None = None,
     reference: Mapping[str, tuple[float, float]] | None = None,
     daily_living: Iterable[str] = DEFAULT_DAILY_LIVING,
-    radius_m: float = 1000.0,
+    radius_m: float = 500.0,
     max_snap_m: float = 250.0,
     intersection_tolerance_m: float = 12.0,
 ) -> tuple[pd.DataFrame, dict[str, ColumnDoc], pd.DataFrame]:
@@ -831,9 +893,25 @@ def walkability(
     z(intersection_density_per_km2)``, each ``z = (value - ref_mean) / ref_sd`` with the
     reference values passed in (defaults :data:`DEFAULT_WALKABILITY_REFERENCE`), so scores
     of reruns and other areas compare. Returns ``(frame, docs, reference_table)``.
+
+    Parameters
+    ----------
+    daily_living
+        Categories of the daily-living score (``"a|b"`` = either). A category without any
+        destination on the network counts as not reached (logged, and named in the docs).
+    radius_m
+        Walking distance (m) within which a daily-living destination counts as reached:
+        500 m, the GHSCI access threshold (GHSCI's 1 000 m is the neighbourhood for densities).
+    max_snap_m
+        Homes farther than this from the network are left out of the daily-living score; use
+        the value given to :func:`accessibility` so both leave out the same homes.
     """
     if network.mode != "walk":
         raise ConfigError("walkability needs the walk network (build_graph(..., 'walk')).")
+    problems = [f"{k}={v!r} must be > 0 (m)" for k, v in (("radius_m", radius_m), ("max_snap_m", max_snap_m))
+                if not (isinstance(v, numbers.Real) and v > 0)]
+    if problems:
+        raise ConfigError("walkability parameters are invalid: " + "; ".join(problems))
     _check_homes(homes)
     homes = _to_rd(homes, "homes")
     wards = _to_rd(wards, "wards")
@@ -847,13 +925,20 @@ def walkability(
         dests.update(green_destinations(green))
     daily_living = tuple(daily_living)
     needed = {c for spec in daily_living for c in spec.split("|")}
-    dist, _ = home_distances(network, homes, {k: v for k, v in dests.items() if k in needed},
-                             max_snap_m=max_snap_m)
+    dist, info = home_distances(network, homes, {k: v for k, v in dests.items() if k in needed},
+                                max_snap_m=max_snap_m)
     codes = _assign_wards(homes, wards)
     nW = len(wards)
     c = np.where(codes >= 0, codes, 0)
     w = np.where((codes >= 0) & ~dist["off_network"].to_numpy(), homes["residents"].to_numpy(float), 0.0)
     score = np.zeros(len(homes))
+    # a category with no destination on the network (none given, or all dropped) is not reached
+    lacking = [spec for spec in daily_living
+               if not any(info.get(k, {}).get("n_target_nodes", 0) for k in spec.split("|"))]
+    if lacking:
+        log.warning("walkability: no destinations on the walk network for daily-living "
+                    "categories %s; they count as not reached, which lowers daily_living_score",
+                    lacking)
     for spec in daily_living:
         d = _resolve(dist, spec)
         if d is not None:
@@ -873,6 +958,7 @@ def walkability(
             "intersection_density_per_km2": n_int / area_km2,
         }
     comp["daily_living_score"][residents <= 0] = np.nan
+    on_network = np.bincount(c, weights=w, minlength=nW) > 0
     cols = dict(comp)
     z = {}
     for k, v in comp.items():
@@ -882,16 +968,24 @@ def walkability(
     cols["walkability_index"] = (z["daily_living_score"] + z["pop_density_per_km2"]
                                  + z["intersection_density_per_km2"])
     frame = pd.DataFrame(cols, index=wards.index)
-    frame["walkability_nan_reason"] = pd.array(
-        np.where(residents <= 0, "no residents in ward", None), dtype="string")
+    reason = np.full(nW, None, dtype=object)
+    reason[~on_network] = f"no residents within {max_snap_m:g} m of the walk network"
+    reason[residents <= 0] = "no residents in ward"
+    frame["walkability_nan_reason"] = pd.array(reason, dtype="string")
     src = GHSCI
     refdoc = {k: f"reference mean {m:g}, sd {s:g}" for k, (m, s) in ref.items()}
+    dl_method = (f"per home, number of categories whose nearest destination (snap + network + snap "
+                 f"distance, walk) is <= {radius_m:g} m ('a|b' = either); {radius_m:g} m is the "
+                 "access threshold (GHSCI: 500 m; its 1 000 m network neighbourhood is for "
+                 f"densities); homes farther than {max_snap_m:g} m from the network left out; GHSCI "
+                 "counts fresh food, convenience and public transport - healthgeo's amenity "
+                 "categories replace convenience stores")
+    if lacking:
+        dl_method += f"; categories without destinations (counted as not reached): {lacking}"
     docs = {
         "daily_living_score": doc("count", f"Population-weighted mean number of daily-living "
                                   f"categories {list(daily_living)} within {radius_m:g} m walking",
-                                  "nearest destination by snap + network + snap distance (walk); "
-                                  "GHSCI counts fresh food, convenience and public transport - "
-                                  "healthgeo's amenity categories replace convenience stores", src),
+                                  dl_method, src),
         "pop_density_per_km2": doc("persons/km2", "Residents per km2 of ward area",
                                    "sum of residents points / ward polygon area (ward-level, not "
                                    "GHSCI's 1 km network neighbourhood)", src),
@@ -902,7 +996,10 @@ def walkability(
         "walkability_index": doc("z-score sum", "Walkability index: sum of the three z-scores",
                                  "z = (value - fixed reference mean) / fixed reference sd; "
                                  + "; ".join(f"{k}: {v}" for k, v in refdoc.items()), src),
-        "walkability_nan_reason": doc("text", "Why the ward's walkability values are NaN"),
+        "walkability_nan_reason": doc("text", "Why the ward's walkability values are NaN (empty "
+                                      "when they are not)", "'no residents in ward' (every value "
+                                      "NaN) or 'no residents within max_snap_m of the walk "
+                                      "network' (daily_living_score and walkability_index NaN)"),
     }
     for k in comp:
         docs[f"z_{k}"] = doc("z-score", f"{k} standardised against a fixed reference ({refdoc[k]})",

@@ -28,7 +28,9 @@ nearest node of the existing graph (an OSM node or an edge sample point, at most
 = 30 m apart along edges) by a straight connector edge when that node is within ``connect_m``
 (default 25 m); an end point within ``precision_m`` of a node is that node. Interior vertices are
 not joined: a path crossing a street without sharing an end point is treated as a bridge. A
-group of new parts with no joined end point is left out (it cannot change any distance). The
+group of new parts with no joined end point is left out (it cannot change any distance); a path
+added to neither the walk nor the bike graph (too far from the network - e.g. coordinates not in
+EPSG:28992 -, zero length, or tags that exclude it) raises :class:`ConfigError`. The
 path's OSM-style tags go through the same Dutch walk/cycle filter as the OSM network
 (:data:`healthgeo._graph.FILTER_DOC`); a part the filter excludes for a mode is not added to that
 mode's graph. Connectors are two-way. New edges are densified like the OSM network.
@@ -88,7 +90,7 @@ _NEEDS_ALL_AMENITIES = ("walk15_*", "pop_share_walk15_*", "fastfood_share_pct_*"
 
 #: keys of the config's ``network`` section (config.schema.yaml) accepted in ``network_params``
 _NETWORK_KEYS = ("walk_speed_mps", "walk_speed_65plus_mps", "bike_speed_kmh", "minutes", "thresholds_m",
-                 "max_snap_m", "green_min_area_m2", "walkability_reference")
+                 "max_snap_m", "green_min_area_m2", "walkability_reference", "walkability_radius_m")
 
 
 # ==============================================================================================
@@ -180,10 +182,11 @@ def scenario_effects(
             log.info("%s: no osm_path/networks given: network distances to green not recomputed", what)
     else:
         nets = _networks(networks, osm_path, boundary, ("walk", "bike"), what, required=True)
-        scen_nets = {}
+        scen_nets, infos = {}, {}
         for mode, net in nets.items():
-            scen_nets[mode], info = add_edges(net, result.new_edges, connect_m=connect_m)
-            log.info("%s: %s network: %s", what, mode, info)
+            scen_nets[mode], infos[mode] = add_edges(net, result.new_edges, connect_m=connect_m)
+            log.info("%s: %s network: %s", what, mode, infos[mode])
+        _check_path_added(what, result.new_edges, nets, infos, connect_m)
         path_green = _rd(result.green, "scenario green") if result.green is not None else base_green
         kw = dict(access_kw)
         if amenities is None:
@@ -342,6 +345,37 @@ def add_edges(
 # ==============================================================================================
 # internals
 # ==============================================================================================
+def _check_path_added(what: str, edges, nets: Mapping[str, Network], infos: Mapping[str, dict],
+                      connect_m: float) -> None:
+    """Refuse a new path that joins no network: its deltas would be zero for a wrong reason."""
+    if any(info["added"] for info in infos.values()):
+        return
+    why = []
+    for mode, info in infos.items():
+        if info["parts"] == 0:
+            why.append(f"{mode}: no LINESTRING part")
+        elif info["empty"] == info["parts"]:
+            why.append(f"{mode}: the path has zero length")
+        elif info["not_allowed"] + info["empty"] == info["parts"]:
+            why.append(f"{mode}: its tags exclude it (healthgeo._graph.FILTER_DOC['{mode}'])")
+        else:
+            why.append(f"{mode}: no end point within connect_m={connect_m:g} m of a network node")
+    msg = f"{what}: the new path was added to no network, so it cannot change any distance ({'; '.join(why)})."
+    if edges is not None and len(edges):
+        lx0, ly0, lx1, ly1 = _rd(edges, "new edges").total_bounds
+        nx0 = min(float(n.x.min()) for n in nets.values()) - connect_m
+        ny0 = min(float(n.y.min()) for n in nets.values()) - connect_m
+        nx1 = max(float(n.x.max()) for n in nets.values()) + connect_m
+        ny1 = max(float(n.y.max()) for n in nets.values()) + connect_m
+        if lx1 < nx0 or lx0 > nx1 or ly1 < ny0 or ly0 > ny1:
+            msg += (f" The line ({lx0:.0f} {ly0:.0f} .. {lx1:.0f} {ly1:.0f}) lies outside the network's "
+                    f"extent ({nx0:.0f} {ny0:.0f} .. {nx1:.0f} {ny1:.0f}): coordinates must be EPSG:28992 "
+                    "(RD New, metres) within the study area.")
+    msg += (" Fix the path: coordinates in EPSG:28992, each end point on or within connect_m of a street "
+            "(or raise connect_m), and walk/cycle tags (e.g. highway=cycleway, foot=yes).")
+    raise ConfigError(msg)
+
+
 def _rd(gdf, what: str):
     if gdf is None:
         raise InputDataError(f"{what} is required")

@@ -27,7 +27,8 @@ A scenario is a small mapping (from the config or a JSON file)::
   GeoDataFrame the network module adds to its graph; exposure is unchanged.
 
 Polygons and lines are read in EPSG:28992 (WKT is assumed to be RD New; files are reprojected,
-or rejected with :class:`CRSError` when they carry no CRS). Codes in ``where`` must exist in
+or rejected with :class:`CRSError` when they carry no CRS); a ``new_path`` outside the
+Netherlands in RD New (e.g. lon/lat WKT) is refused with :class:`ConfigError`. Codes in ``where`` must exist in
 ``wards``. Selecting points by polygon needs their location: pass ``residents_exposure`` as a
 GeoDataFrame, or with ``x``/``y`` columns (EPSG:28992).
 
@@ -250,6 +251,23 @@ def _lines(params: Mapping, what: str):
     return shapely.union_all(geoms)
 
 
+#: EPSG:28992 (RD New) projected bounds of its area of use (the Netherlands incl. the 12-mile
+#: zone: x 646-308 975 m, y 276 050-636 456 m, epsg.org), with a 10 km margin
+RD_NEW_BOUNDS = (-10_000.0, 266_000.0, 320_000.0, 647_000.0)
+
+
+def _check_rd_new(geom, what: str) -> None:
+    """Refuse geometry outside the Netherlands in RD New (e.g. lon/lat read as metres)."""
+    xmin, ymin, xmax, ymax = geom.bounds
+    bx0, by0, bx1, by1 = RD_NEW_BOUNDS
+    if xmin < bx0 or ymin < by0 or xmax > bx1 or ymax > by1:
+        raise ConfigError(
+            f"{what}: coordinates ({xmin:g} {ymin:g} .. {xmax:g} {ymax:g}) lie outside the Netherlands "
+            "in EPSG:28992 (RD New, metres). WKT must be EPSG:28992, e.g. 'LINESTRING (136000 455000, "
+            "136300 455400)'; convert lon/lat first (e.g. pyproj Transformer.from_crs(4326, 28992, "
+            "always_xy=True)) or give line_file with a CRS.")
+
+
 def apply_scenario(
     spec: Mapping,
     residents_exposure: pd.DataFrame,
@@ -305,6 +323,10 @@ def apply_scenario(
              "area_m2": [poly.area], "scenario": [name]}, geometry=[poly], crs=CRS)
         if green is not None:
             base = green.to_crs(CRS) if green.crs is not None and green.crs != CRS else green
+            base = base.copy()
+            # the new row has area_m2: give every baseline row one too (NaN would read as "no size")
+            area = base.geometry.area
+            base["area_m2"] = base["area_m2"].fillna(area) if "area_m2" in base.columns else area
             new_green = pd.concat([base, row], ignore_index=True)
             new_green = gpd.GeoDataFrame(new_green, geometry="geometry", crs=CRS)
         else:
@@ -324,6 +346,7 @@ def apply_scenario(
             geom = shapely.line_merge(geom) if isinstance(geom, MultiLineString) else geom
         if not isinstance(geom, (LineString, MultiLineString)) or geom.is_empty:
             raise ConfigError(f"{what}: the path must be a LINESTRING; got {geom.geom_type}")
+        _check_rd_new(geom, what)
         highway = params.get("highway", "cycleway")
         tags = {"highway": highway, "name": params.get("name", name),
                 "bicycle": "designated" if highway == "cycleway" else "yes", "foot": "yes",

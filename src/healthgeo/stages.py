@@ -225,26 +225,22 @@ def disparity(wards_path, tables, level: str, out_wards, out_table, out_referenc
     if skipped:
         log.info("disparity: indicators without data in this run, skipped: %s", skipped)
     groups = {k: _usable(frame, v) for k, v in DEFAULT_BURDEN_GROUPS.items()}
+    from .disparity import BURDEN_REFERENCE_DOCS, DISPARITY_TABLE_DOCS, read_burden_reference
+
+    # fixed reference of a previous run (config disparity.burden_reference); None = this run
+    ref_path = params.get("burden_reference")
+    reference = read_burden_reference(ref_path) if ref_path else None
     result = compute_disparities(
         frame, indicators, ranking=params["ranking"], proxy=params["proxy"],
         n_boot=params["n_boot"], seed=params["seed"], min_residents=params["min_residents"],
         permutations=params["permutations"], burden_groups=groups,
+        burden_reference_table=reference,
         double_burden_pctl=params["double_burden_pctl"], level=level,
     )
-    from .disparity import DISPARITY_TABLE_DOCS
-
     write_table(result.per_ward, out_wards, result.docs)
     write_table(result.table, out_table, DISPARITY_TABLE_DOCS)
-    write_table(result.reference, out_reference, _REFERENCE_DOCS)
+    write_table(result.reference, out_reference, BURDEN_REFERENCE_DOCS)
     return result
-
-
-_REFERENCE_DOCS = {
-    "variable": doc("text", "indicator or burden component the reference value belongs to"),
-    "kind": doc("text", "distribution (one row per reference value) or max (scaling maximum)"),
-    "value": doc("indicator unit", "reference value; pass this table back in to compare later years on a fixed scale"),
-    "label": doc("text", "where the reference comes from (e.g. current run)"),
-}
 
 
 def gemeente_summary(buurt_table_path, wards_path, out_path) -> pd.DataFrame:
@@ -485,7 +481,11 @@ def network_accessibility(osm_manifest, residents_path, amenities_path, green_pa
             networks, homes, amenities, wards, green=green, speeds=speeds, thresholds=tuple(params["thresholds_m"]),
             minutes=params["minutes"], max_snap_m=params["max_snap_m"], green_min_area_m2=params["green_min_area_m2"],
         )
-        walk, wdocs, ref_table = nw.walkability(networks["walk"], homes, amenities, wards, green=green, reference=reference)
+        # same max_snap_m as accessibility, so both leave out the same off-network homes
+        walk, wdocs, ref_table = nw.walkability(
+            networks["walk"], homes, amenities, wards, green=green, reference=reference,
+            radius_m=params["walkability_radius_m"], max_snap_m=params["max_snap_m"],
+        )
         cyc, cdocs = nw.cycleway_share(networks["bike"], wards)
         table = acc.join(walk.drop(columns=[c for c in walk if c in acc]), how="left")
         table = table.join(cyc.drop(columns=[c for c in cyc if c in table]), how="left")

@@ -193,12 +193,16 @@ def get_monitoring_inputs(wildcards):
 
 
 def get_disparity_inputs(wildcards):
-    return {
+    inputs = {
         "wards": f"data/processed/{RUN}/wards.gpkg",
         "tables": [
             t.format(level=wildcards.dlevel) for t in get_level_tables(wildcards)
         ],
     }
+    # a fixed burden reference of an earlier run: a changed file reruns the disparity stage
+    if config["disparity"].get("burden_reference"):
+        inputs["burden_reference"] = config["disparity"]["burden_reference"]
+    return inputs
 
 
 def get_assemble_inputs(wildcards):

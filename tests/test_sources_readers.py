@@ -246,7 +246,11 @@ def test_known_municipalities():
     assert m["GM0344"] == "Utrecht" and m["GM9999"].startswith("Demostad")
     assert m["GM1992"] == "Voorne aan Zee"
     assert "GM0501" not in known_municipalities(2023) and "GM0501" in known_municipalities(2020)
-    assert len(known_municipalities(2020)) == 356  # 355 + demo
+    # CBS Gemeentelijke indeling op 1 januari: 355 (2020), 352 (2021), 345 (2022), 342 (2023), + the demo
+    assert [len(known_municipalities(y)) - 1 for y in (2020, 2021, 2022, 2023, 2024)] == [355, 352, 345, 342, 342]
+    assert "GM1740" in known_municipalities(2023)  # Neder-Betuwe continues
+    assert "GM0370" not in known_municipalities(2022) and "GM0856" not in known_municipalities(2022)  # Beemster, Uden
+    assert "GM0788" in known_municipalities(2020) and "GM0788" not in known_municipalities(2021)  # Haaren divided
 
 
 def test_read_dwellings_gpkg(tmp_path):

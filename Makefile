@@ -8,7 +8,7 @@ CORES  ?= 2
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.healthgeo-installed
 
-.PHONY: install run test lint fetch dag clean
+.PHONY: install run _run test lint fetch dag clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,8 +18,17 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	@# a run killed hard (SIGKILL, power loss) leaves a stale lock: release it, then resume
-	@$(BIN)/snakemake --configfile $(CONFIG) --replace-workflow-config --unlock >/dev/null 2>&1 || true
+	@# one `make run` per directory at a time (flock): only then is a Snakemake lock left behind
+	@# certainly stale (a run killed by SIGKILL or power loss) and safe to release before resuming
+	@mkdir -p .snakemake
+	@if command -v flock >/dev/null 2>&1; then \
+	  flock -n -E 75 .snakemake/make-run.lock $(MAKE) --no-print-directory _run UNLOCK=1; rc=$$?; \
+	  if [ $$rc -eq 75 ]; then echo "make run: another 'make run' is active in this directory; nothing was touched" >&2; fi; \
+	  exit $$rc; \
+	else $(MAKE) --no-print-directory _run UNLOCK=0; fi
+
+_run:
+	@if [ "$(UNLOCK)" = 1 ]; then $(BIN)/snakemake --configfile $(CONFIG) --replace-workflow-config --unlock >/dev/null 2>&1 || true; fi
 	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --replace-workflow-config --rerun-incomplete
 	@$(BIN)/python -m healthgeo outputs $(CONFIG)
 

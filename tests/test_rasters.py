@@ -90,3 +90,16 @@ def test_reprojection_is_logged_and_lands_in_rd(tmp_path, caplog):
         l, b, r, t = ds.bounds
         assert l <= 133900 and b <= 451900 and r >= 138100 and t >= 456100
         assert (ds.read(1) != ds.nodata).mean() > 0.9
+
+
+def test_truncated_raster_is_a_clear_error(tmp_path):
+    from healthgeo._errors import InputDataError
+    from healthgeo.zonal import GridSpec
+
+    bad = tmp_path / "conc_no2_2023.asc"
+    bad.write_text("ncols 3\nnrows 2\nxllcorner 0\n")  # a download cut off after three header lines
+    with pytest.raises(InputDataError, match="cannot be read as a raster"):
+        prepare_raster(bad, tmp_path / "out.tif", bounds=(0, 0, 1, 1))
+    with pytest.raises(InputDataError, match="cannot be read as a raster"):
+        GridSpec.from_raster(bad)
+    assert not (tmp_path / "out.tif").exists()

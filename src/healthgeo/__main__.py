@@ -26,10 +26,20 @@ def main(argv: list[str] | None = None) -> int:
 
         cfg = load_config(args.config)
         out = Path("data/processed") / cfg["run"] / "healthgeo.gpkg"
-        status = "written" if out.exists() else "NOT written"
-        print(f"healthgeo run '{cfg['run']}' ({cfg['area']['municipality']}): {out} ({status})")
-        print(f"  layers: buurt, wijk, gemeente + data_dictionary, provenance, metadata; logs in logs/{cfg['run']}/")
-        return 0 if out.exists() else 1
+        if not out.exists():
+            print(f"healthgeo run '{cfg['run']}' ({cfg['area']['municipality']}): {out} NOT written; "
+                  f"see logs/{cfg['run']}/")
+            return 1
+        import datetime as dt
+
+        import pyogrio
+
+        layers = [name for name, _ in pyogrio.list_layers(out)]
+        stamp = dt.datetime.fromtimestamp(out.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+        print(f"healthgeo run '{cfg['run']}' ({cfg['area']['municipality']}): {out} (last written {stamp})")
+        print(f"  {len(layers)} layers: {', '.join(layers)}")
+        print(f"  logs in logs/{cfg['run']}/; column meanings in the data_dictionary layer")
+        return 0
     if args.cmd == "demo":
         from .demo import generate
 

@@ -23,9 +23,20 @@ def log_to_rule(path: str | Path, level: int = logging.INFO) -> logging.Logger:
     root.setLevel(level)
     logging.captureWarnings(True)
 
+    # the full traceback goes to the rule log only; the console gets it once (not twice)
+    trace = logging.getLogger("healthgeo.uncaught")
+    trace.handlers[:] = [handler]
+    trace.propagate = False
+
     def _hook(exc_type, exc, tb):
-        logging.getLogger("healthgeo").critical("uncaught error", exc_info=(exc_type, exc, tb))
-        sys.__excepthook__(exc_type, exc, tb)
+        from ._errors import HealthgeoError
+
+        trace.critical("uncaught error", exc_info=(exc_type, exc, tb))
+        if issubclass(exc_type, HealthgeoError):
+            # a typed error already says what is wrong and how to fix it: one clear message
+            sys.stderr.write(f"\nhealthgeo: {exc_type.__name__}: {exc}\n(traceback in {path})\n")
+        else:
+            sys.__excepthook__(exc_type, exc, tb)
 
     sys.excepthook = _hook
     return logging.getLogger("healthgeo")

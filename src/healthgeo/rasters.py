@@ -30,6 +30,23 @@ RIVM_NODATA_SENTINELS = (-999.0, -3.4e38)
 DEFAULT_NODATA = -9999.0
 
 
+def open_raster(path, what: str = "raster"):
+    """``rasterio.open`` that turns an unreadable file into an :class:`InputDataError` saying what to do."""
+    import rasterio
+    from rasterio.errors import RasterioIOError
+
+    path = Path(path)
+    if not path.exists():
+        raise InputDataError(f"{what}: {path} does not exist; check the `file:` path in the config.")
+    try:
+        return rasterio.open(path)
+    except RasterioIOError as err:
+        raise InputDataError(
+            f"{what}: {path} cannot be read as a raster ({err}). A truncated download or a file of another "
+            "format? Delete it and rerun (provider inputs are fetched again), or give a GeoTIFF / Esri "
+            "ASCII grid as `file:`.") from err
+
+
 def _sentinel_mask(arr: np.ndarray, sentinels: Sequence[float]) -> np.ndarray:
     """True where ``arr`` equals one of ``sentinels`` (relative 1e-6, so -3.4e38 matches
     -3.4028235e38), or is NaN/inf for float rasters."""
@@ -112,7 +129,7 @@ def prepare_raster(
     xmin, ymin, xmax, ymax = xmin - margin_m, ymin - margin_m, xmax + margin_m, ymax + margin_m
     sentinels = [] if nodata is None else ([nodata] if np.isscalar(nodata) else list(nodata))
 
-    with rasterio.open(src) as ds:
+    with open_raster(src, "prepare_raster") as ds:
         crs = ds.crs
         if crs is None:
             if assume_crs is None:

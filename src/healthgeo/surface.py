@@ -327,7 +327,9 @@ def _open_background(background, background_crs):
         if not Path(background).exists():
             raise InputDataError(f"background raster {background} does not exist; fix the path or leave "
                                  "background=None for plain IDW.")
-        ctx = rasterio.open(background)
+        from .rasters import open_raster
+
+        ctx = open_raster(background, "background raster")
     else:
         ctx = contextlib.nullcontext(background)
     with ctx as ds:

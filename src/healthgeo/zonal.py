@@ -111,7 +111,9 @@ class GridSpec:
         import rasterio
 
         if isinstance(raster, (str, os.PathLike)):
-            with rasterio.open(raster) as ds:
+            from .rasters import open_raster
+
+            with open_raster(raster) as ds:
                 return cls.from_raster(ds, assume_crs=assume_crs)
         crs = raster.crs
         if crs is None and assume_crs is not None:
@@ -396,7 +398,9 @@ class CoverageWeights:
 
         if isinstance(raster, (str, os.PathLike)):
             # each window is read once: a small GDAL block cache keeps memory bounded
-            with rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE_MB), rasterio.open(raster) as ds:
+            from .rasters import open_raster
+
+            with rasterio.Env(GDAL_CACHEMAX=_GDAL_CACHE_MB), open_raster(raster) as ds:
                 yield from self._blocks(ds, block_rows, nodata, assume_crs)
             return
         ds = raster
@@ -679,7 +683,9 @@ def sample_points(raster, points, *, block_rows: int = 1024, assume_crs=None,
                                  "`.representative_point()` for polygons).")
     xy = _xy(points)
     if isinstance(raster, (str, os.PathLike)):
-        with rasterio.open(raster) as ds:
+        from .rasters import open_raster
+
+        with open_raster(raster, "sample_points") as ds:
             if isinstance(points, (gpd.GeoDataFrame, gpd.GeoSeries)):
                 _check_crs(points.crs, ds.crs or assume_crs, f"sample_points({raster})")
             return sample_points(ds, xy, block_rows=block_rows, assume_crs=assume_crs, nodata=nodata)

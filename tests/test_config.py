@@ -116,6 +116,23 @@ def test_scenario_and_impact_problems_are_reported():
     assert "scenarios[0]" in msg and "percent" in msg and "duplicate names ['a']" in msg
 
 
+def test_activity_blocks_in_scenarios():
+    cfg = _demo()
+    path = next(s for s in cfg["scenarios"] if s["name"] == "new_cycle_path")
+    del path["params"]["activity"]["catchment_m"]
+    cfg["scenarios"].append({"name": "fietsstimulering", "type": "active_travel", "where": {"wijk": ["WK999901"]},
+                             "params": {"mode": "bike", "users_share": 0.05, "minutes_per_week": 60}})
+    out = validate(cfg)
+    assert next(s for s in out["scenarios"] if s["name"] == "new_cycle_path")["params"]["activity"]["catchment_m"] == 500
+    cfg["scenarios"][-1]["params"] = {"mode": "car", "users_share": 1.5}
+    with pytest.raises(ConfigError) as e:
+        validate(cfg)
+    assert "'car' is not allowed" in str(e.value) and "greater than the maximum of 1" in str(e.value)
+    cfg["scenarios"][-1]["params"] = {"mode": "walk", "users_share": 0.1}
+    with pytest.raises(ConfigError, match="minutes_per_week must be a number > 0"):
+        validate(cfg)
+
+
 def test_municipality_must_exist_in_the_configured_year():
     cfg = _demo()
     cfg["area"]["municipality"] = "GM0398"  # Heerhugowaard, merged into Dijk en Waard in 2022

@@ -8,13 +8,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from healthgeo._errors import ConfigError, SchemaDriftError
+from healthgeo._errors import ConfigError, InputDataError, SchemaDriftError
 from healthgeo.impact import (
     HealthImpactParams,
     additive_columns,
     banded_pct,
     describe_params,
     health_impact,
+    heat_risk_reduction,
     impact_totals,
     paf,
     params_from_config,
@@ -299,3 +300,143 @@ def test_partial_noise_coverage_scales_counts_like_the_paf_outcomes():
     assert b.loc["B1", "ihd_cases_attr_road_noise_per_year_central"] == pytest.approx(
         a.loc["B1", "ihd_cases_attr_road_noise_per_year_central"])
     assert "lden_db missing for 50 % of residents" in b.loc["B1", "impact_reason"]
+
+
+# ---------------------------------------------------------------- physical activity (WHO HEAT)
+
+
+@pytest.mark.parametrize(("mode", "minutes", "expected"), [
+    # bike: (1 - 0.90) x minutes / 100, capped at 0.45 (reached at 450 min/week)
+    ("bike", 50, 0.05), ("bike", 100, 0.10), ("bike", 300, 0.30), ("bike", 450, 0.45), ("bike", 600, 0.45),
+    # walk: (1 - 0.89) x minutes / 168, capped at 0.30 (reached at 0.30 / 0.11 x 168 = 458.2 min/week)
+    ("walk", 50, 0.11 * 50 / 168), ("walk", 100, 0.11 * 100 / 168), ("walk", 300, 0.11 * 300 / 168),
+    ("walk", 168, 0.11), ("walk", 460, 0.30), ("walk", 1000, 0.30),
+    ("bike", 0, 0.0), ("walk", 0, 0.0),
+])
+def test_heat_risk_reduction_by_hand(mode, minutes, expected):
+    p = HealthImpactParams()
+    rr, ref, cap = getattr(p, f"heat_{mode}_rr")[0], getattr(p, f"heat_{mode}_ref_min_per_week"), getattr(p, f"heat_{mode}_cap")
+    assert heat_risk_reduction(minutes, rr, ref, cap) == pytest.approx(expected, abs=1e-12)
+
+
+def test_heat_risk_reduction_nan_and_bounds():
+    assert np.isnan(heat_risk_reduction(np.nan, 0.90, 100, 0.45))
+    # the low RR bound (0.87) gives the larger reduction: 0.13 at 100 min/week, 0.06 at the high bound (0.94)
+    assert heat_risk_reduction(100, 0.87, 100, 0.45) == pytest.approx(0.13)
+    assert heat_risk_reduction(100, 0.94, 100, 0.45) == pytest.approx(0.06)
+
+
+def active_table(**overrides) -> pd.DataFrame:
+    """B1: 1000 residents, 10 % new cyclists at 100 min/week; B2: 500 residents, 5 % at 300 min/week and
+    10 % new walkers at 168 min/week. Exposure at the counterfactuals, so the baseline burden is 0."""
+    t = pd.DataFrame({
+        "buurtcode": ["B1", "B2"], "wijkcode": ["W1", "W1"], "residents": [1000.0, 500.0],
+        "no2_ugm3": [10.0, 10.0], "pm25_ugm3": [5.0, 5.0], "lden_db": [40.0, 40.0], "lnight_db": [30.0, 30.0],
+        "active_bike_users_share": [0.10, 0.05], "active_bike_min_per_week": [100.0, 300.0],
+        "active_walk_users_share": [0.0, 0.10], "active_walk_min_per_week": [0.0, 168.0],
+    })
+    for k, v in overrides.items():
+        t[k] = v
+    return t
+
+
+#: round numbers for the hand calculation
+HEAT_P = HealthImpactParams(heat_age_share_bike=0.5, heat_mortality_per_100k_bike=200.0,
+                            heat_age_share_walk=0.5, heat_mortality_per_100k_walk=400.0)
+
+
+def test_deaths_averted_by_hand():
+    # bike, B1: users' baseline deaths 1000 x 0.10 x 0.5 x 200/100 000 = 0.1/year; reduction at 100 min:
+    #   central 0.10 -> 0.010; low (RR 0.87) 0.13 -> 0.013; high (RR 0.94) 0.06 -> 0.006
+    # bike, B2: 500 x 0.05 x 0.5 x 200/100 000 = 0.025/year; at 300 min: 0.30 -> 0.0075; 0.39 -> 0.00975;
+    #   0.18 -> 0.0045
+    # walk, B2: 500 x 0.10 x 0.5 x 400/100 000 = 0.1/year; at 168 min: 0.11 -> 0.011; 0.17 -> 0.017; 0.04 -> 0.004
+    # DALYs = deaths x 10 years; totals (no environmental burden here) = minus the averted DALYs;
+    # euros = DALYs x 70 000 (VOLY, price factor 1): B1 central -0.1 x 70 000 = -7 000;
+    #   B2 central -(0.075 + 0.11) x 70 000 = -12 950
+    df, docs = health_impact(active_table(), params=HEAT_P)
+    for bound, b1, b2 in (("central", 0.010, 0.0075), ("low", 0.013, 0.00975), ("high", 0.006, 0.0045)):
+        assert df[f"deaths_averted_active_bike_per_year_{bound}"].tolist() == pytest.approx([b1, b2])
+        assert df[f"dalys_averted_active_bike_per_year_{bound}"].tolist() == pytest.approx([10 * b1, 10 * b2])
+    for bound, b2 in (("central", 0.011), ("low", 0.017), ("high", 0.004)):
+        assert df[f"deaths_averted_active_walk_per_year_{bound}"].tolist() == pytest.approx([0.0, b2])
+    assert df["dalys_total_per_year_central"].tolist() == pytest.approx([-0.1, -0.185])
+    assert df["eur_total_per_year_central"].tolist() == pytest.approx([-7000.0, -12950.0])
+    assert df["dalys_total_per_year_low"].tolist() == pytest.approx([-0.13, -(0.0975 + 0.17)])
+    # every column documented; the totals say they are net of the averted burden
+    assert set(df.columns) == set(docs)
+    assert "net of the burden averted" in docs["dalys_total_per_year_central"].description
+    assert "min((1 - 0.9) x active_bike_min_per_week / 100, 0.45)" in docs[
+        "deaths_averted_active_bike_per_year_central"].method
+    # the baseline (no active columns) has no averted columns and un-netted totals
+    base, bdocs = health_impact(active_table().drop(columns=[c for c in active_table() if c.startswith("active_")]),
+                                params=HEAT_P)
+    assert not [c for c in base.columns if "averted" in c] and not [c for c in bdocs if "averted" in c]
+    assert (base["dalys_total_per_year_central"] == 0).all()
+    assert "net of" not in bdocs["dalys_total_per_year_central"].description
+
+
+def test_averted_low_central_high_ordering():
+    """More reduction at the low RR bound: low > central > high below the cap; equal at the cap."""
+    df, _ = health_impact(active_table(), params=HEAT_P)
+    for mode in ("bike", "walk"):
+        low, mid, high = (df[f"deaths_averted_active_{mode}_per_year_{b}"] for b in ("low", "central", "high"))
+        used = mid > 0
+        assert (low[used] > mid[used]).all() and (mid[used] > high[used]).all()
+    capped, _ = health_impact(active_table(active_bike_min_per_week=[1000.0, 1000.0]), params=HEAT_P)
+    values = [capped[f"deaths_averted_active_bike_per_year_{b}"].tolist() for b in ("low", "central", "high")]
+    assert values[0] == pytest.approx(values[1]) and values[1] == pytest.approx(values[2])
+
+
+def test_zero_users_give_zero_benefit():
+    t = active_table(active_bike_users_share=0.0, active_walk_users_share=0.0)
+    df, _ = health_impact(t, params=HEAT_P)
+    base, _ = health_impact(t.drop(columns=[c for c in t if c.startswith("active_")]), params=HEAT_P)
+    averted = [c for c in df.columns if "averted" in c]
+    assert len(averted) == 12 and (df[averted] == 0.0).all().all()
+    pd.testing.assert_frame_equal(df[base.columns], base)
+
+
+def test_benefit_monotonic_in_minutes_and_users_share():
+    rng = np.random.default_rng(7)
+    for _ in range(30):
+        n = 20
+        t = pd.DataFrame({
+            "buurtcode": rng.choice(["B1", "B2", "B3"], n), "wijkcode": "W1", "residents": rng.uniform(0, 300, n),
+            "no2_ugm3": rng.uniform(5, 40, n), "pm25_ugm3": rng.uniform(3, 15, n),
+            "lden_db": rng.uniform(40, 75, n), "lnight_db": rng.uniform(30, 65, n),
+            "active_bike_users_share": rng.uniform(0, 1, n), "active_bike_min_per_week": rng.uniform(0, 600, n),
+        })
+        more = t.copy()
+        more["active_bike_min_per_week"] += rng.uniform(0, 200, n) * rng.integers(0, 2, n)
+        more["active_bike_users_share"] = np.minimum(1.0, t["active_bike_users_share"] + rng.uniform(0, 0.3, n))
+        wards = ["B1", "B2", "B3"]
+        a, _ = health_impact(t, wards=wards)
+        b, _ = health_impact(more, wards=wards)
+        for bound in ("low", "central", "high"):
+            gain = b[f"deaths_averted_active_bike_per_year_{bound}"] - a[f"deaths_averted_active_bike_per_year_{bound}"]
+            assert (gain >= -1e-15).all()
+            for total in ("dalys_total", "eur_total"):
+                assert (b[f"{total}_per_year_{bound}"] - a[f"{total}_per_year_{bound}"] <= 1e-9).all()
+
+
+def test_invalid_active_columns_raise():
+    with pytest.raises(InputDataError, match="go together"):
+        health_impact(active_table().drop(columns=["active_bike_min_per_week"]))
+    with pytest.raises(InputDataError, match=r"share in \[0, 1\]"):
+        health_impact(active_table(active_bike_users_share=[1.5, 0.0]))
+    with pytest.raises(InputDataError, match=">= 0 minutes"):
+        health_impact(active_table(active_walk_min_per_week=[np.nan, 10.0]))
+
+
+def test_heat_parameters_are_validated():
+    with pytest.raises(ConfigError, match=r"heat_bike_rr must be three relative risks in \(0, 1\]"):
+        params_from_config({"heat_bike_rr": [1.1, 0.87, 1.2]})
+    with pytest.raises(ConfigError, match="heat_walk_rr must satisfy low <= central <= high"):
+        params_from_config({"heat_walk_rr": [0.89, 0.96, 0.83]})
+    with pytest.raises(ConfigError, match="heat_bike_cap must be within"):
+        params_from_config({"heat_bike_cap": 1.5})
+    with pytest.raises(ConfigError, match="heat_walk_ref_min_per_week must be > 0"):
+        params_from_config({"heat_walk_ref_min_per_week": 0})
+    desc = describe_params()
+    assert desc.loc["heat_bike_cap", "verify"] and not desc.loc["heat_bike_rr", "verify"]

@@ -130,3 +130,115 @@ def test_compare_rejects_different_wards(exposure):
     b, _ = health_impact(exposure[exposure["buurtcode"] != "BU4"])
     with pytest.raises(InputDataError):
         compare(a, b)
+
+
+# ---------------------------------------------------------------- active travel (WHO HEAT)
+
+
+def test_active_travel_programme_gains_health_and_euros(exposure, wards):
+    spec = {"name": "fietsstimulering", "type": "active_travel", "where": {"wijk": ["WK1"]},
+            "params": {"mode": "bike", "users_share": 0.10, "minutes_per_week": 100}}
+    result, deltas, ddocs, summary = run_scenario(spec, exposure, wards=wards, params=PARAMS)
+    rx = result.residents_exposure
+    in_wk1 = (exposure["wijkcode"] == "WK1").to_numpy()
+    assert rx["active_bike_users_share"].tolist() == [0.10] * 4 + [0.0] * 4
+    assert rx["active_bike_min_per_week"].tolist() == [100.0] * 4 + [0.0] * 4
+    assert result.changed.to_numpy().tolist() == in_wk1.tolist() and result.affected_wards == ["BU1", "BU2"]
+    assert "active_bike_users_share" not in exposure.columns  # the input is untouched
+    # BU1 (100 + 150 residents): 250 x 0.10 x 0.59 x 204/100 000 x (1 - 0.90) x 100/100 = 0.0030090 deaths/year
+    d = deltas["delta_deaths_averted_active_bike_per_year_central"]
+    assert d["BU1"] == pytest.approx(250 * 0.10 * 0.59 * 204e-5 * 0.10)
+    assert (d[["BU1", "BU2"]] > 0).all() and (d[["BU3", "BU4"]] == 0).all()
+    eur = deltas["delta_eur_total_per_year_central"]
+    assert eur["BU1"] == pytest.approx(-d["BU1"] * PARAMS.yll_per_death * PARAMS.voly_eur_indexed)
+    assert (deltas["delta_dalys_total_per_year_central"][["BU1", "BU2"]] < 0).all()
+    assert (eur[["BU3", "BU4"]] == 0).all()
+    # the environmental burden does not move
+    assert (deltas["delta_deaths_attr_no2_per_year_central"] == 0).all()
+    # summary: baseline 0 for the averted rows; total delta = sum of ward deltas; PV of the euro delta
+    row = summary.loc["deaths_averted_active_bike_per_year_central"]
+    assert row["baseline"] == 0.0 and row["delta"] == pytest.approx(d.sum()) and row["delta"] > 0
+    col = "eur_total_per_year_central"
+    assert summary.loc[col, "delta"] == pytest.approx(eur.sum(), rel=1e-12) and summary.loc[col, "delta"] < 0
+    assert summary.loc[col, "delta_present_value"] == pytest.approx(
+        present_value(summary.loc[col, "delta"], PARAMS.horizon_years, PARAMS.discount_rate))
+    assert set(ddocs) == set(deltas.columns)
+    assert "positive = gain" in ddocs["delta_deaths_averted_active_bike_per_year_central"].description
+    assert "net: DALYs minus dalys_averted_active_bike_per_year_central" in ddocs[
+        "delta_dalys_total_per_year_central"].method
+
+
+def test_more_users_or_minutes_gain_more(exposure, wards):
+    def gain(share, minutes):
+        spec = {"name": "p", "type": "active_travel", "where": {"buurt": ["BU3"]},
+                "params": {"mode": "walk", "users_share": share, "minutes_per_week": minutes}}
+        _, deltas, _, _ = run_scenario(spec, exposure, wards=wards, params=PARAMS)
+        return deltas.loc["BU3", "delta_deaths_averted_active_walk_per_year_central"]
+
+    assert gain(0.0, 100) == 0.0
+    assert 0 < gain(0.05, 100) < gain(0.10, 100) < gain(0.10, 200)
+    assert gain(0.10, 200) == pytest.approx(2 * gain(0.10, 100))  # linear below the cap
+    assert gain(0.10, 1000) == pytest.approx(gain(0.10, 2000))  # capped (walking: 30 %)
+
+
+def test_new_path_activity_selects_points_within_the_catchment(exposure, wards):
+    # points at y = 445 000, x = 150 000/010 (BU1), 150 100/110 (BU2), 150 200/210 (BU3), 150 300/310 (BU4);
+    # the path runs along y = 445 050 up to x = 150 105: the first three points are 50 m away,
+    # (150 110, 445 000) is sqrt(5^2 + 50^2) = 50.25 m away, (150 200, 445 000) 107.4 m, (150 310, ...) 211 m
+    line = "LINESTRING (149000 445050, 150105 445050)"
+    spec = {"name": "fietspad", "type": "new_path",
+            "params": {"line_wkt": line, "activity": {"mode": "bike", "users_share": 0.05, "minutes_per_week": 60,
+                                                      "catchment_m": 50.1}}}
+    r = apply_scenario(spec, exposure, wards=wards)
+    assert r.residents_exposure["active_bike_users_share"].tolist() == [0.05, 0.05, 0.05] + [0.0] * 5
+    assert r.residents_exposure["active_bike_min_per_week"].tolist() == [60.0] * 3 + [0.0] * 5
+    assert r.affected_wards == ["BU1", "BU2"] and len(r.new_edges) == 1
+    assert any("within 50.1 m of the path" in n for n in r.notes)
+    # default catchment 500 m: every point (the farthest is 211 m away)
+    del spec["params"]["activity"]["catchment_m"]
+    r = apply_scenario(spec, exposure, wards=wards)
+    assert (r.residents_exposure["active_bike_users_share"] == 0.05).all()
+    # without activity a new path changes no point and adds no column
+    del spec["params"]["activity"]
+    r = apply_scenario(spec, exposure, wards=wards)
+    assert not r.changed.any() and not [c for c in r.residents_exposure if c.startswith("active_")]
+
+
+def test_activity_specs_are_validated(exposure, wards):
+    with pytest.raises(ConfigError) as e:
+        validate_spec({"name": "p", "type": "active_travel", "params": {"mode": "car", "users_share": 1.5}})
+    msg = str(e.value)
+    assert "params.mode must be one of ['bike', 'walk']; got 'car'" in msg
+    assert "params.users_share must be a share in [0, 1]" in msg and "1.5" in msg
+    assert "params.minutes_per_week must be a number > 0" in msg and "None" in msg
+    assert "active_travel needs 'where'" in msg
+    with pytest.raises(ConfigError) as e:
+        validate_spec({"name": "p", "type": "new_path", "params": {
+            "line_wkt": "LINESTRING (150000 445000, 150300 445400)",
+            "activity": {"mode": "bike", "users_share": 0.1, "minutes_per_week": 0, "catchment_m": -5, "radius": 3}}})
+    msg = str(e.value)
+    assert "params.activity: unknown key(s) ['radius']" in msg and "params.activity.catchment_m must be > 0" in msg
+    assert "params.activity.minutes_per_week must be a number > 0" in msg
+    with pytest.raises(ConfigError, match="params.activity must be a mapping"):
+        validate_spec({"name": "p", "type": "new_path", "params": {"line_wkt": "LINESTRING (0 0, 1 1)",
+                                                                   "activity": "bike"}})
+    with pytest.raises(ConfigError, match=r"params \['catchment_m'\] not used by active_travel"):
+        validate_spec({"name": "p", "type": "active_travel", "where": {"wijk": ["WK1"]},
+                       "params": {"mode": "walk", "users_share": 0.1, "minutes_per_week": 30, "catchment_m": 100}})
+    # one activity scenario on top of another is refused (the uptakes would need combining)
+    spec = {"name": "p", "type": "active_travel", "where": {"wijk": ["WK1"]},
+            "params": {"mode": "bike", "users_share": 0.1, "minutes_per_week": 30}}
+    once = apply_scenario(spec, exposure, wards=wards).residents_exposure
+    with pytest.raises(InputDataError, match="already has active_bike_users_share"):
+        apply_scenario(spec, once, wards=wards)
+
+
+def test_compare_counts_averted_columns_missing_from_the_baseline_as_zero(exposure):
+    base, _ = health_impact(exposure)
+    scen, sdocs = health_impact(exposure.assign(active_walk_users_share=0.2, active_walk_min_per_week=84.0))
+    deltas, ddocs, summary = compare(base, scen, docs=sdocs)
+    col = "deaths_averted_active_walk_per_year_central"
+    assert (deltas[f"delta_{col}"] == scen[col]).all() and (deltas[f"delta_{col}"] > 0).all()
+    assert summary.loc[col, "baseline"] == 0.0 and summary.loc[col, "scenario"] == pytest.approx(scen[col].sum())
+    assert "the baseline has none (0)" in ddocs[f"delta_{col}"].method
+    assert (deltas["delta_eur_total_per_year_central"] < 0).all()

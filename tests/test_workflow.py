@@ -15,6 +15,8 @@ import geopandas as gpd
 import numpy as np
 import pyogrio
 import pytest
+import shapely
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
@@ -124,6 +126,27 @@ def test_impact_scenarios_typology(gpkg):
     path = gpd.read_file(gpkg, layer="scenario_new_cycle_path")
     dist = path.filter(regex=r"^delta_.*_m_median$")
     assert (dist.fillna(0) <= 1e-9).all().all() and (dist.fillna(0) < -10).any().any()  # shorter, never longer
+    # the path's cycling uptake (config: 5 % of 20-64 year-olds within 500 m, +60 min/week): a health and euro gain
+    averted = path["delta_deaths_averted_active_bike_per_year_central"]
+    assert averted.max() > 0 and (averted.fillna(0) >= 0).all()
+    path_eur = path["delta_eur_total_per_year_central"]
+    assert path_eur.min() < 0 and (path_eur.fillna(0) <= 0).all()
+    assert "deaths_averted_active_bike_per_year_central" not in b.columns  # baseline layers: no averted columns
+    # the comparison total is the sum over all buurten; the layer withholds buurten below the
+    # disclosure threshold (NULL). Only residents points within the catchment gain, so when no
+    # withheld buurt lies within it the total equals the sum over the shown buurten exactly;
+    # otherwise the shown buurten add up to at most the total's magnitude
+    row = comp[(comp.scenario == "new_cycle_path") & (comp.column == "eur_total_per_year_central")]
+    total, shown_sum = row["delta"].iloc[0], path_eur.sum()
+    assert total < 0 and total <= shown_sum + 1e-6
+    spec = next(s for s in yaml.safe_load((REPO / "config" / "config.yaml").read_text())["scenarios"]
+                if s["name"] == "new_cycle_path")
+    line = shapely.from_wkt(spec["params"]["line_wkt"])
+    withheld = path[path["disclosure_reason"].notna()] if "disclosure_reason" in path else path.iloc[:0]
+    if (withheld.geometry.distance(line) > spec["params"]["activity"]["catchment_m"]).all():
+        assert total == pytest.approx(shown_sum, rel=1e-9)
+    gain = comp[(comp.scenario == "new_cycle_path") & (comp.column == "deaths_averted_active_bike_per_year_central")]
+    assert gain["baseline"].iloc[0] == 0 and gain["delta"].iloc[0] >= averted.sum() > 0
 
 
 def test_every_column_documented(gpkg):

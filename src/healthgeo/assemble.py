@@ -46,7 +46,8 @@ LAYER_DESCRIPTIONS = {
     "burden_reference": "Fixed reference values of the cumulative-burden percentiles, to compare later runs",
     "air_monitoring": "Measured annual means at monitoring sites against the air-quality grid at the same place",
     "walkability_reference": "Fixed reference values (mean, sd) of the walkability z-scores, so reruns compare",
-    "scenario_comparison": "Scenario totals against the baseline (burden, DALYs, euros; negative delta = gain)",
+    "scenario_comparison": ("Scenario totals against the baseline (burden, DALYs, euros; negative delta = gain, "
+                            "positive for *_averted_* rows)"),
 }
 
 _META_DOCS = {

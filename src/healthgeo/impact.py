@@ -20,6 +20,17 @@ Methods (``../shared/METHODS.md``, "Health impact"):
   (sum N_band x %(band centre) / 100); ischaemic heart disease incidence
   ``RR = exp(ln(1.08)/10 (Lden - 53))`` for Lden > 53 (RR 1.08, 95 % CI 1.01-1.15, van Kempen et
   al. 2018, the WHO ENG review).
+- Physical activity (WHO HEAT; Kelly et al. 2014), scenarios only: when the table has
+  ``active_{mode}_users_share`` and ``active_{mode}_min_per_week`` (``mode`` walk or bike, set by
+  :func:`healthgeo.scenarios.apply_scenario`), the risk reduction of a new user is
+  ``min((1 - RR_ref) * minutes / ref_minutes, cap)`` (walking RR_ref 0.89 (0.83-0.96) at
+  168 min/week, cap 0.30; cycling 0.90 (0.87-0.94) at 100 min/week, cap 0.45; caps to verify) and
+  ``deaths_averted_active_{mode}_per_year_{bound}`` = sum over points of residents x users_share x
+  share of residents in the HEAT ages (20-74 walking, 20-64 cycling) x their all-cause mortality x
+  risk reduction; ``dalys_averted_active_{mode}_per_year_{bound}`` = deaths x years of life lost
+  per death. The low bound uses the low RR, i.e. the larger benefit. ``dalys_total`` and
+  ``eur_total`` are then net of the averted DALYs. Baseline tables have no such columns (and no
+  averted columns); :func:`healthgeo.scenarios.compare` counts a missing averted column as 0.
 - DALY = YLL + YLD; YLL = attributable deaths x years of life lost per death;
   YLD = cases x disability weight x duration.
 - Euros = DALYs x value of a life year (price-indexed) + cases x value per case (default 0:
@@ -68,12 +79,36 @@ CBS_AGE_2018 = ("Monitor Langdurige Zorg, kerncijfers bevolking (CBS): 3 333 105
                 "in 2018 (19.3 %)")
 VZINFO_CHD = "RIVM VZinfo, Coronaire hartziekten - leeftijd en geslacht (Nivel Zorgregistraties, 2020)"
 EU_HANDBOOK_2019 = "CE Delft et al. (2019), Handbook on the external costs of transport, version 2019, European Commission DG MOVE"
+KELLY_2014 = (
+    "Kelly et al. (2014), Systematic review and meta-analysis of reduction in all-cause mortality from walking "
+    "and cycling and shape of dose response relationship, IJBNPA 11:132 (at 11.25 MET-h/week the all-cause "
+    "mortality risk reduction was 11 %, 95 % CI 4-17 %, for walking and 10 %, 95 % CI 6-13 %, for cycling)"
+)
+WHO_HEAT_AT = (
+    "WHO Europe, Health economic assessment tool (HEAT) for walking and for cycling, methods and user guide "
+    "(Kahlmeier et al. 2017) and heatwalkingcycling.org (exposures converted to MET-h/week at 4.0 MET walking, "
+    "6.8 MET cycling; ages 20-74 walking, 20-64 cycling)"
+)
+CBS_DEATHS_AGE_2019 = (
+    "CBS doodsoorzakenstatistiek 2019 (provisional), deaths by 5-year age group, as published on "
+    "staatvenz.nl kerncijfers Sterfte: 20 772 deaths aged 20-64, 48 590 aged 20-74"
+)
+CBS_POP_AGE_2019 = (
+    "CBS StatLine 37296ned Bevolking; kerncijfers, 1 January 2019: 17 282 163 residents, 20-40 4 309 987, "
+    "40-65 5 866 334, 65-80 2 515 184; 65-74 share of 65-79 (75.4 %) from CBS figures for 1 January 2020 "
+    "quoted by a secondary page (65-70 1 003 778, 70-75 971 036, 65-80 2 618 874)"
+)
 WERKGROEP_DISCONTO_2020 = (
     "Rapport Werkgroep discontovoet 2020 (kabinet, in force 1 Jan 2021): standard real discount rate "
     "2.25 % = risk-free -1 % + risk premium 3.25 %"
 )
 
 _REQUIRED = ("residents",)
+#: active-travel modes of the HEAT physical-activity benefit; a scenario marks its new walkers or
+#: cyclists per residents point in ``active_{mode}_users_share`` and ``active_{mode}_min_per_week``
+ACTIVE_MODES = ("walk", "bike")
+#: prefixes of outcome columns that are benefits (positive = gain) and exist only in scenario tables
+AVERTED_PREFIXES = ("deaths_averted_", "dalys_averted_")
 _EXPOSURES = ("no2_ugm3", "pm25_ugm3", "lden_db", "lnight_db")
 BOUNDS = ("central", "low", "high")
 
@@ -149,6 +184,42 @@ class HealthImpactParams:
         1.0, "years", WHO_BOD_NOISE_2011,
         "Duration applied to incident IHD cases (1 = first-year burden only; chronic burden is larger)",
         verify=True)
+    heat_walk_rr: tuple = _p(
+        (0.89, 0.83, 0.96), "RR at heat_walk_ref_min_per_week", f"{KELLY_2014}; {WHO_HEAT_AT}",
+        "Walking, all-cause mortality relative risk at the reference dose (central, low, high): risk "
+        "reduction 11 % (95 % CI 4-17 %); the low RR gives the larger benefit")
+    heat_walk_ref_min_per_week: float = _p(
+        168.0, "minutes per week", f"{KELLY_2014}; {WHO_HEAT_AT}",
+        "Walking reference dose: 11.25 MET-h/week at 4.0 MET = 168.75 min/week")
+    heat_walk_cap: float = _p(0.30, "fraction", WHO_HEAT_AT,
+                              "Largest all-cause mortality risk reduction credited to walking (HEAT cap)",
+                              verify=True)
+    heat_bike_rr: tuple = _p(
+        (0.90, 0.87, 0.94), "RR at heat_bike_ref_min_per_week", f"{KELLY_2014}; {WHO_HEAT_AT}",
+        "Cycling, all-cause mortality relative risk at the reference dose (central, low, high): risk "
+        "reduction 10 % (95 % CI 6-13 %); the low RR gives the larger benefit")
+    heat_bike_ref_min_per_week: float = _p(
+        100.0, "minutes per week", f"{KELLY_2014}; {WHO_HEAT_AT}",
+        "Cycling reference dose: 11.25 MET-h/week at 6.8 MET = 99.3 min/week")
+    heat_bike_cap: float = _p(0.45, "fraction", WHO_HEAT_AT,
+                              "Largest all-cause mortality risk reduction credited to cycling (HEAT cap)",
+                              verify=True)
+    heat_age_share_walk: float = _p(
+        0.70, "fraction", CBS_POP_AGE_2019,
+        "Share of residents aged 20-74 (HEAT walking ages): NL 1 January 2019 20-64 10 176 321 + 65-74 "
+        "~1 896 600 (65-79 x 0.754) = ~12.07 M of 17 282 163 = 0.699", verify=True)
+    heat_age_share_bike: float = _p(
+        0.59, "fraction", CBS_POP_AGE_2019,
+        "Share of residents aged 20-64 (HEAT cycling ages): NL 1 January 2019 10 176 321 of 17 282 163 = 0.589",
+        verify=True)
+    heat_mortality_per_100k_walk: float = _p(
+        400.0, "deaths per 100 000 residents aged 20-74 per year", f"{CBS_DEATHS_AGE_2019}; {CBS_POP_AGE_2019}",
+        "Baseline all-cause mortality of the walking age group: 48 590 deaths aged 20-74 in 2019 / ~12.07 M "
+        "residents aged 20-74 = ~402", verify=True)
+    heat_mortality_per_100k_bike: float = _p(
+        204.0, "deaths per 100 000 residents aged 20-64 per year", f"{CBS_DEATHS_AGE_2019}; {CBS_POP_AGE_2019}",
+        "Baseline all-cause mortality of the cycling age group: 20 772 deaths aged 20-64 in 2019 / 10 176 321 "
+        "residents aged 20-64 = 204", verify=True)
     air_in_total: tuple = _p(
         ("pm25", "no2"), "-", WHO_AQG_2021,
         "Pollutants added into dalys_total / eur_total. PM2.5 and NO2 effects overlap partly, so "
@@ -193,10 +264,20 @@ def _validate(p: HealthImpactParams) -> list[str]:
             problems.append(f"{name} must be three positive numbers (central, low, high); got {v!r}")
         elif not (v[1] <= v[0] <= v[2]):
             problems.append(f"{name} must satisfy low <= central <= high; got {v!r}")
-    for name in ("adult_share",):
+    for name in ("heat_walk_rr", "heat_bike_rr"):
+        v = getattr(p, name)
+        if len(v) != 3 or not all(0 < x <= 1 for x in v):
+            problems.append(f"{name} must be three relative risks in (0, 1] (central, low, high); got {v!r}")
+        elif not (v[1] <= v[0] <= v[2]):
+            problems.append(f"{name} must satisfy low <= central <= high; got {v!r}")
+    for name in ("heat_walk_ref_min_per_week", "heat_bike_ref_min_per_week"):
+        if not getattr(p, name) > 0:
+            problems.append(f"{name} must be > 0 minutes per week; got {getattr(p, name)!r}")
+    for name in ("adult_share", "heat_walk_cap", "heat_bike_cap", "heat_age_share_walk", "heat_age_share_bike"):
         if not 0.0 <= getattr(p, name) <= 1.0:
             problems.append(f"{name} must be within [0, 1]; got {getattr(p, name)!r}")
     for name in ("mortality_per_100k", "ihd_incidence_per_100k", "yll_per_death", "dw_highly_annoyed",
+                 "heat_mortality_per_100k_walk", "heat_mortality_per_100k_bike",
                  "dw_highly_sleep_disturbed", "dw_ihd", "duration_years", "ihd_duration_years", "voly_eur",
                  "eur_per_case_highly_annoyed", "eur_per_case_highly_sleep_disturbed", "eur_per_case_ihd",
                  "horizon_years"):
@@ -319,6 +400,17 @@ def banded_pct(level, curve, *, min_db: float, max_db: float | None, band_db: fl
     return np.where(np.isnan(L), np.nan, out)
 
 
+def heat_risk_reduction(minutes_per_week, rr_ref: float, ref_min_per_week: float, cap: float):
+    """All-cause mortality risk reduction from walking or cycling (WHO HEAT, Kelly et al. 2014).
+
+    ``min((1 - rr_ref) * minutes / ref_min_per_week, cap)``: linear in the weekly minutes up to the
+    cap (equivalently RR = 1 - (1 - rr_ref) min(dose, dose_cap) / dose_ref); 0 for 0 minutes; NaN
+    stays NaN. Bike at 100 min/week with RR 0.90: 0.10; at 300 min: 0.30; from 450 min: the 0.45 cap.
+    """
+    m = np.asarray(minutes_per_week, dtype=float)
+    return np.minimum((1.0 - rr_ref) * np.maximum(m, 0.0) / ref_min_per_week, cap)
+
+
 def present_value(annual, years: int, rate: float, *, start: int = 1):
     """Present value of a constant annual stream: sum_{t=start}^{start+years-1} annual / (1+rate)^t.
 
@@ -357,6 +449,40 @@ def _baseline_deaths(t: pd.DataFrame, p: HealthImpactParams) -> np.ndarray:
         crude = res * p.mortality_per_100k
         return np.where(np.isnan(old), crude, aged) / 1e5
     return res * p.mortality_per_100k / 1e5
+
+
+def _heat(p: HealthImpactParams, mode: str) -> tuple[tuple, float, float, float, float]:
+    """(RR tuple, reference minutes/week, cap, age share, mortality per 100 000) of one mode."""
+    return (getattr(p, f"heat_{mode}_rr"), getattr(p, f"heat_{mode}_ref_min_per_week"),
+            getattr(p, f"heat_{mode}_cap"), getattr(p, f"heat_age_share_{mode}"),
+            getattr(p, f"heat_mortality_per_100k_{mode}"))
+
+
+def _active_modes(t: pd.DataFrame) -> list[str]:
+    """Modes with active-travel uptake columns in ``t``; both columns of a mode, valid values."""
+    modes, problems = [], []
+    for mode in ACTIVE_MODES:
+        share_col, min_col = f"active_{mode}_users_share", f"active_{mode}_min_per_week"
+        has = [c in t.columns for c in (share_col, min_col)]
+        if not any(has):
+            continue
+        if not all(has):
+            problems.append(f"{share_col} and {min_col} go together; got only "
+                            f"{share_col if has[0] else min_col}")
+            continue
+        share = pd.to_numeric(t[share_col], errors="coerce")
+        minutes = pd.to_numeric(t[min_col], errors="coerce")
+        if share.isna().any() or not share.between(0.0, 1.0).all():
+            problems.append(f"{share_col} must be a share in [0, 1] at every point (0 where nobody takes up "
+                            f"{mode}); got {int((share.isna() | ~share.between(0.0, 1.0)).sum())} bad value(s)")
+        if minutes.isna().any() or (minutes < 0).any():
+            problems.append(f"{min_col} must be >= 0 minutes per week at every point (0 where unchanged); got "
+                            f"{int((minutes.isna() | (minutes < 0)).sum())} bad value(s)")
+        modes.append(mode)
+    if problems:
+        raise InputDataError("residents_exposure: invalid active-travel columns (set them with "
+                             "healthgeo.scenarios.apply_scenario):\n  - " + "\n  - ".join(problems))
+    return modes
 
 
 def _ward_paf(codes: np.ndarray, rr: np.ndarray, w: np.ndarray, index: pd.Index) -> pd.Series:
@@ -480,6 +606,18 @@ def health_impact(
             out["paf_ihd_road_central"] = f.where(lden_ok | ~populated)
         out[f"ihd_cases_attr_road_noise_per_year_{bound}"] = f.fillna(0.0).where(lden_ok | ~populated) * base_ihd
 
+    # --- physical activity (WHO HEAT): deaths averted among new walkers / cyclists (scenarios only) ---
+    active = _active_modes(t)
+    for mode in active:
+        rr_mode, ref_min, cap, age_share, mort = _heat(p, mode)
+        # baseline deaths per year among the new users of the HEAT age group
+        at_risk = w * col(f"active_{mode}_users_share") * age_share * mort / 1e5
+        minutes = col(f"active_{mode}_min_per_week")
+        for bound, rr_value in zip(BOUNDS, rr_mode):
+            averted = gsum(at_risk * heat_risk_reduction(minutes, rr_value, ref_min, cap)).fillna(0.0)
+            out[f"deaths_averted_active_{mode}_per_year_{bound}"] = averted
+            out[f"dalys_averted_active_{mode}_per_year_{bound}"] = averted * p.yll_per_death
+
     # --- DALYs ---
     yld_ha = out["adults_highly_annoyed_road"] * p.dw_highly_annoyed * p.duration_years
     yld_hsd = out["adults_highly_sleep_disturbed_road"] * p.dw_highly_sleep_disturbed * p.duration_years
@@ -502,6 +640,8 @@ def health_impact(
         excluded_from_total = sorted(set(parts) - set(present))
         total = (pd.concat(list(present.values()), axis=1).sum(axis=1, min_count=len(present))
                  if present else pd.Series(np.nan, index=out.index))
+        for mode in active:  # net of the burden averted by new walking / cycling
+            total = total - out[f"dalys_averted_active_{mode}_per_year_{bound}"]
         out[f"dalys_total_per_year_{bound}"] = total
         cases_eur = (out["adults_highly_annoyed_road"].fillna(0) * p.eur_per_case_highly_annoyed
                      + out["adults_highly_sleep_disturbed_road"].fillna(0) * p.eur_per_case_highly_sleep_disturbed
@@ -512,7 +652,7 @@ def health_impact(
     out["impact_reason"] = reasons.map(lambda r: "; ".join(r) if r else None)
     out.loc[~populated, "impact_reason"] = "no residents"
     out.index.name = level
-    docs = _docs(p, level)
+    docs = _docs(p, level, active)
     if excluded_from_total:
         note_txt = f" Left out (no data in this run): {', '.join(excluded_from_total)}."
         for key in [k for k in docs if k.startswith(("dalys_total_", "eur_total_"))]:
@@ -521,6 +661,11 @@ def health_impact(
 
 
 ADDITIVE_PREFIXES = ("residents", "baseline_", "deaths_", "adults_", "ihd_", "dalys_", "eur_")
+
+
+def is_averted_column(column: str) -> bool:
+    """A benefit column (deaths/DALYs averted) that only scenario tables have; baseline value 0."""
+    return column.startswith(AVERTED_PREFIXES)
 
 
 def additive_columns(df: pd.DataFrame) -> list[str]:
@@ -533,7 +678,7 @@ def impact_totals(df: pd.DataFrame) -> pd.Series:
     return df[additive_columns(df)].sum(axis=0, min_count=1)
 
 
-def _docs(p: HealthImpactParams, level: str) -> dict[str, ColumnDoc]:
+def _docs(p: HealthImpactParams, level: str, active: tuple | list = ()) -> dict[str, ColumnDoc]:
     voly = (f"VOLY EUR {p.voly_eur:,.0f} ({p.voly_price_year} prices) x price index "
             f"{p.price_year}/{p.voly_price_year} = {p.price_factor:.4f}")
     air_src = {"no2": f"{WHO_AQG_2021}; {HUANGFU_ATKINSON_2020}", "pm25": f"{WHO_AQG_2021}; {CHEN_HOEK_2020}"}
@@ -602,4 +747,36 @@ def _docs(p: HealthImpactParams, level: str) -> dict[str, ColumnDoc]:
             f"EUR/year ({p.price_year} prices)", f"Social cost of the attributable burden ({bound})",
             f"DALYs x {voly} + cases x value per case (HA {p.eur_per_case_highly_annoyed}, HSD "
             f"{p.eur_per_case_highly_sleep_disturbed}, IHD {p.eur_per_case_ihd})", EU_HANDBOOK_2019)
+    if active:
+        _active_docs(d, p, active)
     return d
+
+
+def _active_docs(d: dict[str, ColumnDoc], p: HealthImpactParams, active) -> None:
+    """Docs of the deaths/DALYs averted by active travel; the totals are documented as net of them."""
+    names = {"walk": ("walking", "20-74"), "bike": ("cycling", "20-64")}
+    for mode in active:
+        rr_mode, ref_min, cap, age_share, mort = _heat(p, mode)
+        what, ages = names[mode]
+        for i, bound in enumerate(BOUNDS):
+            formula = (f"sum over residents points of residents x active_{mode}_users_share x {age_share} (share "
+                       f"aged {ages}) x {mort:g}/100 000 (all-cause mortality aged {ages}) x risk reduction; "
+                       f"risk reduction = min((1 - {rr_mode[i]}) x active_{mode}_min_per_week / {ref_min:g}, {cap:g}) "
+                       f"(WHO HEAT; RR {rr_mode[i]} = {bound} of {rr_mode}, 95 % CI: the low RR gives the larger "
+                       f"benefit; cap {cap:g} (verify)); the minutes are the users' added {what}, credited "
+                       "in full (no baseline activity of that mode assumed)")
+            d[f"deaths_averted_active_{mode}_per_year_{bound}"] = doc(
+                "deaths/year", f"All-cause deaths averted per year by new {what} ({bound}; positive = gain)",
+                formula, f"{KELLY_2014}; {WHO_HEAT_AT}; {CBS_DEATHS_AGE_2019}")
+            d[f"dalys_averted_active_{mode}_per_year_{bound}"] = doc(
+                "DALY/year", f"YLL averted per year by new {what} ({bound}; positive = gain)",
+                f"deaths averted x {p.yll_per_death} years of life lost per death (verify)",
+                f"{KELLY_2014}; {WHO_HEAT_AT}")
+    for bound in BOUNDS:
+        minus = " minus " + " and ".join(f"dalys_averted_active_{m}_per_year_{bound}" for m in active)
+        for key in (f"dalys_total_per_year_{bound}", f"eur_total_per_year_{bound}"):
+            old = d[key]
+            d[key] = dataclasses.replace(
+                old, description=old.description + ", net of the burden averted by active travel",
+                method=old.method + f"; net: DALYs{minus} (WHO HEAT physical-activity benefit)",
+                source=f"{old.source}; {KELLY_2014}; {WHO_HEAT_AT}")

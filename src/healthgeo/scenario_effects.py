@@ -16,9 +16,10 @@ intervention can change and returns per-ward deltas ``delta_{column}`` = scenari
     The walk and bike graphs are built once from ``osm_path`` (or taken from ``networks``) and
     the path is added to each with :func:`add_edges`; accessibility to every amenity category
     present plus ``park``/``green`` is computed on the baseline and the extended graphs.
-``no2_reduction``, ``lden_reduction``
+``no2_reduction``, ``lden_reduction``, ``active_travel``
     Nothing here changes: an empty frame (the ward index, no columns) and no docs. Their
-    effects are health-impact deltas (:func:`healthgeo.scenarios.run_scenario`).
+    effects are health-impact deltas (:func:`healthgeo.scenarios.run_scenario`), as is the
+    physical-activity benefit of a ``new_path`` with ``activity`` (its walk/cycle uptake).
 
 How a path joins the network (:func:`add_edges`)
 ------------------------------------------------

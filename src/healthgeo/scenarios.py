@@ -5,6 +5,7 @@ A scenario is a small mapping (from the config or a JSON file)::
     {
       "name": "no2_min20_centrum",             # free text, used in file names and logs
       "type": "no2_reduction",                  # no2_reduction | lden_reduction | new_park | new_path
+                                                #   | active_travel
       "params": {"percent": 20},                # type-specific, see below
       "where": {"wijk": ["WK034401"]}           # one of: {"wijk": [codes]}, {"buurt": [codes]},
     }                                           #   {"polygon_file": path}, {"polygon_wkt": "POLYGON ((...))"}
@@ -24,7 +25,21 @@ A scenario is a small mapping (from the config or a JSON file)::
   Lnight) of residents points inside the polygon.
 - ``new_path``: ``line_wkt`` (a LINESTRING WKT) or ``line_file``; ``highway`` (default
   "cycleway"), ``name``, and any extra OSM-style ``tags`` (mapping). Returns a one-edge
-  GeoDataFrame the network module adds to its graph; exposure is unchanged.
+  GeoDataFrame the network module adds to its graph; exposure is unchanged. Optional
+  ``activity``: ``{mode: bike|walk, users_share: 0..1, minutes_per_week: > 0, catchment_m:
+  > 0 (default 500)}`` - the residents points within ``catchment_m`` (straight-line distance in
+  EPSG:28992) of the path get that uptake of walking/cycling (see ``active_travel``), so the
+  path also gains the WHO HEAT physical-activity benefit in the health-impact deltas.
+- ``active_travel``: a programme that makes residents walk or cycle more (e.g. cycling
+  promotion): ``mode`` (``bike`` or ``walk``), ``users_share`` (share of the residents in the
+  HEAT age group - 20-74 walking, 20-64 cycling - who take it up, 0-1) and ``minutes_per_week``
+  (> 0, the walking/cycling each user adds), all required, at the points selected by ``where``
+  (required). The copy of ``residents_exposure`` gets ``active_{mode}_users_share`` and
+  ``active_{mode}_min_per_week`` at every point (0 where unselected);
+  :func:`healthgeo.impact.health_impact` turns them into ``deaths_averted_active_{mode}_*`` and
+  ``dalys_averted_active_{mode}_*`` and nets the averted DALYs out of ``dalys_total`` and
+  ``eur_total``. Baseline tables never carry these columns. A table that already has a mode's
+  columns (one activity scenario applied on top of another) is refused.
 
 Polygons and lines are read in EPSG:28992 (WKT is assumed to be RD New; files are reprojected,
 or rejected with :class:`CRSError` when they carry no CRS); a ``new_path`` outside the
@@ -34,7 +49,8 @@ GeoDataFrame, or with ``x``/``y`` columns (EPSG:28992).
 
 :func:`compare` turns a baseline and a scenario :func:`healthgeo.impact.health_impact` table into
 per-ward deltas (scenario - baseline: negative = fewer cases / lower cost) and a summary whose
-totals are the sums of the ward deltas.
+totals are the sums of the ward deltas. Averted columns (``deaths_averted_*``, ``dalys_averted_*``)
+exist only in the scenario table; their baseline is 0, so their deltas are positive gains.
 """
 
 from __future__ import annotations
@@ -53,19 +69,25 @@ from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon
 
 from ._errors import ConfigError, CRSError, InputDataError
 from .dictionary import ColumnDoc, doc
-from .impact import HealthImpactParams, additive_columns, health_impact, present_value
+from .impact import HealthImpactParams, additive_columns, health_impact, is_averted_column, present_value
 
 log = logging.getLogger(__name__)
 
 CRS = "EPSG:28992"
-SCENARIO_TYPES = ("no2_reduction", "lden_reduction", "new_park", "new_path")
+SCENARIO_TYPES = ("no2_reduction", "lden_reduction", "new_park", "new_path", "active_travel")
 WHERE_KEYS = ("wijk", "buurt", "polygon_file", "polygon_wkt")
 _PARAMS = {
     "no2_reduction": {"percent"},
     "lden_reduction": {"db", "lnight", "lines_wkt", "lines_file", "buffer_m"},
     "new_park": {"kind", "name", "lden_reduction_db"},
-    "new_path": {"line_wkt", "line_file", "highway", "name", "tags"},
+    "new_path": {"line_wkt", "line_file", "highway", "name", "tags", "activity"},
+    "active_travel": {"mode", "users_share", "minutes_per_week"},
 }
+#: active-travel modes (``healthgeo.impact.ACTIVE_MODES``) and the keys of ``new_path``'s ``activity``
+ACTIVITY_MODES = ("bike", "walk")
+ACTIVITY_KEYS = ("mode", "users_share", "minutes_per_week", "catchment_m")
+#: default catchment of a new path's activity uptake (m, straight line)
+DEFAULT_CATCHMENT_M = 500.0
 
 
 @dataclass
@@ -77,9 +99,12 @@ class ScenarioResult:
     name, type, spec
         The scenario as given.
     residents_exposure
-        A modified copy of the input table (same index and columns).
+        A modified copy of the input table (same index; same columns, plus
+        ``active_{mode}_users_share`` and ``active_{mode}_min_per_week`` for ``active_travel`` and a
+        ``new_path`` with ``activity``).
     changed
-        Boolean Series aligned to ``residents_exposure``: points whose exposure changed.
+        Boolean Series aligned to ``residents_exposure``: points whose exposure changed (or that
+        got an active-travel uptake with ``users_share`` > 0).
     affected_wards
         Sorted ward codes (``buurtcode``) holding at least one changed point.
     green
@@ -99,6 +124,36 @@ class ScenarioResult:
     green: gpd.GeoDataFrame | None = None
     new_edges: gpd.GeoDataFrame | None = None
     notes: list[str] = field(default_factory=list)
+
+
+def _number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and bool(np.isfinite(value))
+
+
+def _activity_problems(act, where: str, *, catchment: bool) -> list[str]:
+    """Problems of an active-travel block (``new_path`` ``params.activity`` or ``active_travel`` params)."""
+    if not isinstance(act, Mapping):
+        return [f"{where} must be a mapping {{mode, users_share, minutes_per_week"
+                f"{', catchment_m' if catchment else ''}}}; got {act!r}"]
+    problems = []
+    if catchment:
+        bad = sorted(set(act) - set(ACTIVITY_KEYS))
+        if bad:
+            problems.append(f"{where}: unknown key(s) {bad}; allowed: {list(ACTIVITY_KEYS)}")
+    mode = act.get("mode")
+    if mode not in ACTIVITY_MODES:
+        problems.append(f"{where}.mode must be one of {list(ACTIVITY_MODES)}; got {mode!r}")
+    share = act.get("users_share")
+    if not _number(share) or not 0 <= share <= 1:
+        problems.append(f"{where}.users_share must be a share in [0, 1] (e.g. 0.05 = 5 % of the residents "
+                        f"in the HEAT age group take it up); got {share!r}")
+    minutes = act.get("minutes_per_week")
+    if not _number(minutes) or minutes <= 0:
+        problems.append(f"{where}.minutes_per_week must be a number > 0 (the walking/cycling each user adds, "
+                        f"e.g. 60); got {minutes!r}")
+    if catchment and "catchment_m" in act and (not _number(act["catchment_m"]) or act["catchment_m"] <= 0):
+        problems.append(f"{where}.catchment_m must be > 0 metres; got {act['catchment_m']!r}")
+    return problems
 
 
 def validate_spec(spec: Mapping) -> dict:
@@ -161,6 +216,12 @@ def validate_spec(spec: Mapping) -> dict:
                 problems.append("new_path needs exactly one of params.line_wkt or params.line_file")
             if "tags" in params and not isinstance(params["tags"], Mapping):
                 problems.append("params.tags must be a mapping of OSM tags")
+            if "activity" in params:
+                problems.extend(_activity_problems(params["activity"], "params.activity", catchment=True))
+        if stype == "active_travel":
+            problems.extend(_activity_problems(params, "params", catchment=False))
+            if where is None:
+                problems.append("active_travel needs 'where' (wijk, buurt, polygon_file or polygon_wkt)")
     if problems:
         raise ConfigError(f"scenario {label!r} is invalid:\n  - " + "\n  - ".join(problems))
     return spec
@@ -288,6 +349,20 @@ def apply_scenario(
     notes: list[str] = []
     new_green, new_edges = green, None
 
+    def uptake(mask: pd.Series, act: Mapping, how: str) -> None:
+        mode = act["mode"]
+        share_col, min_col = f"active_{mode}_users_share", f"active_{mode}_min_per_week"
+        if share_col in table.columns or min_col in table.columns:
+            raise InputDataError(f"{what}: residents_exposure already has {share_col}/{min_col} (another "
+                                 "activity scenario applied to it); apply activity scenarios to the baseline table")
+        share, minutes = float(act["users_share"]), float(act["minutes_per_week"])
+        table[share_col] = np.where(mask.to_numpy(bool), share, 0.0)
+        table[min_col] = np.where(mask.to_numpy(bool), minutes, 0.0)
+        if share > 0:
+            changed.loc[mask] = True
+        notes.append(f"{mode} uptake: {share:.1%} of the HEAT age group, +{minutes:g} min/week at "
+                     f"{int(mask.sum())} residents points {how}")
+
     def lower(mask: pd.Series, column: str, *, factor: float | None = None, minus: float | None = None) -> None:
         if column not in table.columns:
             raise InputDataError(f"{what}: residents_exposure has no {column} column")
@@ -355,6 +430,13 @@ def apply_scenario(
         new_edges = gpd.GeoDataFrame(
             [{**tags, "length_m": g.length, "scenario": name} for g in parts], geometry=parts, crs=CRS)
         notes.append(f"new {highway} of {geom.length:,.0f} m for the network module")
+        if "activity" in params:
+            act = params["activity"]
+            catchment = float(act.get("catchment_m", DEFAULT_CATCHMENT_M))
+            near = shapely.dwithin(geom, _point_geometry(table).values, catchment)
+            uptake(pd.Series(near, index=table.index), act, f"within {catchment:g} m of the path")
+    elif stype == "active_travel":
+        uptake(_select(table, spec["where"], wards, what), params, f"selected by where.{next(iter(spec['where']))}")
 
     ward_col = "buurtcode" if "buurtcode" in table.columns else None
     affected = sorted(table.loc[changed, ward_col].astype(str).unique()) if ward_col else []
@@ -377,7 +459,9 @@ def compare(
     column with ``baseline``, ``scenario`` and ``delta`` totals (each the sum over wards, so the
     total delta equals the sum of ward deltas) and, for euro columns, ``delta_present_value``:
     the delta as an annual stream over ``params.horizon_years`` at ``params.discount_rate``.
-    Negative deltas are gains (fewer cases, lower social cost). Wards missing from one table raise
+    Negative deltas are gains (fewer cases, lower social cost), except for averted columns
+    (``deaths_averted_*``, ``dalys_averted_*``): they exist only in the scenario table, count as 0
+    in the baseline, and their positive deltas are gains. Wards missing from one table raise
     :class:`InputDataError`.
     """
     p = params or HealthImpactParams()
@@ -387,17 +471,23 @@ def compare(
                                  "with the same wards= and level=")
         scenario_impact = scenario_impact.reindex(baseline_impact.index)
     cols = [c for c in additive_columns(baseline_impact) if c in scenario_impact.columns]
+    # benefits only a scenario has (deaths/DALYs averted by active travel): 0 in the baseline
+    only = [c for c in additive_columns(scenario_impact) if is_averted_column(c) and c not in baseline_impact.columns]
+    base = baseline_impact.assign(**{c: 0.0 for c in only})
+    cols += only
     deltas = pd.DataFrame(index=baseline_impact.index)
     out_docs: dict[str, ColumnDoc] = {}
     for c in cols:
-        deltas[f"delta_{c}"] = scenario_impact[c].astype(float) - baseline_impact[c].astype(float)
+        deltas[f"delta_{c}"] = scenario_impact[c].astype(float) - base[c].astype(float)
         src = (docs or {}).get(c)
+        gain = "positive = gain" if is_averted_column(c) else "negative = gain"
         out_docs[f"delta_{c}"] = doc(
-            src.unit if src else "", f"Change in {c} under the scenario (scenario - baseline; negative = gain)",
-            "scenario - baseline per ward" + (f"; {c}: {src.method}" if src and src.method else ""),
+            src.unit if src else "", f"Change in {c} under the scenario (scenario - baseline; {gain})",
+            "scenario - baseline per ward" + ("; the baseline has none (0)" if c in only else "")
+            + (f"; {c}: {src.method}" if src and src.method else ""),
             src.source if src else "")
     summary = pd.DataFrame({
-        "baseline": baseline_impact[cols].sum(axis=0, min_count=1),
+        "baseline": base[cols].sum(axis=0, min_count=1),
         "scenario": scenario_impact[cols].sum(axis=0, min_count=1),
         "delta": deltas.sum(axis=0, min_count=1).set_axis(cols),
     })
@@ -426,6 +516,7 @@ def run_scenario(
     if wards is not None and wards.index.name == level:
         ward_index = wards.index
     base, docs = health_impact(residents_exposure, level=level, params=params, wards=ward_index)
-    scen, _ = health_impact(result.residents_exposure, level=level, params=params, wards=ward_index)
-    deltas, ddocs, summary = compare(base, scen, docs=docs, params=params)
+    scen, scen_docs = health_impact(result.residents_exposure, level=level, params=params, wards=ward_index)
+    # the scenario's docs: they also cover the averted columns and say when totals are net of them
+    deltas, ddocs, summary = compare(base, scen, docs={**docs, **scen_docs}, params=params)
     return result, deltas, ddocs, summary

@@ -315,8 +315,10 @@ def scenario(rx_path, wards_path, green_path, spec: dict, out_deltas, out_summar
              margin_m: float = 0.0):
     """One named intervention: per-buurt deltas against the baseline and a summary table.
 
-    Health-impact deltas for every type; ``new_park`` and ``new_path`` also recompute what they
-    change - green exposure and walk/cycle accessibility (:mod:`healthgeo.scenario_effects`).
+    Health-impact deltas for every type (with deaths/DALYs averted by walking or cycling for
+    ``active_travel`` and a ``new_path`` with ``activity``); ``new_park`` and ``new_path`` also
+    recompute what they change - green exposure and walk/cycle accessibility
+    (:mod:`healthgeo.scenario_effects`).
     """
     from .scenario_effects import scenario_effects
     from .scenarios import run_scenario
@@ -358,7 +360,8 @@ _SUMMARY_DOCS = {
     "column": doc("text", "impact column summed over all buurten"),
     "baseline": doc("column unit", "total in the baseline (sum over buurten)"),
     "scenario_value": doc("column unit", "total with the intervention"),
-    "delta": doc("column unit", "scenario minus baseline (negative = gain); equals the sum of the buurt deltas"),
+    "delta": doc("column unit", "scenario minus baseline (negative = gain; for *_averted_* rows, which are 0 in the "
+                 "baseline, positive = gain); equals the sum of the buurt deltas"),
     "delta_present_value": doc("EUR", "for euro rows: the annual delta as a stream over impact.horizon_years discounted at impact.discount_rate"),
 }
 

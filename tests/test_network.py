@@ -192,7 +192,25 @@ def test_osm_xml_reader_keeps_way_order_for_reverse_oneway(tmp_path):
     assert db.loc[0, "at_B"] == pytest.approx(100, rel=1e-3)
     assert db.loc[1, "at_A"] == pytest.approx(300, rel=1e-3)
     assert sorted(bike.osmid.tolist()) == [1, 2, 3, 4]
+    # the osm provider stores the downloaded network as GeoPackage tables: same graphs from there
+    from healthgeo.network import _read_xml, write_network_layers
 
+    gpkg = tmp_path / "osm_all.gpkg"
+    write_network_layers(*_read_xml(path), gpkg)
+    again = build_graphs(gpkg, densify_m=None)
+    assert again["bike"].n_edges == bike.n_edges and again["walk"].n_edges == walk.n_edges
+    db2, _ = home_distances(again["bike"], homes, dests)
+    assert db2.loc[1, "at_A"] == pytest.approx(db.loc[1, "at_A"])
+    with pytest.raises(InputDataError, match="no street network"):
+        build_graphs(_green_only_gpkg(tmp_path), densify_m=None)
+
+
+
+def _green_only_gpkg(tmp_path):
+    g = gpd.GeoDataFrame({"kind": ["park"]}, geometry=[box(0, 0, 1, 1)], crs=28992)
+    out = tmp_path / "green_only.gpkg"
+    g.to_file(out, layer="green", engine="pyogrio")
+    return out
 
 def test_disconnected_component_is_dropped():
     nodes, edges = frames({1: (0, 0), 2: (100, 0), 3: (200, 0), 8: (5000, 0), 9: (5100, 0)},

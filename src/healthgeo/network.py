@@ -154,6 +154,41 @@ def _read_overpass(polygon_wgs84):  # pragma: no cover - needs internet
     return _frames_from_osmnx(G)
 
 
+#: layers of a GeoPackage holding a downloaded street network (written by the ``osm`` provider)
+NETWORK_LAYERS = ("network_nodes", "network_edges")
+
+
+def write_network_layers(nodes: pd.DataFrame, edges: pd.DataFrame, path) -> None:
+    """Append the node and way-segment tables (lon/lat, OSM tags) to a GeoPackage as plain tables."""
+    import pyogrio
+
+    n = pd.DataFrame({"id": nodes.index.to_numpy(np.int64), "x": nodes["x"].to_numpy(float),
+                      "y": nodes["y"].to_numpy(float)})
+    e = edges[[c for c in ("u", "v", "osmid", *TAG_KEYS) if c in edges.columns]].copy()
+    for c in e.columns:
+        if c not in ("u", "v"):
+            e[c] = e[c].map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
+                            else (";".join(map(str, v)) if isinstance(v, list) else str(v)))
+    e["u"] = e["u"].astype(np.int64)
+    e["v"] = e["v"].astype(np.int64)
+    pyogrio.write_dataframe(n, path, layer=NETWORK_LAYERS[0], driver="GPKG", append=Path(path).exists())
+    pyogrio.write_dataframe(e, path, layer=NETWORK_LAYERS[1], driver="GPKG", append=True)
+
+
+def _read_network_gpkg(path: Path):
+    import pyogrio
+
+    have = {name for name, _ in pyogrio.list_layers(path)}
+    if not set(NETWORK_LAYERS) <= have:
+        raise InputDataError(f"{path}: no street network in this GeoPackage (layers {sorted(have)}); download it "
+                             "with the osm provider (theme all) or give an .osm / .osm.pbf extract.")
+    n = pyogrio.read_dataframe(path, layer=NETWORK_LAYERS[0], read_geometry=False)
+    e = pyogrio.read_dataframe(path, layer=NETWORK_LAYERS[1], read_geometry=False)
+    nodes = pd.DataFrame({"x": n["x"].to_numpy(float), "y": n["y"].to_numpy(float)},
+                         index=n["id"].to_numpy(np.int64))
+    return nodes, e
+
+
 def _read_pbf(path: Path, bbox_wgs84=None):
     import pyrosm
 
@@ -333,8 +368,10 @@ def build_graphs(source, modes: Iterable[str] = ("walk", "bike"), *, boundary=No
             nodes, edges = _read_pbf(path, bbox)
         elif name.endswith((".osm", ".xml")):
             nodes, edges = _read_xml(path)
+        elif name.endswith(".gpkg"):  # downloaded by `snakemake fetch` (osm provider): offline from here on
+            nodes, edges = _read_network_gpkg(path)
         else:
-            raise InputDataError(f"{path}: unknown OSM format; use .osm (XML) or .osm.pbf.")
+            raise InputDataError(f"{path}: unknown OSM format; use .osm (XML), .osm.pbf or a fetched .gpkg.")
         log.info("read %d nodes and %d way segments from %s", len(nodes), len(edges), path)
     else:
         area = _as_geometry(source)

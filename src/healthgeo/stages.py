@@ -466,9 +466,15 @@ def network_accessibility(osm_manifest, residents_path, amenities_path, green_pa
 
     m = read_manifest(osm_manifest)
     boundary = read_wards(wards_path, "gemeente").geometry.buffer(margin_m).union_all()
-    # a local .osm/.osm.pbf extract holds the network; the online OSM input holds only features,
-    # so the graphs then come from Overpass for the study area (osmnx graph_from_polygon)
-    source = m.path if "file" in m.spec else boundary
+    # a local .osm/.osm.pbf extract, or the osm provider's GeoPackage (theme all, fetched with the
+    # other inputs), holds the network; an older features-only download falls back to Overpass
+    source = m.path
+    if "file" not in m.spec:
+        import pyogrio
+
+        if not {"network_nodes", "network_edges"} <= {n for n, _ in pyogrio.list_layers(m.path)}:
+            log.warning("%s holds no street network: downloading it from Overpass now", m.path)
+            source = boundary
     networks = nw.build_graphs(source, ("walk", "bike"), boundary=boundary)
     homes = _residents(residents_path)
     amenities = gpd.read_file(amenities_path, layer="amenities", engine="pyogrio")

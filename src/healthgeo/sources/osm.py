@@ -181,8 +181,11 @@ def read_osm_amenities(path, *, crs=None, polygon=None) -> gpd.GeoDataFrame:
 def download(name: str, spec: dict, *, area: dict, cache_dir: Path, boundary=None):
     """Green or amenity features inside the study area via osmnx ``features_from_polygon`` (Overpass).
 
-    spec keys: ``theme`` (``green`` or ``amenities``), ``buffer_m`` (default 0 for green, 1000
-    for amenities, so facilities just across the border count). Needs ``boundary``.
+    spec keys: ``theme`` (``green``, ``amenities`` or ``all``), ``buffer_m`` (default 1000 m, so
+    parks and facilities just across the border count for the wards along it). With ``all`` the
+    walk/cycle street network (every ``highway`` way within ``network_buffer_m``, default 2000 m)
+    is stored in the same GeoPackage too, so ``snakemake fetch`` makes a later run fully offline.
+    Needs ``boundary``.
     """
     import osmnx as ox
 
@@ -198,7 +201,7 @@ def download(name: str, spec: dict, *, area: dict, cache_dir: Path, boundary=Non
     themes = ["green", "amenities"] if theme == "all" else [theme]
     notes, layers = [], {}
     for th in themes:
-        buf = float(spec.get("buffer_m", 0 if th == "green" else 1000))
+        buf = float(spec.get("buffer_m", 1000))
         poly = boundary.to_crs(TARGET_CRS).union_all().buffer(buf)
         poly4326 = gpd.GeoSeries([poly], crs=TARGET_CRS).to_crs("EPSG:4326").iloc[0]
         tags = GREEN_TAGS if th == "green" else _amenity_query_tags()
@@ -206,9 +209,21 @@ def download(name: str, spec: dict, *, area: dict, cache_dir: Path, boundary=Non
         raw["osmid"] = raw["element"].astype(str).str[0] + raw["id"].astype(str)
         layers[th] = read_osm_green(raw) if th == "green" else read_osm_amenities(raw)
         notes.append(f"{len(layers[th])} {th} (tags {tags})")
-    with atomic_write(out) as tmp:  # one GPKG, one layer per theme
+    network = None
+    if theme == "all":
+        from ..network import _read_overpass
+
+        poly = boundary.to_crs(TARGET_CRS).union_all().buffer(float(spec.get("network_buffer_m", 2000)))
+        network = _read_overpass(gpd.GeoSeries([poly], crs=TARGET_CRS).to_crs("EPSG:4326").iloc[0])
+        notes.append(f"street network: {len(network[0])} nodes, {len(network[1])} way segments "
+                     "(osmnx graph_from_polygon, all highway ways)")
+    with atomic_write(out) as tmp:  # one GPKG, one layer per theme (+ the street network tables)
         for th, gdf in layers.items():
             gdf.to_file(tmp, layer=th, driver="GPKG", engine="pyogrio")
+        if network is not None:
+            from ..network import write_network_layers
+
+            write_network_layers(*network, tmp)
     return out, [ProvenanceRecord.for_file(name, out, provider="osm", url=ox.settings.overpass_url,
                                            licence=LICENCES["osm"],
                                            note="osmnx features_from_polygon; " + "; ".join(notes))]

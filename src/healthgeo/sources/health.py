@@ -79,6 +79,9 @@ def read_health(path_or_json, *, age: str = "20300", period: str | None = None,
             raise InputDataError(f"{src}: no rows for Leeftijd {age!r}; the file has {sorted(ages.dropna().unique())}. "
                                  f"Codes: {AGE_GROUPS}.")
         df = df[(ages == str(age)).to_numpy()]
+    elif str(age) != "20300":
+        log.warning("%s: no Leeftijd column, so `age: %s` cannot be applied; the rows are used as they are "
+                    "(check which age group the file holds)", src, age)
     if "Perioden" in cols:
         per = df["Perioden"].astype("string").str.strip()
         periods = sorted(per.dropna().unique())

@@ -151,6 +151,8 @@ def run_engine(engine: str, data: Path) -> dict:
 
 def run_case(name: str, keep: bool, tmpdir: str | None = None) -> None:
     w_km, h_km, cell, n, engines, RASTERS = CASES[name]
+    if tmpdir:
+        Path(tmpdir).mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f"healthgeo_bench_{name}_", dir=tmpdir))
     try:
         t = time.perf_counter()

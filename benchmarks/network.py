@@ -48,7 +48,7 @@ def timed(fn, *a, repeat: int | None = None, **k):
 
 
 def main():
-    ap = argparse.ArgumentParser()
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--nodes", type=int, default=100_000)
     ap.add_argument("--homes", type=int, default=150_000)
     ap.add_argument("--dests", type=int, default=500)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "data" / "utrecht"
+# real Utrecht data: ../shared/data/utrecht beside the checkout, or $HEALTHGEO_SHARED_DATA
+SHARED = Path(os.environ.get("HEALTHGEO_SHARED_DATA") or REPO.parent / "shared" / "data" / "utrecht")
+if os.environ.get("HEALTHGEO_REQUIRE_SHARED") and not SHARED.is_dir():  # e.g. in CI: fail, don't skip
+    raise RuntimeError(f"HEALTHGEO_REQUIRE_SHARED is set but {SHARED} is absent")
 
 requires_shared = pytest.mark.skipif(
     not SHARED.is_dir(), reason="../shared/data/utrecht is absent (real-data tests skipped)"

@@ -225,8 +225,10 @@ def test_demo_exercises_every_rule_of_the_real_run(tmp_path):
     demo = _planned_rules(tmp_path / "demo", REPO / "config" / "config.yaml")
     assert "demo_city" in demo and "assemble" in demo
     configs = ["utrecht.yaml"]
-    shared = REPO.parent / "shared"
-    if (shared / "data" / "utrecht").is_dir():  # the offline config reads ../shared/data/utrecht
+    from conftest import SHARED
+
+    shared = SHARED.parents[1]  # the offline config reads ../shared/data/utrecht
+    if SHARED.is_dir():
         (tmp_path / "shared").symlink_to(shared)
         configs.append("utrecht_offline.yaml")
     for cfg in configs:

@@ -115,3 +115,18 @@ def test_table_with_foreign_codes_is_refused(tmp_path, wards_path):
     with pytest.raises(InputDataError, match="BU9999020"):
         assemble(tmp_path / "out.gpkg", wards_path=wards_path, tables=tables, provenance=[], metadata={})
     assert not (tmp_path / "out.gpkg").exists()
+
+
+def test_secondary_suppression_by_hand():
+    """WK1: one small buurt (5) -> the next smallest (30) joins it: 35 < 50 -> also 60. WK2: two small
+    buurten with 30 + 25 = 55 >= 50 -> nothing more. WK3: a withheld buurt without residents -> nothing."""
+    from healthgeo.assemble import secondary_suppression
+
+    layer = pd.DataFrame({
+        "wijkcode": ["WK1"] * 4 + ["WK2"] * 3 + ["WK3"] * 2,
+        "residents": [5, 30, 60, 900, 30, 25, 700, 0, 400],
+        "disclosure_reason": ["small", None, None, None, "small", "small", None, "small", None],
+    }, index=[f"B{i}" for i in range(9)])
+    extra = secondary_suppression(layer, "wijkcode", min_residents=50)
+    assert extra.notna().tolist() == [False, True, True, False, False, False, False, False, False]
+    assert "secondary suppression" in extra["B1"] and "wijk" in extra["B1"]

@@ -21,6 +21,7 @@ from healthgeo.disparity import (
     MAX_COLUMN_NAME_LENGTH,
     _bootstrap_interval,
     apply_disclosure_control,
+    burden_percentile,
     burden_reference,
     compute_disparities,
     cumulative_burden,
@@ -695,6 +696,105 @@ def test_burden_indicator_without_values_is_named():
             cumulative_burden(w.assign(residents=10.0), groups)
         with pytest.raises(InputDataError, match=r"health_lonely_pct.*have no values"):
             burden_reference(w.assign(health_lonely_pct=np.nan), groups)
+
+
+def test_percentile_rank_tie_rules_and_float_noise():
+    """ref 1, 2, 2, 2, 3: the 2s fill positions 1..3 (mid-ranks 30, 50, 70)."""
+    ref = np.array([3.0, 2.0, 1.0, 2.0, 2.0])
+    x = np.array([1.0, 2.0, 3.0, 2.5, 0.0, 9.0, np.nan])
+    assert ineq.percentile_rank(x, ref, ties="mid")[:6].tolist() == [10, 50, 90, 80, 0, 100]
+    assert ineq.percentile_rank(x, ref, ties="upper")[:6].tolist() == [10, 70, 90, 80, 0, 100]
+    assert ineq.percentile_rank(x, ref, ties="lower")[:6].tolist() == [10, 30, 90, 80, 0, 100]
+    assert np.isnan(ineq.percentile_rank(x, ref)[-1])
+    # a value one ulp off its reference copy (or the other way round) is still the same value
+    up, down = np.nextafter(2.0, 3.0), np.nextafter(1.0, 0.0)
+    assert ineq.percentile_rank([up, down], ref).tolist() == [50, 10]
+    assert ineq.percentile_rank([2.0, 1.0], [1.0, up, up, up, 3.0], ties="upper").tolist() == [70, 10]
+    with pytest.raises(ValueError, match="ties"):
+        ineq.percentile_rank(x, ref, ties="max")
+
+
+def test_burden_score_pctl_is_mid_rank_despite_last_bit_differences():
+    """The reviewer's case: reference score pb/pb_max*10*pc/pc_max*10, ward score pb_s*pc_s.
+
+    Wherever the two expressions round differently the old exact lookup gave i/n instead of
+    (i + 0.5)/n. Scores for four wards that differ in the last bit: still mid-ranks.
+    """
+    rng = np.random.default_rng(1)
+    pb, pc = rng.uniform(1, 100, 400), rng.uniform(1, 100, 400)
+    old_ref = pb / pb.max() * 10 * pc / pc.max() * 10
+    ward = (pb / pb.max() * 10) * (pc / pc.max() * 10)
+    assert (old_ref != ward).sum() > 10  # the two expressions do differ in the last bits
+    order = np.argsort(ward)
+    expected = np.empty(400)
+    expected[order] = 100 * (np.arange(400) + 0.5) / 400
+    assert burden_percentile(ward, old_ref) == pytest.approx(expected, abs=1e-9)
+    # before the fix: exact lookup gives i/n where the bits differ
+    exact = ineq.percentile_rank(ward, old_ref, rtol=0)
+    assert not np.allclose(exact, expected)
+
+
+def test_burden_score_pctl_by_hand_and_against_perturbed_reference():
+    """Scores of _burden_wards (see the test above): a 1.43^2 = 2.04, b 26.19, c 6.19 x 6.43 =
+    39.80, d 100 -> all distinct, mid-ranks 12.5, 37.5, 62.5, 87.5 (within (0, 100))."""
+    w, groups = _burden_wards()
+    out, docs = cumulative_burden(w, groups)
+    score = (out["pollution_burden"] / 87.5 * 10) * (out["population_characteristics"] / 87.5 * 10)
+    assert out["burden_score"].tolist() == pytest.approx(score.tolist())
+    assert out.loc["c", "burden_score"] == pytest.approx((81.25 / 1.5 / 87.5 * 10) * (56.25 / 87.5 * 10))
+    assert out["burden_score_pctl"].tolist() == [12.5, 37.5, 62.5, 87.5]
+    assert ((out["burden_score_pctl"] > 0) & (out["burden_score_pctl"] < 100)).all()
+    assert "worst-tie rule" in docs["burden_score_pctl"].method
+    # the reference's copies of the scores moved by one ulp: the same percentiles
+    ref = burden_reference(w, groups)
+    nudged = ref.copy()
+    rows = (nudged["variable"] == "burden_score") & (nudged["kind"] == "distribution")
+    nudged.loc[rows, "value"] = np.nextafter(nudged.loc[rows, "value"].to_numpy(float), np.inf)
+    again, _ = cumulative_burden(w, groups, reference=nudged)
+    assert again["burden_score_pctl"].tolist() == [12.5, 37.5, 62.5, 87.5]
+    # wijk level (3 wards): mid-ranks 16.67, 50, 83.33, never 0 or 100
+    wk, _ = cumulative_burden(_wijk_version(w), groups)
+    assert sorted(wk["burden_score_pctl"]) == pytest.approx([100 / 6, 50, 500 / 6])
+
+
+def test_burden_worst_tie_rule_by_hand():
+    """Five wards; three without any green (lower is worse) and three tied at the worst NO2.
+
+    green 0, 0, 0, 20, 40: sorted from least to most burden 40, 20, 0, 0, 0 -> positions 0..4;
+    the 0s fill positions 2..4 and all get the worst one, (4 + 0.5)/5 = 90 (mid-rank would be
+    70, below the flag cut-off 75). NO2 10, 30, 30, 30, 5: the 30s fill positions 2..4 -> 90.
+    """
+    idx = pd.Index(list("abcde"), name="buurtcode")
+    w = pd.DataFrame({"residents": 1000.0,
+                      "green_share_pct": [0.0, 0, 0, 20, 40],
+                      "no2_ugm3_popw": [10.0, 30, 30, 30, 5],
+                      "health_lonely_pct": [10.0, 20, 30, 40, 50]}, index=idx)
+    groups = {"exposures": ["green_share_pct", "no2_ugm3_popw"], "sensitivity": ["health_lonely_pct"]}
+    out, docs = cumulative_burden(w, groups)
+    assert out["green_share_pct_pctl"].tolist() == [90, 90, 90, 30, 10]
+    assert out["green_share_pct_flag"].tolist() == [True, True, True, False, False]
+    assert out["no2_ugm3_popw_pctl"].tolist() == [30, 90, 90, 90, 10]
+    assert out["health_lonely_pct_pctl"].tolist() == [10, 30, 50, 70, 90]  # untied: mid-ranks
+    # pollution burden = mean of the two: a 60, b 90, c 90, d 60, e 10 -> ties again:
+    # sorted 10 | 60 60 | 90 90 -> e 10, a/d (2 + 0.5)/5 = 50, b/c (4 + 0.5)/5 = 90
+    assert out["pollution_burden"].tolist() == [60, 90, 90, 60, 10]
+    assert out["pollution_burden_pctl"].tolist() == [50, 90, 90, 50, 10]
+    assert "worst-tie rule" in docs["green_share_pct_pctl"].method
+    # two identical wards at the top of the burden score share the upper position too
+    w2 = pd.concat([_burden_wards()[0], _burden_wards()[0].loc[["d"]].rename(index={"d": "e"})])
+    out2, _ = cumulative_burden(w2, _burden_wards()[1])
+    assert out2.loc[["d", "e"], "burden_score_pctl"].tolist() == [90, 90]
+    # lower is worse: from least burden 2 | 1 1 -> the 1s at positions 1..2 get (2 + 0.5)/3
+    assert burden_percentile([1.0], [1.0, 1.0, 2.0], higher_is_worse=False) == pytest.approx([250 / 3])
+
+
+def test_ses_rank_keeps_mid_ranks_for_ties():
+    """The fractional rank of the concentration index stays the mid-rank (METHODS.md)."""
+    idx = pd.Index([f"BU{i}" for i in range(4)], name="buurtcode")
+    w = pd.DataFrame({"residents": 1000.0, "income_keur_per_resident": [10.0, 10.0, 20.0, 30.0]},
+                     index=idx)
+    ranked, _ = ses_rank(w, proxy=None)
+    assert ranked["ses_rank_frac"].tolist() == pytest.approx([0.25, 0.25, 0.625, 0.875])
 
 
 # ---------------------------------------------------------------------------- orchestration

@@ -440,3 +440,24 @@ def test_heat_parameters_are_validated():
         params_from_config({"heat_walk_ref_min_per_week": 0})
     desc = describe_params()
     assert desc.loc["heat_bike_cap", "verify"] and not desc.loc["heat_bike_rr", "verify"]
+
+
+def test_wijk_burden_is_the_sum_of_its_buurten():
+    from healthgeo.impact import aggregate_impact
+
+    t = table(buurtcode=["B1", "B1", "B2"])
+    b, docs = health_impact(t)
+    parent = pd.Series({"B1": "W1", "B2": "W1"})
+    w, wdocs = aggregate_impact(b, parent, pd.Index(["W1", "W2"], name="wijkcode"), docs)
+    for c in ("baseline_deaths_per_year", "deaths_attr_no2_per_year_central", "adults_highly_annoyed_road",
+              "dalys_total_per_year_central", "eur_total_per_year_high"):
+        assert w.loc["W1", c] == pytest.approx(b[c].sum(), rel=1e-12), c
+    assert w.loc["W1", "paf_no2_central"] == pytest.approx(
+        b["deaths_attr_no2_per_year_central"].sum() / b["baseline_deaths_per_year"].sum())
+    assert w.loc["W2"].drop("impact_reason").isna().all()  # a wijk without buurten: no data, not zero
+    assert "sum of its buurten" in wdocs["dalys_total_per_year_central"].method
+    # a populated buurt without NO2 data makes the wijk's NO2 deaths NaN, not silently smaller
+    b2, docs2 = health_impact(table(no2_ugm3=[20.0, 30.0, np.nan]))
+    w2, _ = aggregate_impact(b2, parent, pd.Index(["W1"], name="wijkcode"), docs2)
+    assert np.isnan(w2.loc["W1", "deaths_attr_no2_per_year_central"])
+    assert "1 buurt(en)" in w2.loc["W1", "impact_reason"]

@@ -115,3 +115,57 @@ def test_area_typology_with_cluster_column(wards):
     df, docs = area_typology(wards, n_clusters=2, seed=3)
     assert "typology_cluster" in df and "typology_cluster" in docs
     assert df["typology_cluster"].isna().sum() == 1  # BU2 has no income
+
+
+def test_missing_input_does_not_fire_and_is_named_in_the_rule_text():
+    t = pd.DataFrame({"income_rank_pct": [10.0, np.nan, np.nan, 90.0, np.nan],
+                      "residents": [500.0, 500.0, 50.0, 500.0, np.nan],
+                      "density": [100.0, 100.0, 100.0, 100.0, 9000.0]}, index=list("abcde"))
+    rules = [{"type": "aandachtswijk", "all": ["income_rank_pct <= 20", "residents >= 100"]},
+             {"type": "centrum", "any": ["density >= 8000", "income_rank_pct >= 95"]},
+             {"type": "woonwijk", "all": []}]
+    out = apply_rules(t, rules)
+    assert out["typology"].tolist() == ["aandachtswijk", "woonwijk", "woonwijk", "woonwijk", "centrum"]
+    assert out.loc["a", "typology_rule"] == "aandachtswijk: income_rank_pct <= 20 and residents >= 100"
+    # b: aandachtswijk and centrum could both have fired with an income
+    assert out.loc["b", "typology_rule"] == ("woonwijk: always (fallback; missing income_rank_pct for "
+                                             "aandachtswijk; income_rank_pct for centrum)")
+    # c: residents < 100 already rules aandachtswijk out, only centrum was undecided
+    assert out.loc["c", "typology_rule"] == "woonwijk: always (fallback; missing income_rank_pct for centrum)"
+    # d: every input known -> plain text
+    assert out.loc["d", "typology_rule"] == "woonwijk: always (fallback)"
+    # e: centrum fires on its known 'any' condition; aandachtswijk lacked two inputs
+    assert out.loc["e", "typology_rule"] == ("centrum: (density >= 8000 or income_rank_pct >= 95) "
+                                             "(missing income_rank_pct, residents for aandachtswijk)")
+    # without a fallback the missing inputs are still recorded
+    none = apply_rules(t, rules[:1])
+    assert pd.isna(none.loc["b", "typology"])
+    assert none.loc["b", "typology_rule"] == "no rule (missing income_rank_pct for aandachtswijk)"
+    assert pd.isna(none.loc["d", "typology_rule"])
+
+
+def test_missing_income_in_area_typology_is_recorded(wards):
+    pts = [Point(150_100, 445_100)]
+    amenities = gpd.GeoDataFrame({"category": ["supermarket"]}, geometry=pts, crs="EPSG:28992")
+    w = wards.copy()
+    w.loc["BU4", "income_keur_per_resident"] = np.nan
+    df, _ = area_typology(w, amenities=amenities)
+    assert np.isnan(df.loc["BU4", "income_rank_pct"])
+    assert df.loc["BU4", "typology"] == "woonwijk"
+    assert df.loc["BU4", "typology_rule"] == "woonwijk: always (fallback; missing income_rank_pct for aandachtswijk)"
+
+
+def test_income_rank_is_nan_at_gemeente_level(wards):
+    gm = wards.iloc[[0]].copy()
+    gm.index = pd.Index(["GM0344"], name="gemeentecode")
+    df, docs = area_typology(gm)
+    assert df["income_rank_pct"].isna().all()
+    assert "gemeente level" in docs["income_rank_pct"].method
+    assert "missing income_rank_pct for aandachtswijk" in df.loc["GM0344", "typology_rule"]
+    # also when the level is given, or when fewer than two wards have an income
+    many = wards.copy()
+    assert area_typology(many, level="gemeente")[0]["income_rank_pct"].isna().all()
+    one = wards.assign(income_keur_per_resident=[30.0, np.nan, np.nan, np.nan, np.nan])
+    assert area_typology(one)[0]["income_rank_pct"].isna().all()
+    # buurt level unchanged
+    assert area_typology(wards)[0].loc["BU3", "income_rank_pct"] == pytest.approx(12.5)

@@ -78,7 +78,7 @@ def test_no2_values_in_range(gpkg):
 
 def test_indicator_families_present_and_plausible(gpkg):
     b = gpd.read_file(gpkg, layer="buurt")
-    inhabited = b["residents"] >= 50
+    inhabited = b["disclosure_reason"].isna()  # published wards (small ones and their companions withheld)
     assert b.loc[inhabited, "lden_db_popw"].between(35, 80).all()
     assert b["green_share_pct"].between(0, 100).all() and b["green_share_pct"].max() > 5
     assert b.loc[inhabited, "pop_share_green_1ha_300m"].between(0, 1).all()
@@ -87,7 +87,7 @@ def test_indicator_families_present_and_plausible(gpkg):
     assert len(h) >= 95 and (h.iloc[:, 0] <= h.iloc[:, 1]).all() and (h.iloc[:, 1] <= h.iloc[:, 2]).all()
     assert set(b["popw_method"].dropna()) <= {"bag", "grid", "area"}
     assert b["ses_quintile"].dropna().between(1, 5).all()
-    withheld = b["residents"].fillna(0) < 50
+    withheld = b["residents"].fillna(0) < 50  # primary suppression (secondary ones come on top)
     assert b.loc[withheld, "no2_ugm3_popw_lisa"].isna().all() and b.loc[withheld, "disclosure_reason"].notna().all()
     # disclosure control on the published layer: nothing about the residents, the area values stay
     assert withheld.any()
@@ -95,12 +95,35 @@ def test_indicator_families_present_and_plausible(gpkg):
                 "supermarket_walk_m_median", "dalys_total_per_year_central", "typology"):
         assert b.loc[withheld, col].isna().all(), col
     assert b.loc[withheld, "no2_ugm3_mean"].notna().all() and b.loc[withheld, "residents"].notna().all()
+    # secondary suppression: a wijk total minus its shown buurten never reveals fewer than 50 residents
+    hidden = b[b["disclosure_reason"].notna() & (b["residents"] > 0)]
+    for _, grp in hidden.groupby("wijkcode"):
+        assert len(grp) >= 2 and grp["residents"].sum() >= 50, grp[["buurtcode", "residents"]]
+    assert b["disclosure_reason"].str.contains("secondary suppression").any()
+    text = b.select_dtypes(include=["object", "string"])
+    assert not (text == "<NA>").any().any() and not (text == "").any().any()
     dis = pyogrio.read_dataframe(gpkg, layer="disparity")
     ci = dis[(dis.metric == "ci_relative") & (dis.level == "buurt")].set_index("indicator")
     # the demo city is built so that poorer buurten near the ring road have worse health
     assert ci.loc["health_good_health_pct", "ci_low"] > 0
     g = gpd.read_file(gpkg, layer="gemeente")
     assert g["conc_index_health_good_health_pct"].iloc[0] == pytest.approx(ci.loc["health_good_health_pct", "value"])
+
+
+def test_impact_levels_add_up(demo_run):
+    """wijk = sum of its buurten, gemeente = sum of all (one count everywhere, as dashboards expect)."""
+    from healthgeo.io import read_table
+
+    base = demo_run / "data" / "processed" / "demo"
+    b, _ = read_table(base / "buurt" / "impact.parquet")
+    w, _ = read_table(base / "wijk" / "impact.parquet")
+    g, _ = read_table(base / "gemeente" / "impact.parquet")
+    for col in ("deaths_attr_no2_per_year_central", "ihd_cases_attr_road_noise_per_year_central",
+                "dalys_total_per_year_central", "eur_total_per_year_central"):
+        assert w[col].sum() == pytest.approx(b[col].sum(), rel=1e-12), col
+        assert g[col].iloc[0] == pytest.approx(b[col].sum(), rel=1e-12), col
+        by_wijk = b[col].groupby(b.index.str[:8].str.replace("BU", "WK")).sum()
+        assert np.allclose(w[col].reindex(by_wijk.index), by_wijk, rtol=1e-12), col
 
 
 def test_impact_scenarios_typology(gpkg):
@@ -196,6 +219,47 @@ def test_station_surface_when_no_grid(demo_run, tmp_path):
 
     table, _ = read_table(demo_run / target)
     assert table["no2_ugm3_mean"].between(5, 60).all()
+
+
+def test_netcdf_no2_grid_matches_the_ascii_grid(demo_run, tmp_path):
+    """The demo's NO2 grid as 4 time steps in a NetCDF file: its time mean gives the same exposure."""
+    import json
+
+    import rasterio
+    import xarray as xr
+    from rasterio.crs import CRS
+
+    from healthgeo.io import read_table
+
+    with rasterio.open(demo_run / "data/raw/demo/rivm_gcn/conc_no2_2023.asc") as ds:
+        grid, t = ds.read(1).astype(np.float64), ds.transform
+    grid[grid == -999] = np.nan
+    offsets = np.array([-2.0, -1.0, 1.0, 2.0])  # zero mean: the time mean is the grid itself
+    nc = xr.Dataset(
+        {"no2": (("time", "y", "x"), grid[None] + offsets[:, None, None],
+                 {"grid_mapping": "crs", "units": "ug m-3"})},
+        coords={"time": np.arange(4.0), "y": t.f + t.e * (np.arange(grid.shape[0]) + 0.5),
+                "x": t.c + t.a * (np.arange(grid.shape[1]) + 0.5)},
+    )
+    nc["time"].attrs["standard_name"] = "time"
+    nc["crs"] = xr.DataArray(0, attrs={"crs_wkt": CRS.from_epsg(28992).to_wkt()})
+    nc.to_netcdf(tmp_path / "no2_model.nc", engine="h5netcdf", encoding={"no2": {"_FillValue": -999.0}})
+    text = (REPO / "config" / "config.yaml").read_text().replace("run: demo", "run: demo_nc")
+    lines = [f"  no2: {{file: {tmp_path / 'no2_model.nc'}, variable: no2, units: ugm3}}"
+             if line.startswith("  no2:") else line for line in text.splitlines()]
+    cfg = tmp_path / "netcdf.yaml"
+    cfg.write_text("\n".join(lines))
+    target = "data/processed/demo_nc/buurt/exposure_air.parquet"
+    proc = _snakemake(demo_run, target, config=cfg)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    nc_table, _ = read_table(demo_run / target)
+    asc_table, _ = read_table(demo_run / "data/processed/demo/buurt/exposure_air.parquet")
+    assert len(nc_table) == len(asc_table) and nc_table["no2_ugm3_mean"].notna().any()
+    np.testing.assert_allclose(nc_table["no2_ugm3_mean"], asc_table.loc[nc_table.index, "no2_ugm3_mean"],
+                               rtol=1e-6)
+    manifest = json.loads((demo_run / "data/raw/manifests/demo_nc/no2.json").read_text())
+    assert "variable 'no2'" in manifest["provenance"][0]["note"]
+    assert "mean over 4 time steps" in manifest["provenance"][0]["note"]
 
 
 def test_online_config_plans_every_download(tmp_path):

@@ -144,18 +144,50 @@ def bootstrap_counts(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarra
     return rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot)
 
 
-def percentile_rank(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
+#: Relative tolerance under which :func:`percentile_rank` treats a value and a reference value as
+#: equal: |x - r| <= PERCENTILE_RTOL * max(|x|, max |reference|). Scores computed twice (once for
+#: the reference, once per ward) can differ in the last bits; real data never differ this little.
+PERCENTILE_RTOL = 1e-10
+
+_TIES = ("mid", "upper", "lower")
+
+
+def percentile_rank(values: np.ndarray, reference: np.ndarray, *, ties: str = "mid",
+                    rtol: float = PERCENTILE_RTOL) -> np.ndarray:
     """Mid-rank percentile (0-100) of each value within a fixed reference distribution.
 
-    pct = 100 * (#ref < x + #ref == x / 2) / #ref; NaN values stay NaN.
+    With ``lo`` = #ref < x and ``hi`` = #ref <= x (a reference value within the tolerance
+    ``rtol * max(|x|, max|ref|)`` of x counts as equal to it, so floating-point noise does not
+    break ties), the reference wards equal to x form the tie block at sorted positions
+    lo..hi-1, and a reference ward at position i has the mid-rank (i + 0.5)/n. ``ties`` says
+    which position of the block x gets:
+
+    * ``"mid"``: the middle of the block, pct = 100 (lo + hi)/2 / n;
+    * ``"upper"``: the highest position, pct = 100 (hi - 0.5) / n (the mid-rank of the largest
+      member of the block);
+    * ``"lower"``: the lowest position, pct = 100 (lo + 0.5) / n.
+
+    Without ties (hi - lo = 1) all three equal the mid-rank; a value that is not in the
+    reference (hi = lo) gets 100 lo / n under every rule. NaN values stay NaN.
     """
-    ref = np.sort(np.asarray(reference, dtype=float)[np.isfinite(reference)])
+    if ties not in _TIES:
+        raise ValueError(f"ties must be one of {_TIES}, got {ties!r}")
+    ref = np.asarray(reference, dtype=float)
+    ref = np.sort(ref[np.isfinite(ref)])
     x = np.asarray(values, dtype=float)
     out = np.full(x.shape, np.nan)
     if ref.size == 0:
         return out
     ok = np.isfinite(x)
-    lo = np.searchsorted(ref, x[ok], side="left")
-    hi = np.searchsorted(ref, x[ok], side="right")
-    out[ok] = 100.0 * (lo + hi) / 2.0 / ref.size
+    xv = x[ok]
+    tol = rtol * np.maximum(np.abs(xv), np.abs(ref).max())
+    lo = np.searchsorted(ref, xv - tol, side="left").astype(float)
+    hi = np.searchsorted(ref, xv + tol, side="right").astype(float)
+    extra = np.maximum(hi - lo - 1.0, 0.0) / 2.0   # half the block minus the own half position
+    pos = (lo + hi) / 2.0
+    if ties == "upper":
+        pos = pos + extra
+    elif ties == "lower":
+        pos = pos - extra
+    out[ok] = 100.0 * pos / ref.size
     return out

@@ -115,6 +115,34 @@ AREA_BASED_COLUMNS = re.compile(
 )
 
 
+SECONDARY_REASON = ("withheld with a small ward of the same {parent} (secondary suppression: otherwise its "
+                    "values follow from the {parent} total)")
+
+
+def secondary_suppression(layer: pd.DataFrame, parent: str, *, min_residents: float) -> pd.Series:
+    """Extra wards to withhold so that no withheld ward can be recovered from its parent's value.
+
+    A parent value (wijk, gemeente) minus its published wards gives the withheld wards' combined
+    value. Within each parent, while the withheld wards that have residents are a single ward or
+    hold fewer than ``min_residents`` residents together, the shown ward with the fewest residents
+    is withheld too (CBS-style secondary suppression). Returns the reason per ward (NA = no change).
+    """
+    reason = pd.Series(pd.NA, index=layer.index, dtype="string")
+    withheld = layer["disclosure_reason"].notna()
+    res = pd.to_numeric(layer["residents"], errors="coerce").fillna(0.0)
+    for _, idx in layer.groupby(parent).groups.items():
+        w = withheld.loc[idx]
+        hidden = [i for i in idx if w[i] and res[i] > 0]
+        if not hidden:
+            continue
+        shown = sorted((i for i in idx if not w[i]), key=lambda i: (res[i], str(i)))
+        while shown and (len(hidden) < 2 or res[hidden].sum() < min_residents):
+            extra = shown.pop(0)
+            hidden.append(extra)
+            reason[extra] = SECONDARY_REASON.format(parent=parent.removesuffix("code"))
+    return reason
+
+
 def withhold(frame: pd.DataFrame, mask, keep: Sequence[str]) -> pd.DataFrame:
     """NULL every column but ``keep`` (and the geometry) in the rows of ``mask``, keeping dtypes usable.
 
@@ -140,7 +168,7 @@ def withhold(frame: pd.DataFrame, mask, keep: Sequence[str]) -> pd.DataFrame:
             out[c] = out[c].astype(float)
             out.loc[mask, c] = np.nan
         else:
-            out[c] = out[c].astype(object)
+            out[c] = out[c].astype(object).where(out[c].notna(), None)  # NULL, never the text "<NA>"
             out.loc[mask, c] = None
     return out
 
@@ -164,13 +192,15 @@ def assemble(
     metadata: Mapping[str, str],
     extra_tables: Mapping[str, tuple[pd.DataFrame, Mapping[str, ColumnDoc], str]] | None = None,
     scenario_layers: Mapping[str, str | Path] | None = None,
+    min_residents: float = 50,
 ) -> Path:
     """Write the output GeoPackage atomically and return its path.
 
     ``tables`` maps a level to the indicator tables joined onto it; ``extra_tables`` maps a
     table name to ``(frame, docs, description)`` for non-spatial tables. ``scenario_layers``
     maps a scenario name to its per-buurt delta table, written as the spatial layer
-    ``scenario_{name}`` (buurt geometry, ``buurtcode``, deltas).
+    ``scenario_{name}`` (buurt geometry, ``buurtcode``, deltas). ``min_residents`` is the
+    disclosure threshold, used for secondary suppression (:func:`secondary_suppression`).
     """
     out_path = Path(out_path)
     dictionary: list[dict] = []
@@ -180,7 +210,13 @@ def assemble(
             wards = gpd.read_file(wards_path, layer=level, engine="pyogrio").set_index(CODE_COLUMN[level])
             layer, docs = merge_tables(wards, level, tables.get(level, []))
             if "disclosure_reason" in layer.columns:
-                # small wards: every value healthgeo derived is withheld, not only the disparity ones
+                parent = {"buurt": "wijkcode", "wijk": "gemeentecode"}.get(level)
+                if parent in layer.columns:
+                    extra = secondary_suppression(layer, parent, min_residents=min_residents)
+                    if extra.notna().any():
+                        log.info("%s: %d ward(s) withheld by secondary suppression", level, int(extra.notna().sum()))
+                        layer["disclosure_reason"] = layer["disclosure_reason"].astype("string").fillna(extra)
+                # small wards: every value about their residents is withheld, not only the disparity ones
                 small = layer["disclosure_reason"].notna()
                 withheld[level] = layer["disclosure_reason"][small]
                 area_based = [c for c in layer.columns if AREA_BASED_COLUMNS.match(c)]
@@ -213,7 +249,8 @@ def assemble(
             layer = layer.reset_index()
             dictionary += _dictionary_rows(layer_name, list(layer.columns), docs)
             pyogrio.write_dataframe(layer, tmp, layer=layer_name, driver="GPKG", append=True,
-                                    layer_options={"DESCRIPTION": f"Scenario {name}: change per buurt against the baseline (negative = gain)"})
+                                    layer_options={"DESCRIPTION": f"Scenario {name}: change per buurt against the baseline "
+                                                   "(scenario - baseline; each column's sign is explained in data_dictionary)"})
         meta = {"healthgeo_version": __version__, "created_at": now_utc(), **dict(metadata)}
         nonspatial = {
             "provenance": (pd.DataFrame([asdict(r) for r in provenance], columns=PROVENANCE_COLUMNS), _PROV_DOCS, LAYER_DESCRIPTIONS["provenance"]),
@@ -227,8 +264,8 @@ def assemble(
         for name, (frame, _docs, desc) in nonspatial.items():
             frame = frame.reset_index(drop=True).copy()
             for col in frame.columns:  # GPKG has no boolean-with-null; keep object columns as text
-                if frame[col].dtype == object:
-                    frame[col] = frame[col].astype("string")
+                if frame[col].dtype == object or str(frame[col].dtype).startswith("string"):
+                    frame[col] = frame[col].astype("string").replace("", pd.NA)  # no value = NULL, not 
             pyogrio.write_dataframe(frame, tmp, layer=name, driver="GPKG", append=True,
                                     layer_options={"DESCRIPTION": desc})
         con = sqlite3.connect(tmp)
@@ -249,7 +286,7 @@ def assemble(
 def assemble_run(out_path, *, wards_path, tables, manifests, run: str, municipality: str, year: int,
                  extra_provenance: Sequence[str | Path] = (),
                  extra_tables: Mapping[str, Sequence[str | Path]] | None = None,
-                 scenario_layers: Mapping[str, str | Path] | None = None) -> Path:
+                 scenario_layers: Mapping[str, str | Path] | None = None, min_residents: float = 50) -> Path:
     """Assemble one workflow run: provenance from the fetch manifests, synthetic flag, metadata.
 
     ``extra_tables`` maps a non-spatial table name to the Parquet tables (with docs) that are
@@ -280,4 +317,5 @@ def assemble_run(out_path, *, wards_path, tables, manifests, run: str, municipal
         frame = pd.concat([df.reset_index(drop=True) for df, _ in parts], ignore_index=True)
         extra[name] = (frame, docs, LAYER_DESCRIPTIONS.get(name, name))
     return assemble(out_path, wards_path=wards_path, tables=tables, provenance=records,
-                    metadata=metadata, extra_tables=extra, scenario_layers=scenario_layers)
+                    metadata=metadata, extra_tables=extra, scenario_layers=scenario_layers,
+                    min_residents=min_residents)

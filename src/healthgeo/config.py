@@ -106,6 +106,7 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _semantic_problems(cfg: dict[str, Any]) -> list[str]:
+    from .rasters import NETCDF_SUFFIXES, is_netcdf
     from .sources import PROVIDERS, known_municipalities
 
     problems = []
@@ -128,6 +129,12 @@ def _semantic_problems(cfg: dict[str, Any]) -> list[str]:
         if "provider" in spec and spec["provider"] not in PROVIDERS:
             problems.append(
                 f"inputs.{name}.provider: unknown provider {spec['provider']!r}; allowed: {sorted(PROVIDERS)}"
+            )
+        netcdf_keys = [k for k in ("variable", "reduce") if k in spec]
+        if netcdf_keys and not (name in RASTER_INPUTS and is_netcdf(spec.get("file", ""))):
+            problems.append(
+                f"inputs.{name}: {netcdf_keys} apply only to a NetCDF `file:` ({', '.join(NETCDF_SUFFIXES)}) "
+                f"of a raster input ({sorted(RASTER_INPUTS)}); remove them or give a NetCDF file"
             )
     problems += _model_problems(cfg)
     return problems

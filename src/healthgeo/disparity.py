@@ -12,7 +12,16 @@ Steps (formulas: ``../shared/METHODS.md``):
 3. :func:`lisa_clusters` and :func:`morans_i` measure spatial clustering (PySAL esda/libpysal).
 4. :func:`cumulative_burden` builds a CalEnviroScreen-4.0-style score against fixed reference
    distributions (:func:`burden_reference`, one ``level`` per ward level; a previous run's
-   reference is read back with :func:`read_burden_reference`).
+   reference is read back with :func:`read_burden_reference`). Burden percentiles
+   (:func:`burden_percentile`) are mid-ranks oriented so that 100 = worst, with a **worst-tie
+   rule**: wards tied on a value all get the percentile of the worst position of their tie block
+   (all wards at the worst value are equally worst-off, so e.g. the many wards without any green
+   are flagged rather than sitting at the middle of their block). This applies to every
+   ``*_pctl`` column of the burden (indicators, components, score); the SES fractional rank
+   (``ses_rank_frac``, used by the concentration indices) keeps the mid-rank of METHODS.md.
+   Values within a relative 1e-10 of each other count as tied, so floating-point noise cannot
+   split a tie, and the burden score is computed by one shared expression for the reference
+   and the wards.
 5. :func:`apply_disclosure_control` withholds wards with few residents.
 
 :func:`compute_disparities` runs all of them and returns a :class:`DisparityResult`.
@@ -66,6 +75,7 @@ __all__ = [
     "MAX_UNDEFINED_DRAW_SHARE",
     "DisparityResult",
     "apply_disclosure_control",
+    "burden_percentile",
     "burden_reference",
     "compute_disparities",
     "cumulative_burden",
@@ -850,17 +860,41 @@ def _burden_spec(groups: Mapping[str, Sequence[str]], wards: pd.DataFrame,
     return spec, cols
 
 
+def burden_percentile(values, reference, higher_is_worse: bool = True) -> np.ndarray:
+    """Burden percentile (0-100, 100 = worst) of ``values`` within ``reference``.
+
+    Mid-rank percentile (:func:`healthgeo._inequality.percentile_rank`), oriented so that high =
+    more burden, with the **worst-tie rule**: wards tied on a value (within floating-point
+    tolerance) all get the percentile of the worst position of their tie block, i.e. the mid-rank
+    of its last member counted from the least burdened end. All wards at the worst value are
+    equally worst-off, so a large block of ties (e.g. many wards without any green) is not pulled
+    down to the middle of the block and below the flag cut-off. Untied values keep their
+    mid-rank (i + 0.5)/n, so the range stays inside (0, 100).
+    """
+    if higher_is_worse:
+        return ineq.percentile_rank(values, reference, ties="upper")
+    return 100.0 - ineq.percentile_rank(values, reference, ties="lower")
+
+
 def _indicator_percentiles(wards, cols, ref_values: Mapping[str, np.ndarray], disclosed,
                            higher_is_worse):
     pct = {}
     for c in cols:
         x = _numeric(wards, c)
         x = np.where(disclosed, x, np.nan)
-        pc = ineq.percentile_rank(x, ref_values[c])
-        if not _direction(c, higher_is_worse):
-            pc = 100.0 - pc
-        pct[c] = pc
+        pct[c] = burden_percentile(x, ref_values[c], bool(_direction(c, higher_is_worse)))
     return pct
+
+
+def _burden_scores(pb, pc, pb_max: float, pc_max: float):
+    """0-10 scores of both components and their product, the 0-100 burden score.
+
+    The one expression used both for the reference distribution and for every ward, so a ward
+    scored against its own run's reference finds its score in it bit for bit.
+    """
+    pb_s = pb / float(pb_max) * 10.0
+    pc_s = pc / float(pc_max) * 10.0
+    return pb_s, pc_s, pb_s * pc_s
 
 
 def _wmean(parts, n):
@@ -996,7 +1030,7 @@ def burden_reference(wards: pd.DataFrame, groups: Mapping[str, Sequence[str]], *
     pct = _indicator_percentiles(wards, cols, ref_values, disclosed, higher_is_worse)
     pb, pc = _components(spec, pct, len(wards))
     pb_max, pc_max = _finite_max(pb[disclosed]), _finite_max(pc[disclosed])
-    score = pb / pb_max * 10 * pc / pc_max * 10
+    _, _, score = _burden_scores(pb, pc, pb_max, pc_max)
     rows = []
     for c in cols:
         rows += [(c, "distribution", v) for v in ref_values[c] if np.isfinite(v)]
@@ -1073,17 +1107,19 @@ def cumulative_burden(wards: pd.DataFrame, groups: Mapping[str, Sequence[str]], 
     n = len(wards)
     pct = _indicator_percentiles(wards, cols, ref_values, disclosed, higher_is_worse)
     pb, pc = _components(spec, pct, n)
-    pb_s = pb / float(maxima["pollution_burden"]) * 10.0
-    pc_s = pc / float(maxima["population_characteristics"]) * 10.0
-    score = pb_s * pc_s
-    pb_p = ineq.percentile_rank(pb, ref_values["pollution_burden"])
-    pc_p = ineq.percentile_rank(pc, ref_values["population_characteristics"])
-    sc_p = ineq.percentile_rank(score, ref_values["burden_score"])
+    pb_s, pc_s, score = _burden_scores(pb, pc, maxima["pollution_burden"],
+                                       maxima["population_characteristics"])
+    pb_p = burden_percentile(pb, ref_values["pollution_burden"])
+    pc_p = burden_percentile(pc, ref_values["population_characteristics"])
+    sc_p = burden_percentile(score, ref_values["burden_score"])
     out = pd.DataFrame(index=wards.index)
     docs: dict[str, ColumnDoc] = {}
-    ref_note = ("percentile (mid-rank) within the fixed reference distribution "
+    ref_note = ("percentile within the fixed reference distribution "
                 f"({_burden_label(reference) or 'given table'}, level {lvl}; default: disclosed "
-                "wards of this run), see the burden_reference table")
+                "wards of this run), see the burden_reference table: mid-rank 100 (i + 0.5)/n, "
+                "except that wards tied on a value (within a relative tolerance of 1e-10) all get "
+                "the percentile of the worst position of their tie block (worst-tie rule: every "
+                "ward at the worst value is equally worst-off)")
     for g in _GROUPS:
         for c in spec[g]:
             worse = "higher" if _direction(c, higher_is_worse) else "lower"

@@ -673,6 +673,51 @@ def additive_columns(df: pd.DataFrame) -> list[str]:
     return [c for c in df.columns if c.startswith(ADDITIVE_PREFIXES) and pd.api.types.is_numeric_dtype(df[c])]
 
 
+def aggregate_impact(buurt_table: pd.DataFrame, parent: pd.Series, index: pd.Index,
+                     docs: Mapping[str, ColumnDoc]) -> tuple[pd.DataFrame, dict[str, ColumnDoc]]:
+    """Wijk or gemeente burden as the *sum* of its buurten, so every level adds up.
+
+    The PAF is not linear in exposure, so computing it afresh over a wijk's residents gives a
+    slightly different count than the sum of its buurten (by < 1 % in the demo); a dashboard
+    expects wijk = sum of buurten and gemeente = sum of wijken, so counts, DALYs and euros are
+    summed (NaN when a populated buurt has NaN, as for the ward totals) and each ``paf_*`` is
+    attributable / baseline cases of the sum. ``parent`` maps buurt code -> parent code.
+    """
+    t = buurt_table.copy()
+    t["_parent"] = parent.reindex(t.index).to_numpy()
+    if t["_parent"].isna().any():
+        missing = list(t.index[t["_parent"].isna()][:5])
+        raise InputDataError(f"aggregate_impact: buurten without a parent code: {missing}")
+    add = [c for c in additive_columns(buurt_table) if c != "residents"]
+    if "residents" in t.columns:
+        add = ["residents", *add]
+    g = t.groupby("_parent")
+    out = g[add].sum(min_count=1)
+    out = out.where(g[add].count() == g.size().to_numpy()[:, None])  # a NaN buurt makes the sum NaN
+    paf_of = {"paf_no2_central": ("deaths_attr_no2_per_year_central", "baseline_deaths_per_year"),
+              "paf_pm25_central": ("deaths_attr_pm25_per_year_central", "baseline_deaths_per_year"),
+              "paf_ihd_road_central": ("ihd_cases_attr_road_noise_per_year_central", "baseline_ihd_cases_per_year")}
+    for col, (num, den) in paf_of.items():
+        if col in buurt_table.columns and num in out and den in out:
+            out[col] = out[num] / out[den].where(out[den] > 0)
+    if "impact_reason" in t.columns:
+        def reasons(s: pd.Series):
+            r = s.dropna()
+            return None if r.empty else f"{len(r)} buurt(en): " + "; ".join(sorted(set(r)))[:500]
+        out["impact_reason"] = g["impact_reason"].agg(reasons)
+    out = out.reindex(index)
+    out.index.name = index.name
+    cols = [c for c in buurt_table.columns if c in out.columns]
+    out = out[cols]
+    new_docs = {}
+    for c in cols:
+        d = docs[c]
+        how = ("attributable / baseline cases of the summed buurten" if c in paf_of
+               else "the buurt values, with counts" if c == "impact_reason" else "sum of its buurten' values")
+        new_docs[c] = dataclasses.replace(d, method=f"{d.method}; at this level: {how}" if d.method else how)
+    return out, new_docs
+
+
 def impact_totals(df: pd.DataFrame) -> pd.Series:
     """Municipal totals: the sum over wards of every additive column (NaN wards skipped)."""
     return df[additive_columns(df)].sum(axis=0, min_count=1)

@@ -520,6 +520,15 @@ def _matches(col: str, patterns) -> bool:
     return any(fnmatch.fnmatchcase(col, p) for p in patterns)
 
 
+def _gain_sign(column: str) -> str:
+    """Which sign of the delta is an improvement, for the data dictionary."""
+    worse_when_higher = ("_m_median", "_m_p90", "_walk_m", "_bike_m", "fastfood_share", "home_snap",
+                         "off_network")
+    if any(k in column for k in worse_when_higher):
+        return "negative = improvement (shorter distance / less exposure)"
+    return "positive = improvement (more green or better access)"
+
+
 def _deltas(base: pd.DataFrame, scen: pd.DataFrame, bdocs: Mapping[str, ColumnDoc], columns, how: str):
     cols = [c for c in base.columns
             if c in scen.columns and _matches(c, columns) and not _matches(c, _NEVER)
@@ -531,7 +540,7 @@ def _deltas(base: pd.DataFrame, scen: pd.DataFrame, bdocs: Mapping[str, ColumnDo
         src = bdocs.get(c)
         docs[f"delta_{c}"] = doc(
             src.unit if src else "",
-            f"change in {c} under the scenario (scenario − baseline)"
+            f"change in {c} under the scenario (scenario − baseline; {_gain_sign(c)})"
             + (f"; {c}: {src.description}" if src else ""),
             f"{how}; delta = scenario − baseline per ward, NaN where either is NaN"
             + (f"; {c}: {src.method}" if src and src.method else ""),

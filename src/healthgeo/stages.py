@@ -36,12 +36,24 @@ def study_bounds(wards_path) -> tuple[float, float, float, float]:
 
 
 def prepare_raster(manifest_path, wards_path, out_path, *, margin_m: float, crs: str) -> Path:
-    """Clip one raster input to the study area (+ margin), assigning a configured CRS if it has none."""
+    """Clip one raster input to the study area (+ margin), assigning a configured CRS if it has none.
+
+    A NetCDF input is first reduced over time (``variable``, ``reduce`` of its spec) into
+    ``<out>.from_netcdf.tif`` next to the output - the full-extent grid, rebuilt whenever this
+    rule runs and kept for inspection - which is then clipped like any other raster.
+    """
+    from .rasters import is_netcdf, netcdf_to_geotiff
     from .rasters import prepare_raster as _prepare
 
     m = read_manifest(manifest_path)
+    src = m.path
+    if is_netcdf(src):
+        src = netcdf_to_geotiff(
+            src, Path(out_path).with_suffix(".from_netcdf.tif"), variable=m.spec.get("variable"),
+            reduce=m.spec.get("reduce", "mean"), crs=m.spec.get("crs"),
+        )
     return _prepare(
-        m.path, out_path, bounds=study_bounds(wards_path), margin_m=margin_m,
+        src, out_path, bounds=study_bounds(wards_path), margin_m=margin_m,
         assume_crs=m.spec.get("crs"), target_crs=crs, nodata=list(RASTER_SENTINELS),
     )
 
@@ -302,9 +314,15 @@ def _impact_params(cfg: dict):
 def health_impact(rx_path, wards_path, level: str, out_path, *, params: dict) -> pd.DataFrame:
     """Attributable burden, DALYs and euros per ward of one level."""
     from .impact import health_impact as _impact
+    from .impact import aggregate_impact
+
     rx, _ = read_table(rx_path)
     wards = read_wards(wards_path, level)
-    table, docs = _impact(rx, level=CODE_COLUMN[level], params=_impact_params(params), wards=wards.index)
+    buurten = read_wards(wards_path, "buurt")
+    table, docs = _impact(rx, level="buurtcode", params=_impact_params(params), wards=buurten.index)
+    if level != "buurt":  # wijk = sum of its buurten, gemeente = sum of all: every level adds up
+        parent = buurten["wijkcode"] if level == "wijk" else buurten["gemeentecode"]
+        table, docs = aggregate_impact(table, parent.astype(str), wards.index, docs)
     table = table.drop(columns=[c for c in ("residents",) if c in table])  # already on the ward layer
     write_table(table, out_path, {k: v for k, v in docs.items() if k in table.columns})
     return table
@@ -337,7 +355,7 @@ def scenario(rx_path, wards_path, green_path, spec: dict, out_deltas, out_summar
         if osm_manifest:
             m = read_manifest(osm_manifest)
             boundary = read_wards(wards_path, "gemeente").geometry.buffer(margin_m).union_all()
-            source = m.path if "file" in m.spec else boundary  # as in network_accessibility
+            source = _network_source(m, boundary)  # as in network_accessibility
         amenities = gpd.read_file(amenities_path, layer="amenities", engine="pyogrio") if amenities_path else None
         effects, edocs = scenario_effects(result, wards=buurten, residents=_residents(residents_path), green=green,
                                           amenities=amenities, osm_path=source, network_params=network_params,
@@ -456,6 +474,20 @@ def air_surface(stations_manifest, sensors_manifest, wards_path, pollutant: str,
 
 # --- network accessibility ----------------------------------------------------------------------
 
+def _network_source(m, boundary):
+    """Where the street network comes from: a local .osm/.osm.pbf extract, or the osm provider's
+    GeoPackage (theme all, fetched with the other inputs); an older features-only download falls
+    back to Overpass for the study area."""
+    if "file" in m.spec:
+        return m.path
+    import pyogrio
+
+    if not {"network_nodes", "network_edges"} <= {n for n, _ in pyogrio.list_layers(m.path)}:
+        log.warning("%s holds no street network: downloading it from Overpass now", m.path)
+        return boundary
+    return m.path
+
+
 def network_accessibility(osm_manifest, residents_path, amenities_path, green_path, wards_path, out_paths: dict,
                           out_reference, *, params: dict, margin_m: float) -> dict[str, pd.DataFrame]:
     """Walk and cycle accessibility, walkability and cycleway share for every ward level.
@@ -466,15 +498,7 @@ def network_accessibility(osm_manifest, residents_path, amenities_path, green_pa
 
     m = read_manifest(osm_manifest)
     boundary = read_wards(wards_path, "gemeente").geometry.buffer(margin_m).union_all()
-    # a local .osm/.osm.pbf extract, or the osm provider's GeoPackage (theme all, fetched with the
-    # other inputs), holds the network; an older features-only download falls back to Overpass
-    source = m.path
-    if "file" not in m.spec:
-        import pyogrio
-
-        if not {"network_nodes", "network_edges"} <= {n for n, _ in pyogrio.list_layers(m.path)}:
-            log.warning("%s holds no street network: downloading it from Overpass now", m.path)
-            source = boundary
+    source = _network_source(m, boundary)
     networks = nw.build_graphs(source, ("walk", "bike"), boundary=boundary)
     homes = _residents(residents_path)
     amenities = gpd.read_file(amenities_path, layer="amenities", engine="pyogrio")

@@ -12,13 +12,25 @@ Rules are an ordered list; the first rule whose conditions all hold gives the wa
 Each rule is a mapping with ``type`` (str), ``all`` (list of conditions that must all hold,
 optional), ``any`` (list of which at least one must hold, optional) and ``description``
 (optional). A condition is ``"<column> <op> <number>"`` with op one of ``>= <= > < == !=``;
-it is parsed, never evaluated as code. A condition on a missing value (NaN) is false. A rule
-that names a column the table does not have raises :class:`ConfigError` naming the rule and the
-available columns. Wards that no rule matches get type NaN with ``typology_rule`` NaN.
+it is parsed, never evaluated as code. A rule that names a column the table does not have
+raises :class:`ConfigError` naming the rule and the available columns.
+
+Missing inputs: a condition on a missing value (NaN) is *unknown* (three-valued logic: ``all``
+fails on a false condition and is unknown when the others hold but one is unknown; ``any``
+holds on a true condition and is unknown when none holds but one is unknown). A rule only fires
+when it certainly holds, so a rule with a missing input does not fire. When it *could* have
+fired had the input been present, the ward falls through to a later rule and the stored
+``typology_rule`` names what was missing, e.g.
+``"woonwijk: always (fallback; missing income_rank_pct for aandachtswijk)"`` or
+``"centrum: residents_per_km2 >= 8000 and ... (missing income_rank_pct for aandachtswijk)"``;
+rules ruled out by a known value are not mentioned. Wards that no rule matches get type NaN,
+with ``typology_rule`` NaN, or ``"no rule (missing ...)"`` when a missing input was the reason.
 
 Derived columns available to rules (computed from the wards table, see :func:`area_typology`):
 ``residents``, ``area_km2``, ``residents_per_km2``, ``income_rank_pct`` (0-100 percentile rank of
-``income_keur_per_resident`` among the wards, 0 = lowest income), ``low_income_hh_pct``,
+``income_keur_per_resident`` among the wards, 0 = lowest income; NaN at gemeente level and
+whenever fewer than two wards have an income, where a rank among the wards means nothing),
+``low_income_hh_pct``,
 ``redevelopment_share_pct`` (share of ward area inside planned-redevelopment polygons),
 ``transit_stops_within_400m`` and ``amenities_within_400m`` (amenity points within 400 m of the
 ward; NaN when no amenities layer is given), plus every numeric column of ``indicators``.
@@ -39,6 +51,9 @@ from ._errors import ConfigError, InputDataError
 from .dictionary import CBS_KWB, ColumnDoc, doc
 
 log = logging.getLogger(__name__)
+
+#: Ward level from the index name (the code column of healthgeo.wards.CODE_COLUMN).
+_LEVELS = {"buurtcode": "buurt", "wijkcode": "wijk", "gemeentecode": "gemeente"}
 
 # Planning defaults, not taken from the literature: tune them per municipality in the config.
 DEFAULT_RULES: list[dict] = [
@@ -73,9 +88,14 @@ class Condition:
         return f"{self.column} {self.op} {self.value:g}"
 
     def evaluate(self, table: pd.DataFrame) -> np.ndarray:
+        """True where the condition holds (False where it fails or the value is NaN)."""
         x = pd.to_numeric(table[self.column], errors="coerce").to_numpy(float)
         with np.errstate(invalid="ignore"):
             return _OPS[self.op](x, self.value) & ~np.isnan(x)
+
+    def known(self, table: pd.DataFrame) -> np.ndarray:
+        """True where the input value is present (the condition can be decided)."""
+        return ~np.isnan(pd.to_numeric(table[self.column], errors="coerce").to_numpy(float))
 
 
 @dataclass(frozen=True)
@@ -98,6 +118,33 @@ class Rule:
     @property
     def columns(self) -> list[str]:
         return [c.column for c in (*self.all, *self.any)]
+
+    def evaluate(self, table: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+        """Three-valued result per row: (holds, unknown, known mask per condition)."""
+        n = len(table)
+        conds = (*self.all, *self.any)
+        val = [c.evaluate(table) for c in conds]
+        kno = [c.known(table) for c in conds]
+        k_all = len(self.all)
+        all_false = np.zeros(n, dtype=bool)
+        all_unknown = np.zeros(n, dtype=bool)
+        for v, k in zip(val[:k_all], kno[:k_all]):
+            all_false |= k & ~v
+            all_unknown |= ~k
+        all_true = ~all_false & ~all_unknown
+        all_unknown &= ~all_false
+        if self.any:
+            any_true = np.zeros(n, dtype=bool)
+            any_unknown = np.zeros(n, dtype=bool)
+            for v, k in zip(val[k_all:], kno[k_all:]):
+                any_true |= v
+                any_unknown |= ~k
+            any_unknown &= ~any_true
+        else:
+            any_true, any_unknown = np.ones(n, dtype=bool), np.zeros(n, dtype=bool)
+        holds = all_true & any_true
+        unknown = (all_true | all_unknown) & (any_true | any_unknown) & ~holds
+        return holds, unknown, kno
 
 
 def parse_condition(text: str) -> Condition:
@@ -160,23 +207,36 @@ def apply_rules(table: pd.DataFrame, rules: Sequence[Mapping] | Sequence[Rule] |
             raise ConfigError(
                 f"typology rule {i + 1} '{rule.text}' uses unknown column(s) {missing}. "
                 f"Available columns: {available}")
+    n = len(table)
     typ = pd.Series(pd.NA, index=table.index, dtype="object")
     txt = pd.Series(pd.NA, index=table.index, dtype="object")
-    open_ = np.ones(len(table), dtype=bool)
+    open_ = np.ones(n, dtype=bool)
+    # per row: rules passed over only because an input was missing, with those inputs
+    undecided: list[list[str]] = [[] for _ in range(n)]
     for rule in parsed:
-        hit = np.ones(len(table), dtype=bool)
-        for c in rule.all:
-            hit &= c.evaluate(table)
-        if rule.any:
-            anyhit = np.zeros(len(table), dtype=bool)
-            for c in rule.any:
-                anyhit |= c.evaluate(table)
-            hit &= anyhit
-        fire = hit & open_
-        typ[fire] = rule.type
-        txt[fire] = rule.text
+        holds, unknown, known = rule.evaluate(table)
+        fire = holds & open_
+        for i in np.flatnonzero(fire):
+            typ.iat[i] = rule.type
+            txt.iat[i] = _rule_text(rule, undecided[i])
+        for i in np.flatnonzero(unknown & open_):
+            cols = list(dict.fromkeys(c.column for c, k in zip((*rule.all, *rule.any), known) if not k[i]))
+            undecided[i].append(f"{', '.join(cols)} for {rule.type}")
         open_ &= ~fire
+    for i in np.flatnonzero(open_):
+        if undecided[i]:
+            txt.iat[i] = f"no rule (missing {'; '.join(undecided[i])})"
     return pd.DataFrame({"typology": typ, "typology_rule": txt}, index=table.index)
+
+
+def _rule_text(rule: Rule, missing: list[str]) -> str:
+    """``typology_rule``: the rule text, plus the inputs that kept earlier rules undecided."""
+    if not missing:
+        return rule.text
+    note = "missing " + "; ".join(missing)
+    if not (rule.all or rule.any):
+        return f"{rule.type}: always (fallback; {note})"
+    return f"{rule.text} ({note})"
 
 
 def _overlap_share_pct(wards: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame) -> pd.Series:
@@ -236,6 +296,7 @@ def area_typology(
     n_clusters: int = 0,
     seed: int = 0,
     access_distance_m: float = 400.0,
+    level: str | None = None,
 ) -> tuple[pd.DataFrame, dict[str, ColumnDoc]]:
     """Rule-based typology per ward, with the derived inputs and an optional k-means label.
 
@@ -255,6 +316,9 @@ def area_typology(
         ``amenities_within_400m`` (NaN when omitted, so rules on them do not fire).
     cluster_columns, n_clusters, seed
         Optional k-means comparison (``typology_cluster``), off when ``n_clusters`` is 0.
+    level
+        Ward level (default from the index name: ``gemeentecode`` -> gemeente). At gemeente
+        level ``income_rank_pct`` is NaN: the income rules rank wards *within* the municipality.
 
     Returns
     -------
@@ -271,11 +335,12 @@ def area_typology(
         area = pd.Series(np.nan, index=idx)
     t["area_km2"] = area / 1e6
     t["residents_per_km2"] = t["residents"] / t["area_km2"].where(t["area_km2"] > 0)
-    if "income_keur_per_resident" in wards:
+    level = level or _LEVELS.get(idx.name or "", "ward")
+    t["income_rank_pct"] = np.nan
+    if "income_keur_per_resident" in wards and level != "gemeente":
         inc = pd.to_numeric(wards["income_keur_per_resident"], errors="coerce")
-        t["income_rank_pct"] = 100.0 * (inc.rank(method="average") - 0.5) / inc.notna().sum()
-    else:
-        t["income_rank_pct"] = np.nan
+        if inc.notna().sum() >= 2:  # a rank among fewer than two wards means nothing
+            t["income_rank_pct"] = 100.0 * (inc.rank(method="average") - 0.5) / inc.notna().sum()
     t["low_income_hh_pct"] = (pd.to_numeric(wards["low_income_hh_pct"], errors="coerce")
                               if "low_income_hh_pct" in wards else np.nan)
     geo = isinstance(wards, gpd.GeoDataFrame)
@@ -322,7 +387,10 @@ def _docs(distance: float) -> dict[str, ColumnDoc]:
         "area_km2": doc("km2", "Ward area", "area_m2 / 1e6 (or geometry area)", CBS_KWB),
         "residents_per_km2": doc("persons/km2", "Residential density", "residents / area_km2", CBS_KWB),
         "income_rank_pct": doc("percentile (0-100)", "Rank of average income per resident among the wards",
-                               "100 x (rank - 0.5) / n, 0 = lowest income; NaN income unranked", CBS_KWB),
+                               "100 x (rank - 0.5) / n (ties: average rank), 0 = lowest income; NaN "
+                               "income unranked; NaN for every ward at gemeente level and when fewer "
+                               "than two wards have an income (a rank among the wards means nothing "
+                               "there, so rules on it do not fire)", CBS_KWB),
         "low_income_hh_pct": doc("%", "Households with a low income (CBS p_hh_li)", "", CBS_KWB),
         "redevelopment_share_pct": doc("%", "Share of the ward's area inside planned redevelopment polygons",
                                        "area(ward ∩ union of polygons) / area(ward) x 100", "municipal plans (config)"),
@@ -336,5 +404,10 @@ def _docs(distance: float) -> dict[str, ColumnDoc]:
                         "mobiliteitsknooppunt, overig)",
                         "first rule of the ordered rule list whose conditions hold (rules in the config)",
                         "healthgeo rule-based typology (planning defaults, tune per municipality)"),
-        "typology_rule": doc("text", "The rule that assigned the type", "rule text: 'type: conditions'", ""),
+        "typology_rule": doc("text", "The rule that assigned the type",
+                             "rule text: 'type: conditions'; a condition on a missing input is "
+                             "unknown and its rule does not fire: when an earlier rule was passed "
+                             "over only for that reason, the text ends in '(missing <columns> for "
+                             "<type>)', e.g. 'woonwijk: always (fallback; missing income_rank_pct "
+                             "for aandachtswijk)'; 'no rule (missing ...)' when no rule fired", ""),
     }

@@ -23,4 +23,5 @@ assemble_run(
         "walkability_reference": list(snakemake.input.walkability_reference),
     },
     scenario_layers={Path(p).parent.name: p for p in snakemake.input.scenario_deltas},
+    min_residents=snakemake.params.min_residents,
 )

@@ -155,6 +155,7 @@ def _local_input(name: str, spec: dict) -> tuple[Path, list[ProvenanceRecord]]:
     (:func:`healthgeo.provenance.apply_sidecar`); the sidecars themselves are not inputs.
     """
     from ..provenance import SIDECAR_SUFFIX, apply_sidecar
+    from ..rasters import describe_netcdf, is_netcdf
 
     p = Path(spec["file"])
     if not p.exists():
@@ -172,4 +173,8 @@ def _local_input(name: str, spec: dict) -> tuple[Path, list[ProvenanceRecord]]:
         apply_sidecar(ProvenanceRecord.for_file(name, f, provider="local file", note=spec.get("note", "")), f)
         for f in files if not f.name.endswith(SIDECAR_SUFFIX)
     ]
+    if is_netcdf(p) and p.is_file():  # say which variable and reduction the prepared raster holds
+        derived = describe_netcdf(p, variable=spec.get("variable"), reduce=spec.get("reduce", "mean"),
+                                  crs=spec.get("crs"))
+        records[0].note = "; ".join(n for n in (records[0].note, derived) if n)
     return p, records

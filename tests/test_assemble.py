@@ -97,11 +97,13 @@ def test_small_wards_withheld_on_every_layer_and_scenario(tmp_path, wards_path):
     assert small["no2_ugm3_mean"] == 20.0  # an area mean says nothing about the residents: kept
     assert pd.isna(small["no2_ugm3_popw"])
     assert small["meets_3_30_300_canopy"] == True and pd.isna(small["typology"])  # noqa: E712 (canopy: area)
-    assert big["no2_ugm3_mean"] == 21.0 and big["typology"] == "centrum" and not big["meets_3_30_300_canopy"]
+    # the only other buurt goes too: gemeente total minus it would give the small one exactly
+    assert "secondary suppression" in big["disclosure_reason"] and pd.isna(big["typology"])
+    assert big["no2_ugm3_mean"] == 21.0 and pd.isna(big["no2_ugm3_popw"]) and not big["meets_3_30_300_canopy"]
     s = gpd.read_file(out, layer="scenario_park").set_index("buurtcode")
-    assert pd.isna(s.loc["BU99990101", "delta_dalys_total_per_year_central"])
-    assert s.loc["BU99990201", "delta_dalys_total_per_year_central"] == -0.2
+    assert s["delta_dalys_total_per_year_central"].isna().all()
     assert s.loc["BU99990101", "disclosure_reason"] == "fewer than 15 residents"
+    assert "secondary suppression" in s.loc["BU99990201", "disclosure_reason"]
     dd = pyogrio.read_dataframe(out, layer="data_dictionary")
     assert ((dd["layer"] == "scenario_park") & (dd["column"] == "disclosure_reason")).any()
     with sqlite3.connect(out) as con:
@@ -120,13 +122,34 @@ def test_table_with_foreign_codes_is_refused(tmp_path, wards_path):
 def test_secondary_suppression_by_hand():
     """WK1: one small buurt (5) -> the next smallest (30) joins it: 35 < 50 -> also 60. WK2: two small
     buurten with 30 + 25 = 55 >= 50 -> nothing more. WK3: a withheld buurt without residents -> nothing."""
-    from healthgeo.assemble import secondary_suppression
+    from healthgeo.assemble import hierarchical_suppression
 
     layer = pd.DataFrame({
         "wijkcode": ["WK1"] * 4 + ["WK2"] * 3 + ["WK3"] * 2,
         "residents": [5, 30, 60, 900, 30, 25, 700, 0, 400],
         "disclosure_reason": ["small", None, None, None, "small", "small", None, "small", None],
     }, index=[f"B{i}" for i in range(9)])
-    extra = secondary_suppression(layer, "wijkcode", min_residents=50)
+    extra, _ = hierarchical_suppression(layer, None, min_residents=50)
     assert extra.notna().tolist() == [False, True, True, False, False, False, False, False, False]
-    assert "secondary suppression" in extra["B1"] and "wijk" in extra["B1"]
+    assert "secondary suppression" in extra["B1"] and "wijk total" in extra["B1"]
+
+
+def test_suppression_holds_across_wijk_and_gemeente():
+    """A wijk of one small buurt: the gemeente total minus every published buurt must not reveal it."""
+    from healthgeo.assemble import hierarchical_suppression
+
+    buurt = pd.DataFrame({"wijkcode": ["W1", "W2", "W2", "W3", "W3"], "residents": [30, 400, 500, 600, 700],
+                          "disclosure_reason": ["small", None, None, None, None]},
+                         index=["B1", "B2", "B3", "B4", "B5"])
+    wijk = pd.DataFrame({"residents": [30, 900, 1300], "disclosure_reason": ["small", None, None]},
+                        index=["W1", "W2", "W3"])
+    eb, ew = hierarchical_suppression(buurt, wijk, min_residents=50)
+    hidden = set(buurt.index[buurt["disclosure_reason"].notna()]) | set(eb.index[eb.notna()])
+    assert hidden == {"B1", "B2"} and set(ew.index[ew.notna()]) == {"W2"}
+    # every remainder a reader can form covers >= 2 buurten and >= 50 residents
+    assert buurt.loc[sorted(hidden), "residents"].sum() >= 50 and len(hidden) >= 2
+    # unknown residents count as people: a withheld buurt of unknown size gets a companion
+    b2 = pd.DataFrame({"wijkcode": ["W1", "W1"], "residents": [float("nan"), 1000.0],
+                       "disclosure_reason": ["residents unknown", None]}, index=["B1", "B2"])
+    eb2, _ = hierarchical_suppression(b2, None, min_residents=50)
+    assert eb2.notna().tolist() == [False, True]

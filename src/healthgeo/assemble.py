@@ -21,6 +21,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 
@@ -115,32 +116,81 @@ AREA_BASED_COLUMNS = re.compile(
 )
 
 
-SECONDARY_REASON = ("withheld with a small ward of the same {parent} (secondary suppression: otherwise its "
-                    "values follow from the {parent} total)")
+SECONDARY_REASON = ("withheld with a small ward nearby (secondary suppression: otherwise its values "
+                    "follow from the {what})")
 
 
-def secondary_suppression(layer: pd.DataFrame, parent: str, *, min_residents: float) -> pd.Series:
-    """Extra wards to withhold so that no withheld ward can be recovered from its parent's value.
+def hierarchical_suppression(buurt: pd.DataFrame, wijk: pd.DataFrame | None, *,
+                             min_residents: float) -> tuple[pd.Series, pd.Series]:
+    """Extra buurten and wijken to withhold so that no withheld ward can be recovered by subtraction.
 
-    A parent value (wijk, gemeente) minus its published wards gives the withheld wards' combined
-    value. Within each parent, while the withheld wards that have residents are a single ward or
-    hold fewer than ``min_residents`` residents together, the shown ward with the fewest residents
-    is withheld too (CBS-style secondary suppression). Returns the reason per ward (NA = no change).
+    Every published total is the sum of its buurten (wijk, gemeente; :func:`healthgeo.impact.
+    aggregate_impact`), so subtracting the published buurten from it gives the withheld ones
+    together. CBS-style secondary suppression therefore makes every such remainder cover at least
+    two wards with ``min_residents`` residents together (or nobody):
+
+    * within each published wijk, the withheld buurten;
+    * within the withheld wijken taken together, their withheld buurten (a withheld wijk whose
+      buurten were all published would be known again);
+    * within the gemeente, all withheld buurten; and among the wijken, the withheld ones.
+
+    A failing group takes the published ward with the fewest residents of its scope (a wijk whose
+    buurten are all withheld is withheld itself); repeated until nothing changes. Wards with
+    unknown residents count as populated, with 0 towards the sum. Returns the secondary reasons
+    of buurten and wijken (NA where unchanged).
     """
-    reason = pd.Series(pd.NA, index=layer.index, dtype="string")
-    withheld = layer["disclosure_reason"].notna()
-    res = pd.to_numeric(layer["residents"], errors="coerce").fillna(0.0)
-    for _, idx in layer.groupby(parent).groups.items():
-        w = withheld.loc[idx]
-        hidden = [i for i in idx if w[i] and res[i] > 0]
-        if not hidden:
-            continue
-        shown = sorted((i for i in idx if not w[i]), key=lambda i: (res[i], str(i)))
-        while shown and (len(hidden) < 2 or res[hidden].sum() < min_residents):
-            extra = shown.pop(0)
-            hidden.append(extra)
-            reason[extra] = SECONDARY_REASON.format(parent=parent.removesuffix("code"))
-    return reason
+    res = pd.to_numeric(buurt["residents"], errors="coerce")
+    in_wijk = buurt["wijkcode"].astype(str)
+    hidden_b = set(buurt.index[buurt["disclosure_reason"].notna()])
+    reason_b = pd.Series(pd.NA, index=buurt.index, dtype="string")
+    if wijk is not None:
+        res_w = pd.to_numeric(wijk["residents"], errors="coerce")
+        hidden_w = set(wijk.index[wijk["disclosure_reason"].notna()])
+    else:
+        res_w, hidden_w = pd.Series(dtype=float), set()
+    reason_w = pd.Series(pd.NA, index=wijk.index if wijk is not None else [], dtype="string")
+
+    def fine(ids, r) -> bool:
+        people = [i for i in ids if not (r[i] == 0)]  # NaN residents: count as people
+        return not people or (len(people) >= 2 and np.nansum(r[people]) >= min_residents)
+
+    def hide_buurt(scope, what) -> bool:
+        shown = [i for i in scope if i not in hidden_b and res[i] > 0]
+        if not shown:
+            return False
+        pick = min(shown, key=lambda i: (res[i], str(i)))
+        hidden_b.add(pick)
+        reason_b[pick] = SECONDARY_REASON.format(what=what)
+        return True
+
+    def hide_wijk(code, what) -> None:
+        hidden_w.add(code)
+        reason_w[code] = SECONDARY_REASON.format(what=what)
+
+    members = {w: list(idx) for w, idx in buurt.groupby(in_wijk).groups.items()}
+    for _ in range(len(buurt) + len(res_w) + 1):
+        changed = False
+        if wijk is not None and not fine(hidden_w, res_w):
+            shown = [w for w in wijk.index if w not in hidden_w and res_w[w] > 0]
+            if shown:
+                hide_wijk(min(shown, key=lambda w: (res_w[w], str(w))), "gemeente total minus the other wijken")
+                changed = True
+        for w, ids in members.items():
+            if w in hidden_w:
+                continue
+            if not fine([i for i in ids if i in hidden_b], res):
+                if not hide_buurt(ids, "wijk total minus its other buurten"):
+                    if wijk is not None and w in res_w.index:
+                        hide_wijk(w, "wijk total, all of whose buurten are withheld")
+                changed = True
+        in_hidden_wijken = [i for w, ids in members.items() if w in hidden_w for i in ids]
+        if not fine([i for i in in_hidden_wijken if i in hidden_b], res):
+            changed |= hide_buurt(in_hidden_wijken, "withheld wijken's total minus their published buurten")
+        if not fine(list(hidden_b), res):
+            changed |= hide_buurt(list(buurt.index), "gemeente total minus the published buurten")
+        if not changed:
+            break
+    return reason_b, reason_w
 
 
 def withhold(frame: pd.DataFrame, mask, keep: Sequence[str]) -> pd.DataFrame:
@@ -150,8 +200,6 @@ def withhold(frame: pd.DataFrame, mask, keep: Sequence[str]) -> pd.DataFrame:
     about the residents are withheld (as CBS does); the ward's identity, CBS's own published key
     figures and the area-based columns (:data:`AREA_BASED_COLUMNS`) stay.
     """
-    import numpy as np
-
     mask = np.asarray(mask, dtype=bool)
     out = frame.copy()
     if not mask.any():
@@ -200,22 +248,28 @@ def assemble(
     table name to ``(frame, docs, description)`` for non-spatial tables. ``scenario_layers``
     maps a scenario name to its per-buurt delta table, written as the spatial layer
     ``scenario_{name}`` (buurt geometry, ``buurtcode``, deltas). ``min_residents`` is the
-    disclosure threshold, used for secondary suppression (:func:`secondary_suppression`).
+    disclosure threshold, used for secondary suppression (:func:`hierarchical_suppression`).
     """
     out_path = Path(out_path)
     dictionary: list[dict] = []
     withheld: dict[str, pd.Series] = {}
     with atomic_write(out_path) as tmp:
+        merged = {}
         for level in LEVELS:
             wards = gpd.read_file(wards_path, layer=level, engine="pyogrio").set_index(CODE_COLUMN[level])
-            layer, docs = merge_tables(wards, level, tables.get(level, []))
+            merged[level] = (wards, *merge_tables(wards, level, tables.get(level, [])))
+        b_layer, w_layer = merged["buurt"][1], merged["wijk"][1]
+        if "disclosure_reason" in b_layer.columns and "wijkcode" in b_layer.columns:
+            extra_b, extra_w = hierarchical_suppression(
+                b_layer, w_layer if "disclosure_reason" in w_layer.columns else None, min_residents=min_residents)
+            for level, extra in (("buurt", extra_b), ("wijk", extra_w)):
+                if extra.notna().any():
+                    lay = merged[level][1]
+                    log.info("%s: %d ward(s) withheld by secondary suppression", level, int(extra.notna().sum()))
+                    lay["disclosure_reason"] = lay["disclosure_reason"].astype("string").fillna(extra.reindex(lay.index))
+        for level in LEVELS:
+            wards, layer, docs = merged[level]
             if "disclosure_reason" in layer.columns:
-                parent = {"buurt": "wijkcode", "wijk": "gemeentecode"}.get(level)
-                if parent in layer.columns:
-                    extra = secondary_suppression(layer, parent, min_residents=min_residents)
-                    if extra.notna().any():
-                        log.info("%s: %d ward(s) withheld by secondary suppression", level, int(extra.notna().sum()))
-                        layer["disclosure_reason"] = layer["disclosure_reason"].astype("string").fillna(extra)
                 # small wards: every value about their residents is withheld, not only the disparity ones
                 small = layer["disclosure_reason"].notna()
                 withheld[level] = layer["disclosure_reason"][small]

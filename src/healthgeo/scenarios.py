@@ -314,7 +314,7 @@ def _lines(params: Mapping, what: str):
 
 #: EPSG:28992 (RD New) projected bounds of its area of use (the Netherlands incl. the 12-mile
 #: zone: x 646-308 975 m, y 276 050-636 456 m, epsg.org), with a 10 km margin
-RD_NEW_BOUNDS = (-10_000.0, 266_000.0, 320_000.0, 647_000.0)
+from .sources._common import RD_NEW_BOUNDS  # noqa: E402 - one extent of RD New for every check
 
 
 def _check_rd_new(geom, what: str) -> None:

@@ -218,8 +218,10 @@ def ward_frame(wards_path, level: str, tables) -> tuple[gpd.GeoDataFrame, dict[s
     return merge_tables(read_wards(wards_path, level), level, tables)
 
 
-def _usable(frame, columns) -> list[str]:
-    return [c for c in columns if c in frame and pd.to_numeric(frame[c], errors="coerce").notna().sum() >= 3]
+def _usable(frame, columns, min_residents: float = 0.0) -> list[str]:
+    """Indicators with values for at least 3 wards that pass disclosure control."""
+    shown = pd.to_numeric(frame["residents"], errors="coerce") >= min_residents if "residents" in frame else True
+    return [c for c in columns if c in frame and (pd.to_numeric(frame[c], errors="coerce").notna() & shown).sum() >= 3]
 
 
 def disparity(wards_path, tables, level: str, out_wards, out_table, out_reference, *, params: dict):
@@ -227,7 +229,13 @@ def disparity(wards_path, tables, level: str, out_wards, out_table, out_referenc
     from .disparity import compute_disparities
 
     frame, _ = ward_frame(wards_path, level, tables)
-    indicators = _usable(frame, params["indicators"])
+    # a level of one or two wards (a small municipality's wijken) has nothing to compare: keep the
+    # per-ward columns (disclosure control) but no inequality measures, clusters or burden ranks
+    few = len(frame) < 3
+    if few:
+        log.warning("disparity: only %d %s ward(s); no inequality measures at this level", len(frame), level)
+    mr = params["min_residents"]
+    indicators = [c for c in params["indicators"] if c in frame] if few else _usable(frame, params["indicators"], mr)
     if not indicators:
         raise InputDataError(
             f"none of the disparity indicators {params['indicators']} has values at {level} level; "
@@ -236,7 +244,7 @@ def disparity(wards_path, tables, level: str, out_wards, out_table, out_referenc
     skipped = sorted(set(params["indicators"]) - set(indicators))
     if skipped:
         log.info("disparity: indicators without data in this run, skipped: %s", skipped)
-    groups = {k: _usable(frame, v) for k, v in DEFAULT_BURDEN_GROUPS.items()}
+    groups = {} if few else {k: _usable(frame, v, mr) for k, v in DEFAULT_BURDEN_GROUPS.items()}
     from .disparity import BURDEN_REFERENCE_DOCS, DISPARITY_TABLE_DOCS, read_burden_reference
 
     # fixed reference of a previous run (config disparity.burden_reference); None = this run
@@ -247,7 +255,7 @@ def disparity(wards_path, tables, level: str, out_wards, out_table, out_referenc
         n_boot=params["n_boot"], seed=params["seed"], min_residents=params["min_residents"],
         permutations=params["permutations"], burden_groups=groups,
         burden_reference_table=reference,
-        double_burden_pctl=params["double_burden_pctl"], level=level,
+        double_burden_pctl=params["double_burden_pctl"], level=level, **({"spatial": False} if few else {}),
     )
     write_table(result.per_ward, out_wards, result.docs)
     write_table(result.table, out_table, DISPARITY_TABLE_DOCS)
@@ -322,6 +330,9 @@ def health_impact(rx_path, wards_path, level: str, out_path, *, params: dict) ->
     table, docs = _impact(rx, level="buurtcode", params=_impact_params(params), wards=buurten.index)
     if level != "buurt":  # wijk = sum of its buurten, gemeente = sum of all: every level adds up
         parent = buurten["wijkcode"] if level == "wijk" else buurten["gemeentecode"]
+        if parent.isna().any():
+            raise InputDataError(f"buurten without a {parent.name}: {list(parent.index[parent.isna()][:5])}; "
+                                 "the ward layers are inconsistent (rebuild wards.gpkg)")
         table, docs = aggregate_impact(table, parent.astype(str), wards.index, docs)
     table = table.drop(columns=[c for c in ("residents",) if c in table])  # already on the ward layer
     write_table(table, out_path, {k: v for k, v in docs.items() if k in table.columns})

@@ -122,8 +122,9 @@ def to_target_crs(gdf, *, source: str, crs=None, target: str = TARGET_CRS):
     return gdf
 
 
-#: extent of RD New (EPSG:28992) over the Netherlands incl. a margin, metres
-RD_NEW_BOUNDS = (-10_000.0, 280_000.0, 310_000.0, 640_000.0)
+#: extent of RD New (EPSG:28992) over the Netherlands incl. a margin, metres (EPSG area of use
+#: x -7 000..300 000, y 289 000..629 000, widened by ~10-20 km)
+RD_NEW_BOUNDS = (-10_000.0, 266_000.0, 320_000.0, 647_000.0)
 
 
 def check_rd_new(features: list, source: str, responses=()) -> None:

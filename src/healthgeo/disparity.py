@@ -317,21 +317,10 @@ def apply_disclosure_control(frame: pd.DataFrame, residents: pd.Series, *,
     """
     res = pd.DataFrame({"residents": residents.reindex(frame.index)})
     reason = _disclosure(res, "residents", min_residents)
-    out = frame.copy()
-    cols = list(columns) if columns is not None else list(
-        out.select_dtypes(include="number").columns)
-    mask = reason.notna().to_numpy()
-    for c in cols:
-        if c in out:
-            if pd.api.types.is_bool_dtype(out[c]) or str(out[c].dtype) == "boolean":
-                out[c] = out[c].astype("boolean")
-                out.loc[mask, c] = pd.NA
-            elif pd.api.types.is_numeric_dtype(out[c]):
-                out[c] = out[c].astype(float)
-                out.loc[mask, c] = np.nan
-            else:
-                out[c] = out[c].astype(object)
-                out.loc[mask, c] = None
+    from .assemble import withhold
+
+    cols = list(columns) if columns is not None else list(frame.select_dtypes(include="number").columns)
+    out = withhold(frame, reason.notna().to_numpy(), keep=[c for c in frame.columns if c not in cols])
     out["disclosure_reason"] = reason
     return out, {"disclosure_reason": _disclosure_doc(min_residents)}
 

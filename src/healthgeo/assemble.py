@@ -228,7 +228,8 @@ def _dictionary_rows(layer: str, columns: Sequence[str], docs: Mapping[str, Colu
             f"layer {layer!r}: columns without a data-dictionary entry: {undocumented}. "
             "Every indicator function must return a ColumnDoc for each column it adds."
         )
-    return [{"layer": layer, "column": c, **docs[c].as_dict()} for c in columns]
+    keep = ("unit", "description", "method", "source")
+    return [{"layer": layer, "column": c, **{k: docs[c].as_dict()[k] for k in keep}} for c in columns]
 
 
 def assemble(

@@ -8,6 +8,7 @@ GeoPackage's ``data_dictionary`` table, refusing any column that has none.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import asdict, dataclass
 
 # Citations used across modules (see ../shared/METHODS.md and docs/data_dictionary.md)
@@ -28,19 +29,75 @@ CBS_KWB = "CBS Kerncijfers wijken en buurten"
 RIVM_GEZONDHEID = "RIVM/CBS/GGD Gezondheid per wijk en buurt (Gezondheidsmonitor small-area estimates)"
 
 
+#: What a column describes. Drives statistical disclosure control (see :mod:`healthgeo.disclosure`):
+#: ``residents`` values are withheld for wards under the threshold, ``area`` and ``identity``
+#: values are always published.
+ABOUT = ("residents", "area", "identity")
+#: How a value is scaled (drives report classes, dashboard formatting, integer storage).
+SCALES = ("", "fraction", "percent", "count", "db", "concentration", "distance", "duration",
+          "density", "index", "rank", "score", "category", "text", "flag", "money", "rate", "temperature")
+#: Themes group indicators in the catalog, report and burden.
+THEMES = ("", "identity", "keyfigures", "air", "noise", "green", "access", "health", "disparity",
+          "burden", "impact", "typology", "scenario", "quality", "heat", "requirements")
+
+
 @dataclass(frozen=True)
 class ColumnDoc:
-    """Documentation of one output column."""
+    """Documentation of one output column, written where the column is made.
+
+    Beyond unit/description/method/source (the ``data_dictionary``), the metadata that the rest
+    of the pipeline reads instead of hand-kept lists:
+
+    theme
+        Indicator family (one of :data:`THEMES`); groups the catalog, report and burden.
+    higher_is_worse
+        Direction for disparity and burden: True (pollution), False (green, access), None
+        (not an indicator with a direction).
+    about
+        ``residents`` (a value about the ward's residents: withheld under disclosure control),
+        ``area`` (describes the area: always published) or ``identity`` (codes, names).
+    label_en, label_nl
+        Short labels for maps, charts and dashboards.
+    scale
+        One of :data:`SCALES`.
+    thresholds
+        Reference values as ``((value, label, source), ...)``, e.g. WHO guideline and interim
+        targets; used for classes in the report and styles.
+    burden_group
+        Component of the cumulative burden this column enters (``""``: none).
+    """
 
     unit: str
     description: str
     method: str = ""
     source: str = ""
+    theme: str = ""
+    higher_is_worse: bool | None = None
+    about: str = "residents"
+    label_en: str = ""
+    label_nl: str = ""
+    scale: str = ""
+    thresholds: tuple = ()
+    burden_group: str = ""
 
-    def as_dict(self) -> dict[str, str]:
+    def __post_init__(self):
+        if self.about not in ABOUT:
+            raise ValueError(f"ColumnDoc.about must be one of {ABOUT}, not {self.about!r}")
+        if self.scale not in SCALES:
+            raise ValueError(f"ColumnDoc.scale must be one of {SCALES}, not {self.scale!r}")
+        if self.theme not in THEMES:
+            raise ValueError(f"ColumnDoc.theme must be one of {THEMES}, not {self.theme!r}")
+        # JSON round trips give lists: keep thresholds hashable and comparable
+        object.__setattr__(self, "thresholds", tuple(tuple(t) for t in self.thresholds))
+
+    def as_dict(self) -> dict:
         return asdict(self)
 
+    def replace(self, **changes) -> "ColumnDoc":
+        """A copy with some fields changed."""
+        return dataclasses.replace(self, **changes)
 
-def doc(unit: str, description: str, method: str = "", source: str = "") -> ColumnDoc:
-    """Shorthand constructor for :class:`ColumnDoc`."""
-    return ColumnDoc(unit=unit, description=description, method=method, source=source)
+
+def doc(unit: str, description: str, method: str = "", source: str = "", **meta) -> ColumnDoc:
+    """Shorthand constructor for :class:`ColumnDoc` (``meta``: theme, higher_is_worse, about, ...)."""
+    return ColumnDoc(unit=unit, description=description, method=method, source=source, **meta)

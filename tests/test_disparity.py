@@ -132,7 +132,7 @@ def test_worked_example_by_hand():
 # WHOequity/healthequal, reference/rci.html at commit 13ac74b0) as
 #   setting_average 91.59669 | rci 0.0469506 | aci 4.30052
 # The method is that of WHO's Health Equity Assessment Toolkit (Schlotheuber & Hosseinpoor
-# 2022, IJERPH 19:3697), the same as ../shared/METHODS.md.
+# 2022, IJERPH 19:3697), the same as docs/methods.md#concentration-index.
 WHO_ORDERED_SAMPLE = pd.DataFrame({
     "estimate": [75.60530, 91.01997, 96.03959, 97.04223, 99.22405],
     "population": [2072.436, 2112.204, 1983.059, 2052.124, 1884.510],
@@ -789,7 +789,7 @@ def test_burden_worst_tie_rule_by_hand():
 
 
 def test_ses_rank_keeps_mid_ranks_for_ties():
-    """The fractional rank of the concentration index stays the mid-rank (METHODS.md)."""
+    """The fractional rank of the concentration index stays the mid-rank (docs/methods.md#socioeconomic-ranking)."""
     idx = pd.Index([f"BU{i}" for i in range(4)], name="buurtcode")
     w = pd.DataFrame({"residents": 1000.0, "income_keur_per_resident": [10.0, 10.0, 20.0, 30.0]},
                      index=idx)

@@ -6,8 +6,12 @@ observed sample). A resampled ward that appears k times is treated as one tied g
 k times its population, which is exactly what the fractional rank of k identical copies is,
 so no per-draw sorting is needed: wards are sorted once and every draw reuses the order.
 
-Formulas follow ``../shared/METHODS.md`` (O'Donnell et al. 2008; Erreygers 2009; WHO HEAT
-technical notes). Ranks run from the most disadvantaged (R near 0) to the most advantaged
+Formulas and sources: docs/methods.md, disparity stage (O'Donnell et al. 2008; Erreygers 2009;
+WHO HEAT technical notes): docs/methods.md#socioeconomic-ranking,
+docs/methods.md#concentration-index, docs/methods.md#corrected-concentration-index,
+docs/methods.md#slope-and-relative-index-of-inequality, docs/methods.md#quintile-gap,
+docs/methods.md#gini-and-theil, docs/methods.md#bootstrap-intervals,
+docs/methods.md#burden-percentiles. Ranks run from the most disadvantaged (R near 0) to the most advantaged
 (R near 1).
 """
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import asdict, dataclass
 
-# Citations used across modules (see ../shared/METHODS.md and docs/data_dictionary.md)
+# Citations used across modules; full references (authors, title, journal, DOI) are in
+# docs/methods.md#references, and each method is explained in its section of docs/methods.md.
 WHO_AQG_2021 = "WHO Global Air Quality Guidelines (2021)"
 WHO_ENG_2018 = "WHO Environmental Noise Guidelines for the European Region (2018)"
 EU_2020_367 = "Commission Directive (EU) 2020/367, Annex III (2020)"
 WHO_GREEN_2017 = "WHO Europe, Urban green spaces: a brief for action (2017)"
-KONIJNENDIJK_2023 = "Konijnendijk (2023), Evidence-based guidelines for greener, healthier cities: the 3-30-300 rule, J. For. Res."
+KONIJNENDIJK_2023 = ("Konijnendijk (2023), Evidence-based guidelines for greener, healthier, more resilient "
+                     "neighbourhoods: introducing the 3-30-300 rule, J. For. Res. 34:821-830")
 EXACTEXTRACT = "Coverage-fraction zonal statistics as in exactextract (isciences/exactextract)"
 ODONNELL_2008 = "O'Donnell et al. (2008), Analyzing Health Equity Using Household Survey Data, World Bank"
 ERREYGERS_2009 = "Erreygers (2009), Correcting the concentration index, J. Health Econ. 28:504-515"

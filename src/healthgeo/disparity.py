@@ -1,15 +1,19 @@
 """Health-disparity indicators across wards: who carries the burden, with uncertainty.
 
-Steps (formulas: ``../shared/METHODS.md``):
+Steps (formulas and sources: ``docs/methods.md``, disparity stage; anchors below):
 
 1. :func:`ses_rank` ranks wards by socioeconomic position, **most disadvantaged first**, into a
    population-weighted fractional rank ``R`` (0 = most disadvantaged end, 1 = most advantaged)
    and quintiles (1 = most disadvantaged). Where the ranking variable is missing a documented
-   proxy is used and named per ward in ``ses_source``.
+   proxy is used and named per ward in ``ses_source``. See docs/methods.md#socioeconomic-ranking.
 2. :func:`inequality_table` computes, per indicator, quintile means, Q1/Q5 ratio and difference,
    relative/absolute/Erreygers concentration indices, SII, RII, population-weighted Theil T and
-   Gini (+ unweighted PySAL ones), each with a seeded, vectorised bootstrap 95 % interval.
-3. :func:`lisa_clusters` and :func:`morans_i` measure spatial clustering (PySAL esda/libpysal).
+   Gini (+ unweighted PySAL ones), each with a seeded, vectorised bootstrap 95 % interval
+   (docs/methods.md#concentration-index, docs/methods.md#corrected-concentration-index,
+   docs/methods.md#slope-and-relative-index-of-inequality, docs/methods.md#quintile-gap,
+   docs/methods.md#gini-and-theil, docs/methods.md#bootstrap-intervals).
+3. :func:`lisa_clusters` and :func:`morans_i` measure spatial clustering (PySAL esda/libpysal;
+   docs/methods.md#spatial-clustering).
 4. :func:`cumulative_burden` builds a CalEnviroScreen-4.0-style score against fixed reference
    distributions (:func:`burden_reference`, one ``level`` per ward level; a previous run's
    reference is read back with :func:`read_burden_reference`). Burden percentiles
@@ -18,11 +22,13 @@ Steps (formulas: ``../shared/METHODS.md``):
    (all wards at the worst value are equally worst-off, so e.g. the many wards without any green
    are flagged rather than sitting at the middle of their block). This applies to every
    ``*_pctl`` column of the burden (indicators, components, score); the SES fractional rank
-   (``ses_rank_frac``, used by the concentration indices) keeps the mid-rank of METHODS.md.
+   (``ses_rank_frac``, used by the concentration indices) keeps the ordinary mid-rank
+   (docs/methods.md#burden-percentiles; the score itself: docs/methods.md#cumulative-burden).
    Values within a relative 1e-10 of each other count as tied, so floating-point noise cannot
    split a tie, and the burden score is computed by one shared expression for the reference
    and the wards.
-5. :func:`apply_disclosure_control` withholds wards with few residents.
+5. :func:`apply_disclosure_control` withholds wards with few residents
+   (docs/methods.md#disclosure-control).
 
 :func:`compute_disparities` runs all of them and returns a :class:`DisparityResult`.
 
@@ -32,7 +38,8 @@ disadvantaged to the most advantaged, as in WHO HEAT):
 * concentration index C < 0: the indicator is concentrated among the **disadvantaged**;
   C > 0: among the advantaged. (O'Donnell et al. 2008 rank "poorest first" too.)
 * SII = value predicted at the most advantaged end minus the most disadvantaged end;
-  RII = (b0 + b1)/b0 = advantaged end / disadvantaged end (METHODS.md definition). So an
+  RII = (b0 + b1)/b0 = advantaged end / disadvantaged end (the definition in
+  docs/methods.md#slope-and-relative-index-of-inequality). So an
   adverse exposure that burdens disadvantaged wards has C < 0, SII < 0, RII < 1.
 * The quintile gap is oriented the other way round, as asked of it: ratio Q1/Q5 and
   difference Q1 - Q5 (most disadvantaged fifth relative to the most advantaged fifth).
@@ -576,7 +583,7 @@ def inequality_table(wards: pd.DataFrame, indicators: Sequence[str], *,
     if missing:
         problems.append(f"indicator column(s) {missing} missing; available: {list(wards.columns)}")
     if n_boot and n_boot < 1000:
-        log.warning("n_boot=%d < 1000: intervals will be noisy (METHODS.md asks >= 1000)", n_boot)
+        log.warning("n_boot=%d < 1000: intervals will be noisy (docs/methods.md#bootstrap-intervals asks >= 1000)", n_boot)
     if problems:
         raise InputDataError("inequality_table: " + "; ".join(problems))
     wards = wards.sort_index()  # canonical order -> bootstrap draws independent of input order

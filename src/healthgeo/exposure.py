@@ -12,9 +12,12 @@ coverage-weighted mean over their 100 m population cell. Each point counts for t
 lies in; ``popw_method`` says which residents' source was used per ward (``bag``, ``grid``,
 ``area``, or a ``+``-joined mix), so a fallback is never silent.
 
-Thresholds (``METHODS.md``): WHO Global Air Quality Guidelines 2021 annual-mean guideline levels
-and interim targets; WHO Environmental Noise Guidelines 2018 road-traffic levels; WHO Europe's
-2017 urban green space brief (≥ 0.5-1 ha within 300 m); the 3-30-300 rule (Konijnendijk 2023).
+Thresholds: WHO Global Air Quality Guidelines 2021 annual-mean guideline levels and interim
+targets (docs/methods.md#who-air-quality-guideline-levels); WHO Environmental Noise Guidelines 2018
+road-traffic levels (docs/methods.md#who-noise-guideline-levels); WHO Europe's 2017 urban green
+space brief, ≥ 0.5-1 ha within 300 m (docs/methods.md#green-space); the 3-30-300 rule,
+Konijnendijk 2023 (docs/methods.md#tree-canopy-and-the-3-30-300-rule). Aggregation:
+docs/methods.md#coverage-fraction-zonal-statistics, docs/methods.md#population-weighted-exposure.
 """
 
 from __future__ import annotations
@@ -345,7 +348,7 @@ def air_exposure(
             "µg/m³", f"Annual-mean {name} concentration, population-weighted mean over the ward's residents",
             "Σ wᵢcᵢ/Σ wᵢ over residents' points (value of the cell under the point; for grid-based "
             "residents the coverage-weighted mean over their 100 m cell); points on nodata excluded",
-            "METHODS.md 'Exposure aggregation'",
+            "docs/methods.md#population-weighted-exposure",
         )
         level = _AQG_LEVEL[p]
         for t in thr[p]:
@@ -398,8 +401,8 @@ def noise_exposure(
     """Road-traffic noise per ward: energy means, residents per 5 dB band, shares above WHO levels.
 
     Sound levels are averaged as energy, 10·log10(Σw·10^(L/10)/Σw), never as a plain mean of dB
-    (``METHODS.md``). Thresholds default to the WHO ENG 2018 road-traffic levels (Lden 53 dB,
-    Lnight 45 dB); pass others for rail/aircraft maps.
+    (docs/methods.md#energy-averaging-of-sound-levels). Thresholds default to the WHO ENG 2018
+    road-traffic levels (Lden 53 dB, Lnight 45 dB); pass others for rail/aircraft maps.
 
     Returns
     -------
@@ -451,7 +454,8 @@ def noise_exposure(
         docs[f"{key}_db_popw"] = doc(
             "dB", f"Road-traffic {label}, population-weighted energy mean over the ward's residents",
             "10·log10(Σ wᵢ·10^(Lᵢ/10)/Σ wᵢ) over residents' points (value of the cell under the point; "
-            "grid residents: energy mean over their 100 m cell)", f"{WHO_ENG_2018}; METHODS.md",
+            "grid residents: energy mean over their 100 m cell)",
+            f"{WHO_ENG_2018}; docs/methods.md#energy-averaging-of-sound-levels",
         )
         docs[f"{key}_covered_frac"] = doc(
             "fraction (0-1)", f"Share of the ward's area on valid {label} raster cells",

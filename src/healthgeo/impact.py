@@ -5,7 +5,8 @@ Input is the per-point ``residents_exposure`` table (design.md): one row per res
 ``pm10_ugm3``, ``lden_db``, ``lnight_db``. Results are aggregated to any ward level by its code
 column (``level="buurtcode"`` or ``"wijkcode"``).
 
-Methods (``../shared/METHODS.md``, "Health impact"):
+Methods (explained with full sources in ``docs/methods.md``, impact stage, from
+docs/methods.md#log-linear-relative-risk to docs/methods.md#aggregation-of-impacts):
 
 - Log-linear relative risk ``RR(c) = exp(ln(RR10) * (c - c0) / 10)`` for ``c > c0``, else 1.
 - Population attributable fraction over exposure groups (here: the residents points of a ward,

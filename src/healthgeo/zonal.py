@@ -2,8 +2,8 @@
 
 The zonal engine answers "what is the mean of this raster over this ward?" the way exactextract
 does: every cell counts with the *fraction of its area that lies inside the ward* (its coverage
-fraction), so small or thin wards on a coarse grid still get a value (see ``METHODS.md``,
-"Exposure aggregation"). Unlike calling exactextract once per raster, the coverage fractions are
+fraction), so small or thin wards on a coarse grid still get a value (see
+docs/methods.md#coverage-fraction-zonal-statistics). Unlike calling exactextract once per raster, the coverage fractions are
 computed **once per grid** and reused for every raster on that grid (NO2, PM2.5 and PM10 share the
 RIVM 1 km grid; Lden and Lnight share the 10 m grid).
 
@@ -490,7 +490,7 @@ class CoverageWeights:
             Path, open ``rasterio`` dataset, or a 2-D array on this grid (NaN / masked = nodata).
         energy
             Average sound levels as energy: ``10*log10(sum w*10**(L/10) / sum w)``
-            (``METHODS.md``, WHO ENG 2018 practice) instead of arithmetic.
+            (docs/methods.md#energy-averaging-of-sound-levels) instead of arithmetic.
         min_covered_frac
             Wards with a smaller share of their area on valid cells get NaN and a reason.
         block_rows

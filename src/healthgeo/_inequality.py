@@ -11,7 +11,9 @@ WHO HEAT technical notes): docs/methods.md#socioeconomic-ranking,
 docs/methods.md#concentration-index, docs/methods.md#corrected-concentration-index,
 docs/methods.md#slope-and-relative-index-of-inequality, docs/methods.md#quintile-gap,
 docs/methods.md#gini-and-theil, docs/methods.md#bootstrap-intervals,
-docs/methods.md#burden-percentiles. Ranks run from the most disadvantaged (R near 0) to the most advantaged
+docs/methods.md#burden-percentiles.
+
+Ranks run from the most disadvantaged (R near 0) to the most advantaged
 (R near 1).
 """
 

@@ -583,7 +583,8 @@ def inequality_table(wards: pd.DataFrame, indicators: Sequence[str], *,
     if missing:
         problems.append(f"indicator column(s) {missing} missing; available: {list(wards.columns)}")
     if n_boot and n_boot < 1000:
-        log.warning("n_boot=%d < 1000: intervals will be noisy (docs/methods.md#bootstrap-intervals asks >= 1000)", n_boot)
+        log.warning("n_boot=%d < 1000: intervals will be noisy (docs/methods.md#bootstrap-intervals "
+                    "asks >= 1000)", n_boot)
     if problems:
         raise InputDataError("inequality_table: " + "; ".join(problems))
     wards = wards.sort_index()  # canonical order -> bootstrap draws independent of input order

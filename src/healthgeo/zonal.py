@@ -3,9 +3,9 @@
 The zonal engine answers "what is the mean of this raster over this ward?" the way exactextract
 does: every cell counts with the *fraction of its area that lies inside the ward* (its coverage
 fraction), so small or thin wards on a coarse grid still get a value (see
-docs/methods.md#coverage-fraction-zonal-statistics). Unlike calling exactextract once per raster, the coverage fractions are
-computed **once per grid** and reused for every raster on that grid (NO2, PM2.5 and PM10 share the
-RIVM 1 km grid; Lden and Lnight share the 10 m grid).
+docs/methods.md#coverage-fraction-zonal-statistics). Unlike calling exactextract once per raster,
+the coverage fractions are computed **once per grid** and reused for every raster on that grid
+(NO2, PM2.5 and PM10 share the RIVM 1 km grid; Lden and Lnight share the 10 m grid).
 
 How the weights are computed
 ----------------------------

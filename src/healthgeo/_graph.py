@@ -12,7 +12,7 @@ tag filters below. Segments longer than ``densify_m`` are split into equal piece
 extra nodes, so that snapping to the nearest *node* is snapping to a sample point of the edges
 every ``densify_m`` metres at most (GHSCI samples the pedestrian network every 30 m). The
 directed pieces form a ``scipy.sparse.csr_matrix`` of lengths in metres (parallel edges
-reduced to their minimum).
+reduced to their minimum). See docs/methods.md#walk-and-cycle-networks.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Rule: polygons whose ``public`` is true (NaN/NA = not public) are unioned, so to
 overlapping public polygons form one area; an area's size is the geometry area of that union
 (the ``area_m2`` column is not used: it is the area of a single row, and rows added later, e.g.
 by a ``new_park`` scenario, may lack it). Size thresholds (1 ha "park", WHO Europe 2017) are
-applied by the caller to :func:`public_green_parts`' areas.
+applied by the caller to :func:`public_green_parts`' areas. See docs/methods.md#green-space.
 """
 
 from __future__ import annotations

@@ -39,7 +39,7 @@ def fractional_rank(shares: np.ndarray, groups: np.ndarray) -> np.ndarray:
     ``shares`` is (n,) or (B, n), sorted by the ranking variable; ``groups`` from
     :func:`tie_groups`. Tied wards all get the rank of the middle of their joint population
     interval (O'Donnell et al. 2008, ch. 8), which makes the result independent of the order
-    in which tied wards happen to be listed.
+    in which tied wards happen to be listed. See docs/methods.md#socioeconomic-ranking.
     """
     p = np.atleast_2d(shares)
     starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
@@ -66,6 +66,8 @@ def ordered_measures(y: np.ndarray, pop: np.ndarray, key: np.ndarray, counts: np
     mean, q1_mean..q5_mean, quintile_ratio (Q1/Q5), quintile_difference (Q1-Q5),
     ci_relative C = (2/mu) sum p y R - 1, ci_absolute mu*C, ci_erreygers 4 mu/(b-a) C
     (only with ``bounds``), sii (WLS slope of y on R with weights p), rii (b0+b1)/b0.
+    See docs/methods.md#concentration-index, docs/methods.md#corrected-concentration-index,
+    docs/methods.md#slope-and-relative-index-of-inequality and docs/methods.md#quintile-gap.
     """
     order = np.lexsort((np.arange(len(key)), key))
     y, pop, key = y[order], pop[order], key[order]
@@ -111,7 +113,7 @@ def spread_measures(y: np.ndarray, pop: np.ndarray, counts: np.ndarray) -> dict[
     Gini G = sum_i sum_j p_i p_j |y_i - y_j| / (2 mu), computed as the concentration index
     of y ranked by itself (identical, ties included). Theil T = sum_j p_j (y_j/mu) ln(y_j/mu)
     with 0 ln 0 = 0; NaN when any value is negative. With equal weights both equal PySAL
-    ``inequality.gini.Gini`` and ``inequality.theil.Theil``.
+    ``inequality.gini.Gini`` and ``inequality.theil.Theil``. See docs/methods.md#gini-and-theil.
     """
     order = np.argsort(y, kind="stable")
     y = y[order]
@@ -144,7 +146,10 @@ def concentration_index(y, key, pop=None) -> float:
 
 
 def bootstrap_counts(n: int, n_boot: int, rng: np.random.Generator) -> np.ndarray:
-    """(n_boot, n) resampling counts: wards drawn with replacement, n per draw."""
+    """(n_boot, n) resampling counts: wards drawn with replacement, n per draw.
+
+    See docs/methods.md#bootstrap-intervals.
+    """
     if n_boot <= 0 or n == 0:
         return np.zeros((0, n), dtype=np.int64)
     return rng.multinomial(n, np.full(n, 1.0 / n), size=n_boot)
@@ -175,6 +180,7 @@ def percentile_rank(values: np.ndarray, reference: np.ndarray, *, ties: str = "m
 
     Without ties (hi - lo = 1) all three equal the mid-rank; a value that is not in the
     reference (hi = lo) gets 100 lo / n under every rule. NaN values stay NaN.
+    See docs/methods.md#burden-percentiles.
     """
     if ties not in _TIES:
         raise ValueError(f"ties must be one of {_TIES}, got {ties!r}")

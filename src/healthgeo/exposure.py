@@ -228,7 +228,10 @@ def _setup(wards, residents, weights):
 
 
 def _pop_stats(n_wards, pos, weight, values, *, energy=False, thresholds=(), ge=False):
-    """Population-weighted mean (or energy mean) and shares above thresholds per ward."""
+    """Population-weighted mean (or energy mean) and shares above thresholds per ward.
+
+    See docs/methods.md#population-weighted-exposure and docs/methods.md#energy-averaging-of-sound-levels.
+    """
     ok = (pos >= 0) & np.isfinite(weight) & (weight > 0)
     tot = np.bincount(pos[ok], weights=weight[ok], minlength=n_wards)
     valid = ok & np.isfinite(values)
@@ -289,6 +292,8 @@ def air_exposure(
     assume_crs=None,
 ) -> tuple[pd.DataFrame, dict[str, ColumnDoc]]:
     """Annual-mean air pollution per ward: area mean, population-weighted mean, shares above WHO levels.
+
+    See docs/methods.md#air-exposure and docs/methods.md#who-air-quality-guideline-levels.
 
     Parameters
     ----------
@@ -575,6 +580,9 @@ def green_exposure(
     assume_crs=None,
 ) -> tuple[pd.DataFrame, dict[str, ColumnDoc]]:
     """Green space per ward: share of area, m² per resident, access within 300 m, canopy, NDVI.
+
+    See docs/methods.md#green-space, docs/methods.md#tree-canopy-and-the-3-30-300-rule and
+    docs/methods.md#ndvi.
 
     Parameters
     ----------

@@ -125,7 +125,9 @@ class HealthImpactParams:
     """Every parameter of the health-impact model, with default, unit and source.
 
     Build from the ``impact:`` config section with :func:`params_from_config`. Relative risks are
-    ``(central, low, high)`` per 10 units of exposure.
+    ``(central, low, high)`` per 10 units of exposure. Every value, its status (source value,
+    derived, modelling choice, verify) and full reference: docs/methods.md#baseline-rates,
+    docs/methods.md#dalys, docs/methods.md#physical-activity-benefit and docs/methods.md#references.
     """
 
     no2_rr10: tuple = _p((1.02, 1.01, 1.04), "RR per 10 ug/m3", f"{WHO_AQG_2021}; {HUANGFU_ATKINSON_2020}",
@@ -344,7 +346,10 @@ def describe_params(params: HealthImpactParams | None = None) -> pd.DataFrame:
 
 
 def relative_risk(c, rr10: float, c0: float):
-    """Log-linear RR(c) = exp(ln(rr10) (c - c0) / 10) for c > c0, else 1 (NaN stays NaN)."""
+    """Log-linear RR(c) = exp(ln(rr10) (c - c0) / 10) for c > c0, else 1 (NaN stays NaN).
+
+    See docs/methods.md#log-linear-relative-risk.
+    """
     c = np.asarray(c, dtype=float)
     rr = np.exp(math.log(rr10) * np.maximum(c - c0, 0.0) / 10.0)
     return np.where(np.isnan(c), np.nan, rr)
@@ -355,6 +360,7 @@ def paf(rr, weights=None) -> float:
 
     ``PAF = sum p_i (RR_i - 1) / (sum p_i (RR_i - 1) + 1)`` with ``p_i = w_i / sum w``; for one
     group this is ``(RR - 1) / RR``. Groups with NaN RR are left out; NaN when no weight remains.
+    See docs/methods.md#population-attributable-fraction.
     """
     rr = np.atleast_1d(np.asarray(rr, dtype=float))
     w = np.ones_like(rr) if weights is None else np.atleast_1d(np.asarray(weights, dtype=float))
@@ -370,13 +376,17 @@ def pct_highly_annoyed_road(lden):
     """%HA, road traffic (WHO ENG 2018 / Directive (EU) 2020/367): 78.9270 - 3.1162 L + 0.0342 L^2.
 
     The bare curve, clipped to [0, 100]; range limits are applied by the burden functions.
+    See docs/methods.md#noise-annoyance-and-sleep-disturbance.
     """
     L = np.asarray(lden, dtype=float)
     return np.clip(78.9270 - 3.1162 * L + 0.0342 * L**2, 0.0, 100.0)
 
 
 def pct_highly_sleep_disturbed_road(lnight):
-    """%HSD, road traffic (WHO ENG 2018 / Directive (EU) 2020/367): 19.4312 - 0.9336 L + 0.0126 L^2."""
+    """%HSD, road traffic (WHO ENG 2018 / Directive (EU) 2020/367): 19.4312 - 0.9336 L + 0.0126 L^2.
+
+    See docs/methods.md#noise-annoyance-and-sleep-disturbance.
+    """
     L = np.asarray(lnight, dtype=float)
     return np.clip(19.4312 - 0.9336 * L + 0.0126 * L**2, 0.0, 100.0)
 
@@ -391,7 +401,7 @@ def banded_pct(level, curve, *, min_db: float, max_db: float | None, band_db: fl
     """Curve value per point, evaluated at its band centre; 0 below ``min_db``; NaN stays NaN.
 
     Bands start at ``min_db`` (levels ``>= min_db`` count). Band centres above ``max_db`` are
-    evaluated at ``max_db``.
+    evaluated at ``max_db``. See docs/methods.md#noise-annoyance-and-sleep-disturbance.
     """
     L = np.asarray(level, dtype=float)
     centre = min_db + band_centre(L - min_db, band_db)
@@ -407,6 +417,7 @@ def heat_risk_reduction(minutes_per_week, rr_ref: float, ref_min_per_week: float
     ``min((1 - rr_ref) * minutes / ref_min_per_week, cap)``: linear in the weekly minutes up to the
     cap (equivalently RR = 1 - (1 - rr_ref) min(dose, dose_cap) / dose_ref); 0 for 0 minutes; NaN
     stays NaN. Bike at 100 min/week with RR 0.90: 0.10; at 300 min: 0.30; from 450 min: the 0.45 cap.
+    See docs/methods.md#physical-activity-benefit (the caps are still to be verified).
     """
     m = np.asarray(minutes_per_week, dtype=float)
     return np.minimum((1.0 - rr_ref) * np.maximum(m, 0.0) / ref_min_per_week, cap)
@@ -417,6 +428,7 @@ def present_value(annual, years: int, rate: float, *, start: int = 1):
 
     With the default ``start=1`` the first amount falls one year after the base year (Dutch MKBA
     practice discounts to the base year). Works on scalars, arrays and Series.
+    See docs/methods.md#money-values-and-discounting.
     """
     if years < 0:
         raise ConfigError(f"years must be >= 0; got {years}")
@@ -683,6 +695,7 @@ def aggregate_impact(buurt_table: pd.DataFrame, parent: pd.Series, index: pd.Ind
     expects wijk = sum of buurten and gemeente = sum of wijken, so counts, DALYs and euros are
     summed (NaN when a populated buurt has NaN, as for the ward totals) and each ``paf_*`` is
     attributable / baseline cases of the sum. ``parent`` maps buurt code -> parent code.
+    See docs/methods.md#aggregation-of-impacts.
     """
     t = buurt_table.copy()
     t["_parent"] = parent.reindex(t.index).to_numpy()

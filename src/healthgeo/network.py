@@ -22,6 +22,11 @@ Polygon destinations (public green) are reached at *entrances*: nodes inside the
 ``entrance_tol_m`` of its boundary, and the inside end of every network piece crossing the
 boundary; a polygon with neither is reached at nodes within ``adjacent_tol_m`` (30 m, the
 distance GHSCI uses for public-open-space entry points) of its boundary (a street along its edge).
+
+Methods, defaults and sources: docs/methods.md#network-distances, docs/methods.md#travel-speeds,
+docs/methods.md#accessibility-indicators, docs/methods.md#15-minute-completeness,
+docs/methods.md#food-environment, docs/methods.md#walkability-index and
+docs/methods.md#cycling-infrastructure.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ Three sources, best first (contract "residents" in ``docs/design.md``):
 
 Every point carries ``source`` so the exposure functions can report ``popw_method`` per ward; a
 fallback is never silent (it is logged and listed in ``result.attrs["warnings"]``).
+See docs/methods.md#residents-points.
 """
 
 from __future__ import annotations

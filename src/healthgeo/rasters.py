@@ -5,7 +5,8 @@ GeoTIFFs, land cover, NDVI) passes through :func:`prepare_raster` so the indicat
 on the contract in ``docs/design.md``: one band, EPSG:28992, nodata set, clipped to the study area
 plus a margin. Gridded model output in NetCDF (e.g. CAMS European air-quality reanalyses, hourly
 on a lon/lat grid) is first reduced over time by :func:`netcdf_to_geotiff` (lazily, with
-xarray and dask) into a GeoTIFF that then takes the same path.
+xarray and dask) into a GeoTIFF that then takes the same path. See
+docs/methods.md#raster-preparation.
 """
 
 from __future__ import annotations

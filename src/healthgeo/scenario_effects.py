@@ -41,7 +41,7 @@ the path changes routes between the network's nodes, not where residents join it
 can only shorten graph distances, so no home's distance to a point destination increases.
 Green areas gain entrances where the path crosses their edge and keep their baseline entrances
 (also the streets along the edge of a green area that had no path into it), so no distance to
-green increases either.
+green increases either. See docs/methods.md#scenario-effects.
 """
 
 from __future__ import annotations

@@ -51,6 +51,7 @@ GeoDataFrame, or with ``x``/``y`` columns (EPSG:28992).
 per-ward deltas (scenario - baseline: negative = fewer cases / lower cost) and a summary whose
 totals are the sums of the ward deltas. Averted columns (``deaths_averted_*``, ``dalys_averted_*``)
 exist only in the scenario table; their baseline is 0, so their deltas are positive gains.
+See docs/methods.md#scenarios and docs/methods.md#physical-activity-benefit.
 """
 
 from __future__ import annotations

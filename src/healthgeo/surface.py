@@ -45,6 +45,10 @@ other perfectly (leave-*location*-out). Reported: ``rmse``, ``mae``, ``bias`` (m
 predicted - measured; positive = the surface over-predicts), Pearson ``r`` between predicted and
 measured, and ``n`` (sites predicted). Metrics are unweighted: a sensor's error counts as much as
 a station's.
+
+Sources and which values are modelling choices: docs/methods.md#monitoring-sites,
+docs/methods.md#station-surfaces, docs/methods.md#leave-one-out-cross-validation and
+docs/methods.md#grid-against-measurements.
 """
 
 from __future__ import annotations

@@ -34,6 +34,8 @@ whenever fewer than two wards have an income, where a rank among the wards means
 ``redevelopment_share_pct`` (share of ward area inside planned-redevelopment polygons),
 ``transit_stops_within_400m`` and ``amenities_within_400m`` (amenity points within 400 m of the
 ward; NaN when no amenities layer is given), plus every numeric column of ``indicators``.
+
+The default rules are planning defaults, not literature values: docs/methods.md#area-typology.
 """
 
 from __future__ import annotations

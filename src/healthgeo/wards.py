@@ -2,7 +2,8 @@
 
 Wards are GeoDataFrames in EPSG:28992 indexed by their CBS code; the index name is the level's
 code column (``buurtcode``, ``wijkcode``, ``gemeentecode``). CBS codes nest: buurt
-``BU03440112`` lies in wijk ``WK034401`` in gemeente ``GM0344``.
+``BU03440112`` lies in wijk ``WK034401`` in gemeente ``GM0344``. See
+docs/methods.md#wards-and-key-figures.
 """
 
 from __future__ import annotations

@@ -317,7 +317,7 @@ class CoverageWeights:
     :meth:`mean`, :meth:`mean_db` or :meth:`stats`. Attributes: ``index`` (the ward index),
     ``grid`` (:class:`GridSpec`), ``area_cells`` (ward area in cell units), ``inside_cells``
     (area inside the raster extent in cell units) and the run arrays ``ward``, ``row``, ``c0``,
-    ``c1`` (exclusive), ``w`` sorted by row.
+    ``c1`` (exclusive), ``w`` sorted by row. See docs/methods.md#coverage-fraction-zonal-statistics.
     """
 
     def __init__(self, index, grid, area_cells, ward, row, c0, c1, w, *, presorted: bool = False):

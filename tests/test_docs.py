@@ -34,6 +34,8 @@ OUTSIDE = [
 # relative paths that climb: resolved against the file's folder, they must stay in the repository
 RELATIVE = re.compile(r"(?<![\w$./])((?:\.\./)+[\w.*{}-]*(?:/[\w.*{}-]+)*)")
 CITATION = re.compile(r"docs/methods\.md#([\w-]+)")
+# Markdown files named in the text (``design.md``, ``docs/methods.md#x``): they must be in the repository
+MARKDOWN_NAME = re.compile(r"(?<![\w.-])((?:[\w.-]+/)*[\w-]+\.md)\b")
 LOCAL_LINK = re.compile(r"\]\(#([\w-]+)\)")
 
 
@@ -79,8 +81,15 @@ def heading_anchors(markdown: str) -> list[str]:
     return anchors
 
 
-def outside_references(path: Path, text: str) -> list[str]:
+def _repo_markdown() -> set[str]:
+    """Names (and repository paths) of the Markdown files the repository has."""
+    files = [p for p in REPO.rglob("*.md") if not ({".venv", ".git", "node_modules"} & set(p.parts))]
+    return {p.name for p in files} | {p.relative_to(REPO).as_posix() for p in files}
+
+
+def outside_references(path: Path, text: str, markdown: set[str] | None = None) -> list[str]:
     """References in ``text`` (the contents of ``path``) to something outside the repository."""
+    markdown = _repo_markdown() if markdown is None else markdown
     found = []
     for lineno, line in enumerate(text.splitlines(), 1):
         for rx in OUTSIDE:
@@ -89,6 +98,10 @@ def outside_references(path: Path, text: str) -> list[str]:
             target = (path.parent / m.group(1)).resolve()
             if not target.is_relative_to(REPO):
                 found.append(f"{path.relative_to(REPO)}:{lineno}: {m.group(1)} (resolves outside the repository)")
+        for m in MARKDOWN_NAME.finditer(line):
+            name = m.group(1)
+            if name not in markdown and Path(name).name not in markdown:
+                found.append(f"{path.relative_to(REPO)}:{lineno}: {name} (no such Markdown file in the repository)")
     return found
 
 
@@ -107,15 +120,17 @@ def test_checks_can_fail(tmp_path):
     assert outside_references(bad, "see ../shared/METHODS.md")
     assert outside_references(bad, "open('../../../elsewhere/data.csv')")
     assert outside_references(bad, "path = '/work/main/data'")
+    assert outside_references(bad, "# tags as listed in SOURCES.md")
+    assert not outside_references(bad, "# see design.md and README.md")
     assert not outside_references(bad, "see docs/methods.md#air-exposure and ../healthgeo/zonal.py")
     assert CITATION.findall("x docs/methods.md#no-such-section y") == ["no-such-section"]
     assert "no-such-section" not in heading_anchors(METHODS.read_text(encoding="utf-8"))
 
 
 def test_no_reference_outside_the_repository():
-    problems = []
+    problems, markdown = [], _repo_markdown()
     for path in _files(PUBLISHED):
-        problems += outside_references(path, _text(path))
+        problems += outside_references(path, _text(path), markdown)
     assert not problems, "published text points outside the repository:\n" + "\n".join(problems)
 
 

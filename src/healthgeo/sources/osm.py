@@ -15,7 +15,8 @@ from ._common import LICENCES, TARGET_CRS, to_target_crs
 
 log = logging.getLogger(__name__)
 
-#: Green tags (SOURCES.md) plus cemetery; tag -> design.md ``kind``
+#: Green tags (OSM leisure/landuse values counted as green, docs/methods.md#green-space) plus cemetery;
+#: tag -> design.md ``kind``
 GREEN_TAGS = {"leisure": ["park", "garden", "playground"],
               "landuse": ["grass", "forest", "recreation_ground", "meadow", "cemetery"],
               "natural": ["wood", "scrub"]}

@@ -36,7 +36,7 @@ LDEN_COVERAGES = {
 #: bulk GeoTIFF zips
 LDEN_BULK = {("allebronnen", 2022): "rivm_20250801_Geluid_lden_allebronnen_2022"}
 
-#: Utrecht envelope (SOURCES.md), used only when neither a boundary nor a bbox is given for GM0344
+#: Utrecht envelope (RD New, m), used only when neither a boundary nor a bbox is given for GM0344
 _KNOWN_BBOX = {"GM0344": (126000, 448000, 142000, 462000)}
 
 
@@ -54,11 +54,11 @@ def coverage_id(layer: str, year: int, source: str = "wegverkeer") -> str:
                                  "(give `coverage_id:`, or `bulk: true` for allebronnen 2022).")
         return "alo__" + LDEN_COVERAGES[key]
     if layer in ("pm25", "pm10"):
-        raise InputDataError(f"rivm_alo: no {layer.upper()} coverage id is known (SOURCES.md lists NO2 and Lden "
+        raise InputDataError(f"rivm_alo: no {layer.upper()} coverage id is known (healthgeo knows NO2 and Lden "
                              "maps only); use provider `rivm_gcn` for PM grids, give `options: {coverage_id: "
                              "...}` from the ALO WCS GetCapabilities, or a local `file:`.")
     if layer == "lnight":
-        raise InputDataError("rivm_alo: no Lnight coverage id is known (SOURCES.md lists Lden maps only); give "
+        raise InputDataError("rivm_alo: no Lnight coverage id is known (healthgeo knows Lden maps only); give "
                              "`options: {coverage_id: ...}` from the ALO WCS GetCapabilities, or a local `file:`.")
     raise InputDataError(f"rivm_alo: layer {layer!r} unknown; use 'no2', 'lden' or 'lnight' (+ coverage_id).")
 

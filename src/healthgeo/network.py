@@ -35,6 +35,7 @@ import contextlib
 import numbers
 import logging
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -52,6 +53,7 @@ __all__ = [
     "home_distances", "green_destinations", "accessibility", "walkability", "cycleway_share",
     "intersections", "weighted_quantile", "DEFAULT_SPEEDS", "DEFAULT_ESSENTIAL",
     "DEFAULT_DAILY_LIVING", "DEFAULT_WALKABILITY_REFERENCE", "AMENITY_CATEGORIES", "GREEN_TYPES",
+    "HomeAccess", "home_access", "config_kwargs", "CONFIG_KEYS", "entrances", "split_destinations",
 ]
 
 log = logging.getLogger(__name__)
@@ -112,6 +114,46 @@ DEFAULT_WALKABILITY_REFERENCE = {
 }
 
 _SETTINGS_TAGS = list(dict.fromkeys(list(TAG_KEYS) + ["name"]))
+
+#: keys of the config's ``network`` section (``config.schema.yaml``) read by :func:`config_kwargs`
+CONFIG_KEYS = ("walk_speed_mps", "walk_speed_65plus_mps", "bike_speed_kmh", "minutes", "thresholds_m",
+               "max_snap_m", "green_min_area_m2", "walkability_reference", "walkability_radius_m")
+
+
+def config_kwargs(section: Mapping | None) -> dict[str, dict]:
+    """Keyword arguments from the config's ``network`` section - the one place it is translated.
+
+    Returns ``{"home": ..., "access": ..., "walkability": ...}`` for :func:`home_access`,
+    :meth:`HomeAccess.accessibility` and :meth:`HomeAccess.walkability`; only keys present in
+    ``section`` are passed on, so missing keys take the functions' defaults. The walking speed
+    also applies to children, the cycling speed (km/h -> m/s) to every age group.
+    """
+    p = dict(section or {})
+    unknown = sorted(set(p) - set(CONFIG_KEYS))
+    if unknown:
+        raise ConfigError(f"network parameters: unknown key(s) {unknown}; allowed: {list(CONFIG_KEYS)} "
+                          "(the config's network section)")
+    home = {k: p[k] for k in ("max_snap_m", "green_min_area_m2") if k in p}
+    access: dict = {}
+    speeds = {}
+    if "walk_speed_mps" in p:
+        speeds["walk"] = speeds["walk_children"] = float(p["walk_speed_mps"])
+    if "walk_speed_65plus_mps" in p:
+        speeds["walk_65plus"] = float(p["walk_speed_65plus_mps"])
+    if "bike_speed_kmh" in p:
+        speeds["bike"] = speeds["bike_65plus"] = speeds["bike_children"] = float(p["bike_speed_kmh"]) / 3.6
+    if speeds:
+        access["speeds"] = speeds
+    if "thresholds_m" in p:
+        access["thresholds"] = tuple(p["thresholds_m"])
+    if "minutes" in p:
+        access["minutes"] = p["minutes"]
+    walk: dict = {}
+    if "walkability_radius_m" in p:
+        walk["radius_m"] = p["walkability_radius_m"]
+    if p.get("walkability_reference"):
+        walk["reference"] = {k: tuple(v) for k, v in p["walkability_reference"].items()}
+    return {"home": home, "access": access, "walkability": walk}
 
 
 # ==============================================================================================
@@ -432,7 +474,7 @@ def _home_xy(homes: gpd.GeoDataFrame) -> np.ndarray:
     return np.column_stack([homes.geometry.x.to_numpy(), homes.geometry.y.to_numpy()])
 
 
-def _split_destinations(destinations) -> dict[str, gpd.GeoDataFrame]:
+def split_destinations(destinations) -> dict[str, gpd.GeoDataFrame]:
     if isinstance(destinations, gpd.GeoDataFrame):
         if "category" not in destinations.columns:
             raise InputDataError("amenities need a `category` column (design.md); or pass a dict "
@@ -457,7 +499,7 @@ def green_destinations(green: gpd.GeoDataFrame, *, min_area_m2: float = 10_000.0
     return {"park": pub[area >= min_area_m2].reset_index(drop=True), "green": pub}
 
 
-def _entrances(net: Network, polys: gpd.GeoSeries, tol: float,
+def entrances(net: Network, polys: gpd.GeoSeries, tol: float,
                adjacent_tol: float = 30.0) -> tuple[np.ndarray, int]:
     """Entrance nodes of polygons (see module docstring) and the number without any."""
     geoms = shapely.make_valid(polys.to_numpy())
@@ -523,7 +565,7 @@ def home_distances(
     info: dict[str, dict] = {}
     targets: dict[str, tuple] = {}
     g = network.reversed_graph
-    for name, gdf in _split_destinations(destinations).items():
+    for name, gdf in split_destinations(destinations).items():
         gdf = _to_rd(gdf, f"destinations[{name!r}]")
         located = _has_location(gdf.geometry)
         n_no_loc = int((~located).sum())
@@ -544,7 +586,7 @@ def home_distances(
             nodes_l.append(dn[near]), offs_l.append(ds[near]), pts_l.append(pxy[near])
         n_unreach = 0
         if is_poly.any():
-            en, n_unreach = _entrances(network, gdf.geometry[is_poly], entrance_tol_m, adjacent_tol_m)
+            en, n_unreach = entrances(network, gdf.geometry[is_poly], entrance_tol_m, adjacent_tol_m)
             nodes_l.append(en), offs_l.append(np.zeros(len(en)))
             pts_l.append(np.column_stack([network.x[en], network.y[en]]))
         dnodes = np.concatenate(nodes_l) if nodes_l else np.zeros(0, np.int64)
@@ -586,23 +628,41 @@ def weighted_quantile(codes: np.ndarray, values: np.ndarray, weights: np.ndarray
     with equal weights is 200 m). Groups without weight give NaN. Infinite values count as
     beyond every finite value.
     """
-    ok = (weights > 0) & ~np.isnan(values) & (codes >= 0)
-    c, v, w = codes[ok], values[ok], weights[ok]
-    res = np.full(n_groups, np.nan)
-    if len(c) == 0:
+    return _GroupSorted(codes, values, n_groups).quantile(weights, q)
+
+
+class _GroupSorted:
+    """Values sorted by (group, value) once, for several weightings and quantiles.
+
+    Zero-weight entries stay in the order: they never change a cumulative weight, so each
+    quantile equals that of the weighted entries alone.
+    """
+
+    def __init__(self, codes: np.ndarray, values: np.ndarray, n_groups: int):
+        ok = ~np.isnan(values) & (codes >= 0)
+        self.pos = np.flatnonzero(ok)
+        order = np.lexsort((values[ok], codes[ok]))
+        self.pos = self.pos[order]
+        self.c, self.v = codes[self.pos], values[self.pos]
+        self.n = n_groups
+
+    def quantile(self, weights: np.ndarray, q: float) -> np.ndarray:
+        w = weights[self.pos]
+        keep = w > 0
+        c, v, w = self.c[keep], self.v[keep], w[keep]
+        res = np.full(self.n, np.nan)
+        if len(c) == 0:
+            return res
+        tot = np.bincount(c, weights=w, minlength=self.n)
+        cw = np.cumsum(w)
+        start = np.concatenate([[0.0], np.cumsum(tot)])[:-1]
+        within = cw - start[c]
+        hit = within >= q * tot[c] * (1 - 1e-12)
+        idx = np.flatnonzero(hit)
+        g, first = np.unique(c[idx], return_index=True)
+        res[g] = v[idx[first]]
+        res[np.isinf(res)] = np.nan
         return res
-    order = np.lexsort((v, c))
-    c, v, w = c[order], v[order], w[order]
-    tot = np.bincount(c, weights=w, minlength=n_groups)
-    cw = np.cumsum(w)
-    start = np.concatenate([[0.0], np.cumsum(tot)])[:-1]
-    within = cw - start[c]
-    hit = within >= q * tot[c] * (1 - 1e-12)
-    idx = np.flatnonzero(hit)
-    g, first = np.unique(c[idx], return_index=True)
-    res[g] = v[idx[first]]
-    res[np.isinf(res)] = np.nan
-    return res
 
 
 def _share(codes, cond, w, n):
@@ -653,6 +713,17 @@ def _as_networks(networks) -> dict[str, Network]:
 # ==============================================================================================
 # accessibility
 # ==============================================================================================
+def _access_problems(sp: Mapping[str, float], thresholds, minutes, nets=None) -> list[str]:
+    problems = [f"unknown speed key {k!r} (use {sorted(DEFAULT_SPEEDS)})" for k in sp
+                if k not in DEFAULT_SPEEDS]
+    problems += [f"speed {k}={v!r} must be > 0 (m/s)" for k, v in sp.items()
+                 if not (isinstance(v, numbers.Real) and v > 0)]
+    problems += [f"threshold {t:g} m must be > 0" for t in thresholds if not t > 0]
+    if not (minutes > 0):
+        problems.append(f"minutes={minutes!r} must be > 0")
+    return problems
+
+
 def accessibility(
     networks: Network | Mapping[str, Network] | Iterable[Network],
     homes: gpd.GeoDataFrame,
@@ -670,7 +741,9 @@ def accessibility(
     adjacent_tol_m: float = 30.0,
     food_radius_m: float = 1000.0,
 ) -> tuple[pd.DataFrame, dict[str, ColumnDoc]]:
-    """Walk and cycle accessibility per ward.
+    """Walk and cycle accessibility per ward: :func:`home_access` then :meth:`HomeAccess.accessibility`.
+
+    For several ward levels call :func:`home_access` once and aggregate its result per level.
 
     Parameters
     ----------
@@ -696,32 +769,151 @@ def accessibility(
     essential
         Categories of the 15-minute completeness score (``"a|b"`` = either).
     """
-    _check_homes(homes)
-    homes = _to_rd(homes, "homes")
-    wards = _to_rd(wards, "wards")
-    nets = _as_networks(networks)
     sp = dict(DEFAULT_SPEEDS)
     sp.update(speeds or {})
     thresholds = [float(t) for t in thresholds]
-    problems = [f"unknown speed key {k!r} (use {sorted(DEFAULT_SPEEDS)})" for k in sp
-                if k not in DEFAULT_SPEEDS]
-    problems += [f"speed {k}={v!r} must be > 0 (m/s)" for k, v in sp.items()
-                 if not (isinstance(v, numbers.Real) and v > 0)]
-    problems += [f"threshold {t:g} m must be > 0" for t in thresholds if not t > 0]
-    for name, val in (("minutes", minutes), ("max_snap_m", max_snap_m), ("food_radius_m", food_radius_m)):
+    problems = _access_problems(sp, thresholds, minutes)
+    for name, val in (("max_snap_m", max_snap_m), ("food_radius_m", food_radius_m)):
         if not (val > 0):
             problems.append(f"{name}={val!r} must be > 0")
+    problems += [f"network for {m!r} is a {n.mode!r} network" for m, n in _as_networks(networks).items()
+                 if m != n.mode]
+    if problems:  # every problem at once, before any work
+        raise ConfigError("accessibility parameters are invalid: " + "; ".join(problems))
+    access = home_access(networks, homes, destinations, green=green, max_snap_m=max_snap_m,
+                         green_min_area_m2=green_min_area_m2, entrance_tol_m=entrance_tol_m,
+                         adjacent_tol_m=adjacent_tol_m, food_radius_m=food_radius_m)
+    return access.accessibility(wards, speeds=speeds, thresholds=thresholds, minutes=minutes,
+                                essential=essential)
+
+
+def home_access(
+    networks: Network | Mapping[str, Network] | Iterable[Network],
+    homes: gpd.GeoDataFrame,
+    destinations: Mapping[str, gpd.GeoDataFrame] | gpd.GeoDataFrame,
+    *,
+    green: gpd.GeoDataFrame | None = None,
+    max_snap_m: float = 250.0,
+    green_min_area_m2: float = 10_000.0,
+    entrance_tol_m: float = 10.0,
+    adjacent_tol_m: float = 30.0,
+    food_radius_m: float | None = 1000.0,
+) -> HomeAccess:
+    """Snap every home and run every Dijkstra pass ONCE per mode, for aggregation to any level.
+
+    Per mode, :func:`home_distances` to every destination type; on the walk network also the
+    number of food outlets within ``food_radius_m`` of each home (``None`` skips them). The
+    result aggregates to buurt, wijk and gemeente with :meth:`HomeAccess.accessibility` and
+    :meth:`HomeAccess.walkability` without touching the graphs again.
+    """
+    _check_homes(homes)
+    homes = _to_rd(homes, "homes")
+    nets = _as_networks(networks)
+    problems = [f"{name}={val!r} must be > 0" for name, val in
+                (("max_snap_m", max_snap_m), ("food_radius_m", food_radius_m))
+                if val is not None and not (val > 0)]
     problems += [f"network for {m!r} is a {n.mode!r} network" for m, n in nets.items() if m != n.mode]
     if problems:
         raise ConfigError("accessibility parameters are invalid: " + "; ".join(problems))
-    dests = _split_destinations(destinations)
+    dests = split_destinations(destinations)
     if green is not None:
         dests.update(green_destinations(green, min_area_m2=green_min_area_m2))
     unknown = [k for k in dests if k not in AMENITY_CATEGORIES + GREEN_TYPES]
     if unknown:
         log.info("extra destination types %s (not in design.md's categories) are used as given", unknown)
-    essential = tuple(essential)
+    distances, infos, food = {}, {}, {}
+    for mode, net in nets.items():
+        dist, info = home_distances(net, homes, dests, max_snap_m=max_snap_m,
+                                    entrance_tol_m=entrance_tol_m, adjacent_tol_m=adjacent_tol_m)
+        distances[mode], infos[mode] = dist, info
+        if mode == "walk" and food_radius_m is not None:
+            tg, hn, hs = dist.attrs["targets"], dist.attrs["home_nodes"], dist["snap_m"].to_numpy()
+            for cat in FOOD_OUTLETS:
+                if cat in tg and len(tg[cat][0]):
+                    food[cat] = counts_within(net.reversed_graph, tg[cat][0], tg[cat][1], hn, hs,
+                                              food_radius_m)
+                else:
+                    food[cat] = np.zeros(len(homes))
+    return HomeAccess(networks=nets, homes=homes, destinations=tuple(dests), distances=distances,
+                      info=infos, food_counts=food, max_snap_m=max_snap_m,
+                      green_min_area_m2=green_min_area_m2, entrance_tol_m=entrance_tol_m,
+                      adjacent_tol_m=adjacent_tol_m, food_radius_m=food_radius_m)
 
+
+@dataclass
+class HomeAccess:
+    """Network distances of every home, per mode, made once by :func:`home_access`.
+
+    Attributes
+    ----------
+    networks
+        ``{mode: Network}`` the distances were computed on.
+    homes
+        The residents points (EPSG:28992), in the order of the distance rows.
+    destinations
+        Destination types (amenity categories, ``park``, ``green``) given.
+    distances
+        ``{mode: frame}`` as returned by :func:`home_distances` (``snap_m``, ``off_network``,
+        one column per destination type).
+    info
+        ``{mode: {type: counts}}`` of destinations used and left out.
+    food_counts
+        ``{category: count per home}`` of food outlets within ``food_radius_m`` walking (empty
+        without a walk network or with ``food_radius_m=None``).
+    """
+
+    networks: dict[str, Network]
+    homes: gpd.GeoDataFrame
+    destinations: tuple[str, ...]
+    distances: dict[str, pd.DataFrame]
+    info: dict[str, dict]
+    food_counts: dict[str, np.ndarray]
+    max_snap_m: float
+    green_min_area_m2: float
+    entrance_tol_m: float
+    adjacent_tol_m: float
+    food_radius_m: float | None
+
+    def accessibility(
+        self,
+        wards: gpd.GeoDataFrame,
+        *,
+        speeds: Mapping[str, float] | None = None,
+        thresholds: Iterable[float] = (500.0, 1000.0),
+        minutes: float = 15.0,
+        essential: Iterable[str] = DEFAULT_ESSENTIAL,
+    ) -> tuple[pd.DataFrame, dict[str, ColumnDoc]]:
+        """Accessibility columns per ward of one level (parameters as :func:`accessibility`)."""
+        sp = dict(DEFAULT_SPEEDS)
+        sp.update(speeds or {})
+        thresholds = [float(t) for t in thresholds]
+        problems = _access_problems(sp, thresholds, minutes)
+        if problems:
+            raise ConfigError("accessibility parameters are invalid: " + "; ".join(problems))
+        return _aggregate_access(self, _to_rd(wards, "wards"), sp, thresholds, minutes, tuple(essential))
+
+    def walkability(
+        self,
+        wards: gpd.GeoDataFrame,
+        *,
+        reference: Mapping[str, tuple[float, float]] | None = None,
+        daily_living: Iterable[str] = DEFAULT_DAILY_LIVING,
+        radius_m: float = 500.0,
+        intersection_tolerance_m: float = 12.0,
+    ) -> tuple[pd.DataFrame, dict[str, ColumnDoc], pd.DataFrame]:
+        """Walkability per ward of one level (parameters as :func:`walkability`)."""
+        if "walk" not in self.networks:
+            raise ConfigError("walkability needs the walk network (home_access({'walk': ...}, ...)).")
+        return _walkability(self, wards, reference=reference, daily_living=tuple(daily_living),
+                            radius_m=radius_m, intersection_tolerance_m=intersection_tolerance_m)
+
+
+def _aggregate_access(acc: HomeAccess, wards: gpd.GeoDataFrame, sp: dict, thresholds: list,
+                      minutes: float, essential: tuple) -> tuple[pd.DataFrame, dict[str, ColumnDoc]]:
+    homes, max_snap_m = acc.homes, acc.max_snap_m
+    green_min_area_m2, entrance_tol_m = acc.green_min_area_m2, acc.entrance_tol_m
+    adjacent_tol_m, food_radius_m = acc.adjacent_tol_m, acc.food_radius_m
+    dests = acc.destinations
     codes = _assign_wards(homes, wards)
     nW = len(wards)
     c = np.where(codes >= 0, codes, 0)
@@ -746,9 +938,8 @@ def accessibility(
 
     reasons = np.full(nW, None, dtype=object)
     reasons[residents_total <= 0] = "no residents in ward"
-    for mode, net in nets.items():
-        dist, info = home_distances(net, homes, dests, max_snap_m=max_snap_m,
-                                    entrance_tol_m=entrance_tol_m, adjacent_tol_m=adjacent_tol_m)
+    for mode, net in acc.networks.items():
+        dist = acc.distances[mode]
         off = dist["off_network"].to_numpy()
         on = valid & ~off
         cols[f"homes_off_network_{mode}_n"] = np.bincount(c[valid & off], minlength=nW)
@@ -771,6 +962,7 @@ def accessibility(
         for name in dests:
             d = dist[name].to_numpy()
             has = np.isfinite(d).any()
+            ranked = _GroupSorted(codes, d, nW) if has else None  # one sort for every weighting
             method = (f"snap(home) + shortest {mode} path + snap(destination): one multi-source "
                       f"Dijkstra pass (scipy.sparse.csgraph) from all destinations over the "
                       f"{'reversed ' if mode == 'bike' else ''}network; {FILTER_DOC[mode]}")
@@ -793,8 +985,7 @@ def accessibility(
                 if not has:
                     med = p90 = np.full(nW, np.nan)
                 else:
-                    med = weighted_quantile(codes, d, w, 0.5, nW)
-                    p90 = weighted_quantile(codes, d, w, 0.9, nW)
+                    med, p90 = ranked.quantile(w, 0.5), ranked.quantile(w, 0.9)
                 base = f"{name}_{mode}_m"
                 cols[f"{base}_median{sfx}"] = med
                 docs[f"{base}_median{sfx}"] = doc(
@@ -846,17 +1037,10 @@ def accessibility(
             docs["pop_share_walk15_complete"] = doc(
                 "fraction (0-1)", f"Share of residents reaching all {len(essential)} essential "
                 f"categories within {minutes:g} min on foot", m15, src15)
+        if mode == "walk" and acc.food_counts:
             # food environment
-            tg = dist.attrs["targets"]
-            hn = dist.attrs["home_nodes"]
-            hs = dist["snap_m"].to_numpy()
-            cnt = {}
-            for cat in FOOD_OUTLETS:
-                if cat in tg and len(tg[cat][0]):
-                    cnt[cat] = counts_within(net.reversed_graph, tg[cat][0], tg[cat][1], hn, hs,
-                                             food_radius_m)
-                else:
-                    cnt[cat] = np.zeros(len(homes))
+            w = np.where(on, w_all, 0.0)
+            cnt = acc.food_counts
             food = sum(cnt.values())
             with np.errstate(invalid="ignore", divide="ignore"):
                 ff = np.where(food > 0, 100.0 * cnt["fast_food"] / np.maximum(food, 1), np.nan)
@@ -950,25 +1134,38 @@ def walkability(
     """
     if network.mode != "walk":
         raise ConfigError("walkability needs the walk network (build_graph(..., 'walk')).")
+    _walk_reference(radius_m, max_snap_m, reference)
+    dests = split_destinations(destinations)
+    if green is not None:
+        dests.update(green_destinations(green))
+    needed = {c for spec in daily_living for c in spec.split("|")}
+    acc = home_access({"walk": network}, homes, {k: v for k, v in dests.items() if k in needed},
+                      max_snap_m=max_snap_m, food_radius_m=None)
+    return _walkability(acc, wards, reference=reference, daily_living=tuple(daily_living),
+                        radius_m=radius_m, intersection_tolerance_m=intersection_tolerance_m)
+
+
+def _walk_reference(radius_m, max_snap_m, reference) -> dict:
+    """The fixed walkability reference (defaults updated by ``reference``); ConfigError if invalid."""
     problems = [f"{k}={v!r} must be > 0 (m)" for k, v in (("radius_m", radius_m), ("max_snap_m", max_snap_m))
                 if not (isinstance(v, numbers.Real) and v > 0)]
     if problems:
         raise ConfigError("walkability parameters are invalid: " + "; ".join(problems))
-    _check_homes(homes)
-    homes = _to_rd(homes, "homes")
-    wards = _to_rd(wards, "wards")
     ref = dict(DEFAULT_WALKABILITY_REFERENCE)
     ref.update(reference or {})
     bad = [k for k, (m, s) in ref.items() if not (np.isfinite(m) and np.isfinite(s) and s > 0)]
     if bad:
         raise ConfigError(f"walkability reference values need a finite mean and sd > 0: {bad}")
-    dests = _split_destinations(destinations)
-    if green is not None:
-        dests.update(green_destinations(green))
-    daily_living = tuple(daily_living)
-    needed = {c for spec in daily_living for c in spec.split("|")}
-    dist, info = home_distances(network, homes, {k: v for k, v in dests.items() if k in needed},
-                                max_snap_m=max_snap_m)
+    return ref
+
+
+def _walkability(acc: HomeAccess, wards: gpd.GeoDataFrame, *, reference, daily_living: tuple,
+                 radius_m: float, intersection_tolerance_m: float):
+    max_snap_m = acc.max_snap_m
+    ref = _walk_reference(radius_m, max_snap_m, reference)
+    network, homes = acc.networks["walk"], acc.homes
+    wards = _to_rd(wards, "wards")
+    dist, info = acc.distances["walk"], acc.info["walk"]
     codes = _assign_wards(homes, wards)
     nW = len(wards)
     c = np.where(codes >= 0, codes, 0)

@@ -61,6 +61,9 @@ import shapely
 from ._errors import ConfigError, CRSError, InputDataError
 from ._graph import Network, _densify, access, csr_min, separated_cycleway
 from .dictionary import ColumnDoc, doc
+from .exposure import green_exposure
+from .network import (accessibility, build_graphs, config_kwargs, entrances, green_destinations,
+                      split_destinations)
 from .scenarios import ScenarioResult
 
 __all__ = ["scenario_effects", "add_edges", "DEFAULT_COLUMNS", "DEFAULT_CONNECT_M", "EFFECT_TYPES"]
@@ -88,10 +91,6 @@ DEFAULT_COLUMNS: tuple[str, ...] = (
 )
 _NEVER = ("homes_*", "residents_*", "home_snap_*", "access_nan_reason", "popw_method")
 _NEEDS_ALL_AMENITIES = ("walk15_*", "pop_share_walk15_*", "fastfood_share_pct_*", "pop_share_food_outlet_*")
-
-#: keys of the config's ``network`` section (config.schema.yaml) accepted in ``network_params``
-_NETWORK_KEYS = ("walk_speed_mps", "walk_speed_65plus_mps", "bike_speed_kmh", "minutes", "thresholds_m",
-                 "max_snap_m", "green_min_area_m2", "walkability_reference", "walkability_radius_m")
 
 
 # ==============================================================================================
@@ -398,27 +397,8 @@ def _empty_green() -> gpd.GeoDataFrame:
 
 def _access_kwargs(params: Mapping | None) -> dict:
     """accessibility() keyword arguments from the config's ``network`` section."""
-    p = dict(params or {})
-    unknown = sorted(set(p) - set(_NETWORK_KEYS))
-    if unknown:
-        raise ConfigError(f"network_params: unknown key(s) {unknown}; allowed: {list(_NETWORK_KEYS)} "
-                          "(the config's network section)")
-    kw: dict = {}
-    speeds = {}
-    if "walk_speed_mps" in p:
-        speeds["walk"] = speeds["walk_children"] = float(p["walk_speed_mps"])
-    if "walk_speed_65plus_mps" in p:
-        speeds["walk_65plus"] = float(p["walk_speed_65plus_mps"])
-    if "bike_speed_kmh" in p:
-        speeds["bike"] = speeds["bike_65plus"] = speeds["bike_children"] = float(p["bike_speed_kmh"]) / 3.6
-    if speeds:
-        kw["speeds"] = speeds
-    if "thresholds_m" in p:
-        kw["thresholds"] = tuple(p["thresholds_m"])
-    for key in ("minutes", "max_snap_m", "green_min_area_m2"):
-        if key in p:
-            kw[key] = p[key]
-    return kw
+    kw = config_kwargs(params)
+    return {**kw["home"], **kw["access"]}
 
 
 def _networks(networks, osm_path, boundary, modes, what: str, *, required: bool) -> dict[str, Network]:
@@ -433,14 +413,10 @@ def _networks(networks, osm_path, boundary, modes, what: str, *, required: bool)
             raise InputDataError(f"{what}: a new path needs the walk/cycle network: pass osm_path= "
                                  "(the OSM extract of the network stage) or networks=")
         return {}
-    from .network import build_graphs
-
     return build_graphs(osm_path, modes, boundary=boundary)
 
 
 def _accessibility(nets, residents, dests, wards, green, kw):
-    from .network import accessibility
-
     return accessibility(nets, residents, dests, wards, green=green, **kw)
 
 
@@ -451,12 +427,10 @@ def _path_accessibility(nets, scen_nets, residents, amenities, wards, green, kw)
     the same nodes): a path crossing into a green area that had none is reached at the path's
     inside end *and*, as before, from the streets along its edge.
     """
-    from .network import _entrances, _split_destinations, accessibility, green_destinations
-
     sig = inspect.signature(accessibility).parameters
     min_area = kw.get("green_min_area_m2", sig["green_min_area_m2"].default)
     tol, adjacent = sig["entrance_tol_m"].default, sig["adjacent_tol_m"].default
-    dests = _split_destinations(amenities) if amenities is not None else {}
+    dests = split_destinations(amenities) if amenities is not None else {}
     dests.update(green_destinations(green, min_area_m2=min_area))
     base = scen = None
     docs: dict[str, ColumnDoc] = {}
@@ -464,7 +438,7 @@ def _path_accessibility(nets, scen_nets, residents, amenities, wards, green, kw)
         b, d = accessibility({mode: net}, residents, dests, wards, **kw)
         sd = dict(dests)
         for name in ("park", "green"):
-            nodes, _ = _entrances(net, sd[name].geometry, tol, adjacent)
+            nodes, _ = entrances(net, sd[name].geometry, tol, adjacent)
             pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(net.x[nodes], net.y[nodes]), crs=CRS)
             sd[name] = gpd.GeoDataFrame(pd.concat([sd[name][["geometry"]], pts], ignore_index=True),
                                         geometry="geometry", crs=CRS)
@@ -480,8 +454,6 @@ def _path_accessibility(nets, scen_nets, residents, amenities, wards, green, kw)
 
 def _green_effects(result: ScenarioResult, wards, residents, base_green, scen_green):
     """Baseline and scenario green exposure; only wards the new green can reach are recomputed."""
-    from .exposure import green_exposure
-
     access_m = float(inspect.signature(green_exposure).parameters["access_distance_m"].default)
     base, bdocs = green_exposure(wards, base_green, residents)
     new = _new_green(result, base_green, scen_green)

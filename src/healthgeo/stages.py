@@ -503,7 +503,8 @@ def network_accessibility(osm_manifest, residents_path, amenities_path, green_pa
                           out_reference, *, params: dict, margin_m: float) -> dict[str, pd.DataFrame]:
     """Walk and cycle accessibility, walkability and cycleway share for every ward level.
 
-    The OSM file is read and the walk and bike graphs are built once for all levels.
+    The OSM file is read, the walk and bike graphs are built and every home's network distances
+    computed once (:func:`healthgeo.network.home_access`); each level only aggregates them.
     """
     from . import network as nw
 
@@ -514,22 +515,14 @@ def network_accessibility(osm_manifest, residents_path, amenities_path, green_pa
     homes = _residents(residents_path)
     amenities = gpd.read_file(amenities_path, layer="amenities", engine="pyogrio")
     green = gpd.read_file(green_path, layer="green", engine="pyogrio")
-    speeds = {"walk": params["walk_speed_mps"], "walk_65plus": params["walk_speed_65plus_mps"],
-              "walk_children": params["walk_speed_mps"], "bike": params["bike_speed_kmh"] / 3.6,
-              "bike_65plus": params["bike_speed_kmh"] / 3.6, "bike_children": params["bike_speed_kmh"] / 3.6}
-    reference = {k: tuple(v) for k, v in params["walkability_reference"].items()} if params.get("walkability_reference") else None
+    kw = nw.config_kwargs(params)
+    # one snapping and one set of Dijkstra passes per mode, aggregated to every level
+    access = nw.home_access(networks, homes, amenities, green=green, **kw["home"])
     out, ref_table = {}, None
     for level, path in out_paths.items():
         wards = read_wards(wards_path, level)
-        acc, docs = nw.accessibility(
-            networks, homes, amenities, wards, green=green, speeds=speeds, thresholds=tuple(params["thresholds_m"]),
-            minutes=params["minutes"], max_snap_m=params["max_snap_m"], green_min_area_m2=params["green_min_area_m2"],
-        )
-        # same max_snap_m as accessibility, so both leave out the same off-network homes
-        walk, wdocs, ref_table = nw.walkability(
-            networks["walk"], homes, amenities, wards, green=green, reference=reference,
-            radius_m=params["walkability_radius_m"], max_snap_m=params["max_snap_m"],
-        )
+        acc, docs = access.accessibility(wards, **kw["access"])
+        walk, wdocs, ref_table = access.walkability(wards, **kw["walkability"])
         cyc, cdocs = nw.cycleway_share(networks["bike"], wards)
         table = acc.join(walk.drop(columns=[c for c in walk if c in acc]), how="left")
         table = table.join(cyc.drop(columns=[c for c in cyc if c in table]), how="left")

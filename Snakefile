@@ -13,6 +13,9 @@ min_version("8.0")
 configfile: "config/config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/demo.smk"
 include: "workflow/rules/fetch.smk"
@@ -22,6 +25,7 @@ include: "workflow/rules/network.smk"
 include: "workflow/rules/disparity.smk"
 include: "workflow/rules/impact.smk"
 include: "workflow/rules/assemble.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:

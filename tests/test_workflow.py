@@ -403,3 +403,49 @@ def test_fixed_burden_reference_from_an_earlier_run(demo_run, tmp_path):
     before, _ = read_table(demo_run / target)
     after, _ = read_table(work / target)
     np.testing.assert_allclose(after["burden_score"].to_numpy(float), before["burden_score"].to_numpy(float))
+
+
+def test_report_in_a_real_browser(demo_run, gpkg, tmp_path):
+    """The demo run's report, opened from file:// in headless Chromium with networking disabled:
+    every map draws one shape per buurt, tooltips carry values, no console error, no request
+    leaves file://."""
+    import os
+    import re
+
+    from browser import check_page, chromium, screenshot
+
+    if chromium() is None:
+        if os.environ.get("CI"):
+            pytest.fail("no Chromium in CI: .ci/run installs the Debian package chromium")
+        pytest.skip("no Chromium here (apt-get install chromium)")
+    html = demo_run / "data" / "processed" / "demo" / "report" / "index.html"
+    n_buurt = len(pyogrio.read_dataframe(gpkg, layer="buurt", read_geometry=False))
+    result, console = check_page(html, tmp_path / "profile")
+    assert console == [] and result["errors"] == []
+    assert len(result["maps"]) >= 9  # families and scenario deltas of the demo
+    for m in result["maps"]:
+        assert m["shapes"] == m["resolved"] == m["expected"] == n_buurt, m
+        assert m["with_value"] > 0 and ": " in m["tooltip"], m  # "<ward> (<code>) <label>: <value> ..."
+    assert any(re.search(r"\d+(\.\d+)? µg/m³ \[95 %", m["tooltip"]) or "µg/m³" in m["tooltip"] for m in result["maps"])
+    assert all(u.startswith("file://") for u in result["requests"])
+    text = html.read_text()
+    assert not re.search(r"""(?:src|href)=["']?(?:https?:)?//""", text) and "@import" not in text and "url(http" not in text
+    png = screenshot(html, tmp_path / "report.png", tmp_path / "profile")
+    assert png.stat().st_size > 50_000  # a drawn page, not a blank one
+
+
+def test_catalog_and_long_table(gpkg):
+    cat = pyogrio.read_dataframe(gpkg, layer="indicator_catalog").set_index("indicator")
+    buurt_cols = set(pyogrio.read_info(gpkg, layer="buurt")["fields"])
+    assert buurt_cols <= set(cat.index)
+    assert cat.loc["no2_ugm3_popw", "theme"] == "air" and cat.loc["lden_db_popw", "theme"] == "noise"
+    assert cat["label_en"].notna().all() and cat["label_nl"].notna().all()
+    long = pyogrio.read_dataframe(gpkg, layer="indicators")
+    b = pyogrio.read_dataframe(gpkg, layer="buurt", read_geometry=False).set_index("buurtcode")
+    got = long[(long["level"] == "buurt") & (long["indicator"] == "health_good_health_pct")].set_index("code")
+    shown = b["health_good_health_pct"].dropna()
+    assert sorted(got.index) == sorted(shown.index)  # withheld buurten have no row
+    np.testing.assert_allclose(got.loc[shown.index, "value"], shown)
+    np.testing.assert_allclose(got.loc[shown.index, "lo95"], b.loc[shown.index, "health_good_health_pct_lo95"])
+    assert not set(b.index[b["disclosure_reason"].notna()]) & set(
+        long.loc[(long["level"] == "buurt") & (long["indicator"] == "no2_ugm3_popw"), "code"])

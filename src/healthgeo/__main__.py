@@ -1,5 +1,11 @@
-"""Command line: ``python -m healthgeo outputs CONFIG`` prints where a run writes its outputs;
-``python -m healthgeo demo OUTDIR [--seed N]`` writes the synthetic demo city."""
+"""Command line (``python -m healthgeo`` or the installed ``healthgeo`` command).
+
+* ``outputs CONFIG`` prints where a run writes its outputs;
+* ``demo OUTDIR [--seed N]`` writes the synthetic demo city;
+* ``report RUN_OR_GPKG`` (re)builds the offline HTML report of a run;
+* ``export RUN_OR_GPKG --format geojson|geoparquet|flatgeobuf [--columns ...] [--level buurt]``
+  writes a ward layer in WGS84 with rounded values for web maps and dashboards.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,15 @@ from pathlib import Path
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m healthgeo")
+    from . import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="healthgeo",
+        description="Exposure and health-disparity indicators per Dutch ward. The workflow itself runs with "
+                    "`make run` (Snakemake); these commands inspect and export a finished run.",
+        epilog="Examples: healthgeo outputs config/config.yaml | healthgeo export demo --format geojson "
+               "--columns no2_ugm3_popw lden_db_popw | healthgeo report demo --language en")
+    parser.add_argument("--version", action="version", version=f"healthgeo {__version__}")
     sub = parser.add_subparsers(dest="cmd", required=True)
     p_out = sub.add_parser("outputs", help="print the output paths of a config")
     p_out.add_argument("config", type=Path)
@@ -19,7 +33,43 @@ def main(argv: list[str] | None = None) -> int:
     p_demo.add_argument("--origin", type=float, nargs=2, metavar=("X", "Y"), default=None,
                         help="lower-left corner of the demo extent in EPSG:28992 (default 150000 440000)")
     p_demo.add_argument("--size-m", type=float, default=10_000, help="side of the square extent in metres")
+    p_exp = sub.add_parser(
+        "export", help="write a ward layer in WGS84 (EPSG:4326) with rounded values",
+        description="Write one ward layer of a run's GeoPackage as GeoJSON, GeoParquet or FlatGeobuf in WGS84 "
+                    "(EPSG:4326), coordinates rounded to 1e-6 degree and values to 4 significant digits. "
+                    "Column meanings: the data_dictionary and indicator_catalog tables of the GeoPackage.")
+    p_exp.add_argument("run", help="run name (reads data/processed/RUN/healthgeo.gpkg) or a path to a .gpkg")
+    p_exp.add_argument("--format", dest="fmt", choices=["geojson", "geoparquet", "flatgeobuf"], default="geojson")
+    p_exp.add_argument("--level", choices=["buurt", "wijk", "gemeente"], default="buurt")
+    p_exp.add_argument("--columns", nargs="+", metavar="COLUMN",
+                       help="columns to keep besides the code and name (default: all)")
+    p_exp.add_argument("-o", "--output", type=Path,
+                       help="output file (default data/processed/RUN/export/LEVEL.EXT next to the GeoPackage)")
+    p_rep = sub.add_parser("report", help="(re)build the offline HTML report of a run",
+                           description="Write report/index.html next to the run's GeoPackage (no internet needed to open it).")
+    p_rep.add_argument("run", help="run name (reads data/processed/RUN/healthgeo.gpkg) or a path to a .gpkg")
+    p_rep.add_argument("--language", choices=["nl", "en"], default="nl")
+    p_rep.add_argument("-o", "--output", type=Path, help="output HTML (default: report/index.html beside the GeoPackage)")
     args = parser.parse_args(argv)
+
+    if args.cmd in ("export", "report"):
+        from ._errors import HealthgeoError
+
+        gpkg = Path(args.run) if args.run.endswith(".gpkg") else Path("data/processed") / args.run / "healthgeo.gpkg"
+        try:
+            if args.cmd == "export":
+                from .export import FORMATS, export_layer
+
+                out = args.output or gpkg.parent / "export" / f"{args.level}{FORMATS[args.fmt][1]}"
+                print(export_layer(gpkg, out, fmt=args.fmt, level=args.level, columns=args.columns))
+            else:
+                from .report import build_report
+
+                print(build_report(gpkg, args.output or gpkg.parent / "report" / "index.html", language=args.language))
+        except HealthgeoError as e:
+            print(f"healthgeo {args.cmd}: {e}", file=sys.stderr)
+            return 1
+        return 0
 
     if args.cmd == "outputs":
         from .config import load_config

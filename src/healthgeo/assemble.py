@@ -27,6 +27,7 @@ import pyogrio
 
 from . import __version__
 from ._errors import HealthgeoError, InputDataError
+from .catalog import presentation_tables
 from .dictionary import ColumnDoc, doc
 from .io import atomic_write, read_table
 from .provenance import COLUMNS as PROVENANCE_COLUMNS, ProvenanceRecord, now_utc
@@ -254,6 +255,7 @@ def assemble(
     out_path = Path(out_path)
     dictionary: list[dict] = []
     withheld: dict[str, pd.Series] = {}
+    written: dict[str, tuple[pd.DataFrame, Mapping[str, ColumnDoc]]] = {}  # ward layers as written
     with atomic_write(out_path) as tmp:
         merged = {}
         for level in LEVELS:
@@ -279,6 +281,7 @@ def assemble(
                 if small.any():
                     log.info("%s: values of %d ward(s) withheld (disclosure control)", level, int(small.sum()))
             layer = layer.reset_index()
+            written[level] = (layer, docs)
             columns = [c for c in layer.columns]
             dictionary += _dictionary_rows(level, columns, docs)
             pyogrio.write_dataframe(
@@ -312,6 +315,7 @@ def assemble(
             "metadata": (pd.DataFrame({"key": list(meta), "value": [str(v) for v in meta.values()]}), _META_DOCS, LAYER_DESCRIPTIONS["metadata"]),
         }
         nonspatial.update(extra_tables or {})
+        nonspatial.update(presentation_tables({k: v[0] for k, v in written.items()}, {k: v[1] for k, v in written.items()}))
         for name, (frame, docs, _desc) in nonspatial.items():
             dictionary += _dictionary_rows(name, list(frame.columns), docs)
         dictionary += _dictionary_rows("data_dictionary", DICTIONARY_COLUMNS, _DICT_DOCS)

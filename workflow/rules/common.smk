@@ -33,7 +33,10 @@ wildcard_constraints:
 
 
 def get_final_outputs(wildcards):
-    return [f"data/processed/{RUN}/healthgeo.gpkg"]
+    return [
+        f"data/processed/{RUN}/healthgeo.gpkg",
+        f"data/processed/{RUN}/report/index.html",
+    ]
 
 
 def get_cache_dir(wildcards):

@@ -1,0 +1,636 @@
+"""The offline HTML report of a run: ``data/processed/{run}/report/index.html``.
+
+One self-contained page built from the run's GeoPackage alone (nothing is fetched when it is
+opened: no CDN, no tiles, no fonts). Maps are inline SVG: the buurt geometries, simplified and
+moved from RD New metres into SVG space, are defined once and drawn by every map with ``<use>``
+(one shape per ward), with the wijk outlines on top. A small inline script shows a tooltip on
+hover or tap (ward name, value, unit, 95 % interval) and, when the page is opened with
+``#selfcheck``, writes a JSON self-check into the page (used by the browser test).
+
+Sections: summary (headline figures with 95 % intervals, double-burden priority list,
+attributable burden), one map per indicator family present, inequality (quintile gradient,
+concentration curve, SII/RII), one per scenario, data quality (coverage, withheld wards,
+provenance, software versions). A banner on top says when the inputs are synthetic. Labels come
+from ``indicator_catalog`` (``label_nl``/``label_en``) and :data:`TEXT`.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import platform
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import __version__
+from ._errors import InputDataError
+from .catalog import CATALOG_COLUMNS, entry, fallback_scale, fallback_theme
+from .classes import NO_DATA_COLOUR, WITHHELD_COLOUR, Classes, classify
+from .dictionary import ColumnDoc
+from .io import atomic_write
+
+log = logging.getLogger(__name__)
+
+LANGUAGES = ("nl", "en")
+
+#: Report families: (key, catalog theme or column test, candidate headline columns in order)
+FAMILIES = [
+    ("air", "air", ["no2_ugm3_popw", "pm25_ugm3_popw", "pm10_ugm3_popw"]),
+    ("noise", "noise", ["lden_db_popw", "pop_share_lden_ge_53", "lnight_db_popw"]),
+    ("green", "green", ["pop_share_green_1ha_300m", "green_share_pct", "green_m2_per_resident"]),
+    ("access", "access", ["supermarket_walk_m_median", "walkability_index", "pop_share_walk15_complete"]),
+    ("health", "health", ["health_good_health_pct", "health_overweight_pct", "health_lonely_pct"]),
+    ("burden", "burden", ["burden_score_pctl", "pollution_burden_pctl"]),
+    ("lisa", "lisa", ["no2_ugm3_popw_lisa", "health_good_health_pct_lisa"]),
+    ("typology", "typology", ["typology"]),
+    ("impact", "impact", ["dalys_total_per_year_central", "deaths_attr_no2_per_year_central"]),
+]
+
+TEXT = {
+    "nl": {
+        "title": "Gezondheid en leefomgeving per buurt", "summary": "Samenvatting", "maps": "Kaarten",
+        "inequality": "Ongelijkheid", "scenarios": "Scenario's", "quality": "Datakwaliteit",
+        "synthetic": "SYNTHETISCHE DEMODATA — geen echte gegevens; niet gebruiken voor beleid.",
+        "withheld": "achtergehouden (onthullingscontrole)", "nodata": "geen gegevens",
+        "absent": "Niet beschikbaar in deze run: de invoer hiervoor ontbreekt.",
+        "air": "Lucht", "noise": "Geluid", "green": "Groen", "access": "Bereikbaarheid (lopen/fietsen)",
+        "health": "Gezondheid", "burden": "Cumulatieve belasting", "lisa": "Ruimtelijke clusters (LISA)",
+        "typology": "Gebiedstypologie", "impact": "Gezondheidseffecten",
+        "headline": "Kerncijfers gemeente", "double_burden": "Buurten met dubbele belasting (prioriteit)",
+        "none_double": "Geen buurten met dubbele belasting.", "ward": "Buurt", "code": "Code",
+        "residents": "Inwoners", "score": "Belastingspercentiel", "gradient": "Gradiënt naar SES-kwintiel",
+        "gradient_note": "Gemiddelde per kwintiel (1 = meest achtergesteld) met 95 %-interval.",
+        "concentration": "Concentratiecurve", "conc_note": "Cumulatief aandeel van de waarde tegen het cumulatief "
+        "aandeel inwoners, gerangschikt van meest achtergesteld naar meest welgesteld; onder de diagonaal: "
+        "geconcentreerd bij welgestelden.",
+        "sii": "Slope en relative index of inequality (SII/RII)", "indicator": "Indicator", "value": "Waarde",
+        "interval": "95 %-interval", "coverage": "Dekking per invoer", "withheld_wards": "Achtergehouden buurten",
+        "reason": "Reden", "provenance": "Herkomst van de invoer", "versions": "Softwareversies",
+        "input": "Invoer", "provider": "Bron", "retrieved": "Opgehaald", "licence": "Licentie",
+        "mean_cov": "gemiddelde dekking", "min_cov": "minimum", "delta_map": "Verandering per buurt",
+        "comparison": "Totalen tegen de uitgangssituatie", "baseline": "Uitgangssituatie",
+        "scenario_value": "Scenario", "delta": "Verschil", "no_scen": "Geen scenario's in deze run.",
+        "generated": "Gemaakt met healthgeo", "run": "Run", "legend": "Legenda",
+        "attributable": "Toe te schrijven ziektelast per jaar",
+    },
+    "en": {
+        "title": "Health and environment per neighbourhood", "summary": "Summary", "maps": "Maps",
+        "inequality": "Inequality", "scenarios": "Scenarios", "quality": "Data quality",
+        "synthetic": "SYNTHETIC DEMO DATA — not real; do not use for policy.",
+        "withheld": "withheld (disclosure control)", "nodata": "no data",
+        "absent": "Not available in this run: its input is missing.",
+        "air": "Air", "noise": "Noise", "green": "Green", "access": "Access (walk/cycle)",
+        "health": "Health", "burden": "Cumulative burden", "lisa": "Spatial clusters (LISA)",
+        "typology": "Area typology", "impact": "Health impact",
+        "headline": "Municipal headline figures", "double_burden": "Wards with a double burden (priority list)",
+        "none_double": "No wards with a double burden.", "ward": "Ward", "code": "Code",
+        "residents": "Residents", "score": "Burden percentile", "gradient": "Gradient by SES quintile",
+        "gradient_note": "Mean per quintile (1 = most disadvantaged) with 95 % interval.",
+        "concentration": "Concentration curve", "conc_note": "Cumulative share of the value against the "
+        "cumulative share of residents, ranked from most disadvantaged to most advantaged; below the "
+        "diagonal: concentrated among the advantaged.",
+        "sii": "Slope and relative index of inequality (SII/RII)", "indicator": "Indicator", "value": "Value",
+        "interval": "95 % interval", "coverage": "Coverage per input", "withheld_wards": "Withheld wards",
+        "reason": "Reason", "provenance": "Provenance of the inputs", "versions": "Software versions",
+        "input": "Input", "provider": "Provider", "retrieved": "Retrieved", "licence": "Licence",
+        "mean_cov": "mean coverage", "min_cov": "minimum", "delta_map": "Change per ward",
+        "comparison": "Totals against the baseline", "baseline": "Baseline",
+        "scenario_value": "Scenario", "delta": "Delta", "no_scen": "No scenarios in this run.",
+        "generated": "Made with healthgeo", "run": "Run", "legend": "Legend",
+        "attributable": "Attributable burden per year",
+    },
+}
+
+#: gemeente-level headline figures: (column, bounds columns or None)
+HEADLINES = ["residents", "no2_ugm3_popw", "pm25_ugm3_popw", "lden_db_popw", "pop_share_lden_ge_53",
+             "pop_share_green_1ha_300m", "health_good_health_pct"]
+ATTRIBUTABLE = ["deaths_attr_no2_per_year_central", "deaths_attr_pm25_per_year_central",
+                "ihd_cases_attr_road_noise_per_year_central", "dalys_total_per_year_central",
+                "eur_total_per_year_central"]
+
+CSS = """
+*{box-sizing:border-box}body{font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;color:#222;background:#fafafa}
+header{background:#1d3557;color:#fff;padding:.6em 1.2em}header h1{margin:0;font-size:1.3em}
+nav{position:sticky;top:0;z-index:5;background:#fff;border-bottom:1px solid #ccc;padding:.4em 1.2em}
+nav a{margin-right:1em;color:#1d3557;text-decoration:none;font-weight:600}
+.banner{position:sticky;top:2.3em;z-index:4;background:#fff3cd;border:2px solid #b8860b;color:#5c4400;padding:.4em 1.2em;font-weight:700}
+main{max-width:1200px;margin:0 auto;padding:0 1.2em 3em}section{margin-top:1.5em}h2{border-bottom:2px solid #1d3557;padding-bottom:.2em}
+.cards{display:flex;flex-wrap:wrap;gap:.8em}.card{background:#fff;border:1px solid #ddd;border-radius:6px;padding:.6em .9em;min-width:14em;flex:1}
+.card .v{font-size:1.5em;font-weight:700}.card .ci{color:#555;font-size:.85em}
+.maps{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:1em}
+figure{margin:0;background:#fff;border:1px solid #ddd;border-radius:6px;padding:.6em}figcaption{font-weight:600;margin-bottom:.3em}
+svg.hg-map{width:100%;height:auto;display:block}svg.hg-map use{stroke:#fff;stroke-width:.6;vector-effect:non-scaling-stroke}
+svg.hg-map use:hover,svg.hg-map use.hi{stroke:#000;stroke-width:2}svg.hg-map use.wijk{fill:none;stroke:#222;stroke-width:1.6;vector-effect:non-scaling-stroke;pointer-events:none}
+.legend{display:flex;flex-wrap:wrap;gap:.3em .9em;font-size:.82em;margin-top:.3em}.legend span{display:inline-flex;align-items:center;gap:.3em}
+.legend i{display:inline-block;width:1.1em;height:.9em;border:1px solid #999}
+table{border-collapse:collapse;background:#fff;font-size:.88em;margin:.4em 0}td,th{border:1px solid #ddd;padding:.2em .5em;text-align:left;vertical-align:top}
+td.n{text-align:right;font-variant-numeric:tabular-nums}.note{color:#555;font-size:.88em}.absent{color:#7a4b00;background:#fff8e6;padding:.5em;border-left:4px solid #e0a000}
+#hg-tip{position:fixed;pointer-events:none;background:#fff;border:1px solid #333;border-radius:4px;padding:.3em .5em;font-size:.85em;display:none;z-index:10;max-width:22em;box-shadow:0 2px 6px rgba(0,0,0,.3)}
+.charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:1em}svg.chart{width:100%;height:auto;font-size:11px}
+footer{color:#666;font-size:.8em;padding:1em 1.2em}
+"""
+
+JS = r"""
+(function(){
+var tip=document.getElementById('hg-tip');var names=window.HG_NAMES||{};
+function text(el){var c=el.getAttribute('data-c');return '<b>'+(names[c]||c)+'</b> ('+c+')<br>'+el.getAttribute('data-t');}
+function show(e){var el=e.target;if(!el.getAttribute||!el.getAttribute('data-c'))return;
+ tip.innerHTML=text(el);tip.style.display='block';
+ var x=(e.clientX||0)+12,y=(e.clientY||0)+12;tip.style.left=Math.min(x,window.innerWidth-260)+'px';tip.style.top=y+'px';
+ var prev=document.querySelector('use.hi');if(prev)prev.classList.remove('hi');el.classList.add('hi');}
+function hide(e){if(e.target.getAttribute&&e.target.getAttribute('data-c')){tip.style.display='none';e.target.classList.remove('hi');}}
+document.addEventListener('mouseover',show);document.addEventListener('mouseout',hide);
+document.addEventListener('touchstart',function(e){if(e.target.getAttribute&&e.target.getAttribute('data-c')){show({target:e.target,clientX:e.touches[0].clientX,clientY:e.touches[0].clientY});}},{passive:true});
+function selfcheck(){var out={maps:[],errors:window.HG_ERRORS||[],requests:[]};
+ document.querySelectorAll('svg.hg-map').forEach(function(svg){
+  var shapes=svg.querySelectorAll('use[data-c]');var n=0,tips=0,withValue=0;
+  shapes.forEach(function(u){n++;var t=u.getAttribute('data-t')||'';if(t.indexOf(': ')>0)withValue++;});
+  var first=null;shapes.forEach(function(u){if(!first&&(u.getAttribute('data-t')||'').indexOf(': ')>0)first=u;});
+  var tipText='';if(first){var r=first.getBoundingClientRect();show({target:first,clientX:r.left+1,clientY:r.top+1});tipText=tip.textContent;hide({target:first});}
+  var href=0;shapes.forEach(function(u){var h=u.getAttribute('href');if(h&&document.getElementById(h.slice(1)))href++;});
+  out.maps.push({id:svg.id,shapes:n,expected:+svg.getAttribute('data-n'),resolved:href,with_value:withValue,tooltip:tipText});});
+ (performance.getEntriesByType('resource')||[]).forEach(function(r){out.requests.push(r.name);});
+ var pre=document.createElement('pre');pre.id='hg-selfcheck';pre.textContent=JSON.stringify(out);document.body.appendChild(pre);}
+if(location.hash==='#selfcheck'){selfcheck();}
+})();
+"""
+
+
+class ReportError(InputDataError):
+    """The GeoPackage given to the report is missing or unreadable."""
+
+
+def _esc(v) -> str:
+    return html.escape("" if v is None else str(v))
+
+
+def fmt(v, scale: str = "") -> str:
+    """A value for people: percent/fraction scaled, thousands separated, NULL as an en dash."""
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        return "–"
+    if isinstance(v, (bool, np.bool_)):
+        return "ja/yes" if v else "nee/no"
+    if not isinstance(v, (int, float, np.integer, np.floating)):
+        return str(v)
+    v = float(v)
+    if scale == "fraction":
+        return f"{100 * v:.1f} %"
+    if scale == "percent":
+        return f"{v:.1f} %"
+    a = abs(v)
+    if a >= 1000:
+        return f"{v:,.0f}".replace(",", " ")
+    if a >= 100 or (v == int(v) and scale == "count"):
+        return f"{v:.0f}"
+    if a >= 10:
+        return f"{v:.1f}"
+    if a >= 1:
+        return f"{v:.2f}"
+    return f"{v:.3g}"
+
+
+def open_geopackage(path: str | Path) -> sqlite3.Connection:
+    """A read-only connection to a GeoPackage, or a one-line :class:`ReportError` naming the file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ReportError(f"{path}: GeoPackage not found; run the workflow first (make run) or give the right path")
+    try:
+        con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        tables = {r[0] for r in con.execute("SELECT table_name FROM gpkg_contents")}
+    except sqlite3.DatabaseError as e:
+        raise ReportError(f"{path}: not a readable GeoPackage ({e}); rebuild it with the workflow (make run)") from None
+    if "buurt" not in tables:
+        raise ReportError(f"{path}: GeoPackage has no 'buurt' layer; it was not written by healthgeo's assemble step")
+    return con
+
+
+def _tables(con) -> set[str]:
+    return {r[0] for r in con.execute("SELECT table_name FROM gpkg_contents")}
+
+
+def _read(con, name: str) -> pd.DataFrame:
+    return pd.read_sql_query(f'SELECT * FROM "{name}"', con).drop(columns=["fid"], errors="ignore")
+
+
+def load_catalog(con) -> pd.DataFrame:
+    """The run's ``indicator_catalog``, or one derived from ``data_dictionary`` for older files."""
+    if "indicator_catalog" in _tables(con):
+        cat = _read(con, "indicator_catalog")
+    else:
+        dd = _read(con, "data_dictionary")
+        dd = dd[dd["layer"].isin(["buurt", "wijk", "gemeente"])].drop_duplicates("column")
+        cat = pd.DataFrame([
+            {**entry(r["column"], ColumnDoc(unit=r["unit"] or "", description=r["description"] or "")), "levels": r["layer"]}
+            for _, r in dd.iterrows()], columns=CATALOG_COLUMNS)
+    return cat.set_index("indicator", drop=False)
+
+
+class _Geometry:
+    """Buurt and wijk shapes as SVG path data in one shared coordinate space."""
+
+    def __init__(self, buurt, wijk, width: float = 1000.0):
+        minx, miny, maxx, maxy = buurt.total_bounds
+        self.scale = width / max(maxx - minx, 1.0)
+        self.minx, self.maxy = minx, maxy
+        self.width, self.height = width, (maxy - miny) * self.scale
+        tol = max(maxx - minx, maxy - miny) / 2000
+        self.buurt = {code: self._path(g.simplify(tol, preserve_topology=True)) for code, g in buurt.geometry.items()}
+        self.wijk = [self._path(g.simplify(tol, preserve_topology=True)) for g in wijk.geometry] if wijk is not None else []
+
+    def _ring(self, coords) -> str:
+        pts = [f"{(x - self.minx) * self.scale:.1f} {(self.maxy - y) * self.scale:.1f}" for x, y in coords]
+        return "M" + "L".join(pts) + "Z"
+
+    def _path(self, geom) -> str:
+        if geom is None or geom.is_empty:
+            return ""
+        polys = getattr(geom, "geoms", [geom])
+        parts = []
+        for p in polys:
+            if p.geom_type != "Polygon":
+                continue
+            parts.append(self._ring(p.exterior.coords))
+            parts += [self._ring(r.coords) for r in p.interiors]
+        return "".join(parts)
+
+    def defs(self) -> str:
+        paths = "".join(f'<path id="g-{_esc(c)}" d="{d}"/>' for c, d in self.buurt.items())
+        wijk = "".join(f'<path d="{d}"/>' for d in self.wijk)
+        return (f'<svg width="0" height="0" style="position:absolute" aria-hidden="true"><defs>{paths}'
+                f'<g id="wijk-outlines">{wijk}</g>'
+                f'<pattern id="hatch" patternUnits="userSpaceOnUse" width="6" height="6" patternTransform="rotate(45)">'
+                f'<rect width="6" height="6" fill="#f0f0f0"/><line x1="0" y1="0" x2="0" y2="6" stroke="{WITHHELD_COLOUR}" '
+                f'stroke-width="2.5"/></pattern></defs></svg>')
+
+
+class Report:
+    def __init__(self, gpkg: str | Path, language: str = "nl"):
+        import geopandas as gpd
+
+        if language not in LANGUAGES:
+            raise ValueError(f"report language must be one of {LANGUAGES}, not {language!r}")
+        self.path = Path(gpkg)
+        self.lang = language
+        self.t = TEXT[language]
+        self.con = open_geopackage(self.path)
+        self.tables = _tables(self.con)
+        try:
+            self.buurt = gpd.read_file(self.path, layer="buurt", engine="pyogrio").set_index("buurtcode")
+            self.wijk = gpd.read_file(self.path, layer="wijk", engine="pyogrio") if "wijk" in self.tables else None
+            self.gemeente = _read(self.con, "gemeente").drop(columns=["geom"], errors="ignore") \
+                if "gemeente" in self.tables else pd.DataFrame()
+        except Exception as e:  # noqa: BLE001 - any reader failure is a broken file for the user
+            raise ReportError(f"{self.path}: cannot read the ward layers ({type(e).__name__}: {e}); rebuild the GeoPackage") from None
+        self.catalog = load_catalog(self.con)
+        self._cat = {k: dict(v) for k, v in self.catalog.drop(columns="indicator").to_dict("index").items()}
+        self.meta = dict(self.con.execute("SELECT key, value FROM metadata").fetchall()) if "metadata" in self.tables else {}
+        self.synthetic = str(self.meta.get("synthetic", "")).lower() == "true"
+        self.geo = _Geometry(self.buurt, self.wijk)
+        self.withheld = self.buurt["disclosure_reason"].notna() if "disclosure_reason" in self.buurt else \
+            pd.Series(False, index=self.buurt.index)
+        self.n_maps = 0
+
+    # -- helpers ---------------------------------------------------------------------------
+    def label(self, column: str) -> str:
+        if column not in self._cat and column.startswith("delta_"):
+            return "Δ " + self.label(column.removeprefix("delta_"))
+        if column in self._cat:
+            row = self._cat[column]
+            lab = row.get(f"label_{self.lang}") or row.get("label_en")
+            if isinstance(lab, str) and lab:
+                return lab
+        return column
+
+    def info(self, column: str) -> dict:
+        if column not in self._cat and column.startswith("delta_"):
+            stem = self.info(column.removeprefix("delta_"))
+            return {**stem, "thresholds": [], "higher_is_worse": None}
+        if column in self._cat:
+            r = self._cat[column]
+            thr = r.get("thresholds")
+            return {"unit": r.get("unit") or "", "scale": r.get("scale") or "", "theme": r.get("theme") or "",
+                    "higher_is_worse": None if pd.isna(r.get("higher_is_worse")) else bool(r.get("higher_is_worse")),
+                    "thresholds": json.loads(thr) if isinstance(thr, str) and thr else []}
+        return {"unit": "", "scale": "", "theme": fallback_theme(column), "higher_is_worse": None, "thresholds": []}
+
+    def theme_of(self, column: str) -> str:
+        if column.endswith("_lisa"):
+            return "lisa"
+        return self.info(column)["theme"]
+
+    def bounds(self, frame, column: str):
+        for lo, hi in ((f"{column}_lo95", f"{column}_hi95"),
+                       (column.removesuffix("_central") + "_low", column.removesuffix("_central") + "_high")):
+            if lo in frame and hi in frame and lo != column:
+                return frame[lo], frame[hi]
+        return None, None
+
+    # -- maps ------------------------------------------------------------------------------
+    def map_svg(self, frame, column: str, *, diverging: bool = False, title: str | None = None) -> str:
+        info = self.info(column)
+        values = frame[column]
+        withheld = self.withheld.reindex(frame.index).fillna(False).to_numpy(dtype=bool)
+        if "disclosure_reason" in frame:
+            withheld = withheld | frame["disclosure_reason"].notna().to_numpy()
+        shown = values[~withheld]
+        cls: Classes = classify(shown, thresholds=info["thresholds"], scale=info["scale"],
+                                higher_is_worse=info["higher_is_worse"], diverging=diverging)
+        lo, hi = self.bounds(frame, column)
+        unit = info["unit"] if info["scale"] not in ("fraction", "percent", "category", "flag", "text") else ""
+        self.n_maps += 1
+        mid = f"map{self.n_maps}"
+        uses = []
+        label = self.label(column)
+        lo = lo.to_numpy() if lo is not None else None
+        hi = hi.to_numpy() if hi is not None else None
+        for i, (code, v) in enumerate(values.items()):
+            if withheld[i]:
+                fill, t = "url(#hatch)", self.t["withheld"]
+            elif v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+                fill, t = NO_DATA_COLOUR, self.t["nodata"]
+            else:
+                fill = cls.colour(v)
+                t = f"{label}: {fmt(v, info['scale'])} {unit}".strip()
+                if lo is not None and pd.notna(lo[i]) and pd.notna(hi[i]):
+                    t += f" [95 %: {fmt(lo[i], info['scale'])} – {fmt(hi[i], info['scale'])}]"
+            uses.append(f'<use href="#g-{_esc(code)}" fill="{fill}" data-c="{_esc(code)}" data-t="{_esc(t)}"/>')
+        legend = "".join(f'<span><i style="background:{c}"></i>{_esc(lab)}</span>' for c, lab in zip(cls.colours, cls.labels))
+        if withheld.any():
+            legend += f'<span><i style="background:url(#hatch) {WITHHELD_COLOUR}"><svg width="100%" height="100%"><rect width="100%" height="100%" fill="url(#hatch)"/></svg></i>{_esc(self.t["withheld"])}</span>'
+        legend += f'<span><i style="background:{NO_DATA_COLOUR}"></i>{_esc(self.t["nodata"])}</span>'
+        src = ""
+        if info["thresholds"]:
+            srcs = sorted({t.get("source", "") for t in info["thresholds"] if t.get("source")})
+            src = f'<div class="note">{_esc("; ".join(srcs))}</div>'
+        g = self.geo
+        unit_note = " (%)" if info["scale"] in ("fraction", "percent") else \
+            f" ({_esc(info['unit'])})" if info["unit"] and info["scale"] not in ("category", "flag", "text") else ""
+        return (f'<figure><figcaption>{_esc(title or self.label(column))}{unit_note}</figcaption>'
+                f'<svg class="hg-map" id="{mid}" data-n="{len(values)}" data-col="{_esc(column)}" '
+                f'viewBox="0 0 {g.width:.0f} {g.height:.0f}" role="img" aria-label="{_esc(self.label(column))}">'
+                f'{"".join(uses)}<use href="#wijk-outlines" class="wijk"/></svg>'
+                f'<div class="legend">{legend}</div>{src}</figure>')
+
+    def family_columns(self, theme: str, candidates: Sequence[str]) -> list[str]:
+        have = [c for c in candidates if c in self.buurt and self.buurt[c].notna().any()]
+        if have:
+            return have[:2]
+        for c in self.buurt.columns:
+            if c != "geometry" and self.theme_of(c) == theme and self.buurt[c].notna().any() \
+                    and not c.endswith(("_lo95", "_hi95", "_low", "_high", "_reason")):
+                return [c]
+        return []
+
+    # -- sections --------------------------------------------------------------------------
+    def section_summary(self) -> str:
+        t = self.t
+        gm = self.gemeente.iloc[0] if len(self.gemeente) else pd.Series(dtype=object)
+        cards = []
+        for col in HEADLINES + ATTRIBUTABLE:
+            if col not in gm or pd.isna(gm[col]):
+                continue
+            info = self.info(col)
+            lo, hi = self.bounds(self.gemeente, col)
+            ci = ""
+            if lo is not None and pd.notna(lo.iloc[0]) and pd.notna(hi.iloc[0]):
+                ci = f'<div class="ci">95 %: {fmt(lo.iloc[0], info["scale"])} – {fmt(hi.iloc[0], info["scale"])}</div>'
+            unit = info["unit"] if info["scale"] not in ("fraction", "percent") else ""
+            cards.append(f'<div class="card"><div>{_esc(self.label(col))}</div>'
+                         f'<div class="v">{fmt(gm[col], info["scale"])} <small>{_esc(unit)}</small></div>{ci}</div>')
+        out = [f'<section id="summary"><h2>{t["summary"]}</h2><h3>{t["headline"]}</h3>']
+        out.append(f'<div class="cards">{"".join(cards)}</div>' if cards else f'<p class="absent">{t["absent"]}</p>')
+        out.append(f'<h3>{t["double_burden"]}</h3>')
+        if "double_burden" not in self.buurt:
+            out.append(f'<p class="absent">{t["absent"]}</p>')
+        else:
+            db = self.buurt[self.buurt["double_burden"].fillna(False).astype(bool)]
+            if "burden_score" in db:
+                db = db.sort_values("burden_score", ascending=False)
+            if db.empty:
+                out.append(f'<p>{t["none_double"]}</p>')
+            else:
+                rows = "".join(
+                    f'<tr><td>{i + 1}</td><td>{_esc(r.get("name"))}</td><td>{_esc(code)}</td>'
+                    f'<td class="n">{fmt(r.get("residents"), "count")}</td><td class="n">{fmt(r.get("burden_score_pctl"))}</td></tr>'
+                    for i, (code, r) in enumerate(db.iterrows()))
+                out.append(f'<table><tr><th>#</th><th>{t["ward"]}</th><th>{t["code"]}</th><th>{t["residents"]}</th>'
+                           f'<th>{t["score"]}</th></tr>{rows}</table>')
+        out.append("</section>")
+        return "".join(out)
+
+    def section_maps(self) -> str:
+        out = [f'<section id="maps"><h2>{self.t["maps"]}</h2>']
+        for key, theme, candidates in FAMILIES:
+            cols = self.family_columns(theme, candidates)
+            out.append(f'<h3 id="fam-{key}">{self.t[key]}</h3>')
+            if not cols:
+                out.append(f'<p class="absent">{self.t["absent"]}</p>')
+                continue
+            out.append('<div class="maps">' + "".join(self.map_svg(self.buurt, c) for c in cols) + "</div>")
+        out.append("</section>")
+        return "".join(out)
+
+    def _gradient_chart(self, rows: pd.DataFrame, indicator: str) -> str:
+        w, h, pad = 340, 190, 40
+        left = 62
+        sc = self.info(indicator)["scale"]
+        q = rows.set_index("metric")
+        pts = [(i, q.loc[f"q{i}_mean"]) for i in range(1, 6) if f"q{i}_mean" in q.index]
+        vals = [v for _, r in pts for v in (r["value"], r["ci_low"], r["ci_high"]) if pd.notna(v)]
+        if not vals:
+            return ""
+        lo, hi = min(vals), max(vals)
+        span = (hi - lo) or 1.0
+        lo, hi = lo - 0.05 * span, hi + 0.05 * span
+
+        def y(v):
+            return h - pad + (pad - h + pad) * (v - lo) / (hi - lo) if hi > lo else h / 2
+
+        def x(i):
+            return left + (i - 1) * (w - left - 0.5 * pad) / 4
+        marks = []
+        for i, r in pts:
+            if pd.notna(r["ci_low"]) and pd.notna(r["ci_high"]):
+                marks.append(f'<line x1="{x(i):.1f}" x2="{x(i):.1f}" y1="{y(r["ci_low"]):.1f}" y2="{y(r["ci_high"]):.1f}" stroke="#1d3557" stroke-width="2"/>')
+            marks.append(f'<circle cx="{x(i):.1f}" cy="{y(r["value"]):.1f}" r="4" fill="#e76f51"><title>Q{i}: {fmt(r["value"], sc)} [{fmt(r["ci_low"], sc)} – {fmt(r["ci_high"], sc)}]</title></circle>')
+            marks.append(f'<text x="{x(i):.1f}" y="{h - pad + 15}" text-anchor="middle">Q{i}</text>')
+        axis = (f'<line x1="{left - 12}" x2="{left - 12}" y1="{pad}" y2="{h - pad}" stroke="#888"/>'
+                f'<text x="{left - 15}" y="{y(hi) + 4:.1f}" text-anchor="end">{fmt(hi, sc)}</text>'
+                f'<text x="{left - 15}" y="{y(lo):.1f}" text-anchor="end">{fmt(lo, sc)}</text>')
+        return (f'<figure><figcaption>{_esc(self.label(indicator))}</figcaption>'
+                f'<svg class="chart" viewBox="0 0 {w} {h}">{axis}{"".join(marks)}</svg></figure>')
+
+    def _concentration_chart(self, indicator: str) -> str:
+        b = self.buurt[~self.withheld]
+        if "ses_rank_frac" not in b or indicator not in b:
+            return ""
+        d = pd.DataFrame({"r": pd.to_numeric(b["ses_rank_frac"], errors="coerce"),
+                          "w": pd.to_numeric(b.get("residents"), errors="coerce"),
+                          "v": pd.to_numeric(b[indicator], errors="coerce")}).dropna()
+        d = d[(d["w"] > 0)].sort_values("r")
+        if len(d) < 3 or (d["v"] * d["w"]).sum() <= 0:
+            return ""
+        cx = np.concatenate([[0], np.cumsum(d["w"]) / d["w"].sum()])
+        cy = np.concatenate([[0], np.cumsum(d["v"] * d["w"]) / (d["v"] * d["w"]).sum()])
+        s, pad = 240, 30
+        pts = " ".join(f"{pad + a * s:.1f},{pad + s - c * s:.1f}" for a, c in zip(cx, cy))
+        return (f'<figure><figcaption>{_esc(self.label(indicator))}</figcaption>'
+                f'<svg class="chart" viewBox="0 0 {s + 2 * pad} {s + 2 * pad}">'
+                f'<rect x="{pad}" y="{pad}" width="{s}" height="{s}" fill="none" stroke="#888"/>'
+                f'<line x1="{pad}" y1="{pad + s}" x2="{pad + s}" y2="{pad}" stroke="#888" stroke-dasharray="4 3"/>'
+                f'<polyline points="{pts}" fill="none" stroke="#e76f51" stroke-width="2"/>'
+                f'<text x="{pad + s / 2}" y="{s + 2 * pad - 6}" text-anchor="middle">{_esc(self.t["residents"])} (SES ↑)</text>'
+                f'</svg></figure>')
+
+    def section_inequality(self) -> str:
+        t = self.t
+        out = [f'<section id="inequality"><h2>{t["inequality"]}</h2>']
+        if "disparity" not in self.tables:
+            out.append(f'<p class="absent">{t["absent"]}</p></section>')
+            return "".join(out)
+        d = _read(self.con, "disparity")
+        d = d[d["level"] == "buurt"] if "level" in d else d
+        indicators = list(dict.fromkeys(d["indicator"]))
+        out.append(f'<h3>{t["gradient"]}</h3><p class="note">{t["gradient_note"]}</p><div class="charts">')
+        out += [self._gradient_chart(d[d["indicator"] == ind], ind) for ind in indicators]
+        out.append(f'</div><h3>{t["concentration"]}</h3><p class="note">{t["conc_note"]}</p><div class="charts">')
+        out += [self._concentration_chart(ind) for ind in indicators[:8]]
+        out.append(f'</div><h3>{t["sii"]}</h3><table><tr><th>{t["indicator"]}</th><th>SII</th><th>{t["interval"]}</th>'
+                   f'<th>RII</th><th>{t["interval"]}</th></tr>')
+        for ind in indicators:
+            r = d[d["indicator"] == ind].set_index("metric")
+            cells = []
+            for m in ("sii", "rii"):
+                if m in r.index:
+                    cells.append(f'<td class="n">{fmt(r.loc[m, "value"])}</td><td class="n">{fmt(r.loc[m, "ci_low"])} – {fmt(r.loc[m, "ci_high"])}</td>')
+                else:
+                    cells.append('<td>–</td><td>–</td>')
+            out.append(f'<tr><td>{_esc(self.label(ind))}</td>{"".join(cells)}</tr>')
+        out.append("</table></section>")
+        return "".join(out)
+
+    def section_scenarios(self) -> str:
+        import geopandas as gpd
+
+        t = self.t
+        out = [f'<section id="scenarios"><h2>{t["scenarios"]}</h2>']
+        layers = sorted(n for n in self.tables if n.startswith("scenario_") and n != "scenario_comparison")
+        if not layers:
+            out.append(f'<p class="absent">{t["no_scen"]}</p></section>')
+            return "".join(out)
+        comp = _read(self.con, "scenario_comparison") if "scenario_comparison" in self.tables else pd.DataFrame()
+        for name in layers:
+            scen = name.removeprefix("scenario_")
+            layer = gpd.read_file(self.path, layer=name, engine="pyogrio").set_index("buurtcode").reindex(self.buurt.index)
+            rows = comp[comp["scenario"] == scen] if len(comp) else comp
+            desc = rows["scenario_description"].iloc[0] if len(rows) and "scenario_description" in rows else ""
+            out.append(f'<h3 id="scen-{_esc(scen)}">{_esc(scen)}</h3><p class="note">{_esc(desc)}</p>')
+            cols = [c for c in ("delta_dalys_total_per_year_central", "delta_eur_total_per_year_central",
+                                "delta_pop_share_green_1ha_300m", "delta_supermarket_walk_m_median")
+                    if c in layer and layer[c].notna().any()]
+            if not cols:
+                cols = [c for c in layer.columns if c.startswith("delta_") and c != "delta_residents"
+                        and pd.api.types.is_numeric_dtype(layer[c]) and layer[c].notna().any()][:1]
+            if cols:
+                out.append('<div class="maps">' + "".join(
+                    self.map_svg(layer, c, diverging=True, title=f'{t["delta_map"]}: {self.label(c)}') for c in cols[:2]) + "</div>")
+            if len(rows):
+                trs = "".join(
+                    f'<tr><td>{_esc(self.label(r["column"]))}</td><td class="n">{fmt(r["baseline"])}</td>'
+                    f'<td class="n">{fmt(r["scenario_value"])}</td><td class="n">{fmt(r["delta"])}</td></tr>'
+                    for _, r in rows.iterrows() if not str(r["column"]).endswith(("_low", "_high")))
+                out.append(f'<details><summary>{t["comparison"]}</summary><table><tr><th>{t["indicator"]}</th>'
+                           f'<th>{t["baseline"]}</th><th>{t["scenario_value"]}</th><th>{t["delta"]}</th></tr>{trs}</table></details>')
+        out.append("</section>")
+        return "".join(out)
+
+    def section_quality(self) -> str:
+        t = self.t
+        out = [f'<section id="quality"><h2>{t["quality"]}</h2><h3>{t["coverage"]}</h3>']
+        cov = [c for c in self.buurt.columns if c.endswith("_covered_frac")]
+        if cov:
+            out.append(f'<table><tr><th>{t["input"]}</th><th>{t["mean_cov"]}</th><th>{t["min_cov"]}</th></tr>')
+            for c in cov:
+                v = pd.to_numeric(self.buurt[c], errors="coerce")
+                out.append(f'<tr><td>{_esc(c.removesuffix("_covered_frac"))}</td><td class="n">{fmt(v.mean(), "fraction")}</td>'
+                           f'<td class="n">{fmt(v.min(), "fraction")}</td></tr>')
+            out.append("</table>")
+        else:
+            out.append(f'<p class="absent">{t["absent"]}</p>')
+        out.append(f'<h3>{t["withheld_wards"]} ({int(self.withheld.sum())})</h3>')
+        if self.withheld.any():
+            w = self.buurt[self.withheld]
+            out.append(f'<table><tr><th>{t["code"]}</th><th>{t["ward"]}</th><th>{t["reason"]}</th></tr>' + "".join(
+                f'<tr><td>{_esc(c)}</td><td>{_esc(r.get("name"))}</td><td>{_esc(r["disclosure_reason"])}</td></tr>'
+                for c, r in w.iterrows()) + "</table>")
+        out.append(f'<h3>{t["provenance"]}</h3>')
+        if "provenance" in self.tables:
+            p = _read(self.con, "provenance")
+            out.append(f'<table><tr><th>{t["input"]}</th><th>{t["provider"]}</th><th>{t["retrieved"]}</th>'
+                       f'<th>{t["licence"]}</th><th>sha256</th></tr>' + "".join(
+                           f'<tr><td>{_esc(r["input"])}</td><td>{_esc(r["provider"])}</td><td>{_esc(r["retrieved_at"])}</td>'
+                           f'<td>{_esc(r["licence"])}</td><td><code>{_esc(str(r["sha256"] or "")[:12])}</code></td></tr>'
+                           for _, r in p.iterrows()) + "</table>")
+        out.append(f'<h3>{t["versions"]}</h3><table>')
+        for k, v in versions(self.meta).items():
+            out.append(f"<tr><td>{_esc(k)}</td><td>{_esc(v)}</td></tr>")
+        out.append("</table></section>")
+        return "".join(out)
+
+    def html(self) -> str:
+        t = self.t
+        names = {str(c): str(n) for c, n in self.buurt.get("name", pd.Series(dtype=str)).items()}
+        body = [self.section_summary(), self.section_maps(), self.section_inequality(), self.section_scenarios(),
+                self.section_quality()]
+        banner = f'<div class="banner" role="alert">{_esc(t["synthetic"])}</div>' if self.synthetic else ""
+        run = self.meta.get("run", "")
+        nav = "".join(f'<a href="#{k}">{t[k]}</a>' for k in ("summary", "maps", "inequality", "scenarios", "quality"))
+        return (
+            f'<!DOCTYPE html><html lang="{self.lang}"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width,initial-scale=1">'
+            f"<title>{_esc(t['title'])} – {_esc(run)}</title><style>{CSS}</style>"
+            f"<script>window.HG_ERRORS=[];window.addEventListener('error',function(e){{window.HG_ERRORS.push(String(e.message))}});</script>"
+            f"</head><body>{self.geo.defs()}"
+            f'<header><h1>{_esc(t["title"])}</h1><div>{t["run"]}: {_esc(run)} · {_esc(self.meta.get("municipality", ""))}'
+            f' · {_esc(self.meta.get("year", ""))}</div></header><nav>{nav}</nav>{banner}<main>{"".join(body)}</main>'
+            f'<footer>{t["generated"]} {_esc(self.meta.get("healthgeo_version", __version__))} · {_esc(self.meta.get("created_at", ""))}</footer>'
+            f'<div id="hg-tip"></div><script>window.HG_NAMES={json.dumps(names, ensure_ascii=False)};</script>'
+            f"<script>{JS}</script></body></html>")
+
+
+def versions(meta: dict) -> dict[str, str]:
+    """Versions of the software that made the GeoPackage and the report."""
+    import geopandas
+    import pyogrio
+    import shapely
+
+    out = {"healthgeo (run)": meta.get("healthgeo_version", "?"), "healthgeo (report)": __version__,
+           "Python": platform.python_version(), "geopandas": geopandas.__version__, "shapely": shapely.__version__,
+           "pyogrio": pyogrio.__version__, "GDAL": pyogrio.__gdal_version_string__, "pandas": pd.__version__}
+    try:
+        import snakemake
+
+        out["snakemake"] = snakemake.__version__
+    except Exception:  # noqa: BLE001 - optional
+        pass
+    return out
+
+
+def build_report(gpkg: str | Path, out_html: str | Path, *, language: str = "nl") -> Path:
+    """Write the offline HTML report of a GeoPackage; returns the path of ``index.html``."""
+    out_html = Path(out_html)
+    rep = Report(gpkg, language=language)
+    try:
+        text = rep.html()
+    finally:
+        rep.con.close()
+    out_html.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(out_html) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    log.info("wrote %s (%d maps, %.0f kB)", out_html, rep.n_maps, len(text) / 1024)
+    return out_html

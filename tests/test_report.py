@@ -1,0 +1,133 @@
+"""The HTML report and the export on a tiny hand-made GeoPackage (4 buurten in 2 wijken).
+
+The end-to-end checks on the demo run (real browser on every map, QGIS styles) are in
+test_workflow.py; here: what a missing optional input does, broken files, language, export.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import subprocess
+import sys
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+from shapely.geometry import box
+
+from browser import check_page, chromium
+from healthgeo.report import ReportError, build_report
+
+B = [("BU00010001", "Noord", "WK000101", 300, 12.3456), ("BU00010002", "Oost", "WK000101", 20, 25.0),
+     ("BU00010003", "Zuid", "WK000102", 400, 31.0), ("BU00010004", "West", "WK000102", 250, np.nan)]
+
+
+@pytest.fixture()
+def tiny_gpkg(tmp_path):
+    """4 buurten of 1 km², the second withheld, the fourth without NO2; no disparity, no scenarios."""
+    path = tmp_path / "healthgeo.gpkg"
+    x0, y0 = 150_000, 440_000
+    buurt = gpd.GeoDataFrame({
+        "buurtcode": [b[0] for b in B], "name": [b[1] for b in B], "wijkcode": [b[2] for b in B],
+        "residents": [float(b[3]) for b in B], "no2_ugm3_popw": [b[4] for b in B],
+        "no2_ugm3_popw_lo95": [b[4] - 1 for b in B], "no2_ugm3_popw_hi95": [b[4] + 1 for b in B],
+        "disclosure_reason": [None, "fewer than 50 residents", None, None],
+    }, geometry=[box(x0 + 1000 * i, y0, x0 + 1000 * (i + 1), y0 + 1000) for i in range(4)], crs="EPSG:28992")
+    buurt.loc[1, ["residents", "no2_ugm3_popw", "no2_ugm3_popw_lo95", "no2_ugm3_popw_hi95"]] = np.nan
+    wijk = gpd.GeoDataFrame({"wijkcode": ["WK000101", "WK000102"], "name": ["W1", "W2"]},
+                            geometry=[box(x0, y0, x0 + 2000, y0 + 1000), box(x0 + 2000, y0, x0 + 4000, y0 + 1000)],
+                            crs="EPSG:28992")
+    gem = gpd.GeoDataFrame({"gemeentecode": ["GM0001"], "name": ["Teststad"], "residents": [970.0],
+                            "no2_ugm3_popw": [22.5]}, geometry=[box(x0, y0, x0 + 4000, y0 + 1000)], crs="EPSG:28992")
+    for name, layer in (("buurt", buurt), ("wijk", wijk), ("gemeente", gem)):
+        pyogrio.write_dataframe(layer, path, layer=name, driver="GPKG", append=path.exists())
+    meta = pd.DataFrame({"key": ["run", "synthetic", "municipality"], "value": ["tiny", "true", "GM0001"]})
+    pyogrio.write_dataframe(meta, path, layer="metadata", driver="GPKG", append=True)
+    dd = pd.DataFrame({"layer": "buurt", "column": list(buurt.columns.drop("geometry")),
+                       "unit": ["code", "text", "code", "persons", "µg/m³", "µg/m³", "µg/m³", "text"],
+                       "description": ["code", "name", "wijk", "residents", "Annual-mean NO2 at home", "lo", "hi", "why"],
+                       "method": "", "source": ""})
+    pyogrio.write_dataframe(dd, path, layer="data_dictionary", driver="GPKG", append=True)
+    return path
+
+
+def test_report_with_missing_optional_inputs_says_so(tiny_gpkg, tmp_path):
+    out = build_report(tiny_gpkg, tmp_path / "report" / "index.html", language="en")
+    text = out.read_text()
+    assert "http://" not in text and "https://" not in text.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "SYNTHETIC DEMO DATA" in text  # banner from metadata.synthetic
+    # the air map: one shape per buurt; withheld hatched, the one without value 'no data'
+    air = re.search(r'<svg class="hg-map"[^>]*data-col="no2_ugm3_popw".*?</svg>', text, re.S).group(0)
+    uses = re.findall(r'<use href="#g-(\w+)" fill="([^"]+)" data-c="\w+" data-t="([^"]*)"', air)
+    assert [u[0] for u in uses] == [b[0] for b in B]
+    assert uses[1][1] == "url(#hatch)" and "withheld" in uses[1][2]
+    assert uses[3][2] == "no data"
+    assert "12.3 µg/m³" in uses[0][2] and "[95 %: 11.3 – 13.3]" in uses[0][2]
+    # absent families and sections say so instead of drawing empty maps
+    assert text.count("Not available in this run") >= 5
+    assert "No scenarios in this run." in text
+    assert "SII" in text or "Inequality" in text
+
+
+def test_report_language_nl_is_default(tiny_gpkg, tmp_path):
+    text = build_report(tiny_gpkg, tmp_path / "index.html").read_text()
+    assert '<html lang="nl">' in text and "Samenvatting" in text and "SYNTHETISCHE DEMODATA" in text
+
+
+def test_missing_or_corrupt_geopackage_gives_one_line_error(tmp_path):
+    missing = tmp_path / "nope" / "healthgeo.gpkg"
+    with pytest.raises(ReportError, match=r"nope/healthgeo.gpkg: GeoPackage not found") as e:
+        build_report(missing, tmp_path / "index.html")
+    assert "\n" not in str(e.value)
+    corrupt = tmp_path / "corrupt.gpkg"
+    corrupt.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(ReportError, match=r"corrupt.gpkg: not a readable GeoPackage") as e:
+        build_report(corrupt, tmp_path / "index.html")
+    assert "\n" not in str(e.value)
+    proc = subprocess.run([sys.executable, "-m", "healthgeo", "report", str(corrupt)], capture_output=True, text=True)
+    assert proc.returncode == 1 and proc.stderr.count("\n") == 1 and "corrupt.gpkg" in proc.stderr
+    assert not (tmp_path / "report").exists()
+
+
+def test_tiny_report_in_a_real_browser(tiny_gpkg, tmp_path):
+    if chromium() is None:
+        pytest.skip("no Chromium here (.ci/run installs the Debian package chromium)")
+    out = build_report(tiny_gpkg, tmp_path / "report" / "index.html")
+    result, console = check_page(out, tmp_path / "profile")
+    assert console == [] and result["errors"] == []
+    assert [m["shapes"] for m in result["maps"]] == [4] and result["maps"][0]["resolved"] == 4
+    assert "Noord" in result["maps"][0]["tooltip"] and "12.3" in result["maps"][0]["tooltip"]
+    assert all(u.startswith("file://") for u in result["requests"])
+
+
+@pytest.mark.parametrize("fmt", ["geojson", "flatgeobuf", "geoparquet"])
+def test_export_round_trip(tiny_gpkg, tmp_path, fmt):
+    from healthgeo.export import export_layer
+
+    out = export_layer(tiny_gpkg, tmp_path / f"buurt.{fmt}", fmt=fmt, columns=["no2_ugm3_popw", "residents"])
+    got = gpd.read_parquet(out) if fmt == "geoparquet" else gpd.read_file(out)
+    got = got.sort_values("buurtcode", ignore_index=True)  # FlatGeobuf stores features in spatial-index order
+    assert got.crs.to_epsg() == 4326
+    assert list(got.columns) == ["buurtcode", "name", "no2_ugm3_popw", "residents", "geometry"]
+    src = gpd.read_file(tiny_gpkg, layer="buurt")
+    np.testing.assert_allclose(got["no2_ugm3_popw"], [12.35, np.nan, 31.0, np.nan])  # 4 significant digits
+    assert got["buurtcode"].tolist() == src["buurtcode"].tolist()
+    # RD New's origin (155 000, 463 000) is Amersfoort (5.387° E, 52.155° N); 5 km west and 23 km south
+    # of it is about 5.387 - 5/68.5 = 5.314° E and 52.155 - 23/111 = 51.948° N
+    assert got.total_bounds[0] == pytest.approx(5.314, abs=0.005) and got.total_bounds[1] == pytest.approx(51.948, abs=0.005)
+    back = got.to_crs("EPSG:28992")
+    np.testing.assert_allclose(back.area, src.area, rtol=1e-3)
+
+
+def test_export_cli_errors_and_help(tiny_gpkg, tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "healthgeo", "export", str(tiny_gpkg), "--columns", "bogus"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1 and "bogus" in proc.stderr and proc.stderr.count("\n") == 1
+    proc = subprocess.run([sys.executable, "-m", "healthgeo", "--version"], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.startswith("healthgeo ")
+    proc = subprocess.run([sys.executable, "-m", "healthgeo", "export", "--help"], capture_output=True, text=True)
+    assert "EPSG:4326" in proc.stdout and "--columns" in proc.stdout
+

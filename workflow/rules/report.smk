@@ -1,0 +1,23 @@
+# Report: the offline HTML report of a run (maps, inequality charts, scenarios, data quality).
+
+
+rule report:
+    input:
+        rules.assemble.output[0],
+    output:
+        report(
+            "data/processed/{run}/report/index.html",
+            caption="../report/report.rst",
+            category="Results",
+        ),
+    log:
+        "logs/{run}/report.log",
+    benchmark:
+        "logs/{run}/benchmarks/report.tsv"
+    conda:
+        "../envs/healthgeo.yaml"
+    params:
+        gpkg=f"data/processed/{RUN}/healthgeo.gpkg",
+        language=config["report"]["language"],
+    script:
+        "../scripts/report.py"

@@ -47,7 +47,8 @@ def test_layers_dictionary_provenance(tmp_path, wards_path):
                    metadata={"run": "t", "synthetic": "true"}, extra_tables=extra)
     layers = dict(pyogrio.list_layers(out))
     assert layers["buurt"] in ("Polygon", "MultiPolygon") and layers["data_dictionary"] is None
-    assert set(layers) == {"buurt", "wijk", "gemeente", "data_dictionary", "provenance", "metadata", "disparity"}
+    assert set(layers) == {"buurt", "wijk", "gemeente", "data_dictionary", "provenance", "metadata", "disparity",
+                           "indicator_catalog", "indicators", "layer_styles"}
     b = gpd.read_file(out, layer="buurt")
     assert list(b["buurtcode"]) == ["BU99990101", "BU99990201"] and b.crs.to_epsg() == 28992
     assert b["no2_ugm3_mean"].tolist() == [20.0, 21.0]

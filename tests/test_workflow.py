@@ -449,3 +449,43 @@ def test_catalog_and_long_table(gpkg):
     np.testing.assert_allclose(got.loc[shown.index, "lo95"], b.loc[shown.index, "health_good_health_pct_lo95"])
     assert not set(b.index[b["disclosure_reason"].notna()]) & set(
         long.loc[(long["level"] == "buurt") & (long["indicator"] == "no2_ugm3_popw"), "code"])
+
+
+def test_qgis_layer_styles_cover_every_ward(gpkg):
+    """layer_styles as QGIS reads it: one default per spatial layer; every QML parses and its rules,
+    run as SQL on the layer itself, put each ward in exactly one class."""
+    import sqlite3
+    import xml.etree.ElementTree as ET
+
+    con = sqlite3.connect(gpkg)
+    cols = [r[1] for r in con.execute("PRAGMA table_info(layer_styles)")]
+    assert {"f_table_catalog", "f_table_schema", "f_table_name", "f_geometry_column", "styleName", "styleQML",
+            "styleSLD", "useAsDefault", "description", "owner", "ui", "update_time"} <= set(cols)
+    types = {r[1]: r[2] for r in con.execute("PRAGMA table_info(layer_styles)")}
+    assert types["update_time"] == "DATETIME" and types["useAsDefault"] == "BOOLEAN"
+    spatial = {name for name, geom in pyogrio.list_layers(gpkg) if geom}
+    defaults = dict(con.execute("SELECT f_table_name, sum(useAsDefault) FROM layer_styles GROUP BY f_table_name"))
+    assert set(defaults) == spatial and set(defaults.values()) == {1}
+    assert con.execute("SELECT count(*) FROM layer_styles WHERE f_table_name = 'buurt'").fetchone()[0] >= 5
+    for table, name, text in con.execute("SELECT f_table_name, styleName, styleQML FROM layer_styles").fetchall():
+        root = ET.fromstring(text.split(">", 1)[1])  # after the DOCTYPE
+        filters = [r.get("filter") for r in root.iter("rule")]
+        assert len(filters) == len(list(root.iter("symbol"))) >= 2, name  # no data + at least one class
+        hits = con.execute(f'SELECT {", ".join(f"coalesce(({f}), 0)" for f in filters)} FROM "{table}"').fetchall()
+        assert all(sum(h) == 1 for h in hits), name
+
+
+def test_gpkg_data_columns_from_the_dictionary(gpkg):
+    import sqlite3
+
+    con = sqlite3.connect(gpkg)
+    ext = con.execute("SELECT table_name, extension_name FROM gpkg_extensions WHERE extension_name = 'gpkg_schema'").fetchall()
+    assert {t for t, _ in ext} == {"gpkg_data_columns", "gpkg_data_column_constraints"}
+    dc = {(t, c): (title, desc) for t, c, title, desc in
+          con.execute("SELECT table_name, column_name, title, description FROM gpkg_data_columns")}
+    buurt_cols = [r[1] for r in con.execute('PRAGMA table_info("buurt")') if r[1] != "fid"]
+    assert all(("buurt", c) in dc for c in buurt_cols)
+    title, desc = dc[("buurt", "no2_ugm3_popw")]
+    assert title and "NO2" in desc and "[µg/m³]" in desc
+    assert ("indicators", "lo95") in dc and ("layer_styles", "styleQML") in dc
+    pyogrio.read_dataframe(gpkg, layer="buurt", max_features=1)  # GDAL still opens the file

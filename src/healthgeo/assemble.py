@@ -31,6 +31,7 @@ from .catalog import presentation_tables
 from .dictionary import ColumnDoc, doc
 from .io import atomic_write, read_table
 from .provenance import COLUMNS as PROVENANCE_COLUMNS, ProvenanceRecord, now_utc
+from .styles import write_data_columns
 from .wards import CODE_COLUMN, LEVELS, ward_docs
 
 log = logging.getLogger(__name__)
@@ -305,6 +306,7 @@ def assemble(
                 docs["disclosure_reason"] = doc("text", "Why this buurt's scenario values are withheld (fewer residents "
                                                 "than the disclosure threshold, see the buurt layer); empty when shown")
             layer = layer.reset_index()
+            written[layer_name] = (layer, docs)
             dictionary += _dictionary_rows(layer_name, list(layer.columns), docs)
             pyogrio.write_dataframe(layer, tmp, layer=layer_name, driver="GPKG", append=True,
                                     layer_options={"DESCRIPTION": f"Scenario {name}: change per buurt against the baseline "
@@ -336,6 +338,7 @@ def assemble(
                 for name in scenario_layers or {}:
                     con.execute(f'CREATE UNIQUE INDEX "idx_scenario_{name}_buurtcode" '
                                 f'ON "scenario_{name}" ("buurtcode")')
+                write_data_columns(con)  # column titles/descriptions for QGIS (OGC schema extension)
         finally:
             con.close()
     log.info("wrote %s", out_path)

@@ -234,11 +234,21 @@ def indicators_table(layers: Mapping[str, pd.DataFrame], catalog: pd.DataFrame) 
 
 def presentation_tables(layers: Mapping[str, pd.DataFrame], docs_by_layer: Mapping[str, Mapping[str, ColumnDoc]]
                         ) -> dict[str, tuple[pd.DataFrame, dict[str, ColumnDoc], str]]:
-    """``indicator_catalog`` and ``indicators`` as ``{name: (frame, docs, description)}`` for assemble."""
+    """``indicator_catalog``, ``indicators`` and the QGIS ``layer_styles`` as
+    ``{name: (frame, docs, description)}`` for assemble.
+
+    ``layers`` are the spatial layers as written (ward levels and ``scenario_*``), after
+    disclosure control; ``docs_by_layer`` their column docs.
+    """
+    from .styles import DESCRIPTION as STYLES_DESCRIPTION, STYLE_DOCS, style_rows
+
     catalog = catalog_table(docs_by_layer)
     long = indicators_table(layers, catalog)
-    log.info("indicator_catalog: %d columns; indicators: %d values", len(catalog), len(long))
+    styles = style_rows(layers, catalog)
+    log.info("indicator_catalog: %d columns; indicators: %d values; layer_styles: %d styles",
+             len(catalog), len(long), len(styles))
     return {
         "indicator_catalog": (catalog, CATALOG_DOCS, DESCRIPTIONS["indicator_catalog"]),
         "indicators": (long, INDICATORS_DOCS, DESCRIPTIONS["indicators"]),
+        "layer_styles": (styles, STYLE_DOCS, STYLES_DESCRIPTION),
     }

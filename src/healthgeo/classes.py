@@ -8,6 +8,8 @@
   reversed for higher-is-better, so worse is always darker red), YlGnBu when there is no
   direction, PuOr for scenario changes (diverging around zero).
 * Two extra classes that are not values: *withheld* (disclosure control; hatched) and *no data*.
+
+See docs/methods.md#report-classes.
 """
 
 from __future__ import annotations

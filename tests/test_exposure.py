@@ -251,14 +251,15 @@ def test_real_utrecht_no2_pipeline(shared_dir, tmp_path):
     """RIVM GCN NO2 2021 (ASCII grid, no CRS) -> prepare_raster -> air_exposure on the 10 real wijken,
     with the stated area fallback for residents (no buurten/BAG in ../shared)."""
     from healthgeo.population import residents_from_area
-    from healthgeo.rasters import RIVM_NODATA_SENTINELS, prepare_raster
+    from healthgeo._vocab import RASTER_NODATA_SENTINELS
+    from healthgeo.rasters import prepare_raster
 
     wijken = gpd.read_file(shared_dir / "boundaries_cbs_pdok_2022" / "utrecht_wijken_2022.geojson")
     wijken = wijken.rename(columns={"aantalInwoners": "residents"}).set_index("wijkcode")[["residents", "geometry"]]
     wijken.index.name = "wijkcode"
     tif = prepare_raster(shared_dir / "air_rivm_gcn_no2" / "conc_no2_2021.asc", tmp_path / "no2.tif",
                          bounds=wijken.total_bounds, margin_m=1000, assume_crs="EPSG:28992",
-                         nodata=RIVM_NODATA_SENTINELS)
+                         nodata=RASTER_NODATA_SENTINELS)
     residents = residents_from_area(wijken)
     df, docs = air_exposure(wijken, {"no2": tif}, residents)
     assert set(df.columns) == set(docs)

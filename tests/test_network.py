@@ -193,10 +193,10 @@ def test_osm_xml_reader_keeps_way_order_for_reverse_oneway(tmp_path):
     assert db.loc[1, "at_A"] == pytest.approx(300, rel=1e-3)
     assert sorted(bike.osmid.tolist()) == [1, 2, 3, 4]
     # the osm provider stores the downloaded network as GeoPackage tables: same graphs from there
-    from healthgeo.network import _read_xml, write_network_layers
+    from healthgeo.sources.osm_network import read_osm_xml, write_network_layers
 
     gpkg = tmp_path / "osm_all.gpkg"
-    write_network_layers(*_read_xml(path), gpkg)
+    write_network_layers(*read_osm_xml(path), gpkg)
     again = build_graphs(gpkg, densify_m=None)
     assert again["bike"].n_edges == bike.n_edges and again["walk"].n_edges == walk.n_edges
     db2, _ = home_distances(again["bike"], homes, dests)

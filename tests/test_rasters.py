@@ -10,7 +10,8 @@ import rasterio
 from rasterio.transform import from_origin
 
 from healthgeo._errors import CRSError, InputDataError
-from healthgeo.rasters import DEFAULT_NODATA, RIVM_NODATA_SENTINELS, prepare_raster
+from healthgeo._vocab import RASTER_NODATA_SENTINELS
+from healthgeo.rasters import DEFAULT_NODATA, prepare_raster
 
 
 def write_asc(path, arr, xll, yll, cell, nodata=-999):
@@ -38,7 +39,7 @@ def test_ascii_without_crs_needs_assume_crs(asc, tmp_path):
 
 def test_ascii_georeferenced_clipped_and_nodata(asc, tmp_path):
     out = prepare_raster(asc, tmp_path / "out.tif", bounds=(101200, 401200, 102800, 402800),
-                         margin_m=500, assume_crs="EPSG:28992", nodata=RIVM_NODATA_SENTINELS)
+                         margin_m=500, assume_crs="EPSG:28992", nodata=RASTER_NODATA_SENTINELS)
     with rasterio.open(out) as ds:
         assert ds.crs.to_epsg() == 28992
         # bounds + margin = 100700..103300 x 400700..403300 -> whole cells 100000..104000 x 400000..404000

@@ -409,7 +409,8 @@ def test_osm_provider_stores_the_street_network_for_offline_runs(tmp_path, monke
     import pandas as pd
     from shapely.geometry import Point, box
 
-    import healthgeo.network as nw
+    import healthgeo.sources.osm_network as osm_network
+    from healthgeo.network import build_graphs
 
     def features(poly, tags):
         park = box(5.10, 52.08, 5.11, 52.09) if "leisure" in tags else Point(5.105, 52.085)
@@ -420,12 +421,12 @@ def test_osm_provider_stores_the_street_network_for_offline_runs(tmp_path, monke
     nodes = pd.DataFrame({"x": [5.100, 5.101, 5.102], "y": [52.08, 52.08, 52.08]}, index=[1, 2, 3])
     edges = pd.DataFrame({"u": [1, 2], "v": [2, 3], "osmid": [10, 10], "highway": ["residential"] * 2})
     monkeypatch.setattr(ox, "features_from_polygon", features)
-    monkeypatch.setattr(nw, "_read_overpass", lambda poly: (nodes, edges))
+    monkeypatch.setattr(osm_network, "read_overpass", lambda poly: (nodes, edges))
     boundary = gpd.GeoDataFrame(geometry=[box(136000, 455000, 137000, 456000)], crs=28992)
     out, prov = fetch_input("osm", {"provider": "osm"}, area=AREA, cache_dir=tmp_path, boundary=boundary)
     import pyogrio
 
     assert {"green", "amenities", "network_nodes", "network_edges"} <= {n for n, _ in pyogrio.list_layers(out)}
     assert "street network: 3 nodes, 2 way segments" in prov[0].note
-    walk = nw.build_graphs(out, ("walk",), densify_m=None)["walk"]
+    walk = build_graphs(out, ("walk",), densify_m=None)["walk"]
     assert walk.n_base == 3 and walk.segments["length_m"].sum() == pytest.approx(2 * 68.5, rel=0.02)

@@ -100,9 +100,9 @@ def test_osm_online_adapter_writes_both_layers(tmp_path, monkeypatch):
                                 geometry=[Point(5.1, 52.09)], crs="EPSG:4326").set_index(["element", "id"])
 
     monkeypatch.setattr(ox, "features_from_polygon", fake_features_from_polygon)
-    import healthgeo.network as nw  # the street network (theme all) comes from Overpass too: canned
+    import healthgeo.sources.osm_network as nw  # the street network (theme all) comes from Overpass too: canned
 
-    monkeypatch.setattr(nw, "_read_overpass", lambda poly: (
+    monkeypatch.setattr(nw, "read_overpass", lambda poly: (
         pd.DataFrame({"x": [5.100, 5.101], "y": [52.09, 52.09]}, index=[1, 2]),
         pd.DataFrame({"u": [1], "v": [2], "osmid": [9], "highway": ["residential"]})))
     boundary = gpd.GeoDataFrame(geometry=[box(134000, 455000, 136000, 457000)], crs="EPSG:28992")

@@ -284,7 +284,7 @@ def csr_min(n: int, rows: np.ndarray, cols: np.ndarray, w: np.ndarray) -> sparse
     return sparse.csr_matrix((wmin, c.astype(np.int32), indptr), shape=(n, n))
 
 
-def _densify(x, y, u, v, length, fwd, bwd, spacing):
+def densify(x, y, u, v, length, fwd, bwd, spacing):
     """Split segments longer than ``spacing`` into equal straight pieces (new nodes appended)."""
     n0 = len(x)
     if spacing is None or spacing <= 0:
@@ -403,7 +403,7 @@ def from_segments(
     bx, by = x[used], y[used]
     osm = np.asarray(osmid, np.int64)[used] if osmid is not None else np.full(len(used), -1, np.int64)
 
-    X, Y, a, b, plen, pf, pb = _densify(bx, by, u, v, length, fwd, bwd, densify_m)
+    X, Y, a, b, plen, pf, pb = densify(bx, by, u, v, length, fwd, bwd, densify_m)
     n = len(X)
     graph = csr_min(n, np.concatenate([a[pf], b[pb]]), np.concatenate([b[pf], a[pb]]),
                     np.concatenate([plen[pf], plen[pb]]))

@@ -27,12 +27,13 @@ import pyogrio
 
 from . import __version__
 from ._errors import HealthgeoError, InputDataError
+from ._vocab import CODE_COLUMN, LEVELS
 from .catalog import presentation_tables
 from .dictionary import ColumnDoc, doc
 from .io import atomic_write, read_table
 from .provenance import COLUMNS as PROVENANCE_COLUMNS, ProvenanceRecord, now_utc
 from .styles import write_data_columns
-from .wards import CODE_COLUMN, LEVELS, ward_docs
+from .wards import ward_docs
 
 log = logging.getLogger(__name__)
 

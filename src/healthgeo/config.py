@@ -16,7 +16,14 @@ from typing import Any
 
 import yaml
 
+from jsonschema import Draft202012Validator, validators
+
 from ._errors import ConfigError
+from .impact import params_from_config
+from .rasters import NETCDF_SUFFIXES, is_netcdf
+from .scenarios import validate_spec
+from .sources import PROVIDERS, known_municipalities
+from .typology import rules_from_config
 
 #: Inputs that are rasters (prepared by healthgeo.rasters) and their units.
 RASTER_INPUTS = {
@@ -38,8 +45,6 @@ def schema() -> dict:
 
 
 def _validator_class():
-    from jsonschema import Draft202012Validator, validators
-
     base = Draft202012Validator
     validate_props = base.VALIDATORS["properties"]
 
@@ -106,9 +111,6 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def _semantic_problems(cfg: dict[str, Any]) -> list[str]:
-    from .rasters import NETCDF_SUFFIXES, is_netcdf
-    from .sources import PROVIDERS, known_municipalities
-
     problems = []
     code, year = cfg["area"]["municipality"], cfg["area"]["year"]
     known = known_municipalities()
@@ -142,10 +144,6 @@ def _semantic_problems(cfg: dict[str, Any]) -> list[str]:
 
 def _model_problems(cfg: dict[str, Any]) -> list[str]:
     """Checks owned by the model modules (scenario specs, impact parameters, typology rules)."""
-    from .impact import params_from_config
-    from .scenarios import validate_spec
-    from .typology import rules_from_config
-
     problems = []
     checks = [("impact", lambda: params_from_config(cfg.get("impact")))]
     if cfg.get("typology", {}).get("rules") is not None:

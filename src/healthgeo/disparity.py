@@ -59,6 +59,7 @@ import pandas as pd
 
 from . import _inequality as ineq
 from ._errors import ConfigError, InputDataError
+from ._vocab import LEVEL_OF_COLUMN
 from .dictionary import (
     CALENVIROSCREEN_4,
     CBS_KWB,
@@ -154,7 +155,6 @@ HIGHER_IS_WORSE: dict[str, bool] = {
     "health_difficulty_making_ends_meet_pct": True,
 }
 
-_LEVELS = {"buurtcode": "buurt", "wijkcode": "wijk", "gemeentecode": "gemeente"}
 
 # --------------------------------------------------------------------------------------------
 # Documentation of the disparity table
@@ -270,7 +270,7 @@ class DisparityResult:
 def _level(wards: pd.DataFrame, level: str | None) -> str:
     if level:
         return level
-    return _LEVELS.get(wards.index.name or "", "ward")
+    return LEVEL_OF_COLUMN.get(wards.index.name or "", "ward")
 
 
 def _direction(col: str, given: Mapping[str, bool] | None) -> bool | None:

@@ -31,7 +31,6 @@ docs/methods.md#cycling-infrastructure.
 
 from __future__ import annotations
 
-import contextlib
 import numbers
 import logging
 from collections.abc import Iterable, Mapping
@@ -45,8 +44,10 @@ import shapely
 
 from ._errors import ConfigError, CRSError, HealthgeoError, InputDataError
 from ._green import public_green_parts
-from ._graph import FILTER_DOC, TAG_KEYS, Network, counts_within, from_segments, multi_source
+from ._vocab import TARGET_CRS
+from ._graph import FILTER_DOC, Network, counts_within, from_segments, multi_source
 from .dictionary import GHSCI, WHO_GREEN_2017, ColumnDoc, doc
+from .sources.osm_network import read_network_gpkg, read_osm_xml, read_overpass, read_pbf
 
 __all__ = [
     "Network", "build_graph", "build_graphs", "graph_from_frames", "graph_from_lines",
@@ -57,7 +58,7 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-CRS = "EPSG:28992"
+CRS = TARGET_CRS
 
 # --- citations --------------------------------------------------------------------------------
 BOHANNON_2011 = ("Bohannon & Andrews (2011), Normal walking speed: a descriptive meta-analysis, "
@@ -113,8 +114,6 @@ DEFAULT_WALKABILITY_REFERENCE = {
     "intersection_density_per_km2": (100.0, 50.0),
 }
 
-_SETTINGS_TAGS = list(dict.fromkeys(list(TAG_KEYS) + ["name"]))
-
 #: keys of the config's ``network`` section (``config.schema.yaml``) read by :func:`config_kwargs`
 CONFIG_KEYS = ("walk_speed_mps", "walk_speed_65plus_mps", "bike_speed_kmh", "minutes", "thresholds_m",
                "max_snap_m", "green_min_area_m2", "walkability_reference", "walkability_radius_m")
@@ -157,101 +156,8 @@ def config_kwargs(section: Mapping | None) -> dict[str, dict]:
 
 
 # ==============================================================================================
-# building graphs
+# building graphs (the OSM files are read by healthgeo.sources.osm_network)
 # ==============================================================================================
-@contextlib.contextmanager
-def _osmnx_settings():
-    """Keep every way in node order with its raw tags (restored afterwards)."""
-    import osmnx as ox
-
-    old = ox.settings.useful_tags_way, ox.settings.all_oneway, ox.settings.log_console
-    ox.settings.useful_tags_way = _SETTINGS_TAGS
-    # all_oneway: one edge per way segment in the way's node order with the raw `oneway` string,
-    # so our own filter decides directions (osmnx still flips oneway=-1|reverse|T ways; undone below)
-    ox.settings.all_oneway = True
-    try:
-        yield ox
-    finally:
-        ox.settings.useful_tags_way, ox.settings.all_oneway, ox.settings.log_console = old
-
-
-def _frames_from_osmnx(G) -> tuple[pd.DataFrame, pd.DataFrame]:
-    nodes = pd.DataFrame.from_dict(dict(G.nodes(data=True)), orient="index")[["x", "y"]]
-    rows = [dict(d, u=u, v=v) for u, v, d in G.edges(data=True)]
-    edges = pd.DataFrame(rows) if rows else pd.DataFrame(columns=["u", "v", "osmid", *TAG_KEYS])
-    if len(edges) and "oneway" in edges.columns:
-        # osmnx reversed the node order of oneway=-1|reverse|T ways: restore the way's order
-        flip = edges["oneway"].astype(str).isin(["-1", "reverse", "T"]).to_numpy()
-        u0 = edges["u"].to_numpy().copy()
-        edges.loc[flip, "u"] = edges.loc[flip, "v"].to_numpy()
-        edges.loc[flip, "v"] = u0[flip]
-    return nodes, edges
-
-
-def _read_xml(path: Path):
-    with _osmnx_settings() as ox:
-        G = ox.graph_from_xml(path, bidirectional=False, simplify=False, retain_all=True)
-    return _frames_from_osmnx(G)
-
-
-def _read_overpass(polygon_wgs84):  # pragma: no cover - needs internet
-    with _osmnx_settings() as ox:
-        G = ox.graph_from_polygon(polygon_wgs84, network_type="all", custom_filter='["highway"]',
-                                  simplify=False, retain_all=True, truncate_by_edge=True)
-    return _frames_from_osmnx(G)
-
-
-#: layers of a GeoPackage holding a downloaded street network (written by the ``osm`` provider)
-NETWORK_LAYERS = ("network_nodes", "network_edges")
-
-
-def write_network_layers(nodes: pd.DataFrame, edges: pd.DataFrame, path) -> None:
-    """Append the node and way-segment tables (lon/lat, OSM tags) to a GeoPackage as plain tables."""
-    import pyogrio
-
-    n = pd.DataFrame({"id": nodes.index.to_numpy(np.int64), "x": nodes["x"].to_numpy(float),
-                      "y": nodes["y"].to_numpy(float)})
-    e = edges[[c for c in ("u", "v", "osmid", *TAG_KEYS) if c in edges.columns]].copy()
-    for c in e.columns:
-        if c not in ("u", "v"):
-            e[c] = e[c].map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v))
-                            else (";".join(map(str, v)) if isinstance(v, list) else str(v)))
-    e["u"] = e["u"].astype(np.int64)
-    e["v"] = e["v"].astype(np.int64)
-    pyogrio.write_dataframe(n, path, layer=NETWORK_LAYERS[0], driver="GPKG", append=Path(path).exists())
-    pyogrio.write_dataframe(e, path, layer=NETWORK_LAYERS[1], driver="GPKG", append=True)
-
-
-def _read_network_gpkg(path: Path):
-    import pyogrio
-
-    have = {name for name, _ in pyogrio.list_layers(path)}
-    if not set(NETWORK_LAYERS) <= have:
-        raise InputDataError(f"{path}: no street network in this GeoPackage (layers {sorted(have)}); download it "
-                             "with the osm provider (theme all) or give an .osm / .osm.pbf extract.")
-    n = pyogrio.read_dataframe(path, layer=NETWORK_LAYERS[0], read_geometry=False)
-    e = pyogrio.read_dataframe(path, layer=NETWORK_LAYERS[1], read_geometry=False)
-    nodes = pd.DataFrame({"x": n["x"].to_numpy(float), "y": n["y"].to_numpy(float)},
-                         index=n["id"].to_numpy(np.int64))
-    return nodes, e
-
-
-def _read_pbf(path: Path, bbox_wgs84=None):
-    import pyrosm
-
-    osm = pyrosm.OSM(str(path), bounding_box=bbox_wgs84)
-    extra = [k for k in TAG_KEYS if k not in ("highway",)]
-    res = osm.get_network(network_type="all", nodes=True, extra_attributes=extra)
-    if res is None or res[1] is None or len(res[1]) == 0:
-        raise InputDataError(f"{path}: pyrosm found no highway ways. Is it an OSM extract of the area?")
-    nodes, edges = res
-    nodes = pd.DataFrame({"x": nodes["lon"].to_numpy(float), "y": nodes["lat"].to_numpy(float)},
-                         index=nodes["id"].to_numpy(np.int64))
-    edges = pd.DataFrame(edges.drop(columns="geometry"))
-    edges = edges.rename(columns={"id": "osmid"})
-    return nodes, edges
-
-
 def graph_from_frames(
     nodes: pd.DataFrame,
     edges: pd.DataFrame,
@@ -412,18 +318,18 @@ def build_graphs(source, modes: Iterable[str] = ("walk", "bike"), *, boundary=No
             bbox = None
             if boundary_geom is not None:
                 bbox = list(gpd.GeoSeries([boundary_geom], crs=CRS).to_crs(4326).total_bounds)
-            nodes, edges = _read_pbf(path, bbox)
+            nodes, edges = read_pbf(path, bbox)
         elif name.endswith((".osm", ".xml")):
-            nodes, edges = _read_xml(path)
+            nodes, edges = read_osm_xml(path)
         elif name.endswith(".gpkg"):  # downloaded by `snakemake fetch` (osm provider): offline from here on
-            nodes, edges = _read_network_gpkg(path)
+            nodes, edges = read_network_gpkg(path)
         else:
             raise InputDataError(f"{path}: unknown OSM format; use .osm (XML), .osm.pbf or a fetched .gpkg.")
         log.info("read %d nodes and %d way segments from %s", len(nodes), len(edges), path)
     else:
         area = _as_geometry(source)
         poly = gpd.GeoSeries([area], crs=CRS).to_crs(4326).iloc[0]
-        nodes, edges = _read_overpass(poly)  # pragma: no cover
+        nodes, edges = read_overpass(poly)  # pragma: no cover
         if boundary_geom is None:  # pragma: no cover
             boundary_geom = area
     return {m: graph_from_frames(nodes, edges, m, crs="EPSG:4326", boundary=boundary_geom,

@@ -22,18 +22,15 @@ from pathlib import Path
 import numpy as np
 
 from ._errors import CRSError, InputDataError
+from ._vocab import RASTER_NODATA_SENTINELS, TARGET_CRS
 from .io import atomic_write
 
 log = logging.getLogger(__name__)
 
 __all__ = [
-    "prepare_raster", "netcdf_to_geotiff", "describe_netcdf", "is_netcdf", "RIVM_NODATA_SENTINELS",
-    "DEFAULT_NODATA", "NETCDF_SUFFIXES", "NETCDF_REDUCTIONS",
+    "prepare_raster", "netcdf_to_geotiff", "describe_netcdf", "is_netcdf", "open_raster", "DEFAULT_NODATA", "NETCDF_SUFFIXES", "NETCDF_REDUCTIONS",
 ]
 
-#: Nodata sentinels found in RIVM products: -999 (GCN ASCII grids, ``-0.9990E+03``) and the
-#: float32 minimum written as -3.4e38 (Atlas Leefomgeving GeoTIFFs).
-RIVM_NODATA_SENTINELS = (-999.0, -3.4e38)
 #: Nodata value written into prepared floating-point rasters.
 DEFAULT_NODATA = -9999.0
 
@@ -81,7 +78,7 @@ def prepare_raster(
     bounds: Sequence[float],
     margin_m: float = 0.0,
     assume_crs=None,
-    target_crs="EPSG:28992",
+    target_crs=TARGET_CRS,
     nodata: float | Sequence[float] | None = None,
     dst_nodata: float | None = None,
     resampling: str = "nearest",
@@ -107,7 +104,7 @@ def prepare_raster(
         Output CRS; a source in another CRS is reprojected (logged with both CRSs).
     nodata
         Value(s) to treat as nodata in addition to the file's own nodata, e.g.
-        :data:`RIVM_NODATA_SENTINELS` (-999 and -3.4e38).
+        :data:`healthgeo._vocab.RASTER_NODATA_SENTINELS` (-999 and -3.4e38).
     dst_nodata
         Nodata value written to ``dst``; default -9999 for float rasters, the source's nodata
         (or the dtype's maximum) for integer rasters such as land cover.

@@ -59,7 +59,8 @@ import pandas as pd
 import shapely
 
 from ._errors import ConfigError, CRSError, InputDataError
-from ._graph import Network, _densify, access, csr_min, separated_cycleway
+from ._vocab import TARGET_CRS
+from ._graph import Network, access, csr_min, densify, separated_cycleway
 from .dictionary import ColumnDoc, doc
 from .exposure import green_exposure
 from .network import (accessibility, build_graphs, config_kwargs, entrances, green_destinations,
@@ -70,7 +71,7 @@ __all__ = ["scenario_effects", "add_edges", "DEFAULT_COLUMNS", "DEFAULT_CONNECT_
 
 log = logging.getLogger(__name__)
 
-CRS = "EPSG:28992"
+CRS = TARGET_CRS
 #: scenario types whose effects are recomputed here
 EFFECT_TYPES = ("new_park", "new_path")
 #: default tolerance (m) for joining a path's end point to the network
@@ -314,7 +315,7 @@ def add_edges(
     ok = u != v
     u, v, f, b, length = u[ok], v[ok], f[ok], b[ok], length[ok]
     seg_part = np.concatenate([sp, np.full(len(conn_new), -1)])[ok]
-    X2, Y2, pa, pb, plen, pf, pbw = _densify(X, Y, u, v, length, f, b, network.densify_m)
+    X2, Y2, pa, pb, plen, pf, pbw = densify(X, Y, u, v, length, f, b, network.densify_m)
     coo = network.graph.tocoo()
     graph = csr_min(len(X2), np.concatenate([coo.row, pa[pf], pb[pbw]]),
                     np.concatenate([coo.col, pb[pf], pa[pbw]]),

@@ -69,12 +69,12 @@ import shapely
 from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon
 
 from ._errors import ConfigError, CRSError, InputDataError
+from ._vocab import RD_NEW_BOUNDS, TARGET_CRS
 from .dictionary import ColumnDoc, doc
 from .impact import HealthImpactParams, additive_columns, health_impact, is_averted_column, present_value
 
 log = logging.getLogger(__name__)
 
-CRS = "EPSG:28992"
 SCENARIO_TYPES = ("no2_reduction", "lden_reduction", "new_park", "new_path", "active_travel")
 WHERE_KEYS = ("wijk", "buurt", "polygon_file", "polygon_wkt")
 _PARAMS = {
@@ -235,9 +235,9 @@ def _read_geometries(path: str | Path, what: str) -> gpd.GeoSeries:
     gdf = gpd.read_file(path)
     if gdf.crs is None:
         raise CRSError(f"{what}: {path} has no CRS. Save it with a CRS (EPSG:28992 preferred).")
-    if gdf.crs != CRS:
-        log.info("%s: reprojecting %s from %s to %s", what, path, gdf.crs, CRS)
-        gdf = gdf.to_crs(CRS)
+    if gdf.crs != TARGET_CRS:
+        log.info("%s: reprojecting %s from %s to %s", what, path, gdf.crs, TARGET_CRS)
+        gdf = gdf.to_crs(TARGET_CRS)
     return gdf.geometry
 
 
@@ -261,11 +261,11 @@ def _polygon(where: Mapping, what: str):
 def _point_geometry(table: pd.DataFrame) -> gpd.GeoSeries:
     if isinstance(table, gpd.GeoDataFrame) and table.geometry is not None:
         g = table.geometry
-        if g.crs is not None and g.crs != CRS:
-            g = g.to_crs(CRS)
+        if g.crs is not None and g.crs != TARGET_CRS:
+            g = g.to_crs(TARGET_CRS)
         return g
     if {"x", "y"} <= set(table.columns):
-        return gpd.GeoSeries(gpd.points_from_xy(table["x"], table["y"]), index=table.index, crs=CRS)
+        return gpd.GeoSeries(gpd.points_from_xy(table["x"], table["y"]), index=table.index, crs=TARGET_CRS)
     raise InputDataError(
         "a polygon/line scenario needs the residents points' locations: pass residents_exposure as a "
         "GeoDataFrame (EPSG:28992) or with x/y columns, or select by where.wijk / where.buurt instead.")
@@ -311,11 +311,6 @@ def _lines(params: Mapping, what: str):
         if not isinstance(g, (LineString, MultiLineString)):
             raise ConfigError(f"{what}: expected LINESTRING geometries; got {g.geom_type}")
     return shapely.union_all(geoms)
-
-
-#: EPSG:28992 (RD New) projected bounds of its area of use (the Netherlands incl. the 12-mile
-#: zone: x 646-308 975 m, y 276 050-636 456 m, epsg.org), with a 10 km margin
-from .sources._common import RD_NEW_BOUNDS  # noqa: E402 - one extent of RD New for every check
 
 
 def _check_rd_new(geom, what: str) -> None:
@@ -396,15 +391,15 @@ def apply_scenario(
         poly = _polygon(spec["where"], what)
         row = gpd.GeoDataFrame(
             {"kind": [params.get("kind", "park")], "public": [True], "name": [params.get("name", name)],
-             "area_m2": [poly.area], "scenario": [name]}, geometry=[poly], crs=CRS)
+             "area_m2": [poly.area], "scenario": [name]}, geometry=[poly], crs=TARGET_CRS)
         if green is not None:
-            base = green.to_crs(CRS) if green.crs is not None and green.crs != CRS else green
+            base = green.to_crs(TARGET_CRS) if green.crs is not None and green.crs != TARGET_CRS else green
             base = base.copy()
             # the new row has area_m2: give every baseline row one too (NaN would read as "no size")
             area = base.geometry.area
             base["area_m2"] = base["area_m2"].fillna(area) if "area_m2" in base.columns else area
             new_green = pd.concat([base, row], ignore_index=True)
-            new_green = gpd.GeoDataFrame(new_green, geometry="geometry", crs=CRS)
+            new_green = gpd.GeoDataFrame(new_green, geometry="geometry", crs=TARGET_CRS)
         else:
             new_green = row
         notes.append(f"new public {row['kind'][0]} of {poly.area:,.0f} m2 added to the green layer")
@@ -429,7 +424,7 @@ def apply_scenario(
                 **{str(k): str(v) for k, v in dict(params.get("tags", {})).items()}}
         parts = list(geom.geoms) if isinstance(geom, MultiLineString) else [geom]
         new_edges = gpd.GeoDataFrame(
-            [{**tags, "length_m": g.length, "scenario": name} for g in parts], geometry=parts, crs=CRS)
+            [{**tags, "length_m": g.length, "scenario": name} for g in parts], geometry=parts, crs=TARGET_CRS)
         notes.append(f"new {highway} of {geom.length:,.0f} m for the network module")
         if "activity" in params:
             act = params["activity"]

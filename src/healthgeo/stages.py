@@ -14,15 +14,14 @@ import geopandas as gpd
 import pandas as pd
 
 from ._errors import CRSError, InputDataError
+from ._vocab import CODE_COLUMN, RASTER_NODATA_SENTINELS, TARGET_CRS
 from .dictionary import ODONNELL_2008, RIVM_GEZONDHEID, ColumnDoc, doc
 from .io import read_table, write_gdf, write_table
 from .provenance import read_manifest
-from .wards import CODE_COLUMN, read_wards
+from .wards import read_wards
 
 log = logging.getLogger(__name__)
 
-#: Sentinels some providers write instead of nodata (RIVM GCN -999, older ALO coverages -3.4e38).
-RASTER_SENTINELS = (-999.0, -3.4028234663852886e38)
 
 
 def study_boundary(wards_path) -> gpd.GeoDataFrame | None:
@@ -54,7 +53,7 @@ def prepare_raster(manifest_path, wards_path, out_path, *, margin_m: float, crs:
         )
     return _prepare(
         src, out_path, bounds=study_bounds(wards_path), margin_m=margin_m,
-        assume_crs=m.spec.get("crs"), target_crs=crs, nodata=list(RASTER_SENTINELS),
+        assume_crs=m.spec.get("crs"), target_crs=crs, nodata=list(RASTER_NODATA_SENTINELS),
     )
 
 
@@ -187,7 +186,7 @@ def exposure_green(green_path, wards_path, residents_path, level: str, out_path,
             if not m.spec.get("crs"):
                 raise CRSError(f"trees input {m.path} has no CRS; give `crs:` for it in the config")
             trees = trees.set_crs(m.spec["crs"])
-        kw["trees"] = trees.to_crs("EPSG:28992")
+        kw["trees"] = trees.to_crs(TARGET_CRS)
         kw["crown_radius_m"] = m.spec.get("crown_radius_m", 4.0)
     if landcover:
         kw["landcover"] = landcover

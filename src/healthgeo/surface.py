@@ -66,6 +66,7 @@ import numpy as np
 import pandas as pd
 
 from ._errors import CRSError, InputDataError
+from ._vocab import RASTER_NODATA_SENTINELS, TARGET_CRS
 from .dictionary import ColumnDoc, doc
 from .io import atomic_write
 
@@ -96,7 +97,6 @@ POINT_COLUMNS = ["site_id", "name", "network", "site_type", "annual_mean_ugm3", 
 #: Fewest usable sites :func:`build_surface` interpolates from.
 MIN_SITES = 3
 
-_TARGET_CRS = "EPSG:28992"
 _NODATA = -9999.0
 _LUCHTMEETNET = "RIVM Luchtmeetnet (reference stations)"
 _SAMENMETEN = "RIVM Samen Meten (low-cost sensors)"
@@ -124,14 +124,14 @@ def _site_type(value) -> str:
 def _to_target(gdf: gpd.GeoDataFrame, what: str) -> gpd.GeoDataFrame:
     if gdf.crs is None:
         if len(gdf) == 0:
-            return gdf.set_crs(_TARGET_CRS)
+            return gdf.set_crs(TARGET_CRS)
         raise CRSError(f"{what}: the site points have no CRS. Read them with healthgeo.sources "
                        "(which sets EPSG:28992) or call `.set_crs(...)` first.")
     from pyproj import CRS
 
-    if not CRS.from_user_input(gdf.crs).equals(CRS.from_user_input(_TARGET_CRS), ignore_axis_order=True):
-        log.info("%s: site points %s -> %s", what, gdf.crs, _TARGET_CRS)
-        gdf = gdf.to_crs(_TARGET_CRS)
+    if not CRS.from_user_input(gdf.crs).equals(CRS.from_user_input(TARGET_CRS), ignore_axis_order=True):
+        log.info("%s: site points %s -> %s", what, gdf.crs, TARGET_CRS)
+        gdf = gdf.to_crs(TARGET_CRS)
     return gdf
 
 
@@ -228,7 +228,7 @@ def monitoring_points(stations=None, sensors=None, *, pollutant: str = "no2", mi
     if not frames:
         out = gpd.GeoDataFrame({c: pd.Series(dtype=object if c in ("site_id", "name", "network", "site_type")
                                              else float) for c in POINT_COLUMNS},
-                               geometry=gpd.GeoSeries([], crs=_TARGET_CRS), crs=_TARGET_CRS)
+                               geometry=gpd.GeoSeries([], crs=TARGET_CRS), crs=TARGET_CRS)
         out.attrs["dropped"] = {}
         return out
     df = pd.concat(frames, ignore_index=True)
@@ -239,7 +239,7 @@ def monitoring_points(stations=None, sensors=None, *, pollutant: str = "no2", mi
     import shapely
 
     raw = [g if isinstance(g, shapely.Geometry) else None for g in df["geometry"]]
-    geom = gpd.GeoSeries(raw, crs=_TARGET_CRS)
+    geom = gpd.GeoSeries(raw, crs=TARGET_CRS)
     gx, gy = shapely.get_x(np.asarray(geom.values)), shapely.get_y(np.asarray(geom.values))
     no_loc = ~(np.isfinite(gx) & np.isfinite(gy))
     mean = df["annual_mean_ugm3"].to_numpy(dtype=float)
@@ -260,7 +260,7 @@ def monitoring_points(stations=None, sensors=None, *, pollutant: str = "no2", mi
                     + (" ..." if len(dropped) > 8 else ""))
     keep = ~bad
     out = gpd.GeoDataFrame(df.loc[keep, POINT_COLUMNS].reset_index(drop=True),
-                           geometry=geom[keep].reset_index(drop=True), crs=_TARGET_CRS)
+                           geometry=geom[keep].reset_index(drop=True), crs=TARGET_CRS)
     out["site_id"] = out["site_id"].astype(str)
     out.attrs["dropped"] = dropped
     log.info("monitoring_points: %d site(s) for %s (%d station(s), %d sensor(s))", len(out), pollutant,
@@ -343,19 +343,18 @@ def _open_background(background, background_crs):
                 f"background raster {getattr(ds, 'name', ds)} declares no CRS. Pass background_crs="
                 "'EPSG:28992' (RIVM GCN .asc grids are RD New without a .prj) or prepare it with "
                 "healthgeo.rasters.prepare_raster.")
-        if not CRS.from_user_input(crs).equals(CRS.from_user_input(_TARGET_CRS), ignore_axis_order=True):
-            raise CRSError(f"background raster {getattr(ds, 'name', ds)} is in {crs}, not {_TARGET_CRS}; "
+        if not CRS.from_user_input(crs).equals(CRS.from_user_input(TARGET_CRS), ignore_axis_order=True):
+            raise CRSError(f"background raster {getattr(ds, 'name', ds)} is in {crs}, not {TARGET_CRS}; "
                            "reproject it with healthgeo.rasters.prepare_raster first.")
         yield ds
 
 
 def _sample(ds, xy: np.ndarray) -> np.ndarray:
-    from .rasters import RIVM_NODATA_SENTINELS
     from .zonal import sample_points
 
     v = sample_points(ds, xy)
     # GCN .asc nodata is -999 (declared); guard against undeclared RIVM sentinels too
-    for s in RIVM_NODATA_SENTINELS:
+    for s in RASTER_NODATA_SENTINELS:
         v = np.where(np.isclose(v, s, rtol=1e-6, atol=0.0), np.nan, v)
     return v
 
@@ -432,8 +431,8 @@ def idw_surface(points, *, bounds: Sequence[float], cell_size: float = 100.0, po
     from pyproj import CRS
     from scipy.spatial import cKDTree
 
-    if not CRS.from_user_input(crs).equals(CRS.from_user_input(_TARGET_CRS), ignore_axis_order=True):
-        raise CRSError(f"idw_surface: crs={crs!r} is not supported; surfaces are built in {_TARGET_CRS} "
+    if not CRS.from_user_input(crs).equals(CRS.from_user_input(TARGET_CRS), ignore_axis_order=True):
+        raise CRSError(f"idw_surface: crs={crs!r} is not supported; surfaces are built in {TARGET_CRS} "
                        "(metres). Reproject the result afterwards if needed.")
     if not power > 0:
         raise InputDataError(f"power must be > 0, got {power}.")
@@ -702,7 +701,7 @@ def build_surface(stations=None, sensors=None, *, bounds: Sequence[float], out_p
               + (f", sensor weight {', '.join(f'{v:g}' for v in sw)}" if len(sw) else ""))
     data = np.where(np.isfinite(arr), arr, _NODATA).astype(np.float32)
     h, w = data.shape
-    profile = dict(driver="GTiff", width=w, height=h, count=1, dtype="float32", crs=_TARGET_CRS,
+    profile = dict(driver="GTiff", width=w, height=h, count=1, dtype="float32", crs=TARGET_CRS,
                    transform=transform, nodata=_NODATA, compress="deflate", predictor=3,
                    tiled=True, blockxsize=256, blockysize=256)
     out_path = Path(out_path)

@@ -50,12 +50,10 @@ import numpy as np
 import pandas as pd
 
 from ._errors import ConfigError, InputDataError
+from ._vocab import LEVEL_OF_COLUMN
 from .dictionary import CBS_KWB, ColumnDoc, doc
 
 log = logging.getLogger(__name__)
-
-#: Ward level from the index name (the code column of healthgeo.wards.CODE_COLUMN).
-_LEVELS = {"buurtcode": "buurt", "wijkcode": "wijk", "gemeentecode": "gemeente"}
 
 # Planning defaults, not taken from the literature: tune them per municipality in the config.
 DEFAULT_RULES: list[dict] = [
@@ -337,7 +335,7 @@ def area_typology(
         area = pd.Series(np.nan, index=idx)
     t["area_km2"] = area / 1e6
     t["residents_per_km2"] = t["residents"] / t["area_km2"].where(t["area_km2"] > 0)
-    level = level or _LEVELS.get(idx.name or "", "ward")
+    level = level or LEVEL_OF_COLUMN.get(idx.name or "", "ward")
     t["income_rank_pct"] = np.nan
     if "income_keur_per_resident" in wards and level != "gemeente":
         inc = pd.to_numeric(wards["income_keur_per_resident"], errors="coerce")

@@ -9,25 +9,21 @@ docs/methods.md#wards-and-key-figures.
 from __future__ import annotations
 
 import logging
-import re
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
 from ._errors import CRSError, InputDataError
+from ._vocab import CODE_COLUMN, LEVELS, TARGET_CRS, code_prefix, is_code, parent_code, polygonal
 from .dictionary import CBS_KWB, ColumnDoc, doc
+from .io import atomic_write
+from .sources import read_boundaries, read_kerncijfers
 
 log = logging.getLogger(__name__)
 
-LEVELS = ("buurt", "wijk", "gemeente")
-CODE_COLUMN = {"buurt": "buurtcode", "wijk": "wijkcode", "gemeente": "gemeentecode"}
-_CODE_RE = {
-    "buurt": re.compile(r"^BU\d{8}$"),
-    "wijk": re.compile(r"^WK\d{6}$"),
-    "gemeente": re.compile(r"^GM\d{4}$"),
-}
-TARGET_CRS = "EPSG:28992"
+__all__ = ["LEVELS", "CODE_COLUMN", "KEY_FIGURES", "parent_code", "validate_wards", "build_levels", "ward_docs",
+           "prepare_wards", "read_wards"]
 
 #: Key-figure columns carried on every ward layer (counts are residents).
 KEY_FIGURES = [
@@ -35,16 +31,6 @@ KEY_FIGURES = [
     "households", "income_keur_per_resident", "low_income_hh_pct",
 ]
 _SUM_COLUMNS = ["residents", "age_0_14", "age_15_24", "age_25_44", "age_45_64", "age_65_plus", "households"]
-
-
-def parent_code(code: str, level: str) -> str:
-    """CBS code of the ward containing ``code`` at ``level`` (``wijk`` or ``gemeente``)."""
-    digits = code[2:]
-    if level == "wijk":
-        return "WK" + digits[:6]
-    if level == "gemeente":
-        return "GM" + digits[:4]
-    raise ValueError(f"no parent level {level!r}; use 'wijk' or 'gemeente'")
 
 
 def validate_wards(wards: gpd.GeoDataFrame, level: str, *, source: str = "", repair: bool = False) -> gpd.GeoDataFrame:
@@ -62,7 +48,7 @@ def validate_wards(wards: gpd.GeoDataFrame, level: str, *, source: str = "", rep
         )
     problems: list[str] = []
     codes = pd.Index(wards.index.astype(str))
-    bad = [c for c in codes if not _CODE_RE[level].match(c)]
+    bad = [c for c in codes if not is_code(c, level)]
     if bad:
         problems.append(f"{len(bad)} code(s) do not look like CBS {level} codes: {bad[:10]}")
     dup = codes[codes.duplicated()].unique().tolist()
@@ -88,19 +74,8 @@ def validate_wards(wards: gpd.GeoDataFrame, level: str, *, source: str = "", rep
     if out.crs.to_epsg() != 28992:
         log.info("%s: reprojecting from %s to %s", what, out.crs.to_string(), TARGET_CRS)
         out = out.to_crs(TARGET_CRS)
-    out["geometry"] = out.geometry.apply(_polygonal)
+    out["geometry"] = out.geometry.apply(polygonal)
     return out
-
-
-def _polygonal(geom):
-    """Keep only polygonal parts (make_valid may return GeometryCollections)."""
-    if geom.geom_type in ("Polygon", "MultiPolygon"):
-        return geom
-    from shapely.geometry import MultiPolygon
-
-    parts = [g for g in getattr(geom, "geoms", []) if g.geom_type in ("Polygon", "MultiPolygon")]
-    polys = [p for g in parts for p in (g.geoms if g.geom_type == "MultiPolygon" else [g])]
-    return MultiPolygon(polys)
 
 
 def build_levels(
@@ -120,7 +95,7 @@ def build_levels(
     key figures are the sum over their buurten (stated in the ``residents_source`` column).
     """
     buurten = validate_wards(buurten, "buurt", repair=repair)
-    prefix = "BU" + municipality[2:]
+    prefix = code_prefix("buurt", municipality)
     outside = ~buurten.index.str.startswith(prefix)
     if outside.all():
         raise InputDataError(
@@ -138,7 +113,7 @@ def build_levels(
         wijken = buurten[["wijkcode", "geometry"]].dissolve(by="wijkcode")
         wijken["name"] = wijken.index
     wijken = validate_wards(wijken, "wijk", repair=repair)
-    wijken = wijken[wijken.index.str.startswith("WK" + municipality[2:])].copy()
+    wijken = wijken[wijken.index.str.startswith(code_prefix("wijk", municipality))].copy()
     wijken["gemeentecode"] = municipality
     missing = sorted(set(buurten["wijkcode"]) - set(wijken.index))
     if missing:
@@ -238,9 +213,6 @@ def prepare_wards(manifests: dict, *, municipality: str, out_path, repair: bool 
     ``manifests`` maps input names (``buurten``, ``wijken``, ``gemeente``, ``kerncijfers``) to
     :class:`healthgeo.provenance.Manifest` objects.
     """
-    from .io import atomic_write
-    from .sources import read_boundaries, read_kerncijfers
-
     layers = {}
     for name, level in _BOUNDARY_LEVEL.items():
         if name in manifests:

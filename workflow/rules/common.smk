@@ -4,7 +4,7 @@ import os
 
 import healthgeo.config as _hgconfig
 from healthgeo.demo import output_files as _demo_output_files
-from healthgeo.wards import LEVELS
+from healthgeo._vocab import LEVELS
 
 # Validate at start-up (fills defaults; fails before any work with a message naming the key).
 _validated = _hgconfig.validate(config)

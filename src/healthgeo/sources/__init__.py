@@ -17,7 +17,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .._errors import ConfigError, InputDataError
-from ..provenance import ProvenanceRecord
+from ..provenance import SIDECAR_SUFFIX, ProvenanceRecord, apply_sidecar
+from ..rasters import describe_netcdf, is_netcdf
 from . import bag, cbs, health, luchtmeetnet, osm, pdok, population_grid, rivm_alo, rivm_gcn, samenmeten
 from ._common import LICENCES
 from .bag import read_dwellings
@@ -154,9 +155,6 @@ def _local_input(name: str, spec: dict) -> tuple[Path, list[ProvenanceRecord]]:
     A ``<file>.provenance.json`` sidecar next to a file fills its provider/URL/licence/note
     (:func:`healthgeo.provenance.apply_sidecar`); the sidecars themselves are not inputs.
     """
-    from ..provenance import SIDECAR_SUFFIX, apply_sidecar
-    from ..rasters import describe_netcdf, is_netcdf
-
     p = Path(spec["file"])
     if not p.exists():
         raise InputDataError(

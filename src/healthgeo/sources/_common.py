@@ -1,23 +1,33 @@
-"""Helpers shared by the provider modules (internal)."""
+"""Helpers shared by the provider modules: reading, zip extraction, URL rebasing, study extent.
+
+Public names here are used by every adapter and reader in :mod:`healthgeo.sources`; the shared
+vocabulary (CRS, codes, sentinels) lives one layer lower, in :mod:`healthgeo._vocab`.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import math
 import re
-from collections.abc import Iterable, Mapping
-from pathlib import Path
+import sqlite3
+import zipfile
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path, PurePosixPath
 
+import geopandas as gpd
 import pandas as pd
+import shapely
+from rasterio.errors import RasterioError
+from shapely.geometry import shape
 
-from .._errors import CRSError, InputDataError, SchemaDriftError
-from ..io import atomic_write
+from .._errors import CRSError, DownloadError, HealthgeoError, InputDataError, SchemaDriftError
+from .._vocab import CRS_28992_URN, RD_NEW_BOUNDS, TARGET_CRS
+from ..io import atomic_write, sha256_file
 from ..provenance import ProvenanceRecord
 
 log = logging.getLogger(__name__)
-
-TARGET_CRS = "EPSG:28992"
-CRS_28992_URI = "http://www.opengis.net/def/crs/EPSG/0/28992"
 
 LICENCES = {
     "pdok": "CC BY 4.0 (CBS, Wijk- en Buurtkaart via PDOK)",
@@ -31,28 +41,6 @@ LICENCES = {
     "bag": "CC0 1.0 / open (Kadaster BAG via PDOK)",
     "cbs_vk100": "CC BY 4.0 (CBS Vierkantstatistieken 100 m)",
 }
-
-
-def strip_code(v):
-    """CBS region codes come right-padded with spaces; strip them (keep NaN)."""
-    if isinstance(v, str):
-        return v.strip()
-    return v
-
-
-def level_of(code: str) -> str | None:
-    code = str(code).strip().upper()
-    return {"GM": "gemeente", "WK": "wijk", "BU": "buurt", "NL": "land"}.get(code[:2])
-
-
-def to_number(s: pd.Series) -> pd.Series:
-    """Numbers from a CBS column: "." / "" / "x" / null -> NaN, decimal comma tolerated."""
-    if pd.api.types.is_numeric_dtype(s):
-        return s.astype(float)
-    t = s.astype("string").str.strip()
-    t = t.mask(t.isin([".", "", "x", "-", "?", "NA", "nan", "None"]))
-    t = t.str.replace(",", ".", regex=False)
-    return pd.to_numeric(t, errors="coerce").astype(float)
 
 
 def stem(col: str) -> str:
@@ -75,9 +63,12 @@ def load_table(path_or_obj, *, source: str = "table", sheet=None) -> pd.DataFram
         return _odata_frame(path_or_obj)
     if isinstance(path_or_obj, list):
         return pd.DataFrame.from_records(path_or_obj)
-    path = Path(path_or_obj)
-    if not path.exists():
-        raise InputDataError(f"{source}: file {path} does not exist. Check the `file:` path in the config.")
+    path = input_file(path_or_obj, source)
+    with reading(path, source, "a table"):
+        return _load_table_file(path, source, sheet)
+
+
+def _load_table_file(path: Path, source: str, sheet) -> pd.DataFrame:
     suf = path.suffix.lower()
     if suf in (".xlsx", ".xls"):
         return pd.read_excel(path, sheet_name=sheet if sheet is not None else 0, dtype=object)
@@ -122,11 +113,6 @@ def to_target_crs(gdf, *, source: str, crs=None, target: str = TARGET_CRS):
     return gdf
 
 
-#: extent of RD New (EPSG:28992) over the Netherlands incl. a margin, metres (EPSG area of use
-#: x -7 000..300 000, y 289 000..629 000, widened by ~10-20 km)
-RD_NEW_BOUNDS = (-10_000.0, 266_000.0, 320_000.0, 647_000.0)
-
-
 def check_rd_new(features: list, source: str, responses=()) -> None:
     """Raise when features said to be EPSG:28992 have coordinates outside the Netherlands.
 
@@ -134,13 +120,9 @@ def check_rd_new(features: list, source: str, responses=()) -> None:
     degrees read as metres would put every ward in the sea off Africa, silently. The cached
     ``responses`` are removed first, so nothing wrong stays in the cache.
     """
-    from shapely.geometry import shape
-
     geoms = [shape(f["geometry"]) for f in features if f.get("geometry")]
     if not geoms:
         return
-    import shapely
-
     x0, y0, x1, y1 = shapely.total_bounds(geoms)
     bx0, by0, bx1, by1 = RD_NEW_BOUNDS
     if x0 < bx0 or y0 < by0 or x1 > bx1 or y1 > by1:
@@ -153,7 +135,7 @@ def check_rd_new(features: list, source: str, responses=()) -> None:
             "nothing was cached. Retry later or download the file by hand and give it as `file:` with its `crs:`.")
 
 
-def write_geojson(features: list, path: Path, *, crs_urn: str | None = "urn:ogc:def:crs:EPSG::28992") -> Path:
+def write_geojson(features: list, path: Path, *, crs_urn: str | None = CRS_28992_URN) -> Path:
     doc = {"type": "FeatureCollection", "features": features}
     if crs_urn:
         doc["crs"] = {"type": "name", "properties": {"name": crs_urn}}
@@ -170,8 +152,6 @@ def write_records_json(records: list, path: Path, **extra) -> Path:
 
 def prov_for_responses(name: str, provider: str, responses, out: Path, *, note: str = "") -> list[ProvenanceRecord]:
     """One record for the assembled file, listing the request URLs (first and count)."""
-    from ..io import sha256_file
-
     urls = [r.url for r in responses]
     url = urls[0] if urls else ""
     if len(urls) > 1:
@@ -181,9 +161,128 @@ def prov_for_responses(name: str, provider: str, responses, out: Path, *, note: 
                              note=note)]
 
 
-def municipality_number(code: str) -> str:
-    """'GM0344' -> '0344'."""
-    code = str(code).strip().upper()
-    if not re.fullmatch(r"GM\d{4}", code):
-        raise InputDataError(f"municipality code {code!r} is not of the form GM0344 (GM + 4 digits).")
-    return code[2:]
+# --------------------------------------------------------------------------- reading files
+#: Exceptions a library raises when a file is truncated, empty, of another format or unreadable.
+#: :func:`reading` turns them into one InputDataError naming the file.
+READ_ERRORS = (OSError, ValueError, SyntaxError, EOFError, RuntimeError, KeyError, IndexError,
+               zipfile.BadZipFile, sqlite3.DatabaseError, RasterioError)
+
+
+def input_file(path, source: str) -> Path:
+    """``path`` as a Path; InputDataError when it does not exist or is empty (0 bytes)."""
+    p = Path(path)
+    if not p.exists():
+        raise InputDataError(f"{source}: {p} does not exist. Check the `file:` path in the config.")
+    if p.is_file() and p.stat().st_size == 0:
+        raise InputDataError(f"{source}: {p} is empty (0 bytes). An interrupted download or copy? "
+                             "Replace the file, or delete it and rerun so a provider input is fetched again.")
+    return p
+
+
+def _first_line(err: BaseException, limit: int = 200) -> str:
+    text = " ".join(str(err).split()) or type(err).__name__
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+@contextlib.contextmanager
+def reading(path, source: str, what: str = "file") -> Iterator[None]:
+    """Turn any library error raised while reading ``path`` into one :class:`InputDataError`.
+
+    The message names the file and what is wrong in one line (the full traceback stays chained
+    for the rule log). Our own typed errors pass through unchanged.
+    """
+    try:
+        yield
+    except HealthgeoError:
+        raise
+    except READ_ERRORS as err:
+        raise InputDataError(
+            f"{source}: {path} cannot be read as {what} ({type(err).__name__}: {_first_line(err)}). "
+            "A truncated or interrupted download, or a file of another format? Replace it, or delete "
+            "it and rerun so a provider input is fetched again.") from err
+
+
+def read_vector(path, *, source: str, layer: str | None = None) -> gpd.GeoDataFrame:
+    """A vector file (GeoPackage, GeoJSON, Shapefile, ...) read with pyogrio.
+
+    Missing, empty (0 bytes) and unreadable files raise one :class:`InputDataError` naming the
+    file; ``layer`` selects a layer of a multi-layer file.
+    """
+    p = input_file(path, source)
+    with reading(p, source, "a vector file (GeoPackage/GeoJSON/Shapefile)"):
+        if layer:
+            return gpd.read_file(p, layer=layer, engine="pyogrio")
+        return gpd.read_file(p, engine="pyogrio")
+
+
+def list_layers(path, *, source: str) -> list[str]:
+    """Layer names of a vector file (InputDataError when it cannot be read)."""
+    import pyogrio
+
+    p = input_file(path, source)
+    with reading(p, source, "a vector file"):
+        return [str(n) for n, _ in pyogrio.list_layers(p)]
+
+
+def extract_zip_member(zpath, dest, *, suffixes: tuple[str, ...], provider: str, url: str,
+                       pick: str = "first") -> Path:
+    """Extract one member ending in ``suffixes`` from the zip ``zpath`` to ``dest``, atomically.
+
+    ``pick`` is ``"first"`` or ``"largest"`` (several candidate members). Member paths are
+    checked against directory traversal ("zip-slip": absolute paths, ``..`` parts, also written
+    with backslashes or a drive letter); a corrupted zip or no matching member raises
+    :class:`DownloadError` naming the provider and URL.
+    """
+    try:
+        with zipfile.ZipFile(zpath) as z:
+            members = [m for m in z.infolist() if m.filename.lower().endswith(suffixes) and not m.is_dir()]
+            if not members:
+                raise DownloadError(provider, url, f"the zip holds no {'/'.join(suffixes)} file "
+                                                   f"(members: {z.namelist()[:10]})")
+            m = max(members, key=lambda m: m.file_size) if pick == "largest" else members[0]
+            check_member_path(m.filename, provider=provider, url=url)
+            with atomic_write(dest) as tmp, z.open(m) as fsrc, open(tmp, "wb") as fdst:
+                while block := fsrc.read(1 << 20):
+                    fdst.write(block)
+    except zipfile.BadZipFile as e:
+        raise DownloadError(provider, url, f"corrupted zip ({e})") from e
+    return Path(dest)
+
+
+def check_member_path(name: str, *, provider: str, url: str) -> None:
+    """DownloadError when a zip member's path could escape the extraction folder."""
+    pure = PurePosixPath(name.replace("\\", "/"))
+    if pure.is_absolute() or ".." in pure.parts or re.match(r"^[A-Za-z]:", name):
+        raise DownloadError(provider, url, f"unsafe member path {name!r} in the zip (zip-slip)")
+
+
+# --------------------------------------------------------------------------- URLs and extent
+def rebase_url(url: str, base_url: str | None) -> str:
+    """Replace the scheme and host of ``url`` by ``base_url`` (tests point adapters at a local server)."""
+    if not base_url:
+        return url
+    return re.sub(r"^https?://[^/]+", base_url.rstrip("/"), url)
+
+
+#: Municipal envelopes (EPSG:28992) used only when neither a boundary nor a bbox is given.
+KNOWN_BBOX = {"GM0344": (126000, 448000, 142000, 462000)}
+
+
+def study_bbox(area: dict, boundary=None, bbox=None, buffer: float = 1000.0) -> tuple[int, int, int, int]:
+    """Bounding box (EPSG:28992, rounded outwards to 100 m) of the study area plus ``buffer``.
+
+    From ``bbox`` when given, else the ``boundary`` polygons, else :data:`KNOWN_BBOX`.
+    """
+    if bbox is not None:
+        x0, y0, x1, y1 = map(float, bbox)
+    elif boundary is not None and len(boundary):
+        b = boundary.to_crs(TARGET_CRS) if boundary.crs is not None else boundary
+        x0, y0, x1, y1 = b.total_bounds
+        x0, y0, x1, y1 = x0 - buffer, y0 - buffer, x1 + buffer, y1 + buffer
+    elif area.get("municipality") in KNOWN_BBOX:
+        x0, y0, x1, y1 = KNOWN_BBOX[area["municipality"]]
+    else:
+        raise InputDataError("need the study area's extent: pass the boundary or give `bbox: "
+                             "[xmin, ymin, xmax, ymax]` (EPSG:28992) in the spec.")
+    r = 100
+    return (math.floor(x0 / r) * r, math.floor(y0 / r) * r, math.ceil(x1 / r) * r, math.ceil(y1 / r) * r)

@@ -8,11 +8,11 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from .._errors import InputDataError, SchemaDriftError
+from .._errors import SchemaDriftError
 from .._http import get_all_items
-from ._common import CRS_28992_URI, check_rd_new, TARGET_CRS, prov_for_responses, to_target_crs, write_geojson
-from .pdok import _rebase
-from .rivm_alo import study_bbox
+from .._vocab import CRS_28992_URI, TARGET_CRS
+from ._common import (check_rd_new, list_layers, prov_for_responses, read_vector, rebase_url, study_bbox,
+                      to_target_crs, write_geojson)
 
 log = logging.getLogger(__name__)
 
@@ -32,14 +32,11 @@ def read_dwellings(path, *, layer: str | None = None, crs=None, in_use_only: boo
         gdf, src = path, "bag"
     else:
         p = Path(path)
-        if not p.exists():
-            raise InputDataError(f"bag: {p} does not exist.")
         src = str(p)
         if layer is None and p.suffix.lower() == ".gpkg":
-            import pyogrio
-            layers = [n for n, _ in pyogrio.list_layers(p)]
+            layers = list_layers(p, source="bag")
             layer = "verblijfsobject" if "verblijfsobject" in layers else layers[0]
-        gdf = gpd.read_file(p, layer=layer) if layer else gpd.read_file(p)
+        gdf = read_vector(p, source="bag", layer=layer)
     need = ["identificatie", "gebruiksdoel"]
     if any(c not in gdf.columns for c in need):
         raise SchemaDriftError(src, need + ["oppervlakte", "status"], [c for c in gdf.columns if c != "geometry"])
@@ -65,7 +62,7 @@ def download(name: str, spec: dict, *, area: dict, cache_dir: Path, boundary=Non
     spec keys: ``bbox`` (override), ``base_url`` (tests). The reader filters to dwellings.
     """
     x0, y0, x1, y1 = study_bbox(area, boundary, spec.get("bbox"), buffer=0)
-    url = _rebase(OGC_URL, spec.get("base_url"))
+    url = rebase_url(OGC_URL, spec.get("base_url"))
     params = {"bbox": f"{x0},{y0},{x1},{y1}", "bbox-crs": CRS_28992_URI, "crs": CRS_28992_URI,
               "f": "json", "limit": 1000}
     feats, resps = get_all_items(url, style="ogc", params=params, provider="bag", cache_dir=cache_dir,

@@ -13,7 +13,8 @@ import pandas as pd
 
 from .._errors import InputDataError, SchemaDriftError
 from .._http import get_all_items
-from ._common import level_of, load_table, municipality_number, prov_for_responses, stem, strip_code, to_number, write_records_json
+from .._vocab import PREFIX, level_of, mask_sentinels, municipality_number, strip_code
+from ._common import load_table, prov_for_responses, rebase_url, stem, write_records_json
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +81,7 @@ def read_kerncijfers(path_or_json, *, sheet=None) -> pd.DataFrame:
     out["name"] = name.to_numpy()
     for std, c in names.items():
         if c in cols:
-            v = to_number(raw[c]).to_numpy()
-            out[std] = np.where(v < -99990, np.nan, v)  # CBS secrecy sentinels (-99997, -99999999)
+            out[std] = mask_sentinels(raw[c])[0].to_numpy()  # ".", "x" and CBS secrecy codes (-99997, ...)
         else:
             log.info("%s: no %s column (%s); %s is NaN", src, c, kind, std)
             out[std] = np.nan
@@ -96,14 +96,8 @@ def read_kerncijfers(path_or_json, *, sheet=None) -> pd.DataFrame:
 
 def odata_filter(municipality: str, levels=("gemeente", "wijk", "buurt"), field: str = "WijkenEnBuurten") -> str:
     num = municipality_number(municipality)
-    pre = {"gemeente": "GM", "wijk": "WK", "buurt": "BU"}
-    parts = [f"startswith({field},'{pre[lv]}{num}')" for lv in levels]
+    parts = [f"startswith({field},'{PREFIX[lv]}{num}')" for lv in levels]
     return parts[0] if len(parts) == 1 else "(" + " or ".join(parts) + ")"
-
-
-def _rebase(url, base):
-    from .pdok import _rebase as r
-    return r(url, base)
 
 
 def download(name: str, spec: dict, *, area: dict, cache_dir: Path, boundary=None):
@@ -117,7 +111,7 @@ def download(name: str, spec: dict, *, area: dict, cache_dir: Path, boundary=Non
     if table is None:
         raise InputDataError(f"cbs_odata: no KWB table known for {year}; give `table:` (StatLine id, e.g. "
                              f"85618NED). Known: {KWB_TABLES}.")
-    url = _rebase(ODATA_URL.format(table=table), spec.get("base_url"))
+    url = rebase_url(ODATA_URL.format(table=table), spec.get("base_url"))
     params = {"$filter": odata_filter(area["municipality"], spec.get("levels", ("gemeente", "wijk", "buurt"))),
               "$format": "json"}
     rows, resps = get_all_items(url, style="odata", params=params, provider="cbs_odata", cache_dir=cache_dir,

@@ -9,8 +9,9 @@ import pandas as pd
 
 from .._errors import InputDataError, SchemaDriftError
 from .._http import get_all_items
-from ._common import load_table, prov_for_responses, stem, strip_code, to_number, write_records_json
-from .cbs import _rebase, odata_filter
+from .._vocab import mask_sentinels, strip_code
+from ._common import load_table, prov_for_responses, rebase_url, stem, write_records_json
+from .cbs import odata_filter
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ def read_health(path_or_json, *, age: str = "20300", period: str | None = None,
         c = by_stem[HEALTH_KEYS[k]]
         for m, suffix in MARGINS.items():
             sub = df[(marg == m).to_numpy()]
-            s = pd.Series(to_number(sub[c]).to_numpy(), index=sub["_code"].to_numpy())
+            s = pd.Series(mask_sentinels(sub[c])[0].to_numpy(), index=sub["_code"].to_numpy())
             if s.index.duplicated().any():
                 dup = list(s.index[s.index.duplicated()].unique()[:10])
                 raise InputDataError(f"{src}: duplicate rows for {dup} (Marges {m}); filter age/period first.")
@@ -129,7 +130,7 @@ def download(name: str, spec: dict, *, area: dict, cache_dir: Path, boundary=Non
     mf = " or ".join(f"Marges eq '{m}'" for m in marges)
     flt = (f"Leeftijd eq '{age}' and " + (f"({mf})" if len(marges) > 1 else mf)
            + f" and Perioden eq '{year}JJ00' and " + odata_filter(area["municipality"]))
-    url = _rebase(ODATA_URL.format(table=table), spec.get("base_url"))
+    url = rebase_url(ODATA_URL.format(table=table), spec.get("base_url"))
     rows, resps = get_all_items(url, style="odata", params={"$filter": flt, "$format": "json"},
                                 provider="rivm_gezondheid", cache_dir=cache_dir,
                                 max_retries=spec.get("max_retries", 5))

@@ -15,11 +15,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from shapely.geometry import Point, box
+
 from .._errors import InputDataError, SchemaDriftError
 from .._http import get, get_all_items
-from ._common import TARGET_CRS, prov_for_responses, write_geojson
-from .pdok import _rebase
-from .rivm_alo import study_bbox
+from .._vocab import MEASUREMENT_SENTINEL, TARGET_CRS, WGS84, mask_sentinels
+from ._common import input_file, prov_for_responses, read_vector, reading, rebase_url, study_bbox, write_geojson
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,12 @@ def hours_in_year(year: int) -> int:
 
 
 def _parse_bulk(path: Path) -> tuple[dict, pd.DataFrame, str]:
+    path = input_file(path, "luchtmeetnet")
+    with reading(path, "luchtmeetnet", "a Luchtmeetnet bulk CSV"):
+        return _parse_bulk_text(path)
+
+
+def _parse_bulk_text(path: Path) -> tuple[dict, pd.DataFrame, str]:
     text = Path(path).read_bytes().decode("latin-1")
     lines = text.splitlines()
     header_i = next((i for i, ln in enumerate(lines[:40]) if ln.split(";")[0].strip() == "Component"), None)
@@ -55,8 +62,7 @@ def _parse_bulk(path: Path) -> tuple[dict, pd.DataFrame, str]:
     comp = df.iloc[:, head.index("Component")].str.strip()
     formula = comp.iloc[0] if len(comp) else ""
     start = pd.to_datetime(df.iloc[:, head.index("Begindatumtijd")].str.strip(), format="%Y%m%d %H:%M")
-    vals = df.iloc[:, 5:].apply(lambda s: pd.to_numeric(s.str.strip().str.replace(",", ".", regex=False)
-                                                        .replace("", np.nan), errors="coerce"))
+    vals = df.iloc[:, 5:].apply(lambda s: mask_sentinels(s, extra=(MEASUREMENT_SENTINEL,))[0])
     vals.columns = range(vals.shape[1])
     # duplicated station columns (e.g. NL10807 twice): coalesce to the first non-missing value
     wide = {}
@@ -124,7 +130,7 @@ def read_luchtmeetnet_csv(paths, *, year: int | None = None) -> tuple[gpd.GeoDat
     st = pd.DataFrame.from_dict(meta_rows, orient="index")
     ll = st["latlon"].str.strip("() ").str.split(",", expand=True)
     geom = gpd.points_from_xy(pd.to_numeric(ll[1], errors="coerce"), pd.to_numeric(ll[0], errors="coerce"))
-    stations = gpd.GeoDataFrame(st.drop(columns="latlon"), geometry=geom, crs="EPSG:4326")
+    stations = gpd.GeoDataFrame(st.drop(columns="latlon"), geometry=geom, crs=WGS84)
     stations.index.name = "station"
     log.info("luchtmeetnet: station coordinates WGS84 -> %s", TARGET_CRS)
     stations = stations.to_crs(TARGET_CRS)
@@ -135,7 +141,12 @@ def read_luchtmeetnet(path, *, year: int | None = None):
     """Dispatch: bulk CSV(s)/folder -> :func:`read_luchtmeetnet_csv`; GeoJSON from the API adapter."""
     p = Path(path) if isinstance(path, (str, Path)) else None
     if p is not None and p.suffix.lower() in (".geojson", ".gpkg"):
-        gdf = gpd.read_file(p).set_index("station").to_crs(TARGET_CRS)
+        gdf = read_vector(p, source="luchtmeetnet")
+        missing = [c for c in ["station", "name", "station_type", "area_type", *ANNUAL_COLUMNS] if c not in gdf.columns]
+        if missing:
+            raise SchemaDriftError(str(p), ["station", "name", "station_type", "area_type", *ANNUAL_COLUMNS],
+                                   [c for c in gdf.columns if c != "geometry"])
+        gdf = gdf.set_index("station").to_crs(TARGET_CRS)
         return gdf[["name", "station_type", "area_type", "geometry"]], pd.DataFrame(gdf[ANNUAL_COLUMNS])
     return read_luchtmeetnet_csv(path, year=year)
 
@@ -166,7 +177,7 @@ def download(name: str, spec: dict, *, area: dict, cache_dir: Path, boundary=Non
     """
     year = int(spec.get("year") or area.get("year"))
     formula = str(spec.get("formula") or spec.get("pollutant") or "NO2").upper()
-    base = _rebase(API_URL, spec.get("base_url"))
+    base = rebase_url(API_URL, spec.get("base_url"))
     common = dict(provider="luchtmeetnet", cache_dir=cache_dir, max_retries=spec.get("max_retries", 5))
     resps = []
     wanted = spec.get("stations")
@@ -175,8 +186,7 @@ def download(name: str, spec: dict, *, area: dict, cache_dir: Path, boundary=Non
         resps += r
         wanted = [s["number"] for s in listing]
     x0, y0, x1, y1 = study_bbox(area, boundary, spec.get("bbox"), buffer=float(spec.get("buffer_m", 5000)))
-    from shapely.geometry import box
-    study = gpd.GeoSeries([box(x0, y0, x1, y1)], crs=TARGET_CRS).to_crs("EPSG:4326").iloc[0]
+    study = gpd.GeoSeries([box(x0, y0, x1, y1)], crs=TARGET_CRS).to_crs(WGS84).iloc[0]
     feats_meta = {}
     for number in wanted:
         r = get(f"{base}/stations/{number}", expect="json", **common)
@@ -187,7 +197,6 @@ def download(name: str, spec: dict, *, area: dict, cache_dir: Path, boundary=Non
         if not coords:
             log.warning("luchtmeetnet: station %s has no coordinates; skipped", number)
             continue
-        from shapely.geometry import Point
         pt = Point(float(coords[0]), float(coords[1]))
         if spec.get("stations") or (study.contains(pt) and (not comps or formula in comps)):
             feats_meta[number] = {"name": d.get("location", ""), "station_type": d.get("type", ""),

@@ -9,9 +9,11 @@ import geopandas as gpd
 import pandas as pd
 
 from .._errors import InputDataError
+from .._vocab import TARGET_CRS, WGS84
 from ..io import atomic_write
 from ..provenance import ProvenanceRecord
-from ._common import LICENCES, TARGET_CRS, to_target_crs
+from . import osm_network
+from ._common import LICENCES, input_file, list_layers, read_vector, reading, to_target_crs
 
 log = logging.getLogger(__name__)
 
@@ -52,11 +54,11 @@ def _load(path, tags: dict, polygon=None) -> gpd.GeoDataFrame:
     """Features with ``tags`` from a local file, limited to ``polygon`` (EPSG:28992) when given."""
     if polygon is None:
         return _load_raw(path, tags, None)
-    poly_wgs84 = gpd.GeoSeries([polygon], crs="EPSG:28992").to_crs("EPSG:4326").iloc[0]
+    poly_wgs84 = gpd.GeoSeries([polygon], crs=TARGET_CRS).to_crs(WGS84).iloc[0]
     gdf = _load_raw(path, tags, poly_wgs84)
     if gdf.empty or gdf.crs is None:
         return gdf
-    keep = gdf.to_crs("EPSG:28992").intersects(polygon).to_numpy()
+    keep = gdf.to_crs(TARGET_CRS).intersects(polygon).to_numpy()
     return gdf[keep]
 
 
@@ -64,45 +66,44 @@ def _load_raw(path, tags: dict, polygon=None) -> gpd.GeoDataFrame:
     """Features with ``tags`` from a local file (OSM XML, PBF, GeoJSON/GPKG); polygon in WGS84."""
     if isinstance(path, gpd.GeoDataFrame):
         return path
-    p = Path(path)
-    if not p.exists():
-        raise InputDataError(f"osm: {p} does not exist. Check the `file:` path in the config.")
+    p = input_file(path, "osm")
     name = p.name.lower()
     if name.endswith(".osm.pbf") or name.endswith(".pbf"):
         try:
             import pyrosm
         except ImportError as e:  # pragma: no cover
             raise InputDataError("osm: reading .osm.pbf needs pyrosm (pip install pyrosm).") from e
-        osm = pyrosm.OSM(str(p))
         extra = ["name", "access", "garden:type", "isced:level"]
-        gdf = osm.get_data_by_custom_criteria(custom_filter={k: list(v) for k, v in tags.items()},
-                                              filter_type="keep", keep_nodes=True, keep_ways=True,
-                                              keep_relations=True, tags_as_columns=list(tags) + extra)
+        with reading(p, "osm", "an OSM PBF extract"):
+            osm = pyrosm.OSM(str(p))
+            gdf = osm.get_data_by_custom_criteria(custom_filter={k: list(v) for k, v in tags.items()},
+                                                  filter_type="keep", keep_nodes=True, keep_ways=True,
+                                                  keep_relations=True, tags_as_columns=list(tags) + extra)
         if gdf is None:
-            return gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
+            return gpd.GeoDataFrame(geometry=[], crs=WGS84)
         if "id" in gdf.columns and "osmid" not in gdf.columns:
             kind = gdf["osm_type"].astype(str).str[0] if "osm_type" in gdf.columns else ""
             gdf["osmid"] = kind + gdf["id"].astype(str)
         return gdf
     if name.endswith((".osm", ".xml", ".osm.bz2")):
         import osmnx as ox
-        try:
-            gdf = ox.features_from_xml(p, polygon=polygon, tags=tags)
-        except Exception as e:  # osmnx raises InsufficientResponseError when nothing matches
-            if type(e).__name__ == "InsufficientResponseError":
-                return gpd.GeoDataFrame(geometry=[], crs="EPSG:4326")
-            raise
+        with reading(p, "osm", "OSM XML"):
+            try:
+                gdf = ox.features_from_xml(p, polygon=polygon, tags=tags)
+            except ValueError as e:  # osmnx raises InsufficientResponseError when nothing matches
+                if type(e).__name__ != "InsufficientResponseError":
+                    raise
+                return gpd.GeoDataFrame(geometry=[], crs=WGS84)
         gdf = gdf.reset_index()
         if "id" in gdf.columns:
             gdf["osmid"] = gdf["element"].astype(str).str[0] + gdf["id"].astype(str) if "element" in gdf.columns else gdf["id"]
         return gdf
     if p.suffix.lower() == ".gpkg":
-        import pyogrio
-        layers = [n for n, _ in pyogrio.list_layers(p)]
+        layers = list_layers(p, source="osm")
         want = "green" if "leisure" in tags and "park" in tags.get("leisure", []) else "amenities"
         if want in layers:
-            return gpd.read_file(p, layer=want)
-    return gpd.read_file(p)
+            return read_vector(p, source="osm", layer=want)
+    return read_vector(p, source="osm")
 
 
 def _tag(gdf, key):
@@ -204,7 +205,7 @@ def download(name: str, spec: dict, *, area: dict, cache_dir: Path, boundary=Non
     for th in themes:
         buf = float(spec.get("buffer_m", 1000))
         poly = boundary.to_crs(TARGET_CRS).union_all().buffer(buf)
-        poly4326 = gpd.GeoSeries([poly], crs=TARGET_CRS).to_crs("EPSG:4326").iloc[0]
+        poly4326 = gpd.GeoSeries([poly], crs=TARGET_CRS).to_crs(WGS84).iloc[0]
         tags = GREEN_TAGS if th == "green" else _amenity_query_tags()
         raw = ox.features_from_polygon(poly4326, tags=tags).reset_index()
         raw["osmid"] = raw["element"].astype(str).str[0] + raw["id"].astype(str)
@@ -212,19 +213,15 @@ def download(name: str, spec: dict, *, area: dict, cache_dir: Path, boundary=Non
         notes.append(f"{len(layers[th])} {th} (tags {tags})")
     network = None
     if theme == "all":
-        from ..network import _read_overpass
-
         poly = boundary.to_crs(TARGET_CRS).union_all().buffer(float(spec.get("network_buffer_m", 2000)))
-        network = _read_overpass(gpd.GeoSeries([poly], crs=TARGET_CRS).to_crs("EPSG:4326").iloc[0])
+        network = osm_network.read_overpass(gpd.GeoSeries([poly], crs=TARGET_CRS).to_crs(WGS84).iloc[0])
         notes.append(f"street network: {len(network[0])} nodes, {len(network[1])} way segments "
                      "(osmnx graph_from_polygon, all highway ways)")
     with atomic_write(out) as tmp:  # one GPKG, one layer per theme (+ the street network tables)
         for th, gdf in layers.items():
             gdf.to_file(tmp, layer=th, driver="GPKG", engine="pyogrio")
         if network is not None:
-            from ..network import write_network_layers
-
-            write_network_layers(*network, tmp)
+            osm_network.write_network_layers(*network, tmp)
     return out, [ProvenanceRecord.for_file(name, out, provider="osm", url=ox.settings.overpass_url,
                                            licence=LICENCES["osm"],
                                            note="osmnx features_from_polygon; " + "; ".join(notes))]

@@ -22,17 +22,15 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputDataError, SchemaDriftError
-from .._http import get_all_items
-from ._common import CRS_28992_URI, check_rd_new, TARGET_CRS, municipality_number, prov_for_responses, to_number, to_target_crs, write_geojson
+from .._http import get, get_all_items
+from .._vocab import (CODE_COLUMN, CODE_PATTERN, CODE_WIDTH, CRS_28992_URI, LEVEL_OF_COLUMN, PLURAL, PREFIX,
+                      TARGET_CRS, apply_prefix, level_name, mask_sentinels, municipality_number, repair_polygons)
+from ._common import check_rd_new, prov_for_responses, read_vector, rebase_url, to_target_crs, write_geojson
 
 log = logging.getLogger(__name__)
 
 OGC_URL = "https://api.pdok.nl/cbs/wijken-en-buurten-{year}/ogc/v1/collections/{collection}/items"
 WFS_URL = "https://service.pdok.nl/cbs/wijkenbuurten/{year}/wfs/v1_0"
-
-LEVELS = {"buurt": "buurtcode", "wijk": "wijkcode", "gemeente": "gemeentecode"}
-_PLURAL = {"buurt": "buurten", "wijk": "wijken", "gemeente": "gemeenten"}
-_PREFIX = {"buurt": "BU", "wijk": "WK", "gemeente": "GM"}
 
 # standardised column -> candidate source columns (first found wins)
 _CODE = {
@@ -74,15 +72,6 @@ STANDARD_COLUMNS = ["name", "wijkcode", "gemeentecode", "residents", "age_0_14",
                     "area_m2"]
 
 
-def _level(level: str) -> str:
-    lv = str(level).lower().rstrip("s")
-    lv = {"buurten": "buurt", "wijken": "wijk", "gemeenten": "gemeente", "buurte": "buurt",
-          "gemeent": "gemeente", "wijke": "wijk"}.get(lv, lv)
-    if lv not in LEVELS:
-        raise InputDataError(f"level {level!r} is unknown: use 'buurt', 'wijk' or 'gemeente'.")
-    return lv
-
-
 def _first(cols, candidates):
     for c in candidates:
         if c in cols:
@@ -92,13 +81,6 @@ def _first(cols, candidates):
         if c.lower() in lower:
             return lower[c.lower()]
     return None
-
-
-def _apply_prefix(values: pd.Series, prefix: str, width: int) -> pd.Series:
-    """'0111' + prefix 'BU0344' -> 'BU03440111'; values already complete are kept."""
-    s = values.astype("string").str.strip()
-    full = s.str.len() == width
-    return s.where(full & s.str[:2].eq(prefix[:2]), prefix + s)
 
 
 def read_boundaries(
@@ -148,20 +130,17 @@ def read_boundaries(
     InputDataError
         Duplicate codes, invalid or empty geometries (all problems listed at once).
     """
-    lv = _level(level)
+    lv = level_name(level)
     src = str(path) if not isinstance(path, gpd.GeoDataFrame) else "boundaries"
     if isinstance(path, gpd.GeoDataFrame):
         gdf = path.copy()
     else:
-        p = Path(path)
-        if not p.exists():
-            raise InputDataError(f"boundaries: {p} does not exist. Check the `file:` path in the config.")
-        gdf = gpd.read_file(p, layer=layer, engine="pyogrio") if layer else gpd.read_file(p, engine="pyogrio")
+        gdf = read_vector(path, source="boundaries", layer=layer)
     gdf = to_target_crs(gdf, source=src, crs=crs)
     cols = [c for c in gdf.columns if c != gdf.geometry.name]
     mapping = dict(columns or {})
 
-    width = {"buurt": 10, "wijk": 8, "gemeente": 6}[lv]
+    width = CODE_WIDTH[lv]
     code_col = mapping.get("code") or (_first(cols, ["KODE", "kode"]) if code_prefix else None) \
         or _first(cols, _CODE[lv])
     if code_col is None or code_col not in gdf.columns:
@@ -170,13 +149,13 @@ def read_boundaries(
                                     "for local codes such as Gemeente Utrecht's KODE).")
     codes = gdf[code_col].astype("string").str.strip()
     if code_prefix:
-        codes = _apply_prefix(codes, code_prefix, width)
-    out = pd.DataFrame(index=pd.Index(codes.to_numpy(), name=LEVELS[lv]))
+        codes = apply_prefix(codes, code_prefix, width)
+    out = pd.DataFrame(index=pd.Index(codes.to_numpy(), name=CODE_COLUMN[lv]))
 
     name_col = mapping.get("name") or _first(cols, _NAME[lv])
     out["name"] = gdf[name_col].astype("string").str.strip().to_numpy() if name_col else pd.NA
 
-    mun = municipality_number(code_prefix[:6].replace(_PREFIX[lv], "GM", 1)) if (
+    mun = municipality_number(code_prefix[:6].replace(PREFIX[lv], "GM", 1)) if (
         code_prefix and len(code_prefix) >= 6) else None
     # parent codes
     parents = {"buurt": ["wijkcode", "gemeentecode"], "wijk": ["gemeentecode"], "gemeente": []}[lv]
@@ -184,11 +163,11 @@ def read_boundaries(
         pcol = mapping.get(parent) or _first(cols, _PARENT[parent])
         if pcol is None and parent == "wijkcode" and code_prefix:
             pcol = _first(cols, ["WIJKKODE", "wijkkode"])
-        pwidth = 8 if parent == "wijkcode" else 6
+        pwidth = CODE_WIDTH[LEVEL_OF_COLUMN[parent]]
         if pcol is not None:
             vals = gdf[pcol].astype("string").str.strip()
             if mun is not None:
-                vals = _apply_prefix(vals, ("WK" if parent == "wijkcode" else "GM") + mun, pwidth)
+                vals = apply_prefix(vals, ("WK" if parent == "wijkcode" else "GM") + mun, pwidth)
             elif parent == "gemeentecode":  # some layers hold '0363' instead of 'GM0363'
                 vals = vals.where(~vals.str.fullmatch(r"\d{4}").fillna(False), "GM" + vals)
             out[parent] = vals.to_numpy()
@@ -201,11 +180,9 @@ def read_boundaries(
     for std, cands in _COUNTS.items():
         c = mapping.get(std) or _first(cols, cands)
         if c is not None:
-            v = to_number(gdf[c]).to_numpy()
-            out[std] = np.where(v < 0, np.nan, v)  # CBS -99999999 style "secret/missing"
+            out[std] = mask_sentinels(gdf[c])[0].to_numpy()  # "." and CBS -99999999 secrecy codes
         elif std in _AGE_PCT and residents_col is not None and _first(cols, _AGE_PCT[std]):
-            pct = to_number(gdf[_first(cols, _AGE_PCT[std])]).to_numpy()
-            pct = np.where(pct < 0, np.nan, pct)
+            pct = mask_sentinels(gdf[_first(cols, _AGE_PCT[std])])[0].to_numpy()
             res = out["residents"].to_numpy(dtype=float)
             out[std] = np.round(res * pct / 100.0)
         else:
@@ -220,13 +197,11 @@ def read_boundaries(
     if repair:
         bad = ~(res.geometry.isna() | res.geometry.is_empty) & ~res.geometry.is_valid
         if bad.any():
-            from ..wards import _polygonal
-
             log.warning("%s: repaired invalid geometries of %s with make_valid", src,
                         sorted(map(str, res.index[bad]))[:50])
-            res.loc[bad, "geometry"] = res.geometry[bad].make_valid().apply(_polygonal)
+            res.loc[bad, "geometry"] = repair_polygons(res.geometry[bad])
     res["area_m2"] = res.geometry.area
-    _validate(res, src, LEVELS[lv])
+    _validate(res, src, CODE_COLUMN[lv])
     keep = [c for c in STANDARD_COLUMNS if c in res.columns]
     return res[keep + ["geometry"]]
 
@@ -236,7 +211,7 @@ def _validate(gdf: gpd.GeoDataFrame, src: str, code_name: str) -> None:
     idx = gdf.index.to_series()
     if idx.isna().any():
         problems.append(f"{int(idx.isna().sum())} feature(s) without a {code_name}")
-    pattern = {"buurtcode": r"^BU\d{8}$", "wijkcode": r"^WK\d{6}$", "gemeentecode": r"^GM\d{4}$"}[code_name]
+    pattern = CODE_PATTERN[LEVEL_OF_COLUMN[code_name]]
     bad = idx[~idx.fillna("").str.match(pattern)]
     if len(bad):
         problems.append(f"malformed {code_name}(s) {sorted(map(str, bad.unique()))[:10]} (expected {pattern}; "
@@ -256,12 +231,6 @@ def _validate(gdf: gpd.GeoDataFrame, src: str, code_name: str) -> None:
 
 
 # --------------------------------------------------------------------------- download
-def _rebase(url: str, base_url: str | None) -> str:
-    if not base_url:
-        return url
-    return re.sub(r"^https?://[^/]+", base_url.rstrip("/"), url)
-
-
 def download(name: str, spec: dict, *, area: dict, cache_dir: Path, boundary=None):
     """PDOK wijken-en-buurten boundaries for ``area['municipality']`` (OGC API or WFS).
 
@@ -270,27 +239,26 @@ def download(name: str, spec: dict, *, area: dict, cache_dir: Path, boundary=Non
     ``base_url`` (tests only).
     """
     year = int(spec.get("year") or area.get("year"))
-    lv = _level(spec.get("level", "buurt"))
+    lv = level_name(spec.get("level", "buurt"))
     gm = str(area["municipality"]).upper()
     municipality_number(gm)
     service = spec.get("service", "ogc")
     provider = "pdok"
-    out = Path(cache_dir) / provider / f"{name}_{_PLURAL[lv]}_{gm}_{year}_{service}.geojson"
+    out = Path(cache_dir) / provider / f"{name}_{PLURAL[lv]}_{gm}_{year}_{service}.geojson"
     common = dict(provider=provider, cache_dir=cache_dir, timeout=spec.get("timeout", 60),
                   max_retries=spec.get("max_retries", 5))
     if service == "ogc":
-        url = _rebase(OGC_URL.format(year=year, collection=_PLURAL[lv]), spec.get("base_url"))
+        url = rebase_url(OGC_URL.format(year=year, collection=PLURAL[lv]), spec.get("base_url"))
         params = {"gemeentecode": gm, "f": "json", "limit": 1000, "crs": CRS_28992_URI}
         features, resps = get_all_items(url, style="ogc", params=params, **common)
     elif service == "wfs":
-        url = _rebase(WFS_URL.format(year=year), spec.get("base_url"))
+        url = rebase_url(WFS_URL.format(year=year), spec.get("base_url"))
         params = {"service": "WFS", "version": "2.0.0", "request": "GetFeature",
-                  "typeNames": f"wijkenbuurten:{_PLURAL[lv]}", "outputFormat": "application/json",
+                  "typeNames": f"wijkenbuurten:{PLURAL[lv]}", "outputFormat": "application/json",
                   "srsName": "EPSG:28992",
                   "filter": ("<fes:Filter xmlns:fes=\"http://www.opengis.net/fes/2.0\"><fes:PropertyIsEqualTo>"
                              "<fes:ValueReference>gemeentecode</fes:ValueReference>"
                              f"<fes:Literal>{gm}</fes:Literal></fes:PropertyIsEqualTo></fes:Filter>")}
-        from .._http import get
         page = int(spec.get("page_size", 1000))
         features, resps = [], []
         while True:  # WFS 2.0 paging: count + startIndex until a short page
@@ -303,8 +271,8 @@ def download(name: str, spec: dict, *, area: dict, cache_dir: Path, boundary=Non
     else:
         raise InputDataError(f"pdok: service {service!r} is unknown; use 'ogc' or 'wfs'.")
     if not features:
-        raise InputDataError(f"pdok: no {_PLURAL[lv]} returned for {gm} in {year} ({resps[0].url}). "
+        raise InputDataError(f"pdok: no {PLURAL[lv]} returned for {gm} in {year} ({resps[0].url}). "
                              "Check the year (PDOK serves 2022 onwards) and the municipality code.")
-    check_rd_new(features, f"pdok {_PLURAL[lv]} {gm} {year}", resps)
+    check_rd_new(features, f"pdok {PLURAL[lv]} {gm} {year}", resps)
     write_geojson(features, out)
-    return out, prov_for_responses(name, provider, resps, out, note=f"{len(features)} {_PLURAL[lv]}")
+    return out, prov_for_responses(name, provider, resps, out, note=f"{len(features)} {PLURAL[lv]}")

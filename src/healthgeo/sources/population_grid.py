@@ -3,24 +3,21 @@
 from __future__ import annotations
 
 import logging
-import zipfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 
-from .._errors import DownloadError, InputDataError, SchemaDriftError
+from .._errors import SchemaDriftError
 from .._http import get
-from ..io import atomic_write
+from .._vocab import TARGET_CRS, mask_sentinels
 from ..provenance import ProvenanceRecord
-from ._common import LICENCES, TARGET_CRS, to_target_crs
-from .pdok import _rebase
+from ._common import LICENCES, extract_zip_member, read_vector, rebase_url, to_target_crs
 
 log = logging.getLogger(__name__)
 
 #: CBS release zip, e.g. 2025-cbs_vk100_2024_v1.zip (first release) or 2024-cbs_vk100_2021_vol.zip (final)
 VK100_URL = "https://download.cbs.nl/vierkant/100/{release}.zip"
-SECRET = (-99997, -99998, -99995)
 
 # standardised -> candidates (2018 upper case; newer snake_case)
 _COLS = {
@@ -43,10 +40,7 @@ def read_population_grid(path, *, layer: str | None = None, secret_as: str = "na
     if isinstance(path, gpd.GeoDataFrame):
         gdf, src = path, "vk100"
     else:
-        p = Path(path)
-        if not p.exists():
-            raise InputDataError(f"cbs_vk100: {p} does not exist.")
-        gdf, src = (gpd.read_file(p, layer=layer) if layer else gpd.read_file(p)), str(p)
+        gdf, src = read_vector(path, source="cbs_vk100", layer=layer), str(path)
     cols = [c for c in gdf.columns if c != gdf.geometry.name]
     found = {k: next((c for c in v if c in cols), None) for k, v in _COLS.items()}
     if found["residents"] is None:
@@ -58,11 +52,12 @@ def read_population_grid(path, *, layer: str | None = None, secret_as: str = "na
         if found[k] is None:
             out[k] = np.nan
             continue
-        v = gdf[found[k]].astype(float).to_numpy()
-        sec = np.isin(v, SECRET) | (v < -99990)
-        if sec.any():
-            log.info("%s: %s: %d cell(s) with CBS secrecy code -> %s", src, found[k], int(sec.sum()), secret_as)
-        out[k] = np.where(sec, 0.0 if secret_as == "zero" else np.nan, v)
+        raw = gdf[found[k]]
+        v, n_secret = mask_sentinels(raw)
+        if n_secret:
+            log.info("%s: %s: %d cell(s) with CBS secrecy code -> %s", src, found[k], n_secret, secret_as)
+        sec = v.isna().to_numpy() & raw.notna().to_numpy()
+        out[k] = np.where(sec, 0.0 if secret_as == "zero" else np.nan, v.to_numpy())
     return out[["cell_id", "residents", "residents_0_14", "residents_65_plus", "households", "dwellings", "geometry"]]
 
 
@@ -75,19 +70,10 @@ def download(name: str, spec: dict, *, area: dict, cache_dir: Path, boundary=Non
     """
     year = int(spec.get("year") or area.get("year"))
     release = spec.get("release") or f"{year + 1}-cbs_vk100_{year}_v1"
-    url = spec.get("url") or _rebase(VK100_URL.format(release=release), spec.get("base_url"))
+    url = spec.get("url") or rebase_url(VK100_URL.format(release=release), spec.get("base_url"))
     resp = get(url, provider="cbs_vk100", cache_dir=cache_dir, expect="zip", timeout=spec.get("timeout", 600),
                max_retries=spec.get("max_retries", 5))
     dest = Path(cache_dir) / "cbs_vk100" / f"cbs_vk100_{year}.gpkg"
-    with zipfile.ZipFile(resp.path) as z:
-        members = [m for m in z.infolist() if m.filename.lower().endswith(".gpkg")]
-        if not members:
-            raise DownloadError("cbs_vk100", resp.url, f"no .gpkg in the zip ({z.namelist()[:10]})")
-        pure = PurePosixPath(members[0].filename)
-        if pure.is_absolute() or ".." in pure.parts:
-            raise DownloadError("cbs_vk100", resp.url, "unsafe member path in the zip (zip-slip)")
-        with atomic_write(dest) as tmp, z.open(members[0]) as fs, open(tmp, "wb") as fd:
-            while block := fs.read(1 << 20):
-                fd.write(block)
+    extract_zip_member(resp.path, dest, suffixes=(".gpkg",), provider="cbs_vk100", url=resp.url)
     return dest, [ProvenanceRecord.for_file(name, dest, provider="cbs_vk100", url=resp.url,
                                             licence=LICENCES["cbs_vk100"], note=f"release {release}")]

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import logging
-import math
-import zipfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
+from urllib.parse import urlencode
 
-from .._errors import ConfigError, DownloadError, InputDataError
+from .._errors import ConfigError, InputDataError
 from .._http import get
 from ..io import atomic_write
 from ..provenance import ProvenanceRecord
-from ._common import LICENCES
-from .pdok import _rebase
+from ._common import LICENCES, extract_zip_member, rebase_url, study_bbox
 
 log = logging.getLogger(__name__)
 
@@ -35,10 +33,6 @@ LDEN_COVERAGES = {
 }
 #: bulk GeoTIFF zips
 LDEN_BULK = {("allebronnen", 2022): "rivm_20250801_Geluid_lden_allebronnen_2022"}
-
-#: Utrecht envelope (RD New, m), used only when neither a boundary nor a bbox is given for GM0344
-_KNOWN_BBOX = {"GM0344": (126000, 448000, 142000, 462000)}
-
 
 def coverage_id(layer: str, year: int, source: str = "wegverkeer") -> str:
     """WCS coverage id (``alo__`` + layer name) for ``layer`` ``no2`` or ``lden`` (others: give one)."""
@@ -63,23 +57,6 @@ def coverage_id(layer: str, year: int, source: str = "wegverkeer") -> str:
     raise InputDataError(f"rivm_alo: layer {layer!r} unknown; use 'no2', 'lden' or 'lnight' (+ coverage_id).")
 
 
-def study_bbox(area: dict, boundary=None, bbox=None, buffer: float = 1000.0) -> tuple[int, int, int, int]:
-    """Bounding box (EPSG:28992, rounded outwards to 100 m) of the study area plus ``buffer``."""
-    if bbox is not None:
-        x0, y0, x1, y1 = map(float, bbox)
-    elif boundary is not None and len(boundary):
-        b = boundary.to_crs("EPSG:28992") if boundary.crs is not None else boundary
-        x0, y0, x1, y1 = b.total_bounds
-        x0, y0, x1, y1 = x0 - buffer, y0 - buffer, x1 + buffer, y1 + buffer
-    elif area.get("municipality") in _KNOWN_BBOX:
-        x0, y0, x1, y1 = _KNOWN_BBOX[area["municipality"]]
-    else:
-        raise InputDataError("rivm_alo: need the study area's extent: pass the boundary or give `bbox: "
-                             "[xmin, ymin, xmax, ymax]` (EPSG:28992) in the spec.")
-    r = 100
-    return (math.floor(x0 / r) * r, math.floor(y0 / r) * r, math.ceil(x1 / r) * r, math.ceil(y1 / r) * r)
-
-
 def download(name: str, spec: dict, *, area: dict, cache_dir: Path, boundary=None):
     """GetCoverage (GeoTIFF, EPSG:28992) of an ALO layer clipped to the study area.
 
@@ -101,15 +78,16 @@ def download(name: str, spec: dict, *, area: dict, cache_dir: Path, boundary=Non
         key = spec.get("bulk_name") or LDEN_BULK.get((source, year))
         if key is None:
             raise InputDataError(f"rivm_alo: no bulk file known for {(source, year)}; known {sorted(LDEN_BULK)}.")
-        url = _rebase(BULK_URL.format(name=key), spec.get("base_url"))
+        url = rebase_url(BULK_URL.format(name=key), spec.get("base_url"))
         resp = get(url, expect="zip", **common)
         dest = Path(cache_dir) / "rivm_alo" / f"{key}.tif"
-        _extract_tif(resp.path, dest, resp.url)
+        extract_zip_member(resp.path, dest, suffixes=(".tif", ".tiff"), provider="rivm_alo", url=resp.url,
+                           pick="largest")
         return dest, [ProvenanceRecord.for_file(name, dest, provider="rivm_alo", url=resp.url,
                                                 licence=LICENCES["rivm_alo"], note=f"bulk {key}")]
     cov = spec.get("coverage_id") or coverage_id(layer, year, source)
     x0, y0, x1, y1 = study_bbox(area, boundary, spec.get("bbox"))
-    url = _rebase(WCS_URL, spec.get("base_url"))
+    url = rebase_url(WCS_URL, spec.get("base_url"))
     # two `subset` parameters: requests takes a list of tuples
     plist = [("service", "WCS"), ("version", "2.0.1"), ("request", "GetCoverage"), ("coverageId", cov),
              ("subset", f"X({x0},{x1})"), ("subset", f"Y({y0},{y1})"), ("format", "image/tiff")]
@@ -126,23 +104,4 @@ def download(name: str, spec: dict, *, area: dict, cache_dir: Path, boundary=Non
 
 def _get_multi(url, plist, **kw):
     """GET with repeated query keys: folded into the URL so the cache key sees them in order."""
-    from urllib.parse import urlencode
     return get(url + "?" + urlencode(plist), expect="tiff", **kw)
-
-
-def _extract_tif(zpath: Path, dest: Path, url: str) -> Path:
-    try:
-        with zipfile.ZipFile(zpath) as z:
-            tifs = [m for m in z.infolist() if m.filename.lower().endswith((".tif", ".tiff"))]
-            if not tifs:
-                raise DownloadError("rivm_alo", url, f"the zip holds no GeoTIFF (members {z.namelist()[:10]})")
-            m = max(tifs, key=lambda m: m.file_size)
-            pure = PurePosixPath(m.filename.replace("\\", "/"))
-            if pure.is_absolute() or ".." in pure.parts:
-                raise DownloadError("rivm_alo", url, f"unsafe member path {m.filename!r} (zip-slip)")
-            with atomic_write(dest) as tmp, z.open(m) as fs, open(tmp, "wb") as fd:
-                while block := fs.read(1 << 20):
-                    fd.write(block)
-    except zipfile.BadZipFile as e:
-        raise DownloadError("rivm_alo", url, f"corrupted zip ({e})") from e
-    return dest

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import logging
-import zipfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import numpy as np
+import rasterio
+from rasterio.crs import CRS
 
-from .._errors import CRSError, DownloadError, InputDataError
+from .._errors import CRSError, InputDataError
 from .._http import get
-from ..io import atomic_write
+from .._vocab import RASTER_NODATA_SENTINELS, TARGET_CRS
 from ..provenance import ProvenanceRecord
-from ._common import LICENCES, TARGET_CRS
-from .pdok import _rebase
+from ._common import LICENCES, extract_zip_member, input_file, reading, rebase_url
 
 log = logging.getLogger(__name__)
 
@@ -27,13 +27,8 @@ def read_gcn_ascii(path, *, crs: str = TARGET_CRS):
     GCN files carry no CRS; RD New (EPSG:28992) is assigned (``crs``). The profile is ready for
     writing a GeoTIFF (``rasterio.open(out, "w", **profile)``) with nodata NaN.
     """
-    import rasterio
-    from rasterio.crs import CRS
-
-    path = Path(path)
-    if not path.exists():
-        raise InputDataError(f"rivm_gcn: {path} does not exist. Check the `file:` path in the config.")
-    with rasterio.open(path) as src:
+    path = input_file(path, "rivm_gcn")
+    with reading(path, "rivm_gcn", "an Esri ASCII grid"), rasterio.open(path) as src:
         arr = src.read(1, masked=True).astype("float64")
         profile = src.profile.copy()
         src_crs = src.crs
@@ -43,30 +38,11 @@ def read_gcn_ascii(path, *, crs: str = TARGET_CRS):
         log.info("%s: no CRS in the file; assigning %s (GCN convention)", path.name, crs)
         src_crs = CRS.from_user_input(crs)
     data = arr.filled(np.nan)
-    data[data <= -999] = np.nan
+    data[data <= max(RASTER_NODATA_SENTINELS)] = np.nan  # -999 and -3.4e38 (undeclared nodata)
     profile.update(driver="GTiff", dtype="float64", nodata=np.nan, crs=src_crs, count=1)
     if np.isnan(data).all():
         raise InputDataError(f"{path}: the grid holds nodata only.")
     return data, profile
-
-
-def _safe_extract_asc(zpath: Path, dest: Path, provider: str, url: str) -> Path:
-    """Extract the single ``.asc`` member (zip-slip safe) to ``dest`` atomically."""
-    try:
-        with zipfile.ZipFile(zpath) as z:
-            members = [m for m in z.infolist() if m.filename.lower().endswith(".asc") and not m.is_dir()]
-            if not members:
-                raise DownloadError(provider, url, f"the zip holds no .asc grid (members: {z.namelist()[:10]})")
-            m = members[0]
-            pure = PurePosixPath(m.filename.replace("\\", "/"))
-            if pure.is_absolute() or ".." in pure.parts:
-                raise DownloadError(provider, url, f"unsafe member path {m.filename!r} in the zip (zip-slip)")
-            with atomic_write(dest) as tmp, z.open(m) as fsrc, open(tmp, "wb") as fdst:
-                while block := fsrc.read(1 << 20):
-                    fdst.write(block)
-    except zipfile.BadZipFile as e:
-        raise DownloadError(provider, url, f"corrupted zip ({e})") from e
-    return dest
 
 
 def download(name: str, spec: dict, *, area: dict, cache_dir: Path, boundary=None):
@@ -78,11 +54,11 @@ def download(name: str, spec: dict, *, area: dict, cache_dir: Path, boundary=Non
     pol = str(spec.get("pollutant", "no2")).lower().replace(".", "")
     if pol not in POLLUTANTS:
         raise InputDataError(f"rivm_gcn: pollutant {pol!r} unknown; use one of {POLLUTANTS}.")
-    url = _rebase(GCN_URL.format(pollutant=pol, year=year), spec.get("base_url"))
+    url = rebase_url(GCN_URL.format(pollutant=pol, year=year), spec.get("base_url"))
     resp = get(url, provider="rivm_gcn", cache_dir=cache_dir, expect="zip",
                max_retries=spec.get("max_retries", 5), timeout=spec.get("timeout", 300))
     dest = Path(cache_dir) / "rivm_gcn" / f"conc_{pol}_{year}.asc"
-    _safe_extract_asc(resp.path, dest, "rivm_gcn", resp.url)
+    extract_zip_member(resp.path, dest, suffixes=(".asc",), provider="rivm_gcn", url=resp.url)
     return dest, [ProvenanceRecord.for_file(name, dest, provider="rivm_gcn", url=resp.url,
                                             licence=LICENCES["rivm_gcn"],
                                             note=f"extracted from {resp.path.name}; no CRS in file, EPSG:28992 assigned")]

@@ -16,10 +16,10 @@ import pandas as pd
 
 from .._errors import InputDataError, SchemaDriftError
 from .._http import get_all_items
+from .._vocab import TARGET_CRS, WGS84, mask_sentinels, municipality_number
 from ..io import atomic_write
 from ..provenance import ProvenanceRecord
-from ._common import LICENCES, TARGET_CRS, municipality_number
-from .pdok import _rebase
+from ._common import LICENCES, input_file, reading, rebase_url
 
 log = logging.getLogger(__name__)
 
@@ -56,15 +56,15 @@ def read_samenmeten_csv(values_csv, things_csv=None, *, year: int | None = None,
     ``hours_in_year``, ``completeness``, ``n_masked`` (negative sentinels removed), ``valid``,
     ``reason`` and ``has_location``.
     """
-    values_csv = Path(values_csv)
-    if not values_csv.exists():
-        raise InputDataError(f"samenmeten: {values_csv} does not exist.")
+    values_csv = input_file(values_csv, "samenmeten")
     things_csv = Path(things_csv) if things_csv else _things_path(values_csv)
-    df = pd.read_csv(values_csv)
+    with reading(values_csv, "samenmeten", "a Samen Meten CSV"):
+        df = pd.read_csv(values_csv, dtype=str, keep_default_na=False)
     if "phenomenonTime" not in df.columns:
         raise SchemaDriftError(str(values_csv), ["phenomenonTime", "<sensor columns>"], list(df.columns))
-    t = pd.to_datetime(df["phenomenonTime"], utc=True, format="ISO8601")
-    vals = df.drop(columns="phenomenonTime").apply(pd.to_numeric, errors="coerce")
+    with reading(values_csv, "samenmeten", "a Samen Meten CSV"):
+        t = pd.to_datetime(df["phenomenonTime"], utc=True, format="ISO8601")
+    vals = df.drop(columns="phenomenonTime")
     vals.index = t
     vals = vals[~vals.index.duplicated(keep="first")]
     if year is None:
@@ -77,11 +77,12 @@ def read_samenmeten_csv(values_csv, things_csv=None, *, year: int | None = None,
         log.info("samenmeten: using calibrated *_kal streams instead of %s", drop)
         vals = vals.drop(columns=drop)
     vals.columns = [c[:-4] if c.endswith("_kal") else c for c in vals.columns]
-    neg = vals < 0
-    n_masked = neg.sum()
+    # sentinels: -999 and any other negative value (a concentration cannot be negative)
+    masked = {c: mask_sentinels(vals[c], negative=True) for c in vals.columns}
+    vals = pd.DataFrame({c: m[0] for c, m in masked.items()}, index=vals.index, columns=vals.columns)
+    n_masked = pd.Series({c: m[1] for c, m in masked.items()}, index=vals.columns, dtype=int)
     if int(n_masked.sum()):
         log.info("samenmeten: masked %d negative sentinel value(s) (e.g. -999)", int(n_masked.sum()))
-    vals = vals.mask(neg)
     n = 8784 if calendar.isleap(year) else 8760
     annual = pd.DataFrame({"hours_with_data": vals.notna().sum().astype(int), "n_masked": n_masked.astype(int)})
     annual["hours_in_year"] = n
@@ -91,14 +92,15 @@ def read_samenmeten_csv(values_csv, things_csv=None, *, year: int | None = None,
     annual["reason"] = np.where(annual["valid"], "", f"completeness < {min_completeness:.0%}")
     annual.index.name = "sensor"
     if things_csv is not None and Path(things_csv).exists():
-        th = pd.read_csv(things_csv)
+        with reading(things_csv, "samenmeten", "a things CSV (name, lon, lat)"):
+            th = pd.read_csv(input_file(things_csv, "samenmeten"))
         need = ["name", "lon", "lat"]
         if any(c not in th.columns for c in need):
             raise SchemaDriftError(str(things_csv), need, list(th.columns))
         th["name"] = th["name"].astype(str).str.strip()
         th = th.drop_duplicates("name").set_index("name")
         sensors = gpd.GeoDataFrame(index=pd.Index(th.index, name="sensor"),
-                                   geometry=gpd.points_from_xy(th["lon"], th["lat"]), crs="EPSG:4326").to_crs(TARGET_CRS)
+                                   geometry=gpd.points_from_xy(th["lon"], th["lat"]), crs=WGS84).to_crs(TARGET_CRS)
     else:
         log.warning("samenmeten: no things CSV; sensors have no locations")
         sensors = gpd.GeoDataFrame(index=pd.Index([], name="sensor"), geometry=[], crs=TARGET_CRS)
@@ -120,7 +122,7 @@ def download(name: str, spec: dict, *, area: dict, cache_dir: Path, boundary=Non
     year = int(spec.get("year") or area.get("year"))
     pol = str(spec.get("pollutant", "no2")).lower()
     code = str(spec.get("codegemeente") or int(municipality_number(area["municipality"])))
-    base = _rebase(API_URL, spec.get("base_url"))
+    base = rebase_url(API_URL, spec.get("base_url"))
     common = dict(provider="samenmeten", cache_dir=cache_dir, max_retries=spec.get("max_retries", 5))
     things, resps = get_all_items(f"{base}/Things", style="sensorthings", params={
         "$filter": f"properties/codegemeente eq '{code}'",

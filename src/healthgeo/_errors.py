@@ -6,6 +6,8 @@ All subclass a builtin so callers can catch them generically, and all subclass
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class HealthgeoError(Exception):
     """Base class of every error healthgeo raises on purpose."""
@@ -48,6 +50,18 @@ class SchemaDriftError(InputDataError):
                "input as a local file in the documented shape.")
         )
         super().__init__(msg)
+
+
+class OutOfSpaceError(HealthgeoError, OSError):
+    """The disk filled up while writing an output; the previous output (if any) is untouched."""
+
+    def __init__(self, path, cause: str = "") -> None:
+        self.path = Path(path)
+        super().__init__(
+            f"no space left on the device while writing {self.path}"
+            + (f" ({cause})" if cause else "")
+            + f". Free space on {self.path.parent} (check with `df -h`) and rerun; the previous "
+            f"{self.path.name}, if any, is untouched and no partial file was kept.")
 
 
 class DownloadError(HealthgeoError, OSError):

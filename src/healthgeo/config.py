@@ -8,6 +8,7 @@ what is allowed, before the workflow does any work.
 from __future__ import annotations
 
 import copy
+import datetime
 import difflib
 from functools import lru_cache
 from importlib import resources
@@ -19,10 +20,13 @@ import yaml
 from jsonschema import Draft202012Validator, validators
 
 from ._errors import ConfigError
+from ._vocab import code_prefix, is_code
 from .impact import params_from_config
 from .rasters import NETCDF_SUFFIXES, is_netcdf
 from .scenarios import validate_spec
 from .sources import PROVIDERS, known_municipalities
+from .sources.cbs import KWB_TABLES
+from .sources.health import HEALTH_TABLES
 from .typology import rules_from_config
 
 #: Inputs that are rasters (prepared by healthgeo.rasters) and their units.
@@ -138,7 +142,53 @@ def _semantic_problems(cfg: dict[str, Any]) -> list[str]:
                 f"inputs.{name}: {netcdf_keys} apply only to a NetCDF `file:` ({', '.join(NETCDF_SUFFIXES)}) "
                 f"of a raster input ({sorted(RASTER_INPUTS)}); remove them or give a NetCDF file"
             )
+    problems += _year_problems(cfg)
+    if code in known:
+        problems += _scenario_code_problems(cfg, code)
     problems += _model_problems(cfg)
+    return problems
+
+
+#: provider -> (years with a known table, spec key that overrides the table)
+_PROVIDER_YEARS = {"cbs_odata": (KWB_TABLES, "table"), "rivm_gezondheid": (HEALTH_TABLES, "table")}
+
+
+def _year_problems(cfg: dict[str, Any]) -> list[str]:
+    """Years of downloaded inputs that no provider table covers, or that lie in the future."""
+    problems = []
+    this_year = datetime.date.today().year
+    for name, spec in cfg["inputs"].items():
+        if "provider" not in spec:
+            continue
+        year = spec.get("year", cfg["area"]["year"])
+        if year > this_year:
+            problems.append(f"inputs.{name}.year: {year} lies in the future; give a published year (<= {this_year})")
+            continue
+        known, override = _PROVIDER_YEARS.get(spec["provider"], (None, None))
+        options = spec.get("options") or {}
+        if known is not None and year not in known and override not in spec and override not in options:
+            problems.append(f"inputs.{name}: provider {spec['provider']} has no table for {year}; published years: "
+                            f"{sorted(known)} (set `year:`, or give `options: {{{override}: <StatLine id>}}`)")
+    return problems
+
+
+def _scenario_code_problems(cfg: dict[str, Any], municipality: str) -> list[str]:
+    """Ward codes in ``scenarios[*].where.wijk|buurt`` must be codes of the configured municipality."""
+    problems = []
+    for i, spec in enumerate(cfg.get("scenarios", [])):
+        where = spec.get("where") or {}
+        if not isinstance(where, dict):
+            continue
+        for level in ("wijk", "buurt"):
+            codes = where.get(level)
+            if not isinstance(codes, (list, tuple)):
+                continue
+            prefix = code_prefix(level, municipality)
+            bad = [c for c in codes if not (is_code(str(c), level) and str(c).startswith(prefix))]
+            if bad:
+                example = prefix + ("01" if level == "wijk" else "0101")
+                problems.append(f"scenarios[{i}] ({spec.get('name', '?')}).where.{level}: {bad} are not {level} codes "
+                                f"of {municipality}; use codes like {example}")
     return problems
 
 

@@ -8,6 +8,7 @@ half-written output that Snakemake would mistake for a finished one.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ._errors import OutOfSpaceError
 from .dictionary import ColumnDoc
 
 _DOCS_KEY = b"healthgeo.columns"
@@ -40,12 +42,37 @@ def atomic_write(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
     try:
         yield tmp
         os.replace(tmp, path)
+    except Exception as err:
+        if is_out_of_space(err):
+            raise OutOfSpaceError(path) from err
+        raise
     finally:
         if tmp.exists():
             tmp.unlink()
         # GDAL side files (e.g. GeoPackage journals)
         for side in path.parent.glob(tmp.name + "-*"):
             side.unlink(missing_ok=True)
+
+
+#: errno values and message fragments (OS, SQLite via GDAL, HDF5, Arrow) that mean "the disk is full"
+_NO_SPACE_ERRNOS = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+_NO_SPACE_TEXT = ("no space left on device", "database or disk is full", "disk quota exceeded", "disk is full",
+                  "sqlite_full")
+
+
+def is_out_of_space(err: BaseException) -> bool:
+    """True when ``err`` (or an exception it was raised from) says the disk or quota is full."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        seen.add(id(err))
+        if isinstance(err, OutOfSpaceError):
+            return False  # already reported
+        if isinstance(err, OSError) and err.errno in _NO_SPACE_ERRNOS:
+            return True
+        if any(t in str(err).lower() for t in _NO_SPACE_TEXT):
+            return True
+        err = err.__cause__ or err.__context__
+    return False
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:

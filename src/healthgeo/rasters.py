@@ -20,10 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import rasterio
+from rasterio.errors import RasterioError, RasterioIOError
 
 from ._errors import CRSError, InputDataError
 from ._vocab import RASTER_NODATA_SENTINELS, TARGET_CRS
 from .io import atomic_write
+from .plausibility import check_values
 
 log = logging.getLogger(__name__)
 
@@ -37,17 +40,17 @@ DEFAULT_NODATA = -9999.0
 
 def open_raster(path, what: str = "raster"):
     """``rasterio.open`` that turns an unreadable file into an :class:`InputDataError` saying what to do."""
-    import rasterio
-    from rasterio.errors import RasterioIOError
-
     path = Path(path)
     if not path.exists():
         raise InputDataError(f"{what}: {path} does not exist; check the `file:` path in the config.")
+    if path.is_file() and path.stat().st_size == 0:
+        raise InputDataError(f"{what}: {path} is empty (0 bytes). An interrupted download or copy? Replace "
+                             "the file, or delete it and rerun so a provider input is fetched again.")
     try:
         return rasterio.open(path)
     except RasterioIOError as err:
         raise InputDataError(
-            f"{what}: {path} cannot be read as a raster ({err}). A truncated download or a file of another "
+            f"{what}: {path} cannot be read as a raster ({' '.join(str(err).split())[:200]}). A truncated download or a file of another "
             "format? Delete it and rerun (provider inputs are fetched again), or give a GeoTIFF / Esri "
             "ASCII grid as `file:`.") from err
 
@@ -83,6 +86,7 @@ def prepare_raster(
     dst_nodata: float | None = None,
     resampling: str = "nearest",
     band: int = 1,
+    quantity: str | None = None,
 ) -> Path:
     """Clip (and if needed reproject) one band of ``src`` to ``bounds`` + ``margin_m``.
 
@@ -110,6 +114,10 @@ def prepare_raster(
         (or the dtype's maximum) for integer rasters such as land cover.
     resampling
         ``rasterio.enums.Resampling`` name used when reprojecting (``nearest``, ``bilinear``...).
+    quantity
+        What the values are (``no2``, ``noise_lden``, ... a key of
+        :data:`healthgeo.plausibility.RANGES`): the valid cells of the study area must lie in its
+        plausible range, else the raster is refused before anything is written.
 
     Returns
     -------
@@ -120,7 +128,8 @@ def prepare_raster(
     CRSError
         The source has no CRS and ``assume_crs`` is not set.
     InputDataError
-        ``bounds`` lie outside the raster, or the clipped area holds only nodata.
+        ``bounds`` lie outside the raster, the clipped area holds only nodata, the file is
+        truncated or unreadable, or the values leave the plausible range of ``quantity``.
     """
     import rasterio
     from rasterio.crs import CRS
@@ -181,7 +190,13 @@ def prepare_raster(
         c1 = min(int(math.ceil(win.col_off + win.width - 1e-9)) + (1 if reprojecting else 0), ds.width)
         r1 = min(int(math.ceil(win.row_off + win.height - 1e-9)) + (1 if reprojecting else 0), ds.height)
         window = Window(c0, r0, c1 - c0, r1 - r0)
-        data = ds.read(band, window=window)
+        try:
+            data = ds.read(band, window=window)
+        except RasterioError as err:  # e.g. a GeoTIFF truncated after its header
+            raise InputDataError(
+                f"prepare_raster: {src} cannot be read: its cell values are truncated or corrupt "
+                f"({' '.join(str(err).split())[:200]}). Replace the file, or delete it and rerun so a "
+                "provider input is fetched again.") from err
         win_transform = ds.window_transform(window)
 
     bad = _sentinel_mask(data, all_sentinels)
@@ -190,6 +205,8 @@ def prepare_raster(
             f"{src.name}: the clipped area {bounds} (+{margin_m} m) holds only nodata "
             f"(sentinels {all_sentinels}). Check bounds, CRS and the `nodata:` setting."
         )
+    if quantity is not None:
+        check_values(data[~bad], quantity, source=str(src), what=f"{quantity} (study area + margin)")
     data = data.astype(out_dtype, copy=False)
     data = np.where(bad, np.asarray(dst_nodata, dtype=out_dtype), data)
 

@@ -17,6 +17,7 @@ from ._errors import CRSError, InputDataError
 from ._vocab import CODE_COLUMN, RASTER_NODATA_SENTINELS, TARGET_CRS
 from .dictionary import ODONNELL_2008, RIVM_GEZONDHEID, ColumnDoc, doc
 from .io import read_table, write_gdf, write_table
+from .plausibility import RASTER_QUANTITY, check_grid_vs_monitoring
 from .provenance import read_manifest
 from .wards import read_wards
 
@@ -54,6 +55,7 @@ def prepare_raster(manifest_path, wards_path, out_path, *, margin_m: float, crs:
     return _prepare(
         src, out_path, bounds=study_bounds(wards_path), margin_m=margin_m,
         assume_crs=m.spec.get("crs"), target_crs=crs, nodata=list(RASTER_NODATA_SENTINELS),
+        quantity=None if m.spec.get("units") in ("class", "none") else RASTER_QUANTITY.get(m.input),
     )
 
 
@@ -449,6 +451,7 @@ def air_monitoring(stations_manifest, sensors_manifest, raster_path, wards_path,
         log.warning("air monitoring: no site passes the completeness threshold %.2f; the table is empty",
                     params["min_completeness"])
     table, docs = grid_vs_monitoring(points, raster_path, source=pollutant)
+    check_grid_vs_monitoring(table, factor=params.get("max_grid_factor", 3.0), source=f"{pollutant} grid {raster_path}")
     table = table.reset_index()
     table.insert(1, "pollutant", pollutant)
     docs = {"site_id": doc("text", "Luchtmeetnet station code or Samen Meten sensor name"),

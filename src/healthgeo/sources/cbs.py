@@ -13,6 +13,7 @@ import pandas as pd
 
 from .._errors import InputDataError, SchemaDriftError
 from .._http import get_all_items
+from ..plausibility import check_columns
 from .._vocab import PREFIX, level_of, mask_sentinels, municipality_number, strip_code
 from ._common import load_table, prov_for_responses, rebase_url, stem, write_records_json
 
@@ -39,6 +40,10 @@ _MAP = {
     "low_income_hh_pct": ("p_hh_li", "HuishoudensMetEenLaagInkomen"),
     "area_land_ha": ("a_lan_ha", "OppervlakteLand"),
 }
+#: standardised column -> quantity of healthgeo.plausibility.RANGES (checked on read)
+KEY_FIGURE_QUANTITIES = {"residents": "count", "age_0_14": "count", "age_15_24": "count", "age_25_44": "count",
+                   "age_45_64": "count", "age_65_plus": "count", "households": "count",
+                   "income_keur_per_resident": "income_keur", "low_income_hh_pct": "pct", "area_land_ha": "area_ha"}
 _REQUIRED = ["residents", "age_0_14", "age_15_24", "age_25_44", "age_45_64", "age_65_plus", "households"]
 _LEVEL_WORDS = {"gemeente": "gemeente", "wijk": "wijk", "buurt": "buurt", "land": "land"}
 
@@ -91,6 +96,7 @@ def read_kerncijfers(path_or_json, *, sheet=None) -> pd.DataFrame:
     empty = [c for c in ("income_keur_per_resident", "low_income_hh_pct") if out[c].isna().all()]
     if empty:
         log.info("%s: %s entirely missing (early release?)", src, empty)
+    check_columns(out, KEY_FIGURE_QUANTITIES, source=src)
     return out[KERNCIJFER_COLUMNS]
 
 

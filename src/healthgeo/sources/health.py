@@ -10,6 +10,7 @@ import pandas as pd
 from .._errors import InputDataError, SchemaDriftError
 from .._http import get_all_items
 from .._vocab import mask_sentinels, strip_code
+from ..plausibility import check_columns
 from ._common import load_table, prov_for_responses, rebase_url, stem, write_records_json
 from .cbs import odata_filter
 
@@ -106,6 +107,7 @@ def read_health(path_or_json, *, age: str = "20300", period: str | None = None,
                 dup = list(s.index[s.index.duplicated()].unique()[:10])
                 raise InputDataError(f"{src}: duplicate rows for {dup} (Marges {m}); filter age/period first.")
             out[f"health_{k}_pct{suffix}"] = s.reindex(codes).to_numpy(dtype=float)
+    check_columns(out, {c: "pct" for c in out.columns}, source=src)
     if not (marg != "MW00000").any():
         log.info("%s: no confidence bounds (Marges MOG0095/MBG0095) in the source; *_lo95/_hi95 are NaN", src)
     return out

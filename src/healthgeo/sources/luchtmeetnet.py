@@ -20,6 +20,7 @@ from shapely.geometry import Point, box
 from .._errors import InputDataError, SchemaDriftError
 from .._http import get, get_all_items
 from .._vocab import MEASUREMENT_SENTINEL, TARGET_CRS, WGS84, mask_sentinels
+from ..plausibility import RANGES, check_values
 from ._common import input_file, prov_for_responses, read_vector, reading, rebase_url, study_bbox, write_geojson
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ def read_luchtmeetnet_csv(paths, *, year: int | None = None) -> tuple[gpd.GeoDat
         raise InputDataError("luchtmeetnet: no CSV files given.")
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
-        raise InputDataError(f"luchtmeetnet: files not found: {missing}")
+        raise InputDataError(f"luchtmeetnet: {', '.join(missing)} does not exist. Check the `file:` path in the config.")
     frames, meta_rows, formulas = [], {}, set()
     for p in paths:
         info, df, formula = _parse_bulk(p)
@@ -134,6 +135,7 @@ def read_luchtmeetnet_csv(paths, *, year: int | None = None) -> tuple[gpd.GeoDat
     stations.index.name = "station"
     log.info("luchtmeetnet: station coordinates WGS84 -> %s", TARGET_CRS)
     stations = stations.to_crs(TARGET_CRS)
+    _check_annual(annual, formula, str(paths[0]) if len(paths) == 1 else f"{len(paths)} Luchtmeetnet files")
     return stations, annual[ANNUAL_COLUMNS]
 
 
@@ -147,8 +149,17 @@ def read_luchtmeetnet(path, *, year: int | None = None):
             raise SchemaDriftError(str(p), ["station", "name", "station_type", "area_type", *ANNUAL_COLUMNS],
                                    [c for c in gdf.columns if c != "geometry"])
         gdf = gdf.set_index("station").to_crs(TARGET_CRS)
+        formula = str(gdf["formula"].iloc[0]) if len(gdf) else ""
+        _check_annual(gdf, formula, str(p))
         return gdf[["name", "station_type", "area_type", "geometry"]], pd.DataFrame(gdf[ANNUAL_COLUMNS])
     return read_luchtmeetnet_csv(path, year=year)
+
+
+def _check_annual(annual: pd.DataFrame, formula: str, source: str) -> None:
+    """Annual means must be plausible for their pollutant (e.g. not ng/m3)."""
+    quantity = str(formula).lower().replace(".", "")
+    if quantity in RANGES:
+        check_values(annual["mean_ugm3"], quantity, source=source, what=f"{formula} station annual mean")
 
 
 # --------------------------------------------------------------------------- API

@@ -25,6 +25,8 @@ from .._errors import InputDataError, SchemaDriftError
 from .._http import get, get_all_items
 from .._vocab import (CODE_COLUMN, CODE_PATTERN, CODE_WIDTH, CRS_28992_URI, LEVEL_OF_COLUMN, PLURAL, PREFIX,
                       TARGET_CRS, apply_prefix, level_name, mask_sentinels, municipality_number, repair_polygons)
+from ..plausibility import check_columns
+from .cbs import KEY_FIGURE_QUANTITIES
 from ._common import check_rd_new, prov_for_responses, read_vector, rebase_url, to_target_crs, write_geojson
 
 log = logging.getLogger(__name__)
@@ -202,6 +204,7 @@ def read_boundaries(
             res.loc[bad, "geometry"] = repair_polygons(res.geometry[bad])
     res["area_m2"] = res.geometry.area
     _validate(res, src, CODE_COLUMN[lv])
+    check_columns(res, KEY_FIGURE_QUANTITIES, source=src)
     keep = [c for c in STANDARD_COLUMNS if c in res.columns]
     return res[keep + ["geometry"]]
 

@@ -11,6 +11,7 @@ import numpy as np
 from .._errors import SchemaDriftError
 from .._http import get
 from .._vocab import TARGET_CRS, mask_sentinels
+from ..plausibility import check_columns
 from ..provenance import ProvenanceRecord
 from ._common import LICENCES, extract_zip_member, read_vector, rebase_url, to_target_crs
 
@@ -58,6 +59,8 @@ def read_population_grid(path, *, layer: str | None = None, secret_as: str = "na
             log.info("%s: %s: %d cell(s) with CBS secrecy code -> %s", src, found[k], n_secret, secret_as)
         sec = v.isna().to_numpy() & raw.notna().to_numpy()
         out[k] = np.where(sec, 0.0 if secret_as == "zero" else np.nan, v.to_numpy())
+    check_columns(out, {k: "count" for k in ("residents", "residents_0_14", "residents_65_plus", "households",
+                                             "dwellings")}, source=src)
     return out[["cell_id", "residents", "residents_0_14", "residents_65_plus", "households", "dwellings", "geometry"]]
 
 

@@ -136,6 +136,7 @@ def test_activity_blocks_in_scenarios():
 def test_municipality_must_exist_in_the_configured_year():
     cfg = _demo()
     cfg["area"]["municipality"] = "GM0398"  # Heerhugowaard, merged into Dijk en Waard in 2022
+    cfg.pop("scenarios", None)  # their ward codes are the demo city's
     with pytest.raises(ConfigError, match=r"GM0398 \(Heerhugowaard\) is not a municipality in 2023"):
         validate(cfg)
     cfg["area"]["year"] = 2020
@@ -161,3 +162,29 @@ def test_disparity_indicator_names_fit_derived_column_limit():
     cfg["disparity"]["indicators"] = ["x" * 48]
     with pytest.raises(ConfigError, match=r"disparity\.indicators\.0: .* is too long"):
         validate(cfg)
+
+
+def test_scenario_ward_codes_must_belong_to_the_municipality():
+    cfg = _demo()
+    cfg["scenarios"][0]["where"] = {"wijk": ["WK034401", "WK9999", "BU99990101"]}
+    cfg["scenarios"][1]["where"] = {"buurt": ["BU99990101", "BU999901"]}
+    with pytest.raises(ConfigError) as e:
+        validate(cfg)
+    msg = str(e.value)
+    assert "scenarios[0] (no_change).where.wijk: ['WK034401', 'WK9999', 'BU99990101'] are not wijk codes of GM9999" in msg
+    assert "scenarios[1] (no2_minus_20pct_wijk01).where.buurt: ['BU999901'] are not buurt codes" in msg
+    assert "use codes like WK999901" in msg
+
+
+def test_provider_years_without_a_table_and_future_years_fail_before_any_work():
+    cfg = _demo()
+    cfg["inputs"]["health"] = {"provider": "rivm_gezondheid", "year": 2021}
+    cfg["inputs"]["kerncijfers"] = {"provider": "cbs_odata", "year": 2099}
+    with pytest.raises(ConfigError) as e:
+        validate(cfg)
+    msg = str(e.value)
+    assert "inputs.health: provider rivm_gezondheid has no table for 2021; published years: [2012, 2016, 2020, 2022, 2024]" in msg
+    assert "inputs.kerncijfers.year: 2099 lies in the future" in msg
+    cfg["inputs"]["health"] = {"provider": "rivm_gezondheid", "year": 2021, "options": {"table": "50120NED"}}
+    cfg["inputs"]["kerncijfers"] = {"provider": "cbs_odata", "year": 2023}
+    validate(cfg)

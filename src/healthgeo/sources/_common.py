@@ -113,6 +113,24 @@ def to_target_crs(gdf, *, source: str, crs=None, target: str = TARGET_CRS):
     return gdf
 
 
+def check_in_rd_new(gdf, source: str) -> None:
+    """CRSError when a layer in EPSG:28992 has coordinates outside the Netherlands.
+
+    Catches a file whose declared CRS is wrong (RD New metres labelled as lon/lat, or the reverse),
+    which reprojection turns into coordinates far outside the country.
+    """
+    geoms = gdf.geometry[~(gdf.geometry.isna() | gdf.geometry.is_empty)]
+    if geoms.empty:
+        return
+    x0, y0, x1, y1 = geoms.total_bounds
+    bx0, by0, bx1, by1 = RD_NEW_BOUNDS
+    if not (bx0 <= x0 and by0 <= y0 and x1 <= bx1 and y1 <= by1):
+        raise CRSError(
+            f"{source}: after reprojection to {TARGET_CRS} the coordinates span ({x0:.6g}, {y0:.6g}) - "
+            f"({x1:.6g}, {y1:.6g}), outside the Netherlands: the CRS declared in the file (or given as "
+            "`crs:`) does not match its coordinates. Fix the file's CRS (e.g. ogr2ogr -a_srs EPSG:28992).")
+
+
 def check_rd_new(features: list, source: str, responses=()) -> None:
     """Raise when features said to be EPSG:28992 have coordinates outside the Netherlands.
 

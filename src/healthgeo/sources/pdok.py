@@ -27,7 +27,7 @@ from .._vocab import (CODE_COLUMN, CODE_PATTERN, CODE_WIDTH, CRS_28992_URI, LEVE
                       TARGET_CRS, apply_prefix, level_name, mask_sentinels, municipality_number, repair_polygons)
 from ..plausibility import check_columns
 from .cbs import KEY_FIGURE_QUANTITIES
-from ._common import check_rd_new, prov_for_responses, read_vector, rebase_url, to_target_crs, write_geojson
+from ._common import check_in_rd_new, check_rd_new, prov_for_responses, read_vector, rebase_url, to_target_crs, write_geojson
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +138,10 @@ def read_boundaries(
         gdf = path.copy()
     else:
         gdf = read_vector(path, source="boundaries", layer=layer)
+    reprojected = gdf.crs is not None and not gdf.crs.equals(TARGET_CRS)
     gdf = to_target_crs(gdf, source=src, crs=crs)
+    if reprojected:  # a wrong declared CRS shows as coordinates far outside the country
+        check_in_rd_new(gdf, src)
     cols = [c for c in gdf.columns if c != gdf.geometry.name]
     mapping = dict(columns or {})
 

@@ -5,7 +5,7 @@ This is the bottom layer of the package: it imports nothing from healthgeo but
 
 CBS codes nest: buurt ``BU03440112`` (``BU`` + 4-digit municipality + 2-digit wijk + 2-digit
 buurt) lies in wijk ``WK034401`` in gemeente ``GM0344``. Sentinel conventions of the providers
-are listed in ``docs/methods.md``.
+are listed in docs/methods.md#input-checks.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 A grid in ng/m³ instead of µg/m³, a noise map in tenths of dB or a table with an unmasked
 sentinel runs through every formula without an error and publishes nonsense. Each raster and
 table input is therefore checked against the documented range of its quantity (the table
-:data:`RANGES`; see docs/methods.md, "Input plausibility") right after it is read. A value
+:data:`RANGES`; docs/methods.md#input-checks) right after it is read. A value
 outside fails with one line naming the file, the range found and the likely cause.
 
 Where monitoring sites measure the same pollutant, :func:`check_grid_vs_monitoring` compares
@@ -127,7 +127,7 @@ def check_values(values, quantity: str, *, source: str, what: str | None = None)
         raise InputDataError(
             f"{source}: {label} values range {lo:.4g} .. {hi:.4g}, outside the plausible {rng.describe()} "
             f"({n_out} of {arr.size} values) - {_likely_cause(rng, lo, hi)}. Fix the file or its unit "
-            "(plausible ranges: docs/methods.md).")
+            "(plausible ranges: docs/methods.md#input-checks).")
     return lo, hi
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._errors import OutOfSpaceError
+from ._errors import InputDataError, OutOfSpaceError
 from .dictionary import ColumnDoc
 
 _DOCS_KEY = b"healthgeo.columns"
@@ -73,6 +73,17 @@ def is_out_of_space(err: BaseException) -> bool:
             return True
         err = err.__cause__ or err.__context__
     return False
+
+
+def input_file(path: str | Path, source: str) -> Path:
+    """``path`` as a Path; InputDataError when it does not exist or is empty (0 bytes)."""
+    p = Path(path)
+    if not p.exists():
+        raise InputDataError(f"{source}: {p} does not exist. Check the `file:` path in the config.")
+    if p.is_file() and p.stat().st_size == 0:
+        raise InputDataError(f"{source}: {p} is empty (0 bytes). An interrupted download or copy? "
+                             "Replace the file, or delete it and rerun so a provider input is fetched again.")
+    return p
 
 
 def sha256_file(path: str | Path, chunk: int = 1 << 20) -> str:

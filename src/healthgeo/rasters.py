@@ -25,7 +25,7 @@ from rasterio.errors import RasterioError, RasterioIOError
 
 from ._errors import CRSError, InputDataError
 from ._vocab import RASTER_NODATA_SENTINELS, TARGET_CRS
-from .io import atomic_write
+from .io import atomic_write, input_file
 from .plausibility import check_values
 
 log = logging.getLogger(__name__)
@@ -40,18 +40,13 @@ DEFAULT_NODATA = -9999.0
 
 def open_raster(path, what: str = "raster"):
     """``rasterio.open`` that turns an unreadable file into an :class:`InputDataError` saying what to do."""
-    path = Path(path)
-    if not path.exists():
-        raise InputDataError(f"{what}: {path} does not exist; check the `file:` path in the config.")
-    if path.is_file() and path.stat().st_size == 0:
-        raise InputDataError(f"{what}: {path} is empty (0 bytes). An interrupted download or copy? Replace "
-                             "the file, or delete it and rerun so a provider input is fetched again.")
+    path = input_file(path, what)
     try:
         return rasterio.open(path)
     except RasterioIOError as err:
         raise InputDataError(
-            f"{what}: {path} cannot be read as a raster ({' '.join(str(err).split())[:200]}). A truncated download or a file of another "
-            "format? Delete it and rerun (provider inputs are fetched again), or give a GeoTIFF / Esri "
+            f"{what}: {path} cannot be read as a raster ({' '.join(str(err).split())[:200]}). A truncated "
+            "download or a file of another format? Delete it and rerun (provider inputs are fetched again), or give a GeoTIFF / Esri "
             "ASCII grid as `file:`.") from err
 
 

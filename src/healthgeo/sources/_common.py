@@ -24,7 +24,7 @@ from shapely.geometry import shape
 
 from .._errors import CRSError, DownloadError, HealthgeoError, InputDataError, SchemaDriftError
 from .._vocab import CRS_28992_URN, RD_NEW_BOUNDS, TARGET_CRS
-from ..io import atomic_write, sha256_file
+from ..io import atomic_write, input_file, sha256_file
 from ..provenance import ProvenanceRecord
 
 log = logging.getLogger(__name__)
@@ -184,17 +184,6 @@ def prov_for_responses(name: str, provider: str, responses, out: Path, *, note: 
 #: :func:`reading` turns them into one InputDataError naming the file.
 READ_ERRORS = (OSError, ValueError, SyntaxError, EOFError, RuntimeError, KeyError, IndexError,
                zipfile.BadZipFile, sqlite3.DatabaseError, RasterioError)
-
-
-def input_file(path, source: str) -> Path:
-    """``path`` as a Path; InputDataError when it does not exist or is empty (0 bytes)."""
-    p = Path(path)
-    if not p.exists():
-        raise InputDataError(f"{source}: {p} does not exist. Check the `file:` path in the config.")
-    if p.is_file() and p.stat().st_size == 0:
-        raise InputDataError(f"{source}: {p} is empty (0 bytes). An interrupted download or copy? "
-                             "Replace the file, or delete it and rerun so a provider input is fetched again.")
-    return p
 
 
 def _first_line(err: BaseException, limit: int = 200) -> str:

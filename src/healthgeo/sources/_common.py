@@ -7,6 +7,7 @@ vocabulary (CRS, codes, sentinels) lives one layer lower, in :mod:`healthgeo._vo
 from __future__ import annotations
 
 import contextlib
+import csv
 import json
 import logging
 import math
@@ -79,12 +80,28 @@ def _load_table_file(path: Path, source: str, sheet) -> pd.DataFrame:
             head = f.read(4096).decode("utf-8", "replace")
         sep = ";" if head.count(";") > head.count(",") else ","
         try:
-            return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8")
+            df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="utf-8")
         except UnicodeDecodeError:
-            return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="latin-1")
+            df = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, encoding="latin-1")
+        _check_not_truncated(path, df, sep, source)
+        return df
     if suf == ".parquet":
         return pd.read_parquet(path)
     raise InputDataError(f"{source}: cannot read {path}: use .xlsx, .csv, .json (OData) or .parquet.")
+
+
+def _check_not_truncated(path: Path, df: pd.DataFrame, sep: str, source: str) -> None:
+    """InputDataError when a CSV ends mid-row: no final newline and fewer fields than the header."""
+    with open(path, "rb") as f:
+        f.seek(max(path.stat().st_size - 65536, 0))
+        tail = f.read()
+    if tail.endswith((b"\n", b"\r")) or df.empty:
+        return
+    last = tail.splitlines()[-1].decode("utf-8", "replace")
+    n_fields = len(next(csv.reader([last], delimiter=sep)))
+    if n_fields < df.shape[1]:
+        raise InputDataError(f"{source}: {path} looks truncated: its last line stops after {n_fields} of "
+                             f"{df.shape[1]} fields (row {len(df)}). Replace the file with a complete copy.")
 
 
 def _odata_frame(doc) -> pd.DataFrame:

@@ -1,0 +1,143 @@
+"""Fault injection on the inputs: wrong unit, sentinels, truncated, empty, garbage and wrong-CRS files.
+
+Each case copies the demo city's provider-shaped inputs, breaks one file, runs the workflow up to
+the rule that reads it, and checks the exit code, the one-line message on the console, and that
+the previous GeoPackage of the run is untouched. Self-contained (no shared fault helpers yet).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from healthgeo import demo
+
+REPO = Path(__file__).resolve().parents[2]
+RUN = "fault"
+pytestmark = pytest.mark.slow
+
+
+def _snakemake(workdir: Path, *targets: str) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+           "--configfile", str(workdir / "config.yaml"), "--replace-workflow-config", "--cores", "1", *targets]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> Path:
+    """Demo inputs under ``inputs/``, a config reading them, wards prepared, a previous GeoPackage."""
+    work = tmp_path_factory.mktemp("faults_base")
+    demo.generate(work / "inputs", seed=42)
+    cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))
+    cfg["run"] = RUN
+    text = yaml.safe_dump(cfg).replace("data/raw/demo/", "inputs/")
+    (work / "config.yaml").write_text(text, encoding="utf-8")
+    proc = _snakemake(work, f"data/processed/{RUN}/wards.gpkg")
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    # the run's previous output: any complete GeoPackage stands in for it
+    shutil.copy(work / "data" / "processed" / RUN / "wards.gpkg", work / "data" / "processed" / RUN / "healthgeo.gpkg")
+    return work
+
+
+@pytest.fixture
+def work(base, tmp_path) -> Path:
+    dst = tmp_path / "work"
+    shutil.copytree(base, dst, symlinks=True, ignore=shutil.ignore_patterns(".snakemake"))
+    return dst
+
+
+def _fails_with(work: Path, target: str, *expected: str) -> str:
+    previous = work / "data" / "processed" / RUN / "healthgeo.gpkg"
+    before = _sha(previous)
+    proc = _snakemake(work, target)
+    assert proc.returncode != 0, proc.stderr[-3000:]
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("healthgeo: ")]
+    assert len(lines) == 1, proc.stderr[-5000:]
+    line = lines[0]
+    for text in expected:
+        assert text in line, line
+    assert len(line) < 700, line
+    assert _sha(previous) == before, "the previous GeoPackage was changed"
+    return line
+
+
+def _set_input(work: Path, name: str, path: str) -> None:
+    cfg = yaml.safe_load((work / "config.yaml").read_text(encoding="utf-8"))
+    cfg["inputs"][name]["file"] = path
+    (work / "config.yaml").write_text(yaml.safe_dump(cfg), encoding="utf-8")
+
+
+def test_no2_grid_in_ng_per_m3_fails_before_any_work(work):
+    asc = work / "inputs" / "rivm_gcn" / "conc_no2_2023.asc"
+    lines = asc.read_text().splitlines()
+    n_header = next(i for i, ln in enumerate(lines) if not ln.split()[0][0].isalpha())
+    body = [" ".join(f"{float(v) * 1000:g}" if float(v) > -999 else v for v in ln.split())
+            for ln in lines[n_header:]]
+    asc.write_text("\n".join(lines[:n_header] + body) + "\n")
+    line = _fails_with(work, f"data/processed/{RUN}/rasters/no2.tif", "InputDataError", "conc_no2_2023.asc",
+                       "outside the plausible 0..150 ug/m3", "looks like ng/m3")
+    assert not (work / "data" / "processed" / RUN / "rasters" / "no2.tif").exists(), line
+
+
+def test_noise_raster_truncated_after_its_header(work):
+    tif = work / "inputs" / "rivm_alo" / "lden_wegverkeer_2022.tif"
+    data = tif.read_bytes()
+    tif.write_bytes(data[: max(1024, len(data) // 20)])
+    _fails_with(work, f"data/processed/{RUN}/rasters/noise_lden.tif", "InputDataError", "lden_wegverkeer_2022.tif",
+                "cannot be read")
+
+
+def test_empty_osm_file(work):
+    (work / "inputs" / "osm" / "demostad.osm").write_bytes(b"")
+    _fails_with(work, f"data/processed/{RUN}/green.gpkg", "InputDataError", "demostad.osm", "is empty (0 bytes)")
+
+
+def test_truncated_health_csv(work):
+    csv = work / "inputs" / "rivm" / "gezondheid_2022.csv"
+    text = csv.read_text(encoding="utf-8")
+    csv.write_text(text[: len(text) // 2].rsplit(";", 3)[0], encoding="utf-8")
+    _fails_with(work, f"data/processed/{RUN}/buurt/health.parquet", "InputDataError", "gezondheid_2022.csv",
+                "looks truncated")
+
+
+def test_garbage_key_figures(work):
+    (work / "inputs" / "cbs" / "kwb-2023.xlsx").write_bytes(b"PK\x03\x04" + b"\x00garbage" * 200)
+    _fails_with(work, f"data/processed/{RUN}/wards.gpkg", "InputDataError", "kwb-2023.xlsx", "cannot be read")
+
+
+def test_boundaries_with_a_wrong_declared_crs(work):
+    geojson = work / "inputs" / "pdok" / "buurten.geojson"
+    text = geojson.read_text(encoding="utf-8")
+    assert "EPSG::28992" in text
+    geojson.write_text(text.replace("urn:ogc:def:crs:EPSG::28992", "urn:ogc:def:crs:OGC:1.3:CRS84"), encoding="utf-8")
+    _fails_with(work, f"data/processed/{RUN}/wards.gpkg", "CRSError", "buurten.geojson", "outside the Netherlands")
+
+
+def test_sentinel_laden_health_file_publishes_null_not_the_sentinel(work):
+    csv = work / "inputs" / "rivm" / "gezondheid_2022.csv"
+    df = pd.read_csv(csv, sep=";", dtype=str, keep_default_na=False)
+    col = next(c for c in df.columns if c.startswith("ErvarenGezondheidGoedZeerGoed"))
+    rows = df.index[df["WijkenEnBuurten"].str.strip().str.startswith("BU")][:3]
+    codes = df.loc[rows, "WijkenEnBuurten"].str.strip().tolist()
+    for r, s in zip(rows, ["-99997", "-99995", "."]):
+        df.loc[r, col] = s
+    df.to_csv(csv, sep=";", index=False)
+    proc = _snakemake(work, f"data/processed/{RUN}/buurt/health.parquet")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    table = pd.read_parquet(work / "data" / "processed" / RUN / "buurt" / "health.parquet")
+    values = table.loc[codes, "health_good_health_pct"]
+    assert values.isna().all(), values
+    assert table["health_good_health_pct"].dropna().between(0, 100).all()
+    assert np.isfinite(table["health_good_health_pct"].dropna()).all()

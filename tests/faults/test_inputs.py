@@ -79,16 +79,26 @@ def _set_input(work: Path, name: str, path: str) -> None:
     (work / "config.yaml").write_text(yaml.safe_dump(cfg), encoding="utf-8")
 
 
-def test_no2_grid_in_ng_per_m3_fails_before_any_work(work):
-    asc = work / "inputs" / "rivm_gcn" / "conc_no2_2023.asc"
+def _scale_asc(asc: Path, factor: float) -> None:
     lines = asc.read_text().splitlines()
     n_header = next(i for i, ln in enumerate(lines) if not ln.split()[0][0].isalpha())
-    body = [" ".join(f"{float(v) * 1000:g}" if float(v) > -999 else v for v in ln.split())
+    body = [" ".join(f"{float(v) * factor:g}" if float(v) > -999 else v for v in ln.split())
             for ln in lines[n_header:]]
     asc.write_text("\n".join(lines[:n_header] + body) + "\n")
+
+
+def test_no2_grid_in_ng_per_m3_fails_before_any_work(work):
+    _scale_asc(work / "inputs" / "rivm_gcn" / "conc_no2_2023.asc", 1000)
     line = _fails_with(work, f"data/processed/{RUN}/rasters/no2.tif", "InputDataError", "conc_no2_2023.asc",
                        "outside the plausible 0..150 ug/m3", "looks like ng/m3")
     assert not (work / "data" / "processed" / RUN / "rasters" / "no2.tif").exists(), line
+
+
+def test_no2_grid_disagreeing_with_the_monitoring_sites_fails_with_the_comparison(work):
+    # x 4.5: every cell stays in the plausible range (max 24.2 -> 109 ug/m3), but the sites measure ~1/4 of it
+    _scale_asc(work / "inputs" / "rivm_gcn" / "conc_no2_2023.asc", 4.5)
+    _fails_with(work, f"data/processed/{RUN}/air_monitoring_no2.parquet", "InputDataError",
+                "the grid disagrees with", "monitoring site(s) by a factor", "allowed 1/3..3")
 
 
 def test_noise_raster_truncated_after_its_header(work):

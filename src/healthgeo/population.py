@@ -23,6 +23,8 @@ import pandas as pd
 import shapely
 
 from ._errors import InputDataError, SchemaDriftError
+from ._vocab import mask_sentinels
+from .plausibility import check_values
 
 log = logging.getLogger(__name__)
 
@@ -176,8 +178,8 @@ def residents_from_grid(grid, buurten, *, count_column: str = "aantal_inwoners",
     ----------
     grid
         CBS ``vk100`` cells: polygons (or cell-centre points, squared with ``cell_size_m``) with
-        ``count_column``. Negative values are CBS secrecy codes (-99997 "geheim", -99998 ...) and
-        become 0 (logged with their count).
+        ``count_column``. CBS secrecy codes (-99997 "geheim", -99998 ...) become 0 (logged with
+        their count); any other negative count is refused as implausible.
     buurten
         Buurt wards indexed by ``buurtcode`` with ``residents``.
     count_column
@@ -200,12 +202,14 @@ def residents_from_grid(grid, buurten, *, count_column: str = "aantal_inwoners",
     if grid.crs is not None and buurten.crs is not None and not grid.crs.equals(buurten.crs):
         grid = grid.to_crs(buurten.crs)
         log.info("population grid reprojected to %s", buurten.crs)
-    counts = pd.to_numeric(grid[count_column], errors="coerce").to_numpy(dtype=float)
-    secret = counts < 0
-    if secret.any():
-        codes = sorted({int(v) for v in counts[secret]})
-        log.info("CBS grid: %d cells with secrecy codes %s set to 0 residents", int(secret.sum()), codes)
-    counts = np.where(secret | np.isnan(counts), 0.0, counts)
+    counts, n_secret = mask_sentinels(grid[count_column])
+    counts = counts.to_numpy(dtype=float)
+    check_values(counts, "count", source="CBS 100 m grid", what=count_column)
+    if n_secret:
+        raw = pd.to_numeric(grid[count_column], errors="coerce").to_numpy(dtype=float)
+        codes = sorted({int(v) for v in raw[np.isnan(counts) & ~np.isnan(raw)]})
+        log.info("CBS grid: %d cells with secrecy codes %s set to 0 residents", n_secret, codes)
+    counts = np.where(np.isnan(counts), 0.0, counts)
     cells = np.asarray(grid.geometry.values, dtype=object)
     if len(cells) and np.all(shapely.get_type_id(cells) == 0):
         h = cell_size_m / 2

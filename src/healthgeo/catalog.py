@@ -25,13 +25,11 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from ._vocab import CODE_COLUMN, LEVELS
 from .dictionary import ColumnDoc, doc
+from .styles import DESCRIPTION as STYLES_DESCRIPTION, STYLE_DOCS, style_rows
 
 log = logging.getLogger(__name__)
-
-#: ward layers in the order of the catalog and the long table
-WARD_LEVELS = ("buurt", "wijk", "gemeente")
-CODE = {"buurt": "buurtcode", "wijk": "wijkcode", "gemeente": "gemeentecode"}
 
 CATALOG_COLUMNS = ["indicator", "theme", "label_en", "label_nl", "unit", "scale", "higher_is_worse",
                    "thresholds", "threshold_source", "description", "levels"]
@@ -148,7 +146,7 @@ def catalog_table(docs_by_layer: Mapping[str, Mapping[str, ColumnDoc]]) -> pd.Da
     """The ``indicator_catalog`` of the ward layers' columns (first documentation seen wins)."""
     rows: dict[str, dict] = {}
     levels: dict[str, list[str]] = {}
-    for level in WARD_LEVELS:
+    for level in LEVELS:
         for column, d in (docs_by_layer.get(level) or {}).items():
             if column == "geometry":
                 continue
@@ -158,7 +156,7 @@ def catalog_table(docs_by_layer: Mapping[str, Mapping[str, ColumnDoc]]) -> pd.Da
     # labels made from descriptions can coincide (two "Median network distance"): name the column too
     for lang in ("label_en", "label_nl"):
         dup = frame[lang].duplicated(keep=False)
-        own = {c for level in WARD_LEVELS for c, d in (docs_by_layer.get(level) or {}).items() if getattr(d, lang)}
+        own = {c for level in LEVELS for c, d in (docs_by_layer.get(level) or {}).items() if getattr(d, lang)}
         fix = dup & ~frame["indicator"].isin(own)
         frame.loc[fix, lang] = frame.loc[fix, lang] + " (" + frame.loc[fix, "indicator"] + ")"
     frame["higher_is_worse"] = frame["higher_is_worse"].astype("boolean")
@@ -196,11 +194,11 @@ def indicators_table(layers: Mapping[str, pd.DataFrame], catalog: pd.DataFrame) 
     """
     theme = dict(zip(catalog["indicator"], catalog["theme"]))
     parts = []
-    for level in WARD_LEVELS:
+    for level in LEVELS:
         if level not in layers:
             continue
         layer = layers[level]
-        code = CODE[level]
+        code = CODE_COLUMN[level]
         if code in layer.columns:
             layer = layer.set_index(code)
         columns = [c for c in layer.columns if c != "geometry" and theme.get(c, fallback_theme(c)) not in ("identity", "quality")]
@@ -240,8 +238,6 @@ def presentation_tables(layers: Mapping[str, pd.DataFrame], docs_by_layer: Mappi
     ``layers`` are the spatial layers as written (ward levels and ``scenario_*``), after
     disclosure control; ``docs_by_layer`` their column docs.
     """
-    from .styles import DESCRIPTION as STYLES_DESCRIPTION, STYLE_DOCS, style_rows
-
     catalog = catalog_table(docs_by_layer)
     long = indicators_table(layers, catalog)
     styles = style_rows(layers, catalog)

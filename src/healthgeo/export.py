@@ -15,13 +15,13 @@ import numpy as np
 import pandas as pd
 
 from ._errors import InputDataError
+from ._vocab import CODE_COLUMN
 from .io import atomic_write
 
 log = logging.getLogger(__name__)
 
 FORMATS = {"geojson": ("GeoJSON", ".geojson"), "geoparquet": ("Parquet", ".parquet"),
            "flatgeobuf": ("FlatGeobuf", ".fgb")}
-CODE = {"buurt": "buurtcode", "wijk": "wijkcode", "gemeente": "gemeentecode"}
 #: coordinates rounded to 6 decimals of a degree (~0.1 m)
 COORD_DECIMALS = 6
 #: values rounded to this many significant digits
@@ -57,14 +57,14 @@ def export_layer(gpkg: str | Path, out: str | Path, *, fmt: str = "geojson", lev
         raise InputDataError(f"unknown export format {fmt!r}; use one of {sorted(FORMATS)}")
     con = open_geopackage(gpkg)  # one-line error for a missing or broken file
     con.close()
-    if level not in CODE:
-        raise InputDataError(f"unknown level {level!r}; use one of {list(CODE)}")
+    if level not in CODE_COLUMN:
+        raise InputDataError(f"unknown level {level!r}; use one of {list(CODE_COLUMN)}")
     if columns:
         info = pyogrio.read_info(gpkg, layer=level)
         unknown = sorted(set(columns) - set(info["fields"]))
         if unknown:
             raise InputDataError(f"{gpkg}: layer {level!r} has no column(s) {unknown}; see its data_dictionary")
-        keep = list(dict.fromkeys([CODE[level], "name", *columns]))
+        keep = list(dict.fromkeys([CODE_COLUMN[level], "name", *columns]))
         keep = [c for c in keep if c in info["fields"]]
         frame = gpd.read_file(gpkg, layer=level, columns=keep, engine="pyogrio")[[*keep, "geometry"]]
     else:

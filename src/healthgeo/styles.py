@@ -20,7 +20,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import pandas as pd
 
-from .catalog import WARD_LEVELS
+from ._vocab import LEVELS
 from .classes import NO_DATA_COLOUR, WITHHELD_COLOUR, Classes, classify
 from .dictionary import doc
 
@@ -192,7 +192,7 @@ def write_data_columns(con: sqlite3.Connection) -> int:
         existing = {r[1] for r in con.execute(f'PRAGMA table_info("{layer}")')}  # noqa: S608 - names from gpkg_contents
         if actual not in existing:
             continue
-        title = labels.get(column) if layer in WARD_LEVELS or layer.startswith("scenario_") else None
+        title = labels.get(column) if layer in LEVELS or layer.startswith("scenario_") else None
         desc = description or ""
         if unit:
             desc = f"{desc} [{unit}]" if desc else f"[{unit}]"

@@ -11,7 +11,8 @@ Sections: summary (headline figures with 95 % intervals, double-burden priority 
 attributable burden), one map per indicator family present, inequality (quintile gradient,
 concentration curve, SII/RII), one per scenario, data quality (coverage, withheld wards,
 provenance, software versions). A banner on top says when the inputs are synthetic. Labels come
-from ``indicator_catalog`` (``label_nl``/``label_en``) and :data:`TEXT`.
+from ``indicator_catalog`` (``label_nl``/``label_en``) and :data:`TEXT`. Map classes:
+docs/methods.md#report-classes; the concentration curve: docs/methods.md#concentration-index.
 """
 
 from __future__ import annotations

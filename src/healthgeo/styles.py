@@ -8,6 +8,8 @@
 * ``gpkg_data_columns`` (OGC GeoPackage schema extension, registered in ``gpkg_extensions``)
   gets a title and description for every column from ``data_dictionary`` and
   ``indicator_catalog``; GDAL/QGIS show them as column aliases and comments.
+
+Classes and palettes: docs/methods.md#report-classes.
 """
 
 from __future__ import annotations

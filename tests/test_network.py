@@ -215,14 +215,34 @@ def _green_only_gpkg(tmp_path):
 def test_disconnected_component_is_dropped():
     nodes, edges = frames({1: (0, 0), 2: (100, 0), 3: (200, 0), 8: (5000, 0), 9: (5100, 0)},
                           [(1, 2, RES), (2, 3, RES), (8, 9, RES)])
-    net = graph_from_frames(nodes, edges, "walk", crs=CRS, densify_m=None)
+    net = graph_from_frames(nodes, edges, "walk", crs=CRS, densify_m=None, min_component_share=None)
     assert net.n_base == 3
-    assert net.dropped == {"nodes": 2, "segments": 1, "components": 1}
+    assert net.dropped == {"nodes": 2, "segments": 1, "components": 1, "kept_share": 0.6}
+    # the dropped street is kept as an island: its two ends and its length
+    assert len(net.islands) == 1 and net.islands["length_m"].iloc[0] == pytest.approx(100)
+    assert sorted(map(tuple, net.island_xy - [X0, Y0])) == [(5000, 0), (5100, 0)]
     # a one-way dead end is not strongly connected to the rest either
     nodes, edges = frames({1: (0, 0), 2: (100, 0), 3: (200, 0)},
                           [(1, 2, RES), (2, 3, {"highway": "cycleway", "oneway": "yes"})])
-    bike = graph_from_frames(nodes, edges, "bike", crs=CRS, densify_m=None)
+    bike = graph_from_frames(nodes, edges, "bike", crs=CRS, densify_m=None, min_component_share=0.5)
     assert bike.n_base == 2 and bike.dropped["nodes"] == 1
+
+
+def test_network_falling_apart_fails_with_the_figures(caplog):
+    # main street of 9 nodes, an island of 2: the largest component keeps 9 of 11 nodes (81.8 %)
+    coords = {i: (100 * i, 0) for i in range(9)} | {20: (5000, 0), 21: (5100, 0)}
+    segs = [(i, i + 1, RES) for i in range(8)] + [(20, 21, RES)]
+    nodes, edges = frames(coords, segs)
+    with pytest.raises(InputDataError) as e:
+        graph_from_frames(nodes, edges, "walk", crs=CRS, densify_m=None)  # default 0.9
+    msg = str(e.value)
+    assert "keeps 9 of 11 nodes (81.8 %)" in msg and "min_component_share = 0.9" in msg
+    assert "\n" not in msg
+    with caplog.at_level("WARNING", logger="healthgeo.network"):
+        net = graph_from_frames(nodes, edges, "walk", crs=CRS, densify_m=None, min_component_share=0.8)
+    assert net.n_base == 9
+    warned = [r for r in caplog.records if r.levelname == "WARNING" and "9 of 11 nodes" in r.getMessage()]
+    assert warned and "2 nodes and 1 segments in 1 other component" in warned[0].getMessage()
 
 
 def test_home_off_network_is_flagged_and_counted():
@@ -303,16 +323,17 @@ def random_street_grid(seed, n_side=12, spacing=80.0):
 @pytest.mark.parametrize("mode", ["walk", "bike"])
 def test_network_distance_never_shorter_than_straight_line(mode):
     nodes, edges = random_street_grid(1)
-    net = graph_from_frames(nodes, edges, mode, crs=CRS, densify_m=30)
+    net = graph_from_frames(nodes, edges, mode, crs=CRS, densify_m=30, min_component_share=None)
     rng = np.random.default_rng(2)
     hxy = rng.uniform(0, 880, (400, 2))
     dxy = rng.uniform(0, 880, (7, 2))
     homes = homes_gdf(*map(tuple, hxy))
     d, _ = home_distances(net, homes, {"shop": pts(*map(tuple, dxy))}, verify=False)
     eu = np.hypot(hxy[:, None, 0] - dxy[None, :, 0], hxy[:, None, 1] - dxy[None, :, 1]).min(axis=1)
-    ok = ~d["off_network"].to_numpy()
+    ok = ~d["off_network"].to_numpy() & ~d["on_island"].to_numpy()
     assert ok.sum() > 300
     assert np.all(d["shop"].to_numpy()[ok] >= eu[ok] - 1e-6)
+    assert np.isnan(d["shop"].to_numpy()[~ok]).all()
     # ... and equals a brute-force search: for each home, min over destinations of
     # snap + networkx shortest path + snap (home -> destination on the directed graph)
     G = net.to_networkx()
@@ -375,9 +396,13 @@ def test_accessibility_by_hand():
     assert table.loc[w, "playground_walk_m_median_children"] == 100
     assert table.loc[e, "playground_walk_m_median_children"] == 0
     assert "supermarket_walk_m_median_children" not in table.columns
-    # transit stop too far from the network: no destination -> NaN distance, zero share
+    # transit stop too far from the network: no destination -> missing data, NULL with a reason
     assert np.isnan(table.loc[w, "transit_stop_walk_m_median"])
-    assert table.loc[w, "pop_share_transit_stop_walk_1000m"] == 0
+    assert np.isnan(table.loc[w, "pop_share_transit_stop_walk_1000m"])
+    assert table.loc[w, "transit_stop_access_nan_reason"] == "no transit_stop within 250 m of the walk network"
+    assert pd.isna(table.loc[w, "supermarket_access_nan_reason"])
+    # every resident is on the network
+    assert table.loc[w, "access_walk_covered_frac"] == 1 and np.isnan(table.loc[empty, "access_walk_covered_frac"])
     # food environment within 1 km: every home reaches 1 supermarket + 2 fast food -> 66.7 %
     assert table.loc[w, "fastfood_share_pct_1km"] == pytest.approx(200 / 3)
     # ward without residents: NaN + reason
@@ -538,7 +563,9 @@ def test_cycleway_share_by_hand():
 @pytest.fixture(scope="module")
 def real_walk():
     pyrosm = pytest.importorskip("pyrosm")
-    return pyrosm, build_graph(pyrosm.get_data("test_pbf"), "walk")  # bundled with pyrosm
+    # bundled with pyrosm; cut from a city by a bounding box, so 83 % of the nodes are in the
+    # largest component (a real run's default 90 % would refuse it)
+    return pyrosm, build_graph(pyrosm.get_data("test_pbf"), "walk", min_component_share=0.8)
 
 
 def test_real_pbf_walk_graph(real_walk):
@@ -595,7 +622,7 @@ def test_real_utrecht_cycleways_length_and_share(shared_dir):
     assert t.loc["GM0344", "cyclable_network_km"] == pytest.approx(347.55, rel=1e-3)
     assert t.loc["GM0344", "cycleway_separated_share_pct"] == pytest.approx(100)
     # the largest strongly connected piece of cycleways alone is a small part of the network
-    con = graph_from_lines(lines, "bike", densify_m=None)
+    con = graph_from_lines(lines, "bike", densify_m=None, min_component_share=None)
     assert 0 < con.segments["length_m"].sum() < 347_552 and con.dropped["components"] > 10
 
 
@@ -753,3 +780,130 @@ def test_walkability_gives_a_reason_when_every_resident_is_off_network():
                           max_snap_m=2000)
     # on the network now: a score (the gp is 752 m away, beyond 500 m) and no reason
     assert t.loc[far, "daily_living_score"] == 0 and pd.isna(t.loc[far, "walkability_nan_reason"])
+
+
+# ------------------------------------------------------------------------------ honest coverage
+def island_city(mode="walk"):
+    """A main street y=0, x 0..900 (10 nodes), and a T-shaped island street around (100, 200)
+    (4 nodes, cut off): the largest component keeps 10 of 14 nodes (71.4 %)."""
+    coords = {i: (100 * i, 0) for i in range(10)} | {20: (0, 200), 21: (100, 200), 22: (200, 200),
+                                                      23: (100, 300)}
+    segs = [(i, i + 1, RES) for i in range(9)] + [(20, 21, RES), (21, 22, RES), (21, 23, RES)]
+    nodes, edges = frames(coords, segs)
+    return graph_from_frames(nodes, edges, mode, crs=CRS, densify_m=None, min_component_share=0.7)
+
+
+def island_wards():
+    # BU1 around the main street, BU2 around the island, BU3 empty and street-less
+    idx = pd.Index(["BU1", "BU2", "BU3"], name="buurtcode")
+    return gpd.GeoDataFrame(geometry=[box(X0 - 50, Y0 - 50, X0 + 950, Y0 + 100),
+                                      box(X0 - 50, Y0 + 150, X0 + 250, Y0 + 350),
+                                      box(X0 + 500, Y0 + 150, X0 + 900, Y0 + 350)], crs=CRS, index=idx)
+
+
+def test_home_on_a_network_island_gets_null_with_a_reason():
+    net = island_city()
+    assert net.dropped["kept_share"] == pytest.approx(10 / 14)
+    # home 0 on the main street (snap 10 m); home 1 10 m from the island street and 190 m from
+    # the main street (within max_snap_m, but its own street is cut off)
+    homes = homes_gdf((0, 10), (50, 190), residents=[2.0, 3.0])
+    d, _ = home_distances(net, homes, {"supermarket": pts((900, 0))})
+    assert d["on_island"].tolist() == [False, True] and not d["off_network"].any()
+    assert d["supermarket"].iloc[0] == pytest.approx(910) and np.isnan(d["supermarket"].iloc[1])
+    t, docs = accessibility(net, homes, {"supermarket": pts((900, 0))}, island_wards())
+    assert t.loc["BU1", "supermarket_walk_m_median"] == pytest.approx(910)
+    assert t.loc["BU1", "access_walk_covered_frac"] == 1
+    assert np.isnan(t.loc["BU2", "supermarket_walk_m_median"])
+    assert np.isnan(t.loc["BU2", "pop_share_supermarket_walk_500m"])  # not 0: no data
+    assert t.loc["BU2", "access_walk_covered_frac"] == 0 and t.loc["BU2", "residents_island_walk"] == 3
+    assert "network islands" in t.loc["BU2", "access_nan_reason"]
+    assert docs["access_walk_covered_frac"].theme == "quality"
+    # one ward holding both homes: the values come from the 2 of 5 residents on the main network
+    one = gpd.GeoDataFrame(geometry=[box(X0 - 50, Y0 - 50, X0 + 950, Y0 + 350)], crs=CRS,
+                           index=pd.Index(["GM1"], name="gemeentecode"))
+    t, _ = accessibility(net, homes, {"supermarket": pts((900, 0))}, one)
+    assert t.loc["GM1", "access_walk_covered_frac"] == pytest.approx(2 / 5)
+    assert t.loc["GM1", "supermarket_walk_m_median"] == pytest.approx(910)
+    w, _, _ = walkability(net, homes, {"supermarket": pts((900, 0))}, island_wards(),
+                          daily_living=("supermarket",))
+    assert np.isnan(w.loc["BU2", "daily_living_score"])
+    assert "network islands" in w.loc["BU2", "walkability_nan_reason"]
+
+
+def test_island_streets_still_count_as_streets():
+    walk, bike = island_city("walk"), island_city("bike")
+    w, _, _ = walkability(walk, homes_gdf((0, 10)), {}, island_wards(), daily_living=())
+    area_km2 = 0.3 * 0.2
+    # the island's T junction at (100, 200) is an intersection of BU2; the main street has none
+    assert w.loc["BU2", "intersection_density_per_km2"] == pytest.approx(1 / area_km2)
+    assert w.loc["BU1", "intersection_density_per_km2"] == 0
+    c, _ = cycleway_share(bike, island_wards())
+    assert c.loc["BU2", "cyclable_network_km"] == pytest.approx(0.3)  # 3 island segments of 100 m
+    assert c.loc["BU1", "cyclable_network_km"] == pytest.approx(0.9)
+    assert c.loc["BU3", "cyclable_network_km"] == 0  # inside the network's extent, no street
+
+
+def test_category_without_destinations_keeps_its_columns_null_with_a_reason():
+    net = line_network()
+    homes = homes_gdf((0, 0), (300, 0))
+    amenities = pts((300, 0), category=["supermarket"])  # no gp, no fast food, ... in the data
+    t, docs = accessibility(net, homes, amenities, two_wards())
+    full = pts((300, 0), (0, 0), category=["supermarket", "gp"])
+    t_full, _ = accessibility(net, homes, full, two_wards())
+    assert list(t.columns) == list(t_full.columns)  # the schema does not depend on the data
+    w = t.index[0]
+    for col in ("gp_walk_m_median", "pop_share_gp_walk_500m", "pop_share_gp_walk_15min",
+                "pop_share_gp_bike_15min" if "pop_share_gp_bike_15min" in t else "gp_walk_m_p90"):
+        assert np.isnan(t.loc[w, col]), col
+    assert t.loc[w, "gp_access_nan_reason"] == "no gp in the input"
+    assert pd.isna(t.loc[w, "supermarket_access_nan_reason"])
+    assert t.loc[w, "pop_share_supermarket_walk_500m"] == 1
+    assert t_full.loc[w, "gp_walk_m_median"] == 0 and pd.isna(t_full.loc[w, "gp_access_nan_reason"])
+    # food environment: a supermarket is a food outlet, so the shares are real
+    assert t.loc[w, "fastfood_share_pct_1km"] == 0 and pd.isna(t.loc[w, "food_access_nan_reason"])
+    no_food = pts((0, 0), category=["gp"])
+    t, _ = accessibility(net, homes, no_food, two_wards())
+    assert np.isnan(t.loc[w, "fastfood_share_pct_1km"]) and np.isnan(t.loc[w, "pop_share_food_outlet_1km"])
+    assert "no supermarket, greengrocer or fast_food" in t.loc[w, "food_access_nan_reason"]
+    assert set(t.columns) == set(docs)
+
+
+def test_osm_extent_from_bounds_nodes_or_a_clear_error(tmp_path):
+    from healthgeo.network import extent_covered_frac, osm_extent
+
+    with_bounds = tmp_path / "b.osm"
+    with_bounds.write_text('<?xml version="1.0"?><osm version="0.6"><bounds minlat="52.0" minlon="5.0" '
+                           'maxlat="52.01" maxlon="5.01"/><node id="1" lat="52.005" lon="5.005"/></osm>')
+    e = osm_extent(with_bounds)
+    # 0.01 deg x 0.01 deg at 52 N: about 687 m x 1113 m
+    assert e.area == pytest.approx(687 * 1113, rel=0.02)
+    nodes_only = tmp_path / "n.osm"
+    nodes_only.write_text('<?xml version="1.0"?><osm version="0.6"><node id="1" lat="52.0" lon="5.0"/>'
+                          '<node id="2" lat="52.0" lon="5.01"/><node id="3" lat="52.01" lon="5.0"/></osm>')
+    assert osm_extent(nodes_only).area == pytest.approx(687 * 1113 / 2, rel=0.02)  # the triangle
+    empty = tmp_path / "empty.osm"
+    empty.write_text("")
+    with pytest.raises(InputDataError, match=r"empty.osm: not a readable OSM XML file.*truncated"):
+        osm_extent(empty)
+    # a ward half inside the extent is covered for 50 %
+    w = gpd.GeoDataFrame(geometry=[box(0, 0, 10, 10), box(20, 0, 30, 10)], crs=CRS)
+    np.testing.assert_allclose(extent_covered_frac(w, box(5, 0, 25, 10)), [0.5, 0.5])
+    np.testing.assert_allclose(extent_covered_frac(w, None), [1, 1])
+
+
+def test_streets_outside_the_extract_are_unknown_not_zero():
+    bike = island_city("bike")
+    wards = island_wards()
+    extent = box(X0 - 100, Y0 - 100, X0 + 1000, Y0 + 400)  # covers BU1, BU2 and BU3
+    c, _ = cycleway_share(bike, wards, extent=extent)
+    assert c.loc["BU3", "cyclable_network_km"] == 0  # inside the extract, no street: a real 0
+    small = box(X0 - 100, Y0 - 100, X0 + 700, Y0 + 400)  # BU3 (x 500..900) half outside
+    c, docs = cycleway_share(bike, wards, extent=small)
+    assert np.isnan(c.loc["BU3", "cyclable_network_km"]) and c.loc["BU3", "street_network_covered_frac"] == 0.5
+    assert "outside the extent of the OSM network input (50.0 %" in c.loc["BU3", "cycleway_nan_reason"]
+    assert c.loc["BU2", "cyclable_network_km"] == pytest.approx(0.3)
+    w, _, _ = walkability(island_city(), homes_gdf((0, 10)), {}, wards, daily_living=(), extent=small)
+    assert np.isnan(w.loc["BU3", "intersection_density_per_km2"]) and np.isnan(w.loc["BU3", "walkability_index"])
+    assert "outside the extent" in w.loc["BU3", "walkability_nan_reason"]
+    assert np.isnan(w.loc["BU1", "intersection_density_per_km2"])  # x to 950: partly outside too
+    assert w.loc["BU2", "intersection_density_per_km2"] == pytest.approx(1 / 0.06)

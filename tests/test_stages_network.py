@@ -49,7 +49,8 @@ def test_network_stage_computes_home_distances_once_for_all_levels(monkeypatch, 
     monkeypatch.setattr(stages.gpd, "read_file", lambda *a, **k: None)
     monkeypatch.setattr(nw, "build_graphs", lambda *a, **k: {"walk": None, "bike": None})
     monkeypatch.setattr(nw, "home_access", fake_home_access)
-    monkeypatch.setattr(nw, "cycleway_share", lambda net, w: (pd.DataFrame(index=w.index), {}))
+    monkeypatch.setattr(nw, "osm_extent", lambda p: None)
+    monkeypatch.setattr(nw, "cycleway_share", lambda net, w, **kw: (pd.DataFrame(index=w.index), {}))
     levels = {lv: tmp_path / f"{lv}.parquet" for lv in ("buurt", "wijk", "gemeente")}
     stages.network_accessibility("m.json", "r", "a", "g", "w", levels, tmp_path / "ref.parquet",
                                  params=params, margin_m=10.0)
@@ -68,6 +69,7 @@ def test_config_translation_exists_once():
                                       "bike": pytest.approx(15 / 3.6), "bike_65plus": pytest.approx(15 / 3.6),
                                       "bike_children": pytest.approx(15 / 3.6)}
     assert kw["home"] == {"max_snap_m": 250, "green_min_area_m2": 10000}
+    assert kw["graph"] == {"min_component_share": 0.9}
     assert set(kw["access"]) == {"speeds", "thresholds", "minutes"}
     assert kw["walkability"] == {"radius_m": 500}
     # the scenario effects read the same translation

@@ -190,7 +190,15 @@ class Network:
     pieces
         ``(a, b)`` node arrays of the (densified) undirected pieces, for geometry queries.
     dropped
-        What the largest-strongly-connected-component rule removed.
+        What the largest-strongly-connected-component rule removed (``nodes``, ``segments``,
+        ``components``, ``kept_share`` of the nodes).
+    islands
+        The removed segments, still streets of the area: ``x0``, ``y0``, ``x1``, ``y1``,
+        ``length_m``, ``separated``, ``u``, ``v`` (node numbers shared by touching segments).
+        Homes whose nearest street is one of them are on a *network island*
+        (:func:`healthgeo.network.home_distances`); street lengths and intersections count them.
+    island_xy
+        Sample points (ends and every <= ``densify_m``) of the island segments, for snapping.
     """
 
     mode: str
@@ -203,6 +211,10 @@ class Network:
     pieces: tuple[np.ndarray, np.ndarray]
     densify_m: float | None
     dropped: dict = field(default_factory=dict)
+    islands: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        {c: pd.Series(dtype=float) for c in ("x0", "y0", "x1", "y1", "length_m")}
+        | {"separated": pd.Series(dtype=bool), "u": pd.Series(dtype=np.int64), "v": pd.Series(dtype=np.int64)}))
+    island_xy: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
     crs: str = "EPSG:28992"
     _rev: sparse.csr_matrix | None = field(default=None, repr=False)
     _tree: cKDTree | None = field(default=None, repr=False)
@@ -239,10 +251,18 @@ class Network:
     def street_count(self) -> np.ndarray:
         """Number of distinct streets (undirected neighbours) at each base node."""
         s = self.segments
-        a = np.minimum(s["u"].to_numpy(), s["v"].to_numpy())
-        b = np.maximum(s["u"].to_numpy(), s["v"].to_numpy())
-        pairs = np.unique(np.column_stack([a, b])[a != b], axis=0)
-        return np.bincount(pairs.ravel(), minlength=self.n_base)
+        return _street_count(s["u"].to_numpy(), s["v"].to_numpy(), self.n_base)
+
+    def island_street_count(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(xy, count)`` of the island segments' nodes: position and number of streets."""
+        s = self.islands
+        if not len(s):
+            return np.zeros((0, 2)), np.zeros(0, np.int64)
+        ids = np.concatenate([s["u"].to_numpy(), s["v"].to_numpy()])
+        xy = np.concatenate([s[["x0", "y0"]].to_numpy(), s[["x1", "y1"]].to_numpy()])
+        uniq, first, inv = np.unique(ids, return_index=True, return_inverse=True)
+        n = len(s)
+        return xy[first], _street_count(inv[:n], inv[n:], len(uniq))
 
     def to_networkx(self):
         """The directed graph as a ``networkx.DiGraph`` with ``length`` (m) on edges (tests)."""
@@ -254,6 +274,12 @@ class Network:
         g.add_weighted_edges_from(zip(coo.row.tolist(), coo.col.tolist(), coo.data.tolist()),
                                   weight="length")
         return g
+
+
+def _street_count(u: np.ndarray, v: np.ndarray, n: int) -> np.ndarray:
+    a, b = np.minimum(u, v), np.maximum(u, v)
+    pairs = np.unique(np.column_stack([a, b])[a != b], axis=0)
+    return np.bincount(pairs.ravel(), minlength=n)
 
 
 def csr_min(n: int, rows: np.ndarray, cols: np.ndarray, w: np.ndarray) -> sparse.csr_matrix:
@@ -333,6 +359,7 @@ def from_segments(
     osmid: np.ndarray | None = None,
     densify_m: float | None = 30.0,
     largest_scc: bool = True,
+    min_component_share: float | None = 0.9,
 ) -> Network:
     """Build a :class:`Network` from node coordinates and tagged segments.
 
@@ -346,6 +373,14 @@ def from_segments(
         the tag filter (synthetic graphs).
     mode
         ``"walk"`` or ``"bike"``.
+    largest_scc
+        Keep only the largest strongly connected component (the rest becomes
+        :attr:`Network.islands`, logged as a WARNING with counts).
+    min_component_share
+        Refuse the network (:class:`~healthgeo._errors.InputDataError` with the figures) when the
+        largest component keeps less than this share of the nodes: the extract is then broken
+        or clipped, and accessibility would silently come from a fraction of the residents.
+        ``None`` accepts any share.
     """
     x, y = np.asarray(x, float), np.asarray(y, float)
     u, v = segs["u"].to_numpy(np.int64), segs["v"].to_numpy(np.int64)
@@ -377,22 +412,43 @@ def from_segments(
     cols = np.concatenate([v[fwd], u[bwd]])
     # connectivity only: duplicate entries (summed by scipy) do not matter here
     g0 = sparse.csr_matrix((np.ones(len(rows)), (rows, cols)), shape=(n_all, n_all))
-    dropped = {"nodes": 0, "segments": 0, "components": 0}
+    dropped = {"nodes": 0, "segments": 0, "components": 0, "kept_share": 1.0}
+    islands = island_xy = None
     if largest_scc:
         ncomp, labels = connected_components(g0, directed=True, connection="strong")
         sizes = np.bincount(labels[used], minlength=ncomp)
         big = int(np.argmax(sizes))
         in_big = labels == big
         seg_keep = in_big[u] & in_big[v]
+        share = float(sizes[big] / len(used))
         dropped = {
             "nodes": int(len(used) - sizes[big]),
             "segments": int((~seg_keep).sum()),
             "components": int((sizes > 0).sum() - 1),
+            "kept_share": share,
         }
+        figures = (f"{mode} network: the largest connected component keeps {int(sizes[big])} of "
+                   f"{len(used)} nodes ({100 * share:.1f} %); {dropped['nodes']} nodes and "
+                   f"{dropped['segments']} segments in {dropped['components']} other component(s) "
+                   "are cut off from it")
+        if min_component_share is not None and share < min_component_share:
+            raise InputDataError(
+                f"{figures}, below network.min_component_share = {min_component_share:g}. The "
+                "street network falls apart into islands (a clipped or damaged extract, or a filter "
+                "that drops connecting ways): check the OSM input covers the study area plus margin, "
+                "or lower network.min_component_share to accept it (residents on islands then get "
+                "NULL accessibility with a reason).")
         if dropped["nodes"]:
-            log.info("%s graph: largest strongly connected component keeps %d of %d nodes; dropped "
-                     "%d nodes and %d segments in %d other component(s)", mode, int(sizes[big]),
-                     len(used), dropped["nodes"], dropped["segments"], dropped["components"])
+            log.warning("%s; they are kept as network islands: homes whose nearest street is on "
+                        "one get NULL accessibility with a reason", figures)
+        out = ~seg_keep
+        iu, iv, ilen = u[out], v[out], length[out]
+        islands = pd.DataFrame({"x0": x[iu], "y0": y[iu], "x1": x[iv], "y1": y[iv], "length_m": ilen,
+                                "separated": sep[idx[out]], "u": iu, "v": iv})
+        if len(iu):
+            ix, iy, *_ = _densify(x, y, iu, iv, ilen, fwd[out], bwd[out], densify_m)
+            pts = np.concatenate([_used(len(x), iu, iv), np.arange(len(x), len(ix))])
+            island_xy = np.column_stack([ix[pts], iy[pts]])
         idx = idx[seg_keep]
         u, v, fwd, bwd, length = u[seg_keep], v[seg_keep], fwd[seg_keep], bwd[seg_keep], length[seg_keep]
         used = _used(n_all, u, v)
@@ -415,6 +471,10 @@ def from_segments(
         seg_frame["way_id"] = way[idx]
     net = Network(mode=mode, x=X, y=Y, graph=graph, n_base=len(used), osmid=osm, segments=seg_frame,
                   pieces=(a, b), densify_m=densify_m, dropped=dropped)
+    if islands is not None:
+        net.islands = islands
+    if island_xy is not None:
+        net.island_xy = island_xy
     log.info("%s graph: %d OSM nodes (+%d sample points every <= %s m), %d directed edges, "
              "%.1f km of segments", mode, len(used), n - len(used), densify_m, graph.nnz,
              length.sum() / 1000)

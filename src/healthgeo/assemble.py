@@ -110,9 +110,10 @@ def merge_tables(wards: gpd.GeoDataFrame, level: str, tables: Sequence[str | Pat
 
 #: columns that describe the ward's *area*, not its residents (raster area means and their coverage,
 #: green and canopy shares of the area, network lengths and densities, counts of stops/amenities):
-#: they disclose nothing about persons and stay published for small wards
+#: they disclose nothing about persons and stay published for small wards (access_*_covered_frac,
+#: the share of residents on the network, is about residents)
 AREA_BASED_COLUMNS = re.compile(
-    r"^(?:(?:no2|pm25|pm10)_ugm3_mean|(?:lden|lnight)_db_mean|\w+_covered_frac|ndvi_mean"
+    r"^(?:(?:no2|pm25|pm10)_ugm3_mean|(?:lden|lnight)_db_mean|(?!access_)\w+_covered_frac|ndvi_mean"
     r"|green_share_pct|green_m2|tree_canopy_pct|tree_canopy_source|meets_3_30_300_canopy"
     r"|intersection_density_per_km2|cyclable_network_km|cycleway_separated_km|cycleway_separated_share_pct"
     r"|area_km2|redevelopment_share_pct|transit_stops_within_\d+m|amenities_within_\d+m)$"

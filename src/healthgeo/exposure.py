@@ -42,6 +42,7 @@ from .dictionary import (
     ColumnDoc,
     doc,
 )
+from .network import extent_covered_frac
 from .zonal import CoverageWeights, GridSpec, coverage_weights, sample_points
 
 log = logging.getLogger(__name__)
@@ -578,6 +579,7 @@ def green_exposure(
     canopy_target_pct: float = 30.0,
     weights: dict | CoverageWeights | None = None,
     assume_crs=None,
+    extent=None,
 ) -> tuple[pd.DataFrame, dict[str, ColumnDoc]]:
     """Green space per ward: share of area, m² per resident, access within 300 m, canopy, NDVI.
 
@@ -600,10 +602,18 @@ def green_exposure(
     access_distance_m
         Straight-line distance for the access shares (WHO 2017: 300 m ≈ 5 min walk). The
         network-distance version is in the accessibility module (:mod:`healthgeo.network`).
+    extent
+        Area the green polygons were taken from (EPSG:28992; e.g.
+        :func:`healthgeo.network.osm_extent` of the OSM input). A ward not wholly inside it gets
+        NULL green values with a ``green_reason`` instead of a 0 % that only means "no data";
+        ``None`` = the green layer covers every ward. Tree points carry no extent and are taken
+        to cover every ward (a tree register of the municipality); land-cover and NDVI rasters
+        give NULL with a reason outside their grid.
 
     Returns
     -------
     ``(frame, docs)`` with ``green_share_pct``, ``green_m2``, ``green_m2_per_resident``,
+    ``green_covered_frac``, ``green_reason``,
     ``pop_share_green_1ha_300m``, ``pop_share_green_05ha_300m``, ``green_access_reason``,
     ``tree_canopy_pct``, ``tree_canopy_source``, ``meets_3_30_300_canopy``,
     ``tree_canopy_reason``, ``ndvi_mean``, ``ndvi_reason``, ``popw_method``.
@@ -637,6 +647,16 @@ def green_exposure(
         res_src = "the sum of residents' point weights"
     with np.errstate(all="ignore"):
         cols["green_m2_per_resident"] = np.where(ward_res > 0, g_area / ward_res, np.nan)
+    # a ward (partly) outside the green input's extent: unknown, not 0 %
+    covered = extent_covered_frac(wards, extent)
+    outside = ~(covered >= 1 - 1e-6)
+    cols["green_covered_frac"] = covered
+    green_reason = np.full(n, None, dtype=object)
+    green_reason[outside] = [f"ward outside the extent of the green input ({100 * f:.1f} % of its area "
+                             "covered)" for f in covered[outside]]
+    for col in ("green_share_pct", "green_m2", "green_m2_per_resident"):
+        cols[col] = np.where(outside, np.nan, cols[col])
+    cols["green_reason"] = green_reason
 
     # --- access: residents within 300 m of a public green area of >= 1 ha / 0.5 ha ---------
     # public = True (NaN = private), touching polygons unioned: the rule shared with network.py
@@ -656,8 +676,8 @@ def green_exposure(
                                distance=access_distance_m)
             near[np.unique(pi)] = 1.0
         share, _, reason, _ = _pop_stats(n, pos, wgt, near)
-        cols[col] = share
-        access_reason = reason
+        cols[col] = np.where(outside, np.nan, share)
+        access_reason = np.where(outside & (reason == None), green_reason, reason)  # noqa: E711
     cols["green_access_reason"] = access_reason
 
     # --- tree canopy ----------------------------------------------------------------------
@@ -703,6 +723,16 @@ def green_exposure(
         "%", "Share of the ward's area covered by green space (any kind, public or private)",
         "area(union of green polygons ∩ ward) / area(ward) × 100", f"{WHO_GREEN_2017}; OpenStreetMap green polygons")
     docs["green_m2"] = doc("m²", "Green-space area inside the ward", "area(union of green polygons ∩ ward)")
+    docs["green_covered_frac"] = doc(
+        "fraction (0-1)", "Share of the ward's area inside the extent of the green input (OSM)",
+        "area(ward ∩ extent) / area(ward); extent = the OSM file's bounds (or its nodes' convex hull); "
+        "1 when the extent is unknown. Green values are NULL unless the whole ward is covered",
+        theme="quality", about="area", scale="fraction", higher_is_worse=None,
+        label_en="Green input coverage", label_nl="Dekking groenbron")
+    docs["green_reason"] = doc(
+        "text", "Why green_share_pct, green_m2 and green_m2_per_resident are NULL (ward outside the "
+        "green input's extent); empty when present", theme="quality", about="area", scale="text",
+        label_en="Green: reason missing", label_nl="Groen: reden ontbreken")
     docs["green_m2_per_resident"] = doc(
         "m²/person", "Green-space area inside the ward per resident",
         f"green_m2 / residents, residents from {res_src}; NaN when the ward has none", WHO_GREEN_2017)
@@ -714,7 +744,8 @@ def green_exposure(
             f"a residents point counts when its Euclidean distance to such an area is ≤ {access_distance_m:g} m. "
             "Euclidean distance overstates access; the network-distance version is in the accessibility "
             "module (healthgeo.network)", f"{WHO_GREEN_2017}; {KONIJNENDIJK_2023} (the '300')")
-    docs["green_access_reason"] = doc("text", "Why the green-access shares are missing (no residents); empty when present")
+    docs["green_access_reason"] = doc("text", "Why the green-access shares are missing (no residents, or the "
+                                      "ward is outside the green input's extent); empty when present")
     docs["tree_canopy_pct"] = doc(
         "%", "Tree canopy cover of the ward",
         "landcover: coverage-weighted share of cells in the tree classes (exact coverage fractions); "

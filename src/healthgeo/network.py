@@ -6,17 +6,30 @@ Pipeline
    (pyrosm) or Overpass (osmnx ``graph_from_polygon``), applies healthgeo's own Dutch tag filter
    (:data:`healthgeo._graph.FILTER_DOC`, not osmnx's ``network_type="walk"`` filter, which
    mishandles separately mapped sidewalks and shared foot/cycle paths), projects to EPSG:28992,
-   keeps the largest strongly connected component (logging what was dropped) and compresses the
-   graph to a ``scipy.sparse`` CSR matrix of edge lengths in metres.
-2. :func:`home_distances` snaps homes and destinations to the nearest graph node with a k-d tree
-   (``scipy.spatial.cKDTree``) on the nodes, which include sample points inserted every
-   ``densify_m`` (30 m) along long segments. Homes farther than ``max_snap_m`` from the network
-   are flagged and left out. For each destination type ONE multi-source Dijkstra pass over the
-   whole graph (on the reversed graph, so directed cycle graphs give home -> destination) gives
+   keeps the largest strongly connected component and compresses the graph to a
+   ``scipy.sparse`` CSR matrix of edge lengths in metres. The other components are kept as
+   *network islands* (a WARNING with counts); when the largest keeps less than
+   ``min_component_share`` (config ``network.min_component_share``, 90 %) of the nodes the run
+   fails with the figures.
+2. :func:`home_access` (via :func:`home_distances`) snaps every home and destination ONCE per
+   mode to the nearest graph node with a k-d tree (``scipy.spatial.cKDTree``) on the nodes, which
+   include sample points inserted every ``densify_m`` (30 m) along long segments. Homes farther
+   than ``max_snap_m`` from any street, or whose nearest street is an island, are flagged and
+   left out. For each destination type ONE multi-source Dijkstra pass over the whole graph (on
+   the reversed graph, so directed cycle graphs give home -> destination) gives
    ``snap(home) + graph distance + snap(destination)`` for every home; every distance is checked
    to be >= the straight-line distance to the nearest destination.
-3. :func:`accessibility`, :func:`walkability` and :func:`cycleway_share` aggregate per ward and
-   return ``(DataFrame, docs)`` (``walkability`` also its reference table).
+3. :meth:`HomeAccess.accessibility` and :meth:`HomeAccess.walkability` aggregate those per-home
+   distances to any ward level (buurt, wijk, gemeente) without touching the graph again;
+   :func:`cycleway_share` sums street lengths. Each returns ``(DataFrame, docs)``
+   (``walkability`` also its reference table); :func:`accessibility` and :func:`walkability`
+   do both steps for one level.
+
+Honest coverage: every accessibility aggregate states the share of residents it is computed
+over (``access_{mode}_covered_frac``); a destination type without any destination in the
+input keeps its columns, NULL with ``{type}_access_nan_reason``; street lengths and
+intersection densities count island streets too, and are NULL with a reason for wards outside
+the extent of the OSM input (:func:`osm_extent`).
 
 Polygon destinations (public green) are reached at *entrances*: nodes inside the polygon within
 ``entrance_tol_m`` of its boundary, and the inside end of every network piece crossing the
@@ -55,6 +68,7 @@ __all__ = [
     "intersections", "weighted_quantile", "DEFAULT_SPEEDS", "DEFAULT_ESSENTIAL",
     "DEFAULT_DAILY_LIVING", "DEFAULT_WALKABILITY_REFERENCE", "AMENITY_CATEGORIES", "GREEN_TYPES",
     "HomeAccess", "home_access", "config_kwargs", "CONFIG_KEYS", "entrances", "split_destinations",
+    "osm_extent", "extent_covered_frac",
 ]
 
 log = logging.getLogger(__name__)
@@ -116,14 +130,16 @@ DEFAULT_WALKABILITY_REFERENCE = {
 
 #: keys of the config's ``network`` section (``config.schema.yaml``) read by :func:`config_kwargs`
 CONFIG_KEYS = ("walk_speed_mps", "walk_speed_65plus_mps", "bike_speed_kmh", "minutes", "thresholds_m",
-               "max_snap_m", "green_min_area_m2", "walkability_reference", "walkability_radius_m")
+               "max_snap_m", "green_min_area_m2", "walkability_reference", "walkability_radius_m",
+               "min_component_share")
 
 
 def config_kwargs(section: Mapping | None) -> dict[str, dict]:
     """Keyword arguments from the config's ``network`` section - the one place it is translated.
 
-    Returns ``{"home": ..., "access": ..., "walkability": ...}`` for :func:`home_access`,
-    :meth:`HomeAccess.accessibility` and :meth:`HomeAccess.walkability`; only keys present in
+    Returns ``{"graph": ..., "home": ..., "access": ..., "walkability": ...}`` for
+    :func:`build_graphs`, :func:`home_access`, :meth:`HomeAccess.accessibility` and
+    :meth:`HomeAccess.walkability`; only keys present in
     ``section`` are passed on, so missing keys take the functions' defaults. The walking speed
     also applies to children, the cycling speed (km/h -> m/s) to every age group.
     """
@@ -132,6 +148,7 @@ def config_kwargs(section: Mapping | None) -> dict[str, dict]:
     if unknown:
         raise ConfigError(f"network parameters: unknown key(s) {unknown}; allowed: {list(CONFIG_KEYS)} "
                           "(the config's network section)")
+    graph = {k: p[k] for k in ("min_component_share",) if k in p}
     home = {k: p[k] for k in ("max_snap_m", "green_min_area_m2") if k in p}
     access: dict = {}
     speeds = {}
@@ -152,7 +169,7 @@ def config_kwargs(section: Mapping | None) -> dict[str, dict]:
         walk["radius_m"] = p["walkability_radius_m"]
     if p.get("walkability_reference"):
         walk["reference"] = {k: tuple(v) for k, v in p["walkability_reference"].items()}
-    return {"home": home, "access": access, "walkability": walk}
+    return {"graph": graph, "home": home, "access": access, "walkability": walk}
 
 
 # ==============================================================================================
@@ -166,6 +183,7 @@ def graph_from_frames(
     crs="EPSG:4326",
     boundary=None,
     densify_m: float | None = 30.0,
+    min_component_share: float | None = 0.9,
 ) -> Network:
     """Build a :class:`Network` from a node table and a table of tagged way segments.
 
@@ -185,6 +203,9 @@ def graph_from_frames(
         Optional (Multi)Polygon in EPSG:28992: segments with an end outside are dropped.
     densify_m
         Maximum spacing of the graph's nodes along edges (m); ``None`` = OSM nodes only.
+    min_component_share
+        Smallest share of the nodes the largest connected component must keep
+        (:func:`healthgeo._graph.from_segments`); ``None`` accepts any.
     """
     if mode not in ("walk", "bike"):
         raise ConfigError(f"mode must be 'walk' or 'bike', got {mode!r}")
@@ -212,7 +233,8 @@ def graph_from_frames(
         log.info("boundary: kept %d of %d segments", int(keep.sum()), len(segs))
         segs = segs.loc[keep].reset_index(drop=True)
     osmid = nodes.index.to_numpy() if np.issubdtype(nodes.index.dtype, np.integer) else None
-    return from_segments(x, y, segs, mode, osmid=osmid, densify_m=densify_m)
+    return from_segments(x, y, segs, mode, osmid=osmid, densify_m=densify_m,
+                         min_component_share=min_component_share)
 
 
 def _unique_nodes(nodes: pd.DataFrame) -> pd.DataFrame:
@@ -247,6 +269,7 @@ def graph_from_lines(
     densify_m: float | None = 30.0,
     largest_scc: bool = True,
     precision_m: float = 0.01,
+    min_component_share: float | None = 0.9,
 ) -> Network:
     """Build a :class:`Network` from street LineStrings (e.g. Geofabrik ``gis_osm_roads_free``).
 
@@ -272,10 +295,12 @@ def graph_from_lines(
     segs["u"], segs["v"] = a, b
     xy = uniq * precision_m
     return from_segments(xy[:, 0].astype(float), xy[:, 1].astype(float), segs, mode,
-                         densify_m=densify_m, largest_scc=largest_scc)
+                         densify_m=densify_m, largest_scc=largest_scc,
+                         min_component_share=min_component_share)
 
 
-def build_graph(source, mode: str, *, boundary=None, densify_m: float | None = 30.0) -> Network:
+def build_graph(source, mode: str, *, boundary=None, densify_m: float | None = 30.0,
+                min_component_share: float | None = 0.9) -> Network:
     """Build the walk or cycle network.
 
     Parameters
@@ -291,17 +316,23 @@ def build_graph(source, mode: str, *, boundary=None, densify_m: float | None = 3
         (e.g. 1 km) so destinations just outside the municipality stay reachable.
     densify_m
         Maximum node spacing along edges, so snapping to nodes is snapping to edge sample points.
+    min_component_share
+        The run fails when the largest connected component keeps less than this share of the
+        nodes (config ``network.min_component_share``); ``None`` accepts any share.
 
     Returns
     -------
     Network
-        Largest strongly connected component, EPSG:28992, lengths in metres.
+        Largest strongly connected component, EPSG:28992, lengths in metres; the rest as
+        :attr:`Network.islands`.
     """
-    return build_graphs(source, (mode,), boundary=boundary, densify_m=densify_m)[mode]
+    return build_graphs(source, (mode,), boundary=boundary, densify_m=densify_m,
+                        min_component_share=min_component_share)[mode]
 
 
 def build_graphs(source, modes: Iterable[str] = ("walk", "bike"), *, boundary=None,
-                 densify_m: float | None = 30.0) -> dict[str, Network]:
+                 densify_m: float | None = 30.0,
+                 min_component_share: float | None = 0.9) -> dict[str, Network]:
     """:func:`build_graph` for several modes, reading the OSM source once."""
     modes = tuple(modes)
     bad = [m for m in modes if m not in ("walk", "bike")]
@@ -333,7 +364,63 @@ def build_graphs(source, modes: Iterable[str] = ("walk", "bike"), *, boundary=No
         if boundary_geom is None:  # pragma: no cover
             boundary_geom = area
     return {m: graph_from_frames(nodes, edges, m, crs="EPSG:4326", boundary=boundary_geom,
-                                 densify_m=densify_m) for m in modes}
+                                 densify_m=densify_m, min_component_share=min_component_share)
+            for m in modes}
+
+
+def osm_extent(source) -> shapely.Geometry | None:
+    """The area an OSM input covers, in EPSG:28992, or ``None`` when it cannot be told.
+
+    An OSM XML file's ``<bounds>`` (or, without one, the convex hull of its nodes); a fetched
+    GeoPackage's street-network nodes (convex hull); ``None`` for ``.osm.pbf`` files and anything
+    else. Wards outside it get NULL street and green values with a reason instead of zeros.
+    """
+    path = Path(source)
+    name = path.name.lower()
+    lon: list[float] = []
+    lat: list[float] = []
+    if name.endswith((".osm", ".xml")):
+        import xml.etree.ElementTree as ET
+
+        try:
+            for _, el in ET.iterparse(path, events=("start",)):
+                if el.tag == "bounds":
+                    b = [float(el.get(k)) for k in ("minlon", "minlat", "maxlon", "maxlat")]
+                    return _wgs84_to_rd(shapely.box(*b))
+                if el.tag == "node" and el.get("lon") is not None:
+                    lon.append(float(el.get("lon")))
+                    lat.append(float(el.get("lat")))
+                elif el.tag in ("way", "relation"):
+                    break  # nodes come first in an OSM file
+        except ET.ParseError as e:
+            raise InputDataError(f"{path}: not a readable OSM XML file ({e}); is it empty or "
+                                 "truncated? Download the extract again.") from e
+    elif name.endswith(".gpkg"):
+        import pyogrio
+
+        if set(NETWORK_LAYERS) <= {n for n, _ in pyogrio.list_layers(path)}:
+            n = pyogrio.read_dataframe(path, layer=NETWORK_LAYERS[0], read_geometry=False)
+            lon, lat = n["x"].tolist(), n["y"].tolist()
+    if len(lon) < 3:
+        log.info("%s: extent unknown; every ward counts as covered by it", path)
+        return None
+    return _wgs84_to_rd(shapely.MultiPoint(np.column_stack([lon, lat])).convex_hull)
+
+
+def _wgs84_to_rd(geom):
+    geom = shapely.segmentize(geom, 0.001)  # straight in degrees is curved in metres
+    return gpd.GeoSeries([geom], crs="EPSG:4326").to_crs(CRS).iloc[0]
+
+
+def extent_covered_frac(wards: gpd.GeoDataFrame, extent) -> np.ndarray:
+    """Share of each ward's area inside ``extent`` (1 where ``extent`` is None)."""
+    g = np.asarray(wards.geometry.values, dtype=object)
+    if extent is None:
+        return np.ones(len(g))
+    area = shapely.area(g)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = np.where(area > 0, shapely.area(shapely.intersection(g, extent)) / area, np.nan)
+    return np.clip(frac, 0.0, 1.0)
 
 
 def _as_geometry(obj):
@@ -381,11 +468,16 @@ def _home_xy(homes: gpd.GeoDataFrame) -> np.ndarray:
 
 
 def split_destinations(destinations) -> dict[str, gpd.GeoDataFrame]:
+    """``{type: destinations}``; the amenities table gives every one of :data:`AMENITY_CATEGORIES`
+    (an empty frame where the data has none), so the columns made from it depend on the
+    categories, never on what the data happened to contain."""
     if isinstance(destinations, gpd.GeoDataFrame):
         if "category" not in destinations.columns:
             raise InputDataError("amenities need a `category` column (design.md); or pass a dict "
                                  "{category: GeoDataFrame}.")
-        return {str(c): g for c, g in destinations.groupby("category")}
+        out = {c: destinations.iloc[:0] for c in AMENITY_CATEGORIES}
+        out.update({str(c): g for c, g in destinations.groupby("category")})
+        return out
     return dict(destinations)
 
 
@@ -456,18 +548,29 @@ def home_distances(
     from the network are flagged / dropped. Point destinations snap to the nearest node;
     polygon destinations are reached at their entrances (snap 0).
 
+    A home whose nearest street (within ``max_snap_m``) is a network island
+    (:attr:`Network.islands`, cut off from the main network) is flagged ``on_island`` (not
+    ``off_network``) and gets no distances either.
+
     Returns
     -------
     distances, info
-        ``distances``: index of ``homes``; ``snap_m``, ``off_network`` and one column per
-        destination type (NaN for off-network homes, inf when no destination of that type
-        is reachable). ``info``: per type the number of destinations used / dropped.
+        ``distances``: index of ``homes``; ``snap_m``, ``off_network``, ``on_island`` and one
+        column per destination type (NaN for off-network and island homes, inf when no
+        destination of that type is reachable). ``info``: per type the number of destinations
+        used / dropped.
     """
     homes = _to_rd(homes, "homes")
     xy = _home_xy(homes)
     hnode, hsnap = network.snap(xy)
-    off = hsnap > max_snap_m
-    out = {"snap_m": hsnap, "off_network": off}
+    island = np.zeros(len(xy), bool)
+    if len(network.island_xy):  # nearest street (within max_snap_m) cut off from the main network
+        from scipy.spatial import cKDTree
+
+        di, _ = cKDTree(network.island_xy).query(xy)
+        island = (di < hsnap) & (di <= max_snap_m)
+    off = (hsnap > max_snap_m) & ~island
+    out = {"snap_m": hsnap, "off_network": off, "on_island": island}
     info: dict[str, dict] = {}
     targets: dict[str, tuple] = {}
     g = network.reversed_graph
@@ -506,7 +609,7 @@ def home_distances(
                       "n_no_entrance": n_unreach, "n_target_nodes": int(len(np.unique(dnodes)))}
         d_node = multi_source(g, dnodes, doffs)
         d = hsnap + d_node[hnode]
-        d[off] = np.nan
+        d[off | island] = np.nan
         if verify and len(dpts):
             from scipy.spatial import cKDTree
 
@@ -806,12 +909,14 @@ class HomeAccess:
         daily_living: Iterable[str] = DEFAULT_DAILY_LIVING,
         radius_m: float = 500.0,
         intersection_tolerance_m: float = 12.0,
+        extent=None,
     ) -> tuple[pd.DataFrame, dict[str, ColumnDoc], pd.DataFrame]:
         """Walkability per ward of one level (parameters as :func:`walkability`)."""
         if "walk" not in self.networks:
             raise ConfigError("walkability needs the walk network (home_access({'walk': ...}, ...)).")
         return _walkability(self, wards, reference=reference, daily_living=tuple(daily_living),
-                            radius_m=radius_m, intersection_tolerance_m=intersection_tolerance_m)
+                            radius_m=radius_m, intersection_tolerance_m=intersection_tolerance_m,
+                            extent=extent)
 
 
 def _aggregate_access(acc: HomeAccess, wards: gpd.GeoDataFrame, sp: dict, thresholds: list,
@@ -844,10 +949,12 @@ def _aggregate_access(acc: HomeAccess, wards: gpd.GeoDataFrame, sp: dict, thresh
 
     reasons = np.full(nW, None, dtype=object)
     reasons[residents_total <= 0] = "no residents in ward"
+    dest_reasons: dict[str, str] = {}
     for mode, net in acc.networks.items():
         dist = acc.distances[mode]
         off = dist["off_network"].to_numpy()
-        on = valid & ~off
+        isl = dist["on_island"].to_numpy()
+        on = valid & ~off & ~isl
         cols[f"homes_off_network_{mode}_n"] = np.bincount(c[valid & off], minlength=nW)
         docs[f"homes_off_network_{mode}_n"] = doc(
             "count", f"Homes farther than {max_snap_m:g} m from the {mode} network (left out of "
@@ -856,17 +963,44 @@ def _aggregate_access(acc: HomeAccess, wards: gpd.GeoDataFrame, sp: dict, thresh
         cols[f"residents_off_network_{mode}"] = np.bincount(c, weights=w_all * (valid & off), minlength=nW)
         docs[f"residents_off_network_{mode}"] = doc(
             "persons", f"Residents of homes farther than {max_snap_m:g} m from the {mode} network")
+        cols[f"residents_island_{mode}"] = np.bincount(c, weights=w_all * (valid & isl), minlength=nW)
+        docs[f"residents_island_{mode}"] = doc(
+            "persons", f"Residents whose nearest {mode} street is a network island (cut off from the "
+            f"main {mode} network; left out of all {mode} distances and shares)",
+            "largest strongly connected component = main network; the other components are islands",
+            OSM, theme="quality", about="residents", scale="count", higher_is_worse=None,
+            label_en=f"Residents on {mode} network islands", label_nl=f"Inwoners op {mode}netwerk-eilanden")
+        covered = np.bincount(c, weights=w_all * on, minlength=nW)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cols[f"access_{mode}_covered_frac"] = np.where(residents_total > 0, covered / residents_total, np.nan)
+        docs[f"access_{mode}_covered_frac"] = doc(
+            "fraction (0-1)", f"Share of the ward's residents the {mode} accessibility values are "
+            f"computed over: homes within {max_snap_m:g} m of the main {mode} network (not off the "
+            "network, not on a network island)", "residents on the main network / residents in the ward",
+            OSM, theme="quality", about="residents", scale="fraction", higher_is_worse=None,
+            label_en=f"{mode} access coverage", label_nl=f"Dekking bereikbaarheid ({mode})")
         snap = np.where(valid, dist["snap_m"].to_numpy(), np.nan)
         cols[f"home_snap_{mode}_m_median"] = weighted_quantile(codes, snap, w_all, 0.5, nW)
         docs[f"home_snap_{mode}_m_median"] = doc(
             "m", f"Population-weighted median distance from home to the nearest {mode} network node",
             "straight line, k-d tree on network nodes (incl. edge sample points)", OSM)
-        no_on = (np.bincount(c, weights=w_all * on, minlength=nW) <= 0) & (residents_total > 0)
+        no_on = (covered <= 0) & (residents_total > 0)
+        on_isl = cols[f"residents_island_{mode}"] > 0
+        reasons[no_on & on_isl & (reasons == None)] = (  # noqa: E711
+            f"no residents on the main {mode} network: their nearest streets are network islands "
+            f"(cut off from it) or farther than {max_snap_m:g} m")
         reasons[no_on & (reasons == None)] = (  # noqa: E711
             f"no residents within {max_snap_m:g} m of the {mode} network")
         speed = sp[mode]
         for name in dests:
             d = dist[name].to_numpy()
+            nodest = acc.info[mode][name]["n_target_nodes"] == 0
+            if nodest:  # no data, not "nobody reaches one": NULL, with the reason per category
+                why = (f"no {name} in the input" if acc.info[mode][name]["n"] == 0 else
+                       f"no {name} within {max_snap_m:g} m of the {mode} network")
+                prev = dest_reasons.get(name)
+                dest_reasons[name] = why if prev is None or prev == why else f"{prev}; {why}"
+                d = np.full(len(d), np.nan)
             has = np.isfinite(d).any()
             ranked = _GroupSorted(codes, d, nW) if has else None  # one sort for every weighting
             method = (f"snap(home) + shortest {mode} path + snap(destination): one multi-source "
@@ -907,13 +1041,13 @@ def _aggregate_access(acc: HomeAccess, wards: gpd.GeoDataFrame, sp: dict, thresh
                     for t in thresholds:
                         col = f"pop_share_{name}_walk_{t:g}m{sfx}"
                         cols[col] = _share(c, dd <= t, w, nW) if has else np.where(
-                            np.bincount(c, weights=w, minlength=nW) > 0, 0.0, np.nan)
+                            (np.bincount(c, weights=w, minlength=nW) > 0) & (not nodest), 0.0, np.nan)
                         docs[col] = doc("fraction (0-1)", f"Share of {who} within {t:g} m walking "
                                         f"of a {name}", method, src)
                 col = f"pop_share_{name}_{mode}_{mins}{sfx}"
                 lim = spd * minutes * 60
                 cols[col] = _share(c, dd <= lim, w, nW) if has else np.where(
-                    np.bincount(c, weights=w, minlength=nW) > 0, 0.0, np.nan)
+                    (np.bincount(c, weights=w, minlength=nW) > 0) & (not nodest), 0.0, np.nan)
                 docs[col] = doc("fraction (0-1)", f"Share of {who} reaching a {name} within "
                                 f"{minutes:g} min by {mode}", method + f"; speed {spd:.3g} m/s "
                                 f"({spd * 3.6:.3g} km/h) -> {lim:.0f} m",
@@ -951,6 +1085,12 @@ def _aggregate_access(acc: HomeAccess, wards: gpd.GeoDataFrame, sp: dict, thresh
             with np.errstate(invalid="ignore", divide="ignore"):
                 ff = np.where(food > 0, 100.0 * cnt["fast_food"] / np.maximum(food, 1), np.nan)
             wf = np.where(on & (food > 0), w_all, 0.0)
+            # no food outlet of any kind on the network: missing data, not a food desert
+            food_reason = None if any(acc.info["walk"].get(k, {}).get("n_target_nodes", 0)
+                                      for k in FOOD_OUTLETS) else (
+                "no supermarket, greengrocer or fast_food near the walk network in the input")
+            if food_reason:
+                w = np.zeros_like(w)
             cols[f"fastfood_share_pct_{food_radius_m / 1000:g}km"] = _share(c, np.nan_to_num(ff), wf, nW)
             docs[f"fastfood_share_pct_{food_radius_m / 1000:g}km"] = doc(
                 "%", f"Fast-food outlets as a share of food outlets (supermarket, greengrocer, "
@@ -962,12 +1102,29 @@ def _aggregate_access(acc: HomeAccess, wards: gpd.GeoDataFrame, sp: dict, thresh
             docs[f"pop_share_food_outlet_{food_radius_m / 1000:g}km"] = doc(
                 "fraction (0-1)", f"Share of residents with >= 1 food outlet within {food_radius_m:g} m "
                 "walking", "as fastfood_share_pct_1km", OSM)
+            cols["food_access_nan_reason"] = np.full(nW, food_reason, dtype=object)
+            docs["food_access_nan_reason"] = doc(
+                "text", "Why the food-environment values are NULL in this run (empty when they are "
+                "not): no food outlet of any kind in the input - missing data, not a food desert", "",
+                OSM, theme="quality", about="area", scale="text", higher_is_worse=None,
+                label_en="food access: reason missing", label_nl="voedselomgeving: reden ontbreken")
 
     frame = pd.DataFrame(cols, index=wards.index)
+    if "food_access_nan_reason" in frame:
+        frame["food_access_nan_reason"] = frame["food_access_nan_reason"].astype("string")
     frame["access_nan_reason"] = pd.array(reasons, dtype="string")
     docs["access_nan_reason"] = doc("text", "Why the ward's accessibility values are NaN (empty when "
-                                    "they are not)", "'no residents in ward' or 'no residents within "
-                                    "max_snap_m of the network'")
+                                    "they are not)", "'no residents in ward', 'no residents within "
+                                    "max_snap_m of the network' or 'no residents on the main network' "
+                                    "(network islands)")
+    for name in dests:  # one reason column per destination type, whatever the data holds
+        col = f"{name}_access_nan_reason"
+        frame[col] = pd.array([dest_reasons.get(name)] * nW, dtype="string")
+        docs[col] = doc("text", f"Why every {name} distance and share is NULL in this run (empty when "
+                        "they are not): no destination of this type in the input, or none near the "
+                        "network - missing data, not a lack of access", "", OSM, theme="quality",
+                        about="area", scale="text", higher_is_worse=None,
+                        label_en=f"{name} access: reason missing", label_nl=f"{name} bereikbaarheid: reden ontbreken")
     missing_docs = set(frame.columns) - set(docs)
     assert not missing_docs, missing_docs
     return frame, docs
@@ -988,6 +1145,8 @@ def intersections(net: Network, tolerance_m: float = 12.0) -> np.ndarray:
 
     Returns the (x, y) of the cluster centroids (GHSCI consolidates intersections within
     12 m so dual carriageways and separately mapped sidewalks are not counted twice).
+    Intersections of network islands (:attr:`Network.islands`) count too: they are streets of
+    the area, only cut off from the main network.
     """
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
@@ -995,11 +1154,12 @@ def intersections(net: Network, tolerance_m: float = 12.0) -> np.ndarray:
 
     sc = net.street_count()
     idx = np.flatnonzero(sc >= 3)
-    xy = np.column_stack([net.x[idx], net.y[idx]])
-    if len(idx) == 0 or not tolerance_m:
+    ixy, isc = net.island_street_count()  # streets cut off from the main network exist too
+    xy = np.concatenate([np.column_stack([net.x[idx], net.y[idx]]), ixy[isc >= 3]])
+    if len(xy) == 0 or not tolerance_m:
         return xy
     pairs = cKDTree(xy).query_pairs(tolerance_m, output_type="ndarray")
-    m = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(idx), len(idx)))
+    m = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(xy), len(xy)))
     _, lab = connected_components(m, directed=False)
     cnt = np.bincount(lab)
     return np.column_stack([np.bincount(lab, weights=xy[:, 0]) / cnt,
@@ -1018,6 +1178,7 @@ def walkability(
     radius_m: float = 500.0,
     max_snap_m: float = 250.0,
     intersection_tolerance_m: float = 12.0,
+    extent=None,
 ) -> tuple[pd.DataFrame, dict[str, ColumnDoc], pd.DataFrame]:
     """GHSCI-style walkability index per ward against FIXED reference values.
 
@@ -1037,6 +1198,9 @@ def walkability(
     max_snap_m
         Homes farther than this from the network are left out of the daily-living score; use
         the value given to :func:`accessibility` so both leave out the same homes.
+    extent
+        Area the network input covers (:func:`osm_extent`); a ward not wholly inside it gets a
+        NULL intersection density (and index) with a reason instead of 0. ``None``: all covered.
     """
     if network.mode != "walk":
         raise ConfigError("walkability needs the walk network (build_graph(..., 'walk')).")
@@ -1048,7 +1212,7 @@ def walkability(
     acc = home_access({"walk": network}, homes, {k: v for k, v in dests.items() if k in needed},
                       max_snap_m=max_snap_m, food_radius_m=None)
     return _walkability(acc, wards, reference=reference, daily_living=tuple(daily_living),
-                        radius_m=radius_m, intersection_tolerance_m=intersection_tolerance_m)
+                        radius_m=radius_m, intersection_tolerance_m=intersection_tolerance_m, extent=extent)
 
 
 def _walk_reference(radius_m, max_snap_m, reference) -> dict:
@@ -1066,7 +1230,7 @@ def _walk_reference(radius_m, max_snap_m, reference) -> dict:
 
 
 def _walkability(acc: HomeAccess, wards: gpd.GeoDataFrame, *, reference, daily_living: tuple,
-                 radius_m: float, intersection_tolerance_m: float):
+                 radius_m: float, intersection_tolerance_m: float, extent=None):
     max_snap_m = acc.max_snap_m
     ref = _walk_reference(radius_m, max_snap_m, reference)
     network, homes = acc.networks["walk"], acc.homes
@@ -1075,7 +1239,8 @@ def _walkability(acc: HomeAccess, wards: gpd.GeoDataFrame, *, reference, daily_l
     codes = _assign_wards(homes, wards)
     nW = len(wards)
     c = np.where(codes >= 0, codes, 0)
-    w = np.where((codes >= 0) & ~dist["off_network"].to_numpy(), homes["residents"].to_numpy(float), 0.0)
+    isl = dist["on_island"].to_numpy()
+    w = np.where((codes >= 0) & ~dist["off_network"].to_numpy() & ~isl, homes["residents"].to_numpy(float), 0.0)
     score = np.zeros(len(homes))
     # a category with no destination on the network (none given, or all dropped) is not reached
     lacking = [spec for spec in daily_living
@@ -1103,6 +1268,9 @@ def _walkability(acc: HomeAccess, wards: gpd.GeoDataFrame, *, reference, daily_l
             "intersection_density_per_km2": n_int / area_km2,
         }
     comp["daily_living_score"][residents <= 0] = np.nan
+    covered = extent_covered_frac(wards, extent)
+    outside = ~(covered >= 1 - 1e-6)  # streets beyond the extract are unknown, not absent
+    comp["intersection_density_per_km2"][outside] = np.nan
     on_network = np.bincount(c, weights=w, minlength=nW) > 0
     cols = dict(comp)
     z = {}
@@ -1115,7 +1283,14 @@ def _walkability(acc: HomeAccess, wards: gpd.GeoDataFrame, *, reference, daily_l
     frame = pd.DataFrame(cols, index=wards.index)
     reason = np.full(nW, None, dtype=object)
     reason[~on_network] = f"no residents within {max_snap_m:g} m of the walk network"
+    island_res = np.bincount(c, weights=np.where((codes >= 0) & isl, homes["residents"].to_numpy(float), 0.0),
+                             minlength=nW)
+    reason[~on_network & (island_res > 0)] = (
+        f"no residents on the main walk network: their nearest streets are network islands (cut off "
+        f"from it) or farther than {max_snap_m:g} m")
     reason[residents <= 0] = "no residents in ward"
+    reason[outside] = [f"ward outside the extent of the OSM network input ({100 * f:.1f} % of its area "
+                       "covered)" for f in covered[outside]]
     frame["walkability_nan_reason"] = pd.array(reason, dtype="string")
     src = GHSCI
     refdoc = {k: f"reference mean {m:g}, sd {s:g}" for k, (m, s) in ref.items()}
@@ -1144,7 +1319,11 @@ def _walkability(acc: HomeAccess, wards: gpd.GeoDataFrame, *, reference, daily_l
         "walkability_nan_reason": doc("text", "Why the ward's walkability values are NaN (empty "
                                       "when they are not)", "'no residents in ward' (every value "
                                       "NaN) or 'no residents within max_snap_m of the walk "
-                                      "network' (daily_living_score and walkability_index NaN)"),
+                                      "network' / 'no residents on the main walk network' (network "
+                                      "islands; daily_living_score and walkability_index NaN); the "
+                                      "score covers the residents of access_walk_covered_frac; 'ward "
+                                      "outside the extent of the OSM network input' "
+                                      "(intersection_density_per_km2 and walkability_index NaN)"),
     }
     for k in comp:
         docs[f"z_{k}"] = doc("z-score", f"{k} standardised against a fixed reference ({refdoc[k]})",
@@ -1161,41 +1340,62 @@ def _walkability(acc: HomeAccess, wards: gpd.GeoDataFrame, *, reference, daily_l
 # ==============================================================================================
 # cycling infrastructure
 # ==============================================================================================
-def cycleway_share(network: Network, wards: gpd.GeoDataFrame) -> tuple[pd.DataFrame, dict[str, ColumnDoc]]:
+def cycleway_share(network: Network, wards: gpd.GeoDataFrame, *,
+                   extent=None) -> tuple[pd.DataFrame, dict[str, ColumnDoc]]:
     """Length of separated cycleways as a share of the cyclable network, per ward.
 
     Each OSM segment (kept by the bike filter, counted once whatever its directions) is
-    assigned to the ward containing its midpoint.
+    assigned to the ward containing its midpoint. A ward not wholly inside ``extent`` (the area
+    the network input covers, :func:`osm_extent`; ``None`` = all covered) gets NULL lengths with
+    a reason instead of 0 km.
     """
     if network.mode != "bike":
         raise ConfigError("cycleway_share needs the bike network (build_graph(..., 'bike')).")
     wards = _to_rd(wards, "wards")
-    s = network.segments
+    s, isl = network.segments, network.islands  # islands are cyclable streets too
     u, v = s["u"].to_numpy(), s["v"].to_numpy()
-    mid = gpd.GeoDataFrame(geometry=gpd.points_from_xy((network.x[u] + network.x[v]) / 2,
-                                                       (network.y[u] + network.y[v]) / 2), crs=CRS)
+    mx = np.concatenate([(network.x[u] + network.x[v]) / 2, (isl["x0"].to_numpy() + isl["x1"].to_numpy()) / 2])
+    my = np.concatenate([(network.y[u] + network.y[v]) / 2, (isl["y0"].to_numpy() + isl["y1"].to_numpy()) / 2])
+    length = np.concatenate([s["length_m"].to_numpy(), isl["length_m"].to_numpy()])
+    separated = np.concatenate([s["separated"].to_numpy(bool), isl["separated"].to_numpy(bool)])
+    mid = gpd.GeoDataFrame(geometry=gpd.points_from_xy(mx, my), crs=CRS)
     j = gpd.sjoin(mid, gpd.GeoDataFrame(geometry=wards.geometry.reset_index(drop=True)),
                   how="inner", predicate="intersects")
     j = j[~j.index.duplicated(keep="first")]
     seg = j.index.to_numpy()
     w = j["index_right"].to_numpy(np.int64)
     n = len(wards)
-    L = s["length_m"].to_numpy()[seg]
+    L = length[seg]
     total = np.bincount(w, weights=L, minlength=n) / 1000
-    sep = np.bincount(w, weights=L * s["separated"].to_numpy()[seg], minlength=n) / 1000
+    sep = np.bincount(w, weights=L * separated[seg], minlength=n) / 1000
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(total > 0, 100 * sep / total, np.nan)
+    covered = extent_covered_frac(wards, extent)
+    outside = ~(covered >= 1 - 1e-6)
+    for a in (total, sep, share):
+        a[outside] = np.nan
     frame = pd.DataFrame({"cyclable_network_km": total, "cycleway_separated_km": sep,
-                          "cycleway_separated_share_pct": share}, index=wards.index)
-    frame["cycleway_nan_reason"] = pd.array(np.where(total > 0, None, "no cyclable network in ward"),
-                                            dtype="string")
-    how = "OSM segments assigned to the ward containing their midpoint; " + FILTER_DOC["bike"]
+                          "cycleway_separated_share_pct": share, "street_network_covered_frac": covered},
+                         index=wards.index)
+    reason = np.where(total > 0, None, "no cyclable network in ward").astype(object)
+    reason[outside] = [f"ward outside the extent of the OSM network input ({100 * f:.1f} % of its area "
+                       "covered)" for f in covered[outside]]
+    frame["cycleway_nan_reason"] = pd.array(reason, dtype="string")
+    how = ("OSM segments assigned to the ward containing their midpoint, network islands (cut off "
+           "from the main network) included; " + FILTER_DOC["bike"])
     docs = {
         "cyclable_network_km": doc("km", "Length of the cyclable network (each way counted once)", how, OSM),
         "cycleway_separated_km": doc("km", "Length of separated cycleways (highway=cycleway or "
                                      "cycleway*=track)", how, OSM),
         "cycleway_separated_share_pct": doc("%", "Separated cycleways as a share of the cyclable "
                                             "network length", how, OSM),
-        "cycleway_nan_reason": doc("text", "Why cycleway_separated_share_pct is NaN"),
+        "street_network_covered_frac": doc(
+            "fraction (0-1)", "Share of the ward's area inside the extent of the OSM network input",
+            "area(ward ∩ extent) / area(ward); extent = the OSM file's bounds (or its nodes' convex "
+            "hull); 1 when unknown. Street lengths and intersection densities are NULL unless the "
+            "whole ward is covered", OSM, theme="quality", about="area", scale="fraction",
+            higher_is_worse=None, label_en="Street network coverage", label_nl="Dekking stratennet"),
+        "cycleway_nan_reason": doc("text", "Why cycleway_separated_share_pct (or every length, when "
+                                   "the ward is outside the network input's extent) is NaN"),
     }
     return frame, docs

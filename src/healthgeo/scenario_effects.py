@@ -160,6 +160,7 @@ def scenario_effects(
     residents = _rd(residents, "residents")
     base_green = _rd(green, "green") if green is not None else _empty_green()
     access_kw = _access_kwargs(network_params)
+    graph_kw = config_kwargs(network_params)["graph"]
     if not connect_m > 0:
         raise ConfigError(f"connect_m={connect_m!r} must be > 0 (metres)")
     what = f"scenario {result.name!r} ({result.type})"
@@ -170,7 +171,7 @@ def scenario_effects(
             raise InputDataError(f"{what}: the result has no green layer; call apply_scenario(..., green=...)")
         scen_green = _rd(result.green, "scenario green")
         parts.append(_green_effects(result, wards, residents, base_green, scen_green))
-        nets = _networks(networks, osm_path, boundary, ("walk",), what, required=False)
+        nets = _networks(networks, osm_path, boundary, ("walk",), what, required=False, **graph_kw)
         if nets:
             kw = dict(access_kw, essential=("green",))
             base, bdocs = _accessibility(nets, residents, {}, wards, base_green, kw)
@@ -182,7 +183,7 @@ def scenario_effects(
         else:
             log.info("%s: no osm_path/networks given: network distances to green not recomputed", what)
     else:
-        nets = _networks(networks, osm_path, boundary, ("walk", "bike"), what, required=True)
+        nets = _networks(networks, osm_path, boundary, ("walk", "bike"), what, required=True, **graph_kw)
         scen_nets, infos = {}, {}
         for mode, net in nets.items():
             scen_nets[mode], infos[mode] = add_edges(net, result.new_edges, connect_m=connect_m)
@@ -402,7 +403,8 @@ def _access_kwargs(params: Mapping | None) -> dict:
     return {**kw["home"], **kw["access"]}
 
 
-def _networks(networks, osm_path, boundary, modes, what: str, *, required: bool) -> dict[str, Network]:
+def _networks(networks, osm_path, boundary, modes, what: str, *, required: bool,
+              **graph_kw) -> dict[str, Network]:
     if networks is not None:
         nets = {networks.mode: networks} if isinstance(networks, Network) else dict(networks)
         nets = {m: n for m, n in nets.items() if m in modes}
@@ -414,7 +416,7 @@ def _networks(networks, osm_path, boundary, modes, what: str, *, required: bool)
             raise InputDataError(f"{what}: a new path needs the walk/cycle network: pass osm_path= "
                                  "(the OSM extract of the network stage) or networks=")
         return {}
-    return build_graphs(osm_path, modes, boundary=boundary)
+    return build_graphs(osm_path, modes, boundary=boundary, **graph_kw)
 
 
 def _accessibility(nets, residents, dests, wards, green, kw):

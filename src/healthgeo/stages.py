@@ -175,12 +175,19 @@ def exposure_noise(rasters: dict, wards_path, residents_path, level: str, out_pa
 
 
 def exposure_green(green_path, wards_path, residents_path, level: str, out_path, *, trees_manifest=None,
-                   landcover=None, landcover_manifest=None, ndvi=None) -> pd.DataFrame:
-    """Green share, green per resident, access to green within 300 m, canopy and NDVI per ward."""
+                   landcover=None, landcover_manifest=None, ndvi=None, osm_manifest=None) -> pd.DataFrame:
+    """Green share, green per resident, access to green within 300 m, canopy and NDVI per ward.
+
+    ``osm_manifest``: the OSM input the green layer came from; wards outside its extent get NULL
+    green values with a reason (:func:`healthgeo.network.osm_extent`).
+    """
     from .exposure import green_exposure
+    from .network import osm_extent
 
     green = gpd.read_file(green_path, layer="green", engine="pyogrio")
     kw = {}
+    if osm_manifest:
+        kw["extent"] = osm_extent(read_manifest(osm_manifest).path)
     if trees_manifest:
         m = read_manifest(trees_manifest)
         trees = gpd.read_file(m.path, layer=m.spec.get("layer"))
@@ -513,19 +520,21 @@ def network_accessibility(osm_manifest, residents_path, amenities_path, green_pa
     m = read_manifest(osm_manifest)
     boundary = read_wards(wards_path, "gemeente").geometry.buffer(margin_m).union_all()
     source = _network_source(m, boundary)
-    networks = nw.build_graphs(source, ("walk", "bike"), boundary=boundary)
+    # wards outside the extract get NULL street measures, not 0 (None: Overpass = the study area)
+    extent = nw.osm_extent(source) if isinstance(source, (str, Path)) else None
+    kw = nw.config_kwargs(params)
+    networks = nw.build_graphs(source, ("walk", "bike"), boundary=boundary, **kw["graph"])
     homes = _residents(residents_path)
     amenities = gpd.read_file(amenities_path, layer="amenities", engine="pyogrio")
     green = gpd.read_file(green_path, layer="green", engine="pyogrio")
-    kw = nw.config_kwargs(params)
     # one snapping and one set of Dijkstra passes per mode, aggregated to every level
     access = nw.home_access(networks, homes, amenities, green=green, **kw["home"])
     out, ref_table = {}, None
     for level, path in out_paths.items():
         wards = read_wards(wards_path, level)
         acc, docs = access.accessibility(wards, **kw["access"])
-        walk, wdocs, ref_table = access.walkability(wards, **kw["walkability"])
-        cyc, cdocs = nw.cycleway_share(networks["bike"], wards)
+        walk, wdocs, ref_table = access.walkability(wards, extent=extent, **kw["walkability"])
+        cyc, cdocs = nw.cycleway_share(networks["bike"], wards, extent=extent)
         table = acc.join(walk.drop(columns=[c for c in walk if c in acc]), how="left")
         table = table.join(cyc.drop(columns=[c for c in cyc if c in table]), how="left")
         docs = {**docs, **wdocs, **cdocs}

@@ -7,4 +7,5 @@ log_to_rule(snakemake.log[0])
 exposure_green(snakemake.input.green, snakemake.input.wards, snakemake.input.residents,
                snakemake.wildcards.level, snakemake.output[0], trees_manifest=snakemake.input.get("trees"),
                landcover=snakemake.input.get("landcover"),
-               landcover_manifest=snakemake.input.get("landcover_manifest"), ndvi=snakemake.input.get("ndvi"))
+               landcover_manifest=snakemake.input.get("landcover_manifest"), ndvi=snakemake.input.get("ndvi"),
+               osm_manifest=snakemake.input.osm)

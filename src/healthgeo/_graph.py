@@ -446,7 +446,7 @@ def from_segments(
         islands = pd.DataFrame({"x0": x[iu], "y0": y[iu], "x1": x[iv], "y1": y[iv], "length_m": ilen,
                                 "separated": sep[idx[out]], "u": iu, "v": iv})
         if len(iu):
-            ix, iy, *_ = _densify(x, y, iu, iv, ilen, fwd[out], bwd[out], densify_m)
+            ix, iy, *_ = densify(x, y, iu, iv, ilen, fwd[out], bwd[out], densify_m)
             pts = np.concatenate([_used(len(x), iu, iv), np.arange(len(x), len(ix))])
             island_xy = np.column_stack([ix[pts], iy[pts]])
         idx = idx[seg_keep]

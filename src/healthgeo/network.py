@@ -60,7 +60,7 @@ from ._green import public_green_parts
 from ._vocab import TARGET_CRS
 from ._graph import FILTER_DOC, Network, counts_within, from_segments, multi_source
 from .dictionary import GHSCI, WHO_GREEN_2017, ColumnDoc, doc
-from .sources.osm_network import read_network_gpkg, read_osm_xml, read_overpass, read_pbf
+from .sources.osm_network import NETWORK_LAYERS, read_network_gpkg, read_osm_xml, read_overpass, read_pbf
 
 __all__ = [
     "Network", "build_graph", "build_graphs", "graph_from_frames", "graph_from_lines",

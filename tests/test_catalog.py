@@ -96,3 +96,24 @@ def test_quantile_and_category_classes():
     div = classify(pd.Series([-4.0, 0.0, 2.0]), diverging=True)  # breaks at ±4/2 and ±4/20
     assert div.breaks == [-2.0, -0.2, 0.2, 2.0]
     assert [div.index(v) for v in (-4.0, -1.0, 0.0, 1.0, 2.0)] == [0, 1, 2, 3, 4]
+
+
+def test_storage_types_integer_counts_datetime_and_null_text():
+    from healthgeo.catalog import storage_types
+
+    frame = pd.DataFrame({
+        "residents": [120.0, np.nan, 35.0], "ses_quintile": [1.0, 5.0, np.nan],
+        "adults_highly_annoyed_road": [74.3, 2.0, 1.0],  # a modelled count: not whole, stays float
+        "retrieved_at": ["2026-12-03T09:07:21+00:00", "", "2026-12-01T00:00:00+00:00"],
+        "note": ["", "x", None],
+    })
+    docs = {"residents": doc("persons", "residents"), "ses_quintile": doc("class 1-5", "quintile"),
+            "adults_highly_annoyed_road": doc("persons", "HA"), "retrieved_at": doc("ISO 8601 UTC", "when"),
+            "note": doc("text", "remarks")}
+    out = storage_types(frame, docs)
+    assert str(out["residents"].dtype) == "Int64" and out["residents"].tolist()[::2] == [120, 35]
+    assert out["residents"].isna().tolist() == [False, True, False]
+    assert str(out["ses_quintile"].dtype) == "Int64" and str(out["adults_highly_annoyed_road"].dtype) == "float64"
+    assert str(out["retrieved_at"].dtype).startswith("datetime64") and out["retrieved_at"].isna().tolist() == [False, True, False]
+    assert out["retrieved_at"][0] == pd.Timestamp("2026-12-03T09:07:21Z")
+    assert out["note"].isna().tolist() == [True, False, True]

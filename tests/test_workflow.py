@@ -457,7 +457,7 @@ def test_qgis_layer_styles_cover_every_ward(gpkg):
     import sqlite3
     import xml.etree.ElementTree as ET
 
-    con = sqlite3.connect(gpkg)
+    con = sqlite3.connect(f"file:{gpkg}?mode=ro", uri=True)
     cols = [r[1] for r in con.execute("PRAGMA table_info(layer_styles)")]
     assert {"f_table_catalog", "f_table_schema", "f_table_name", "f_geometry_column", "styleName", "styleQML",
             "styleSLD", "useAsDefault", "description", "owner", "ui", "update_time"} <= set(cols)
@@ -478,7 +478,7 @@ def test_qgis_layer_styles_cover_every_ward(gpkg):
 def test_gpkg_data_columns_from_the_dictionary(gpkg):
     import sqlite3
 
-    con = sqlite3.connect(gpkg)
+    con = sqlite3.connect(f"file:{gpkg}?mode=ro", uri=True)
     ext = con.execute("SELECT table_name, extension_name FROM gpkg_extensions WHERE extension_name = 'gpkg_schema'").fetchall()
     assert {t for t, _ in ext} == {"gpkg_data_columns", "gpkg_data_column_constraints"}
     dc = {(t, c): (title, desc) for t, c, title, desc in
@@ -489,3 +489,18 @@ def test_gpkg_data_columns_from_the_dictionary(gpkg):
     assert title and "NO2" in desc and "[µg/m³]" in desc
     assert ("indicators", "lo95") in dc and ("layer_styles", "styleQML") in dc
     pyogrio.read_dataframe(gpkg, layer="buurt", max_features=1)  # GDAL still opens the file
+
+
+def test_counts_are_integers_timestamps_datetime_and_no_empty_text(gpkg):
+    import sqlite3
+
+    con = sqlite3.connect(f"file:{gpkg}?mode=ro", uri=True)
+    types = {r[1]: r[2] for r in con.execute('PRAGMA table_info("buurt")')}
+    for c in ("residents", "age_0_14", "age_65_plus", "households", "homes_n", "ses_quintile"):
+        assert types[c] in ("INTEGER", "MEDIUMINT", "SMALLINT", "TINYINT"), (c, types[c])
+    assert {r[1]: r[2] for r in con.execute("PRAGMA table_info(provenance)")}["retrieved_at"] == "DATETIME"
+    for (table,) in con.execute("SELECT table_name FROM gpkg_contents").fetchall():
+        for _, col, typ, *_ in con.execute(f'PRAGMA table_info("{table}")').fetchall():
+            if typ.startswith("TEXT"):
+                n = con.execute(f'SELECT count(*) FROM "{table}" WHERE "{col}" = \'\'').fetchone()[0]
+                assert n == 0, (table, col)

@@ -89,6 +89,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"healthgeo run '{cfg['run']}' ({cfg['area']['municipality']}): {out} (last written {stamp})")
         print(f"  {len(layers)} layers: {', '.join(layers)}")
         print(f"  logs in logs/{cfg['run']}/; column meanings in the data_dictionary layer")
+        report = out.parent / "report" / "index.html"
+        if report.exists():
+            print(f"  report (opens offline in a browser): {report}")
         return 0
     if args.cmd == "demo":
         from .demo import generate

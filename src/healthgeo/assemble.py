@@ -28,7 +28,7 @@ import pyogrio
 from . import __version__
 from ._errors import HealthgeoError, InputDataError
 from ._vocab import CODE_COLUMN, LEVELS
-from .catalog import presentation_tables
+from .catalog import presentation_tables, storage_types
 from .dictionary import ColumnDoc, doc
 from .io import atomic_write, read_table
 from .provenance import COLUMNS as PROVENANCE_COLUMNS, ProvenanceRecord, now_utc
@@ -283,7 +283,7 @@ def assemble(
                 layer = withhold(layer, small.to_numpy(), keep=[*wards.columns, "disclosure_reason", *area_based])
                 if small.any():
                     log.info("%s: values of %d ward(s) withheld (disclosure control)", level, int(small.sum()))
-            layer = layer.reset_index()
+            layer = storage_types(layer.reset_index(), docs)  # integer counts, NULL not ''
             written[level] = (layer, docs)
             columns = [c for c in layer.columns]
             dictionary += _dictionary_rows(level, columns, docs)
@@ -307,7 +307,7 @@ def assemble(
                 layer["disclosure_reason"] = reason.astype("string")
                 docs["disclosure_reason"] = doc("text", "Why this buurt's scenario values are withheld (fewer residents "
                                                 "than the disclosure threshold, see the buurt layer); empty when shown")
-            layer = layer.reset_index()
+            layer = storage_types(layer.reset_index(), docs)
             written[layer_name] = (layer, docs)
             dictionary += _dictionary_rows(layer_name, list(layer.columns), docs)
             pyogrio.write_dataframe(layer, tmp, layer=layer_name, driver="GPKG", append=True,
@@ -324,8 +324,8 @@ def assemble(
             dictionary += _dictionary_rows(name, list(frame.columns), docs)
         dictionary += _dictionary_rows("data_dictionary", DICTIONARY_COLUMNS, _DICT_DOCS)
         nonspatial["data_dictionary"] = (pd.DataFrame(dictionary, columns=DICTIONARY_COLUMNS), _DICT_DOCS, LAYER_DESCRIPTIONS["data_dictionary"])
-        for name, (frame, _docs, desc) in nonspatial.items():
-            frame = frame.reset_index(drop=True).copy()
+        for name, (frame, tdocs, desc) in nonspatial.items():
+            frame = storage_types(frame.reset_index(drop=True), tdocs)  # integer counts, DATETIME timestamps
             for col in frame.columns:  # GPKG has no boolean-with-null; keep object columns as text
                 if frame[col].dtype == object or str(frame[col].dtype).startswith("string"):
                     frame[col] = frame[col].astype("string").replace("", pd.NA)  # no value = NULL, not 

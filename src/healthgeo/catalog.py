@@ -248,3 +248,42 @@ def presentation_tables(layers: Mapping[str, pd.DataFrame], docs_by_layer: Mappi
         "indicators": (long, INDICATORS_DOCS, DESCRIPTIONS["indicators"]),
         "layer_styles": (styles, STYLE_DOCS, STYLES_DESCRIPTION),
     }
+
+
+#: scales whose whole-number values are stored as INTEGER (counts, class numbers such as ses_quintile)
+INTEGER_SCALES = ("count", "category", "rank")
+
+
+def storage_types(frame: pd.DataFrame, docs: Mapping[str, ColumnDoc]) -> pd.DataFrame:
+    """The frame with the GeoPackage column types a dashboard expects.
+
+    * counts and class numbers (scale ``count``/``category``/``rank``, from the doc or its unit)
+      whose values are all whole numbers become nullable integers (``residents``, ``age_*``,
+      ``households``, ``homes_n``, ``ses_quintile``, ...);
+    * timestamps (unit ``ISO 8601 ...`` or ``datetime``) become DATETIME;
+    * empty text becomes NULL.
+    """
+    changes = {}
+    for c in frame.columns:
+        if c == "geometry" or c not in docs:
+            continue
+        d = docs[c]
+        s = frame[c]
+        scale = d.scale or fallback_scale(d.unit)
+        if scale in INTEGER_SCALES and pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+            x = pd.to_numeric(s, errors="coerce").astype(float)
+            known = x.dropna()
+            if len(known) and np.isfinite(known).all() and (known == known.round()).all():
+                changes[c] = x.round().astype("Int64")
+        elif re.match(r"(?i)^(?:ISO 8601|datetime)", d.unit or "") and not pd.api.types.is_datetime64_any_dtype(s):
+            text = s.astype("string").replace("", pd.NA)
+            parsed = pd.to_datetime(text, utc=True, errors="coerce", format="ISO8601")
+            if (parsed.notna() == text.notna()).all():
+                changes[c] = parsed
+        elif pd.api.types.is_string_dtype(s) and all(isinstance(v, str) for v in s.dropna()):
+            changes[c] = s.astype("string").replace("", pd.NA)
+    if not changes:
+        return frame.copy()
+    # one concat instead of many column writes (the ward layers have hundreds of columns)
+    out = pd.concat([frame.drop(columns=list(changes)), pd.DataFrame(changes, index=frame.index)], axis=1)
+    return out[list(frame.columns)]

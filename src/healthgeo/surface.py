@@ -784,10 +784,10 @@ def grid_vs_monitoring(points, raster_path, *, raster_crs=None, source: str = ""
     }, index=pd.Index(ids, name="site_id"))
     src_m = f"{_LUCHTMEETNET}; {_SAMENMETEN}"
     docs = {
-        "name": doc("", "Site name (Luchtmeetnet StationsNaam; the sensor id for Samen Meten)", source=src_m),
-        "network": doc("", "Measuring network: luchtmeetnet (reference station) or samenmeten (low-cost sensor)",
+        "name": doc("text", "Site name (Luchtmeetnet StationsNaam; the sensor id for Samen Meten)", source=src_m),
+        "network": doc("text", "Measuring network: luchtmeetnet (reference station) or samenmeten (low-cost sensor)",
                        source=src_m),
-        "site_type": doc("", "Site classification: traffic, background, industry or unknown (sensors)",
+        "site_type": doc("text", "Site classification: traffic, background, industry or unknown (sensors)",
                          "Luchtmeetnet StationsType verkeer/achtergrond/industrie mapped to English", src_m),
         "measured_ugm3": doc("ug/m3", "Measured annual mean concentration at the site",
                              "Mean of the year's valid hourly values; sites below the completeness threshold "
@@ -798,7 +798,7 @@ def grid_vs_monitoring(points, raster_path, *, raster_crs=None, source: str = ""
         "diff_ugm3": doc("ug/m3", "Measured minus grid value at the site (positive: the grid under-estimates)",
                          "measured_ugm3 - grid_ugm3; a 1 km background grid is expected below traffic sites",
                          f"{src_m}; {gname}"),
-        "grid_reason": doc("", "Why grid_ugm3 is missing ('outside raster', 'nodata cell'), else empty",
+        "grid_reason": doc("text", "Why grid_ugm3 is missing ('outside raster', 'nodata cell'); NULL when it is given",
                            source=gname),
     }
     n_bad = int((~np.isfinite(grid)).sum())

@@ -504,3 +504,20 @@ def test_counts_are_integers_timestamps_datetime_and_no_empty_text(gpkg):
             if typ.startswith("TEXT"):
                 n = con.execute(f'SELECT count(*) FROM "{table}" WHERE "{col}" = \'\'').fetchone()[0]
                 assert n == 0, (table, col)
+
+
+def test_snakemake_report_has_results(demo_run, tmp_path):
+    """`snakemake --report` holds the workflow description and a Results section with the HTML
+    report and the key figures (standalone SVG: one shape per buurt in the key map)."""
+    import re
+
+    out = tmp_path / "snakemake_report.html"
+    proc = _snakemake(demo_run, "--report", str(out))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    text = out.read_text(errors="replace")
+    assert "Results" in text and "index.html" in text and "key_map.svg" in text and "gradient.svg" in text
+    assert "healthgeo computes" in text  # workflow description
+    key_map = (demo_run / "data/processed/demo/report/figures/key_map.svg").read_text()
+    n_buurt = len(pyogrio.read_dataframe(demo_run / "data/processed/demo/healthgeo.gpkg", layer="buurt",
+                                         read_geometry=False))
+    assert len(re.findall(r"<path d=\"M[^\"]+\" fill=", key_map)) == n_buurt

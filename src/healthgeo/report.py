@@ -332,7 +332,8 @@ class Report:
         return None, None
 
     # -- maps ------------------------------------------------------------------------------
-    def map_svg(self, frame, column: str, *, diverging: bool = False, title: str | None = None) -> str:
+    def _fills(self, frame, column: str, *, diverging: bool = False):
+        """Classes, and per ward (code, fill, tooltip text), of one column; withheld wards hatched."""
         info = self.info(column)
         values = frame[column]
         withheld = self.withheld.reindex(frame.index).fillna(False).to_numpy(dtype=bool)
@@ -343,12 +344,10 @@ class Report:
                                 higher_is_worse=info["higher_is_worse"], diverging=diverging)
         lo, hi = self.bounds(frame, column)
         unit = info["unit"] if info["scale"] not in ("fraction", "percent", "category", "flag", "text") else ""
-        self.n_maps += 1
-        mid = f"map{self.n_maps}"
-        uses = []
         label = self.label(column)
         lo = lo.to_numpy() if lo is not None else None
         hi = hi.to_numpy() if hi is not None else None
+        wards = []
         for i, (code, v) in enumerate(values.items()):
             if withheld[i]:
                 fill, t = "url(#hatch)", self.t["withheld"]
@@ -359,7 +358,51 @@ class Report:
                 t = f"{label}: {fmt(v, info['scale'])} {unit}".strip()
                 if lo is not None and pd.notna(lo[i]) and pd.notna(hi[i]):
                     t += f" [95 %: {fmt(lo[i], info['scale'])} – {fmt(hi[i], info['scale'])}]"
-            uses.append(f'<use href="#g-{_esc(code)}" fill="{fill}" data-c="{_esc(code)}" data-t="{_esc(t)}"/>')
+            wards.append((code, fill, t))
+        return info, cls, withheld, wards
+
+    def standalone_map(self, frame, column: str, *, diverging: bool = False) -> str:
+        """One map as a self-contained SVG file (inline paths, legend, hatch): a key figure."""
+        info, cls, withheld, wards = self._fills(frame, column, diverging=diverging)
+        g = self.geo
+        items = list(zip(cls.colours, cls.labels))
+        if withheld.any():
+            items.append(("url(#hatch)", self.t["withheld"]))
+        items.append((NO_DATA_COLOUR, self.t["nodata"]))
+        top, row = 40, 22
+        height = g.height + top + row * len(items) + 20
+        paths = "".join(f'<path d="{g.buurt[code]}" fill="{fill}" stroke="#fff" stroke-width="0.6"><title>'
+                        f'{_esc(code)}: {_esc(t)}</title></path>' for code, fill, t in wards)
+        wijk = "".join(f'<path d="{d}"/>' for d in g.wijk)
+        legend = "".join(f'<rect x="10" y="{g.height + top + 10 + row * k}" width="18" height="14" fill="{c}" stroke="#999"/>'
+                         f'<text x="36" y="{g.height + top + 22 + row * k}">{_esc(lab)}</text>'
+                         for k, (c, lab) in enumerate(items))
+        return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {g.width:.0f} {height:.0f}" '
+                f'font-family="sans-serif" font-size="16"><defs><pattern id="hatch" patternUnits="userSpaceOnUse" '
+                f'width="6" height="6" patternTransform="rotate(45)"><rect width="6" height="6" fill="#f0f0f0"/>'
+                f'<line x1="0" y1="0" x2="0" y2="6" stroke="{WITHHELD_COLOUR}" stroke-width="2.5"/></pattern></defs>'
+                f'<rect width="100%" height="100%" fill="#fff"/>'
+                f'<text x="10" y="26" font-size="20" font-weight="bold">{_esc(self.label(column))}</text>'
+                f'<g transform="translate(0 {top})">{paths}<g fill="none" stroke="#222" stroke-width="1.6">{wijk}</g></g>'
+                f"{legend}</svg>")
+
+    def key_map_column(self) -> str | None:
+        """The first headline map present, by family order (burden first: who carries it)."""
+        order = ["burden", "air", "noise", "green", "health", "access", "impact"]
+        fams = {k: (theme, cands) for k, theme, cands in FAMILIES}
+        for key in order:
+            cols = self.family_columns(*fams[key])
+            if cols:
+                return cols[0]
+        return None
+
+    def map_svg(self, frame, column: str, *, diverging: bool = False, title: str | None = None) -> str:
+        info, cls, withheld, wards = self._fills(frame, column, diverging=diverging)
+        values = frame[column]
+        self.n_maps += 1
+        mid = f"map{self.n_maps}"
+        uses = [f'<use href="#g-{_esc(code)}" fill="{fill}" data-c="{_esc(code)}" data-t="{_esc(t)}"/>'
+                for code, fill, t in wards]
         legend = "".join(f'<span><i style="background:{c}"></i>{_esc(lab)}</span>' for c, lab in zip(cls.colours, cls.labels))
         if withheld.any():
             legend += f'<span><i style="background:url(#hatch) {WITHHELD_COLOUR}"><svg width="100%" height="100%"><rect width="100%" height="100%" fill="url(#hatch)"/></svg></i>{_esc(self.t["withheld"])}</span>'
@@ -604,6 +647,39 @@ class Report:
             f"<script>{JS}</script></body></html>")
 
 
+def _placeholder_svg(text: str) -> str:
+    return ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 600 80" font-family="sans-serif" font-size="16">'
+            f'<rect width="100%" height="100%" fill="#fff8e6"/><text x="12" y="45">{_esc(text)}</text></svg>')
+
+
+def key_figures(rep: "Report") -> dict[str, str]:
+    """Standalone SVG key figures for the Snakemake report: the headline map and the gradients."""
+    col = rep.key_map_column()
+    out = {"map": rep.standalone_map(rep.buurt, col) if col else _placeholder_svg(rep.t["absent"])}
+    charts = []
+    if "disparity" in rep.tables:
+        d = _read(rep.con, "disparity")
+        d = d[d["level"] == "buurt"] if "level" in d else d
+        for ind in list(dict.fromkeys(d["indicator"]))[:9]:
+            fig = rep._gradient_chart(d[d["indicator"] == ind], ind)
+            if fig:
+                charts.append((rep.label(ind), fig[fig.index("<svg"):fig.rindex("</svg>") + 6]))
+    if not charts:
+        out["gradient"] = _placeholder_svg(rep.t["absent"])
+        return out
+    w, h, cols = 340, 190, 3
+    parts = []
+    for k, (title, svg) in enumerate(charts):
+        x, y = (k % cols) * w, (k // cols) * (h + 24)
+        parts.append(f'<text x="{x + 8}" y="{y + 16}" font-size="12" font-weight="bold">{_esc(title if len(title) <= 48 else title[:46] + "…")}</text>'
+                     + svg.replace('<svg class="chart" ', f'<svg x="{x}" y="{y + 20}" width="{w}" height="{h}" ', 1))
+    rows = (len(charts) + cols - 1) // cols
+    out["gradient"] = (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {cols * w} {rows * (h + 24)}" '
+                       f'font-family="sans-serif" font-size="11"><rect width="100%" height="100%" fill="#fff"/>'
+                       f'{"".join(parts)}</svg>')
+    return out
+
+
 def versions(meta: dict) -> dict[str, str]:
     """Versions of the software that made the GeoPackage and the report."""
     import geopandas
@@ -622,14 +698,23 @@ def versions(meta: dict) -> dict[str, str]:
     return out
 
 
-def build_report(gpkg: str | Path, out_html: str | Path, *, language: str = "nl") -> Path:
-    """Write the offline HTML report of a GeoPackage; returns the path of ``index.html``."""
+def build_report(gpkg: str | Path, out_html: str | Path, *, language: str = "nl",
+                 figures: dict[str, str | Path] | None = None) -> Path:
+    """Write the offline HTML report of a GeoPackage; returns the path of ``index.html``.
+
+    ``figures`` maps ``map`` and/or ``gradient`` to paths of standalone SVG key figures (the
+    headline map, the quintile gradients) for the Snakemake report.
+    """
     out_html = Path(out_html)
     rep = Report(gpkg, language=language)
     try:
         text = rep.html()
+        svgs = key_figures(rep) if figures else {}
     finally:
         rep.con.close()
+    for key, path in (figures or {}).items():
+        with atomic_write(Path(path)) as tmp:
+            tmp.write_text(svgs[key], encoding="utf-8")
     out_html.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(out_html) as tmp:
         tmp.write_text(text, encoding="utf-8")

@@ -5,9 +5,19 @@ rule report:
     input:
         rules.assemble.output[0],
     output:
-        report(
+        html=report(
             "data/processed/{run}/report/index.html",
             caption="../report/report.rst",
+            category="Results",
+        ),
+        map=report(
+            "data/processed/{run}/report/figures/key_map.svg",
+            caption="../report/key_map.rst",
+            category="Results",
+        ),
+        gradient=report(
+            "data/processed/{run}/report/figures/gradient.svg",
+            caption="../report/gradient.rst",
             category="Results",
         ),
     log:

@@ -193,3 +193,25 @@ def test_disparity_table(utrecht_run):
     b = gpd.read_file(gpkg, layer="buurt")
     withheld = b["residents"].fillna(0) < 50
     assert withheld.sum() == 3 and b.loc[withheld, "disclosure_reason"].notna().all()
+
+
+def test_report_on_real_wards(utrecht_run, tmp_path):
+    """The real run builds its report: one shape per buurt in every map, checked in a real browser."""
+    import os
+    import re
+
+    from browser import check_page, chromium
+
+    gpkg, _ = utrecht_run
+    html = gpkg.parent / "report" / "index.html"
+    n_buurt = len(pyogrio.read_dataframe(gpkg, layer="buurt", read_geometry=False))
+    text = html.read_text()
+    maps = re.findall(r'<svg class="hg-map"[^>]*data-n="(\d+)"', text)
+    assert maps and set(maps) == {str(n_buurt)}
+    if chromium() is None:
+        if os.environ.get("CI"):
+            pytest.fail("no Chromium in CI: .ci/run installs the Debian package chromium")
+        pytest.skip("no Chromium here")
+    result, console = check_page(html, tmp_path / "profile")
+    assert console == [] and result["errors"] == []
+    assert all(m["shapes"] == m["resolved"] == n_buurt and m["with_value"] > 0 for m in result["maps"])

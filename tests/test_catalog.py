@@ -79,7 +79,7 @@ def test_classes_at_thresholds_and_direction():
         [{"value": 20, "label": "IT4"}, {"value": 10, "label": "AQG"}])), higher_is_worse=True)
     assert cls.kind == "threshold" and cls.breaks == [10.0, 20.0]
     assert [cls.index(v) for v in (5.0, 10.0, 15.0, 25.0, np.nan)] == [0, 1, 1, 2, None]
-    assert cls.labels == ["< 10", "10 – < 20", "≥ 20"]
+    assert cls.labels == ["< 10", "10 – < 20 (AQG)", "≥ 20 (IT4)"]
     assert cls.colours[-1] == YLORRD[-1]  # worst is darkest red
     better = classify(pd.Series([5.0, 25.0]), thresholds=[(10, "", "")], higher_is_worse=False)
     assert better.colours[0] == YLORRD[-1]  # higher is better: the low class is the dark red one

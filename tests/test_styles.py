@@ -33,7 +33,7 @@ def _classes_per_row(filters):
 def test_threshold_rules_are_exclusive_and_cover_every_ward():
     cls = classify(LAYER["no2_ugm3_popw"], thresholds=[(10, "AQG", ""), (20, "IT4", "")], higher_is_worse=True)
     rules = class_filters("no2_ugm3_popw", cls, withheld_column="disclosure_reason")
-    assert [r[1] for r in rules] == ["withheld (disclosure control)", "no data", "< 10", "10 – < 20", "≥ 20"]
+    assert [r[1] for r in rules] == ["withheld (disclosure control)", "no data", "< 10", "10 – < 20 (AQG)", "≥ 20 (IT4)"]
     hits = _classes_per_row(rules)
     assert all(sum(h) == 1 for h in hits)  # exactly one class per ward
     # BU1 8 -> "< 10"; BU2 10 -> "10 – < 20"; BU3 19.9 -> same; BU4 withheld; BU5 NULL -> no data

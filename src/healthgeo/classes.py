@@ -111,8 +111,16 @@ def classify(values, *, thresholds=(), scale: str = "", higher_is_worse=None, di
     if len(x) == 0:
         return Classes("empty", [], [])
     if thresholds:
-        breaks = sorted({float(t["value"] if isinstance(t, dict) else t[0]) for t in thresholds})
-        return Classes("threshold", _ramp(len(breaks) + 1, higher_is_worse), _range_labels(breaks, scale), breaks=breaks)
+        named = {}
+        for t in thresholds:
+            value, name = (t["value"], t.get("label", "")) if isinstance(t, dict) else (t[0], t[1] if len(t) > 1 else "")
+            named.setdefault(float(value), str(name or ""))
+        breaks = sorted(named)
+        labels = _range_labels(breaks, scale)
+        # a class starting at a reference value says which one (e.g. "10 – < 20 (WHO AQG 2021)")
+        labels = [lab if k == 0 or not named[breaks[k - 1]] else f"{lab} ({named[breaks[k - 1]]})"
+                  for k, lab in enumerate(labels)]
+        return Classes("threshold", _ramp(len(breaks) + 1, higher_is_worse), labels, breaks=breaks)
     if diverging:
         m = float(np.nanmax(np.abs(x)))
         if m == 0:

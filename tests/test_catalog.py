@@ -117,3 +117,18 @@ def test_storage_types_integer_counts_datetime_and_null_text():
     assert str(out["retrieved_at"].dtype).startswith("datetime64") and out["retrieved_at"].isna().tolist() == [False, True, False]
     assert out["retrieved_at"][0] == pd.Timestamp("2026-12-03T09:07:21Z")
     assert out["note"].isna().tolist() == [True, False, True]
+
+
+@pytest.mark.parametrize("seed,k", [(0, 5), (1, 5), (2, 4), (3, 5)])
+def test_quantile_bins_agree_with_mapclassify(seed, k):
+    import warnings
+
+    mapclassify = pytest.importorskip("mapclassify")
+    from healthgeo.classes import quantile_bins
+
+    rng = np.random.default_rng(seed)
+    x = rng.lognormal(size=97) if seed != 3 else np.repeat([1.0, 2.0, 3.0], 30)  # ties: fewer classes
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        expected = mapclassify.Quantiles(x, k=k).bins
+    np.testing.assert_allclose(quantile_bins(x, k), expected)

@@ -1,8 +1,8 @@
 """Map classes shared by the HTML report and the QGIS styles, so both show the same picture.
 
 * Thresholds (``indicator_catalog.thresholds``, e.g. the WHO guideline and interim targets)
-  make the class breaks where an indicator has them; otherwise quantiles of the values
-  (``mapclassify.Quantiles``, at most five classes).
+  make the class breaks where an indicator has them; otherwise quintiles of the values
+  (as ``mapclassify.Quantiles``: :func:`quantile_bins`).
 * Categories (LISA clusters, typology, flags) get one class per value.
 * Palettes are ColorBrewer schemes marked colour-blind safe: YlOrRd for higher-is-worse (and
   reversed for higher-is-better, so worse is always darker red), YlGnBu when there is no
@@ -91,6 +91,17 @@ def _ramp(n: int, higher_is_worse) -> list[str]:
     return colours
 
 
+def quantile_bins(x: np.ndarray, k: int = 5) -> np.ndarray:
+    """Upper bounds of ``k`` quantile classes, as ``mapclassify.Quantiles(x, k).bins``.
+
+    The same computation (percentiles 100/k, 200/k, ... 100 with linear interpolation, ties
+    merged) without importing mapclassify, whose import (scipy.stats, matplotlib) costs seconds
+    in every report and assemble job; ``tests/test_catalog.py`` checks the two agree.
+    """
+    pct = np.linspace(100 / k, 100, k)
+    return np.unique(np.percentile(np.asarray(x, dtype=float), pct))
+
+
 def classify(values, *, thresholds=(), scale: str = "", higher_is_worse=None, diverging: bool = False,
              k: int = 5) -> Classes:
     """Classes of an indicator's values.
@@ -134,12 +145,5 @@ def classify(values, *, thresholds=(), scale: str = "", higher_is_worse=None, di
         breaks = [float((a + b) / 2) for a, b in zip(uniq[:-1], uniq[1:])]
         labels = [f"{_fmt(100 * u)} %" if scale == "fraction" else _fmt(u) for u in uniq]
         return Classes("quantile", _ramp(len(uniq), higher_is_worse), labels, breaks=breaks)
-    import warnings
-
-    import mapclassify
-
-    with warnings.catch_warnings():  # ties: mapclassify lowers k itself and says so
-        warnings.simplefilter("ignore", UserWarning)
-        q = mapclassify.Quantiles(x, k=k)
-    breaks = sorted(set(float(b) for b in q.bins[:-1]))
+    breaks = sorted(set(float(b) for b in quantile_bins(x, k)[:-1]))
     return Classes("quantile", _ramp(len(breaks) + 1, higher_is_worse), _range_labels(breaks, scale), breaks=breaks)

@@ -126,7 +126,7 @@ main{max-width:1200px;margin:0 auto;padding:0 1.2em 3em}section{margin-top:1.5em
 .maps{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:1em}
 figure{margin:0;background:#fff;border:1px solid #ddd;border-radius:6px;padding:.6em}figcaption{font-weight:600;margin-bottom:.3em}
 svg.hg-map{width:100%;height:auto;display:block}svg.hg-map use{stroke:#fff;stroke-width:.6;vector-effect:non-scaling-stroke}
-svg.hg-map use:hover,svg.hg-map use.hi{stroke:#000;stroke-width:2}svg.hg-map use.wijk{fill:none;stroke:#222;stroke-width:1.6;vector-effect:non-scaling-stroke;pointer-events:none}
+svg.hg-map.delta use{stroke:#c8c8c8}svg.hg-map use:hover,svg.hg-map use.hi{stroke:#000;stroke-width:2}svg.hg-map use.wijk{fill:none;stroke:#222;stroke-width:1.6;vector-effect:non-scaling-stroke;pointer-events:none}
 .legend{display:flex;flex-wrap:wrap;gap:.3em .9em;font-size:.82em;margin-top:.3em}.legend span{display:inline-flex;align-items:center;gap:.3em}
 .legend i{display:inline-block;width:1.1em;height:.9em;border:1px solid #999}
 table{border-collapse:collapse;background:#fff;font-size:.88em;margin:.4em 0}td,th{border:1px solid #ddd;padding:.2em .5em;text-align:left;vertical-align:top}
@@ -415,7 +415,7 @@ class Report:
         unit_note = " (%)" if info["scale"] in ("fraction", "percent") else \
             f" ({_esc(info['unit'])})" if info["unit"] and info["scale"] not in ("category", "flag", "text") else ""
         return (f'<figure><figcaption>{_esc(title or self.label(column))}{unit_note}</figcaption>'
-                f'<svg class="hg-map" id="{mid}" data-n="{len(values)}" data-col="{_esc(column)}" '
+                f'<svg class="hg-map{" delta" if diverging else ""}" id="{mid}" data-n="{len(values)}" data-col="{_esc(column)}" '
                 f'viewBox="0 0 {g.width:.0f} {g.height:.0f}" role="img" aria-label="{_esc(self.label(column))}">'
                 f'{"".join(uses)}<use href="#wijk-outlines" class="wijk"/></svg>'
                 f'<div class="legend">{legend}</div>{src}</figure>')

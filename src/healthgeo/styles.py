@@ -186,13 +186,15 @@ def write_data_columns(con: sqlite3.Connection) -> int:
     geom = dict(con.execute("SELECT table_name, column_name FROM gpkg_geometry_columns").fetchall())
     contents = {r[0] for r in con.execute("SELECT table_name FROM gpkg_contents")}
     n = 0
+    fields: dict[str, set[str]] = {}
     for layer, column, unit, description in con.execute(
             "SELECT layer, \"column\", unit, description FROM data_dictionary").fetchall():
         if layer not in contents:
             continue
         actual = geom.get(layer, column) if column == "geometry" else column
-        existing = {r[1] for r in con.execute(f'PRAGMA table_info("{layer}")')}  # noqa: S608 - names from gpkg_contents
-        if actual not in existing:
+        if layer not in fields:  # names from gpkg_contents
+            fields[layer] = {r[1] for r in con.execute(f'PRAGMA table_info("{layer}")')}
+        if actual not in fields[layer]:
             continue
         title = labels.get(column) if layer in LEVELS or layer.startswith("scenario_") else None
         desc = description or ""

@@ -117,9 +117,14 @@ def fallback_scale(unit: str) -> str:
 
 
 def _short(description: str) -> str:
-    """A label from a description: its first clause, at most ~80 characters."""
-    text = re.split(r"(?<=[a-z0-9)])[.;:](?:\s|$)|\s\(", description or "", maxsplit=1)[0].strip()
-    return text if len(text) <= 80 else text[:77].rstrip() + "..."
+    """A label from a description: without parentheses, its first sentence, at most ~90 characters
+    (cut at the last comma before that)."""
+    text = re.sub(r"\s*\([^()]*\)", "", description or "")
+    text = re.split(r"(?<=[a-z0-9)])[.;:](?:\s|$)", text, maxsplit=1)[0].strip()
+    if len(text) > 90:
+        cut = text.rfind(", ", 0, 90)
+        text = text[:cut] if cut > 20 else text[:87].rstrip() + "..."
+    return text
 
 
 def entry(column: str, d: ColumnDoc) -> dict:

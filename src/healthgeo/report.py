@@ -121,7 +121,7 @@ nav{position:sticky;top:0;z-index:5;background:#fff;border-bottom:1px solid #ccc
 nav a{margin-right:1em;color:#1d3557;text-decoration:none;font-weight:600}
 .banner{position:sticky;top:2.3em;z-index:4;background:#fff3cd;border:2px solid #b8860b;color:#5c4400;padding:.4em 1.2em;font-weight:700}
 main{max-width:1200px;margin:0 auto;padding:0 1.2em 3em}section{margin-top:1.5em}h2{border-bottom:2px solid #1d3557;padding-bottom:.2em}
-.cards{display:flex;flex-wrap:wrap;gap:.8em}.card{background:#fff;border:1px solid #ddd;border-radius:6px;padding:.6em .9em;min-width:14em;flex:1}
+.cards{display:flex;flex-wrap:wrap;gap:.8em}.card{overflow-wrap:anywhere;background:#fff;border:1px solid #ddd;border-radius:6px;padding:.6em .9em;min-width:14em;flex:1}
 .card .v{font-size:1.5em;font-weight:700}.card .ci{color:#555;font-size:.85em}
 .maps{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:1em}
 figure{margin:0;background:#fff;border:1px solid #ddd;border-radius:6px;padding:.6em}figcaption{font-weight:600;margin-bottom:.3em}

@@ -6,6 +6,7 @@ VENV   ?= .venv
 CONFIG ?= config/config.yaml
 CORES  ?= 2
 BIN    := $(VENV)/bin
+SNAKEMAKE_ARGS := --workflow-profile workflow/profiles/default
 STAMP  := $(VENV)/.healthgeo-installed
 
 .PHONY: install run _run test lint fetch dag clean
@@ -27,13 +28,15 @@ run: $(STAMP)
 	  exit $$rc; \
 	else $(MAKE) --no-print-directory _run UNLOCK=0; fi
 
+# quiet console and --rerun-incomplete: workflow/profiles/default; the summary says where the
+# GeoPackage and the logs are, also after a failure (the last good GeoPackage is kept)
 _run:
 	@if [ "$(UNLOCK)" = 1 ]; then $(BIN)/snakemake --configfile $(CONFIG) --replace-workflow-config --unlock >/dev/null 2>&1 || true; fi
-	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --replace-workflow-config --rerun-incomplete
-	@$(BIN)/python -m healthgeo outputs $(CONFIG)
+	@$(BIN)/snakemake $(SNAKEMAKE_ARGS) --cores $(CORES) --configfile $(CONFIG) --replace-workflow-config; \
+	  rc=$$?; $(BIN)/python -m healthgeo outputs $(CONFIG) --exit-code $$rc; exit $$rc
 
 fetch: $(STAMP)  ## download every input ahead of an offline run
-	$(BIN)/snakemake --cores $(CORES) --configfile $(CONFIG) --replace-workflow-config --rerun-incomplete fetch
+	$(BIN)/snakemake $(SNAKEMAKE_ARGS) --cores $(CORES) --configfile $(CONFIG) --replace-workflow-config fetch
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

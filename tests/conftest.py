@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,10 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("HEALTHGEO_SHARED_DATA") or REPO.parent / "shared" / "data" / "utrecht")
 if os.environ.get("HEALTHGEO_REQUIRE_SHARED") and not SHARED.is_dir():  # e.g. in CI: fail, don't skip
     raise RuntimeError(f"HEALTHGEO_REQUIRE_SHARED is set but {SHARED} is absent")
+
+#: the command-line defaults of `make run` (Makefile); end-to-end tests run with the same ones
+PROFILE = REPO / "workflow" / "profiles" / "default"
+DEMO_CONFIG = REPO / "config" / "config.yaml"
 
 requires_shared = pytest.mark.skipif(
     not SHARED.is_dir(), reason="../shared/data/utrecht is absent (real-data tests skipped)"
@@ -59,3 +66,61 @@ def fast_http(monkeypatch):
     monkeypatch.setattr(_http, "BACKOFF", 0.01)
     monkeypatch.setattr(_http, "RETRY_AFTER_MAX", 2.0)
     monkeypatch.setattr(_http, "THROTTLES", {})
+
+
+@dataclass
+class WorkflowRun:
+    """One finished workflow run: where, its exit code and its console (stdout + stderr as the user sees them)."""
+
+    workdir: Path
+    returncode: int
+    console: str
+
+    @property
+    def gpkg(self) -> Path:
+        """The published GeoPackage of the demo run (it may not exist)."""
+        return self.workdir / "data" / "processed" / "demo" / "healthgeo.gpkg"
+
+    @property
+    def errors(self) -> list[str]:
+        """The one-line error messages healthgeo printed (``healthgeo: SomeError: ...``)."""
+        return [line for line in self.console.splitlines() if line.startswith("healthgeo: ")]
+
+
+def workflow_command(workdir: Path, *args: str, config: Path | None = None, cores: int = 2) -> list[str]:
+    """The snakemake command `make run` runs, for another working directory and config."""
+    return [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"),
+            "--directory", str(workdir), "--workflow-profile", str(PROFILE),
+            "--configfile", str(config or DEMO_CONFIG), "--replace-workflow-config",
+            "--cores", str(cores), *args]
+
+
+def run_workflow(workdir: Path, *args: str, config: Path | None = None, timeout: float = 900,
+                 env: dict | None = None) -> WorkflowRun:
+    """Run the workflow as `make run` does (console captured, stderr merged into stdout)."""
+    proc = subprocess.run(workflow_command(workdir, *args, config=config), stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})})
+    return WorkflowRun(Path(workdir), proc.returncode, proc.stdout)
+
+
+@pytest.fixture(scope="session")
+def demo_run_result(tmp_path_factory) -> WorkflowRun:
+    """The one uninterrupted end-to-end demo run of the session (shared by test_workflow and tests/faults).
+
+    Tests may add runs of *other* run names to its folder, but must never change its
+    ``data/processed/demo`` or ``data/raw/demo``: copy them first.
+    """
+    workdir = tmp_path_factory.mktemp("demo_run")
+    run = run_workflow(workdir)
+    if run.returncode != 0:
+        logs = "\n".join(f"--- {p}\n{p.read_text()[-3000:]}" for p in sorted((workdir / "logs").rglob("*.log"))
+                         if "Error" in p.read_text() or "Traceback" in p.read_text())
+        pytest.fail(f"workflow failed:\n{run.console[-6000:]}\n{logs}")
+    return run
+
+
+@pytest.fixture(scope="session")
+def demo_run(demo_run_result) -> Path:
+    """Working directory of the session's demo run."""
+    return demo_run_result.workdir

@@ -257,11 +257,14 @@ def park_result(demo, polygon):
     return apply_scenario(spec, demo["residents"], wards=demo["wards"], green=demo["green"])
 
 
-def test_new_park_raises_its_buurt_green_share_exactly(demo):
+def test_new_park_raises_its_buurt_green_share_exactly(demo, caplog):
     code, sq = free_square(demo, 120.0)  # 1.44 ha: also a 'park' destination (>= 1 ha)
     wards = demo["wards"]
-    t, docs = scenario_effects(park_result(demo, sq), wards=wards, residents=demo["residents"],
-                               green=demo["green"], osm_path=demo["paths"]["osm"])
+    with caplog.at_level("INFO"):
+        t, docs = scenario_effects(park_result(demo, sq), wards=wards, residents=demo["residents"],
+                                   green=demo["green"], osm_path=demo["paths"]["osm"])
+    # the wards out of the park's reach are not recomputed; their residents are not "in no ward"
+    assert "green exposure recomputed for" in caplog.text and "lie in no ward" not in caplog.text
     expected = sq.area / wards.geometry[code].area * 100
     assert t.loc[code, "delta_green_share_pct"] == pytest.approx(expected, abs=1e-6)
     assert t.loc[code, "delta_green_m2"] == pytest.approx(sq.area, abs=1e-6)

@@ -169,3 +169,18 @@ def test_income_rank_is_nan_at_gemeente_level(wards):
     assert area_typology(one)[0]["income_rank_pct"].isna().all()
     # buurt level unchanged
     assert area_typology(wards)[0].loc["BU3", "income_rank_pct"] == pytest.approx(12.5)
+
+
+def test_many_indicator_columns_pass_through_without_fragmenting_the_frame(wards):
+    """The typology stage passes every indicator column (hundreds); they are added at once."""
+    import warnings
+
+    indicators = pd.DataFrame({f"ind_{i}": np.arange(5.0) + i for i in range(300)}, index=wards.index)
+    indicators["label"] = "text"  # not numeric: not passed
+    indicators["residents"] = -1.0  # already made here: the typology's own value wins
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # pandas' PerformanceWarning about a fragmented frame
+        df, docs = area_typology(wards, indicators=indicators)
+    assert [c for c in df.columns if c.startswith("ind_")] == [f"ind_{i}" for i in range(300)]
+    assert df.loc["BU2", "ind_299"] == 301.0 and "label" not in df and (df["residents"] >= 0).all()
+    assert set(df.columns) <= set(docs)

@@ -31,15 +31,7 @@ def _snakemake(workdir: Path, *args: str, config: Path | None = None) -> subproc
     return subprocess.run(cmd, capture_output=True, text=True, timeout=900)
 
 
-@pytest.fixture(scope="session")
-def demo_run(tmp_path_factory):
-    workdir = tmp_path_factory.mktemp("demo_run")
-    proc = _snakemake(workdir)
-    if proc.returncode != 0:
-        logs = "\n".join(f"--- {p}\n{p.read_text()[-3000:]}" for p in sorted((workdir / "logs").rglob("*.log"))
-                         if "Error" in p.read_text() or "Traceback" in p.read_text())
-        pytest.fail(f"workflow failed:\n{proc.stderr[-6000:]}\n{logs}")
-    return workdir
+# demo_run (the one end-to-end demo run of the session, shared with tests/faults) is in conftest.py
 
 
 @pytest.fixture(scope="session")

@@ -27,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="cmd", required=True)
     p_out = sub.add_parser("outputs", help="print the output paths of a config")
     p_out.add_argument("config", type=Path)
+    p_out.add_argument("--exit-code", type=int, default=0,
+                       help="exit code of the workflow run just finished (make run passes it)")
     p_demo = sub.add_parser("demo", help="write the synthetic demo city")
     p_demo.add_argument("outdir", type=Path)
     p_demo.add_argument("--seed", type=int, default=42)
@@ -72,27 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     if args.cmd == "outputs":
-        from .config import load_config
-
-        cfg = load_config(args.config)
-        out = Path("data/processed") / cfg["run"] / "healthgeo.gpkg"
-        if not out.exists():
-            print(f"healthgeo run '{cfg['run']}' ({cfg['area']['municipality']}): {out} NOT written; "
-                  f"see logs/{cfg['run']}/")
-            return 1
-        import datetime as dt
-
-        import pyogrio
-
-        layers = [name for name, _ in pyogrio.list_layers(out)]
-        stamp = dt.datetime.fromtimestamp(out.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
-        print(f"healthgeo run '{cfg['run']}' ({cfg['area']['municipality']}): {out} (last written {stamp})")
-        print(f"  {len(layers)} layers: {', '.join(layers)}")
-        print(f"  logs in logs/{cfg['run']}/; column meanings in the data_dictionary layer")
-        report = out.parent / "report" / "index.html"
-        if report.exists():
-            print(f"  report (opens offline in a browser): {report}")
-        return 0
+        return _outputs(args.config, args.exit_code)
     if args.cmd == "demo":
         from .demo import generate
 
@@ -101,6 +83,52 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: {path}")
         return 0
     return 2
+
+
+def _warning_logs(logs: Path) -> dict[Path, int]:
+    """Rule logs holding WARNING records, with their counts."""
+    counts = {}
+    for path in sorted(logs.rglob("*.log")) if logs.is_dir() else []:
+        n = sum(" WARNING " in line for line in path.read_text(encoding="utf-8", errors="replace").splitlines())
+        if n:
+            counts[path] = n
+    return counts
+
+
+def _outputs(config: Path, exit_code: int = 0) -> int:
+    """Where the run's GeoPackage and logs are; after a failed run, that the last good one is kept."""
+    import datetime as dt
+
+    from .config import load_config
+
+    cfg = load_config(config)
+    run, logs = cfg["run"], Path("logs") / cfg["run"]
+    out = Path("data/processed") / run / "healthgeo.gpkg"
+    head = f"healthgeo run '{run}' ({cfg['area']['municipality']})"
+    stamp = (dt.datetime.fromtimestamp(out.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+             if out.exists() else None)
+    if exit_code:
+        print(f"{head} FAILED (exit {exit_code}): the error is above; details in {logs}/")
+        print(f"  the last good GeoPackage is kept: {out} (written {stamp})" if stamp
+              else f"  no GeoPackage has been written yet ({out})")
+        return exit_code
+    if stamp is None:
+        print(f"{head}: {out} NOT written; see {logs}/")
+        return 1
+    import pyogrio
+
+    layers = [name for name, _ in pyogrio.list_layers(out)]
+    print(f"{head}: {out} (last written {stamp})")
+    print(f"  {len(layers)} layers: {', '.join(layers)}")
+    warned = _warning_logs(logs)
+    if warned:
+        print(f"  {sum(warned.values())} warning(s) in {len(warned)} log(s), e.g. "
+              + ", ".join(str(p) for p in list(warned)[:3]) + ("" if len(warned) <= 3 else ", ..."))
+    print(f"  logs (details, warnings) in {logs}/, one per job; column meanings in the data_dictionary layer")
+    report = out.parent / "report" / "index.html"
+    if report.exists():
+        print(f"  report (opens offline in a browser): {report}")
+    return 0
 
 
 if __name__ == "__main__":

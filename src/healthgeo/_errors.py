@@ -77,3 +77,4 @@ class DownloadError(HealthgeoError, OSError):
             "Retry later, check the URL/parameters in the config, or give this input as a local "
             "file (`file:` in the config)."
         )
+

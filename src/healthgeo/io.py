@@ -2,16 +2,22 @@
 
 Every writer goes through :func:`atomic_write`: data is written to a temporary file in the
 destination folder and renamed into place only when complete, so a killed run never leaves a
-half-written output that Snakemake would mistake for a finished one.
+half-written output that Snakemake would mistake for a finished one. The data is flushed to disk
+before the rename, temporary files of killed writers are removed by the next write of the same
+file, and a full disk is reported as :class:`~healthgeo._errors.OutOfSpaceError`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as _dt
 import errno
 import hashlib
 import json
+import logging
 import os
+import re
+import shutil
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -21,31 +27,90 @@ import pandas as pd
 from ._errors import InputDataError, OutOfSpaceError
 from .dictionary import ColumnDoc
 
+log = logging.getLogger(__name__)
+
 _DOCS_KEY = b"healthgeo.columns"
+
+
+def _temp_pattern(path: Path) -> re.Pattern:
+    """Names of :func:`atomic_write`'s temporary files for ``path`` (and their GDAL/SQLite side
+    files): ``.{stem}.{pid}.{random}{suffix}``; the pid-less form is that of earlier versions."""
+    return re.compile(rf"^\.{re.escape(path.stem)}\.(?:(\d+)\.)?[a-z0-9_]{{8}}{re.escape(path.suffix)}"
+                      r"(?:-journal|-wal|-shm)?$")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_stale_temps(path: str | Path) -> list[Path]:
+    """Remove the temporary files a killed writer of ``path`` left behind; return them.
+
+    A temporary file whose writing process is still alive is kept (two runs may download the same
+    cache file at once); one whose process is gone, or of the pid-less format of earlier
+    versions, is a leftover of a killed run.
+    """
+    path = Path(path)
+    pattern = _temp_pattern(path)
+    removed = []
+    if not path.parent.is_dir():
+        return removed
+    for p in path.parent.iterdir():
+        m = pattern.match(p.name)
+        if m and not (m.group(1) and _alive(int(m.group(1)))):
+            p.unlink(missing_ok=True)
+            removed.append(p)
+    if removed:
+        log.info("removed %d temporary file(s) of an earlier interrupted write of %s", len(removed), path)
+    return removed
+
+
+def _fsync(path: Path, *, directory: bool = False) -> None:
+    fd = os.open(path, os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0))
+    try:
+        os.fsync(fd)
+    except OSError:
+        if not directory:  # some file systems cannot sync a directory; the rename is still atomic
+            raise
+    finally:
+        os.close(fd)
 
 
 @contextlib.contextmanager
 def atomic_write(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
-    """Yield a temporary path next to ``path``; rename it onto ``path`` on success.
+    """Yield a temporary path next to ``path``; flush it to disk and rename it onto ``path`` on success.
 
-    The temporary file keeps ``path``'s suffix (drivers pick formats by extension). On any
-    exception the temporary file is removed and ``path`` is left untouched.
+    The temporary file (``.{stem}.{pid}.{random}{suffix}``) keeps ``path``'s suffix (drivers pick
+    formats by extension). Temporary files that killed writers of the same ``path`` left behind
+    are removed first. On any exception the temporary file is removed and ``path`` is left
+    untouched; a write that fails because the disk is full raises :class:`OutOfSpaceError`.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(path if suffix is None else path.with_suffix(suffix))
     fd, tmp = tempfile.mkstemp(
-        prefix=f".{path.stem}.", suffix=suffix if suffix is not None else path.suffix, dir=path.parent
+        prefix=f".{path.stem}.{os.getpid()}.", suffix=suffix if suffix is not None else path.suffix,
+        dir=path.parent,
     )
     os.close(fd)
     tmp = Path(tmp)
     tmp.unlink()  # let the writer create it (GDAL drivers refuse existing empty files)
     try:
-        yield tmp
+        try:
+            yield tmp
+            _fsync(tmp)  # the data is on disk before the name points at it (power loss)
+        except Exception as err:
+            if is_out_of_space(err):
+                raise OutOfSpaceError(path, f"{shutil.disk_usage(path.parent).free / 1e6:.1f} MB free") from err
+            raise
         os.replace(tmp, path)
-    except Exception as err:
-        if is_out_of_space(err):
-            raise OutOfSpaceError(path) from err
-        raise
+        _fsync(path.parent, directory=True)
     finally:
         if tmp.exists():
             tmp.unlink()
@@ -135,3 +200,61 @@ def write_gdf(gdf, path: str | Path, layer: str | None = None) -> None:
     """Write a GeoDataFrame atomically (GeoPackage by default)."""
     with atomic_write(path) as tmp:
         gdf.to_file(tmp, layer=layer, engine="pyogrio")
+
+
+# ----------------------------------------------------------------------------------------------
+# the published file of a run and its receipt
+#
+# Snakemake removes a job's outputs when the job starts, so a file it manages cannot survive a
+# failed or killed rerun. The run's GeoPackage is therefore *not* a Snakemake output: the
+# assemble rule's output is a small receipt (sha256, size, time of the published file), and the
+# GeoPackage itself is replaced atomically (:func:`atomic_write`) only once the new one is
+# complete. A receipt whose file is missing or differs is dropped when the workflow starts
+# (:func:`drop_stale_receipt`), so Snakemake plans the assemble job again.
+
+
+def write_receipt(published: str | Path, receipt: str | Path) -> dict:
+    """Describe the published file ``published`` in the JSON file ``receipt``; return the record."""
+    published = Path(published)
+    st = published.stat()
+    record = {
+        "file": published.name,
+        "sha256": sha256_file(published),
+        "size": st.st_size,
+        "mtime_ns": st.st_mtime_ns,
+        "written_at": _dt.datetime.fromtimestamp(st.st_mtime, _dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+    write_json(record, receipt)
+    return record
+
+
+def receipt_problem(receipt: str | Path) -> str | None:
+    """Why the file a receipt describes is not the one it describes (``None`` when it is, or when
+    there is no receipt)."""
+    receipt = Path(receipt)
+    if not receipt.is_file():
+        return None
+    try:
+        record = read_json(receipt)
+        published = receipt.parent / record["file"]
+        size, mtime_ns, digest = int(record["size"]), int(record["mtime_ns"]), str(record["sha256"])
+    except (ValueError, KeyError, TypeError) as e:
+        return f"the receipt is unreadable ({e})"
+    if not published.is_file():
+        return f"{published} is missing"
+    st = published.stat()
+    if st.st_size != size:
+        return f"{published} has {st.st_size} bytes, the receipt says {size}"
+    if st.st_mtime_ns != mtime_ns and sha256_file(published) != digest:  # a touch alone is no change
+        return f"{published} differs from the file the receipt describes (sha256)"
+    return None
+
+
+def drop_stale_receipt(receipt: str | Path) -> str | None:
+    """Remove ``receipt`` when its file is missing or changed (so the rule that publishes the file
+    runs again); return the reason, or ``None`` when the receipt stands."""
+    problem = receipt_problem(receipt)
+    if problem:
+        Path(receipt).unlink(missing_ok=True)
+        log.warning("%s: %s; it will be written again", receipt, problem)
+    return problem

@@ -472,7 +472,8 @@ def _green_effects(result: ScenarioResult, wards, residents, base_green, scen_gr
         reach = shapely.buffer(reach, access_m + 1.0)
         hit = shapely.intersects(np.asarray(wards.geometry.to_numpy(), dtype=object), reach)
         if hit.any():
-            sub, _ = green_exposure(wards[hit], scen_green, residents)
+            # only the residents of the recomputed wards (the others would be "outside every ward")
+            sub, _ = green_exposure(wards[hit], scen_green, _residents_in(residents, wards[hit]))
             scen.loc[sub.index, sub.columns] = sub
         log.info("scenario %r: green exposure recomputed for %d of %d wards within %g m of the new green",
                  result.name, int(hit.sum()), len(wards), access_m)
@@ -480,6 +481,15 @@ def _green_effects(result: ScenarioResult, wards, residents, base_green, scen_gr
            f"wards within {access_m:g} m of the new polygon or the public green area it joins; "
            "unchanged elsewhere")
     return base, scen, bdocs, how
+
+
+def _residents_in(residents, wards):
+    """The residents points that lie in one of ``wards`` (``None`` stays ``None``)."""
+    if residents is None or len(residents) == 0:
+        return residents
+    pts = np.asarray(residents.geometry.values, dtype=object)
+    inside = shapely.STRtree(np.asarray(wards.geometry.values, dtype=object)).query(pts, predicate="intersects")[0]
+    return residents.iloc[np.unique(inside)]
 
 
 def _new_green(result: ScenarioResult, base_green, scen_green):

@@ -361,9 +361,8 @@ def area_typology(
         t["amenities_within_400m"] = np.nan
     if indicators is not None:
         extra = indicators.reindex(idx)
-        for c in extra.columns:
-            if c not in t.columns and pd.api.types.is_numeric_dtype(extra[c]):
-                t[c] = extra[c]
+        keep = [c for c in extra.columns if c not in t.columns and pd.api.types.is_numeric_dtype(extra[c])]
+        t = pd.concat([t, extra[keep]], axis=1)  # all at once: hundreds of single inserts fragment the frame
     typ = apply_rules(t, rules)
     t["typology"] = typ["typology"]
     t["typology_rule"] = typ["typology_rule"]

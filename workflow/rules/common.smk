@@ -3,6 +3,7 @@
 import os
 
 import healthgeo.config as _hgconfig
+from healthgeo.io import drop_stale_receipt as _drop_stale_receipt
 from healthgeo.demo import output_files as _demo_output_files
 from healthgeo._vocab import LEVELS
 
@@ -32,9 +33,15 @@ wildcard_constraints:
     scenario="|".join(s["name"] for s in config["scenarios"]) or "__none__",
 
 
+# The published GeoPackage is described by the assemble rule's receipt; a receipt whose
+# GeoPackage is missing or changed is dropped here, so Snakemake plans assemble again.
+_drop_stale_receipt(f"data/processed/{RUN}/healthgeo.gpkg.json")
+
+
 def get_final_outputs(wildcards):
+    """The receipt of the published GeoPackage (data/processed/{run}/healthgeo.gpkg) and the report."""
     return [
-        f"data/processed/{RUN}/healthgeo.gpkg",
+        f"data/processed/{RUN}/healthgeo.gpkg.json",
         f"data/processed/{RUN}/report/index.html",
     ]
 

@@ -1,13 +1,14 @@
-"""Rule assemble: write data/processed/{run}/healthgeo.gpkg."""
+"""Rule assemble: publish data/processed/{run}/healthgeo.gpkg (atomically), then its receipt."""
 
 from pathlib import Path
 
 from healthgeo.assemble import assemble_run
-from healthgeo.logs import log_to_rule
+from healthgeo.io import write_receipt
+from healthgeo.logs import log_to_rule, summary
 
 log_to_rule(snakemake.log[0])
-assemble_run(
-    snakemake.output[0],
+gpkg = assemble_run(
+    snakemake.params.gpkg,
     wards_path=snakemake.input.wards,
     tables={level: list(snakemake.input[level]) for level in ("buurt", "wijk", "gemeente")},
     manifests=list(snakemake.input.manifests),
@@ -25,3 +26,5 @@ assemble_run(
     scenario_layers={Path(p).parent.name: p for p in snakemake.input.scenario_deltas},
     min_residents=snakemake.params.min_residents,
 )
+receipt = write_receipt(gpkg, snakemake.output[0])
+summary(f"published {gpkg} ({receipt['size'] / 1e6:.1f} MB)")

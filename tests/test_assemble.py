@@ -154,3 +154,25 @@ def test_suppression_holds_across_wijk_and_gemeente():
                        "disclosure_reason": ["residents unknown", None]}, index=["B1", "B2"])
     eb2, _ = hierarchical_suppression(b2, None, min_residents=50)
     assert eb2.notna().tolist() == [False, True]
+
+
+def test_withhold_keeps_the_frame_in_few_blocks():
+    """Hundreds of indicator columns are NULLed at once: the layer is not fragmented into one
+    block per column (pandas then warns on every later insert, e.g. reset_index)."""
+    import warnings
+
+    import numpy as np
+
+    from healthgeo.assemble import withhold
+
+    idx = pd.Index([f"BU{i:08d}" for i in range(5)], name="buurtcode")
+    layer = gpd.GeoDataFrame({**{f"x{i}": np.arange(5.0) for i in range(300)}, "flag": [True, False] * 2 + [True],
+                              "txt": ["a", None, "c", "d", "e"], "n": np.arange(5), "green_m2": np.arange(5.0)},
+                             geometry=[box(i, 0, i + 1, 1) for i in range(5)], crs="EPSG:28992", index=idx)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = withhold(layer, [True, False, False, False, True], keep=["green_m2"])
+        out = out.reset_index()
+    assert list(out.columns) == ["buurtcode", *layer.columns] and out.crs == layer.crs
+    assert out.loc[0, ["x0", "x299", "n"]].isna().all() and out.loc[0, "txt"] is None and out["flag"].isna()[0]
+    assert out.loc[1, "x299"] == 1.0 and out.loc[1, "flag"] == np.False_ and out.loc[0, "green_m2"] == 0.0

@@ -205,24 +205,29 @@ def withhold(frame: pd.DataFrame, mask, keep: Sequence[str]) -> pd.DataFrame:
     figures and the area-based columns (:data:`AREA_BASED_COLUMNS`) stay.
     """
     mask = np.asarray(mask, dtype=bool)
-    out = frame.copy()
     if not mask.any():
-        return out
-    geom = getattr(out, "geometry", None)
+        return frame.copy()
+    geom = getattr(frame, "geometry", None)
     geom_name = geom.name if geom is not None else None
-    for c in out.columns:
+    nulled = {}
+    for c in frame.columns:
         if c in keep or c == geom_name:
             continue
-        if pd.api.types.is_bool_dtype(out[c]) or str(out[c].dtype) == "boolean":
-            out[c] = out[c].astype("boolean")
-            out.loc[mask, c] = pd.NA
-        elif pd.api.types.is_numeric_dtype(out[c]):
-            out[c] = out[c].astype(float)
-            out.loc[mask, c] = np.nan
+        col = frame[c]
+        if pd.api.types.is_bool_dtype(col) or str(col.dtype) == "boolean":
+            col = col.astype("boolean")
+            col[mask] = pd.NA
+        elif pd.api.types.is_numeric_dtype(col):
+            col = col.astype(float)
+            col[mask] = np.nan
         else:
-            out[c] = out[c].astype(object).where(out[c].notna(), None)  # NULL, never the text "<NA>"
-            out.loc[mask, c] = None
-    return out
+            col = col.astype(object).where(col.notna(), None)  # NULL, never the text "<NA>"
+            col[mask] = None
+        nulled[c] = col
+    # the changed columns replace the old ones at once (one per column would fragment the frame
+    # into hundreds of blocks, which pandas warns about on the next insert)
+    out = pd.concat([frame.drop(columns=list(nulled)), pd.DataFrame(nulled, index=frame.index)], axis=1)
+    return out[list(frame.columns)]
 
 
 def _dictionary_rows(layer: str, columns: Sequence[str], docs: Mapping[str, ColumnDoc]) -> list[dict]:

@@ -109,10 +109,18 @@ def demo_run_result(tmp_path_factory) -> WorkflowRun:
     """The one uninterrupted end-to-end demo run of the session (shared by test_workflow and tests/faults).
 
     Tests may add runs of *other* run names to its folder, but must never change its
-    ``data/processed/demo`` or ``data/raw/demo``: copy them first.
+    ``data/processed/demo`` or ``data/raw/demo``: copy them first. While developing, set
+    ``HEALTHGEO_REUSE_DEMO_RUN=/some/dir`` to make the run there once and reuse it in later sessions
+    (delete the folder after changing the workflow).
     """
-    workdir = tmp_path_factory.mktemp("demo_run")
+    reuse = os.environ.get("HEALTHGEO_REUSE_DEMO_RUN")  # while developing: keep one run across sessions
+    workdir = Path(reuse) if reuse else tmp_path_factory.mktemp("demo_run")
+    saved = workdir / "console.txt"
+    if reuse and saved.is_file():
+        return WorkflowRun(workdir, 0, saved.read_text())
     run = run_workflow(workdir)
+    if reuse and run.returncode == 0:
+        saved.write_text(run.console)
     if run.returncode != 0:
         logs = "\n".join(f"--- {p}\n{p.read_text()[-3000:]}" for p in sorted((workdir / "logs").rglob("*.log"))
                          if "Error" in p.read_text() or "Traceback" in p.read_text())

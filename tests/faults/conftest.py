@@ -193,5 +193,5 @@ def finished_copy(baseline, tmp_path) -> Path:
     """A fresh working directory holding a copy of the whole finished baseline run."""
     work = tmp_path / "finished"
     shutil.copytree(baseline.workdir, work, symlinks=True,
-                    ignore=shutil.ignore_patterns("demo_surface", "demo_nc", "console.log"))
+                    ignore=shutil.ignore_patterns("demo_surface", "demo_nc", "console.log", "console.txt"))
     return work

@@ -55,8 +55,16 @@ def test_summary_says_where_to_look(baseline):
     assert "the last good GeoPackage is kept: data/processed/demo/healthgeo.gpkg" in failed.stdout
 
 
-def test_summary_names_the_logs_with_warnings(finished_copy):
-    log = finished_copy / "logs" / "demo" / "assemble.log"
-    log.write_text(log.read_text() + "2026-01-01 00:00:00,000 WARNING healthgeo.x: something odd\n")
-    proc = _summary(finished_copy)
-    assert "1 warning(s) in 1 log(s), e.g. logs/demo/assemble.log" in proc.stdout
+def test_summary_names_the_logs_with_warnings(baseline, tmp_path):
+    gpkg = tmp_path / "data/processed/demo/healthgeo.gpkg"
+    gpkg.parent.mkdir(parents=True)
+    gpkg.write_bytes(baseline.gpkg.read_bytes())
+    (tmp_path / "logs/demo/prepare").mkdir(parents=True)
+    (tmp_path / "logs/demo/prepare/wards.log").write_text("2026-01-01 00:00:00,000 INFO healthgeo.x: fine\n")
+    (tmp_path / "logs/demo/assemble.log").write_text(
+        "2026-01-01 00:00:00,000 WARNING healthgeo.x: something odd\n"
+        "2026-01-01 00:00:00,000 WARNING py.warnings: UserWarning: and this\n")
+    proc = _summary(tmp_path)
+    assert "2 warning(s) in 1 log(s), e.g. logs/demo/assemble.log\n" in proc.stdout
+    (tmp_path / "logs/demo/assemble.log").write_text("")
+    assert "warning(s) in" not in _summary(tmp_path).stdout

@@ -93,3 +93,17 @@ def test_sigkill_at_random_points_then_rerun_gives_the_same_gpkg(demo_city, base
     _resume_and_check(demo_city, baseline)
     redone = [str(p.relative_to(demo_city)) for p, t in finished.items() if p.stat().st_mtime_ns != t]
     assert not redone, f"seed {seed}: finished jobs were redone: {redone}"
+
+
+def test_a_failing_rule_keeps_the_previous_gpkg_and_its_receipt(finished_copy):
+    """An input that breaks after a good run: the rules that read it fail, the GeoPackage and its
+    receipt stay (assemble never starts, so Snakemake removes nothing of it). Intermediate tables
+    of the failed jobs are Snakemake outputs and go, as Snakemake does."""
+    before = {k: v for k, v in snapshot(finished_copy).items() if k in (str(GPKG), str(RECEIPT))}
+    assert len(before) == 2
+    (finished_copy / "data/raw/demo/rivm/gezondheid_2022.csv").write_text("not;a;health;table\n")
+    run = run_workflow(finished_copy)
+    assert run.returncode != 0, run.console[-3000:]
+    assert_nothing_lost(before, finished_copy)
+    assert receipt_problem(finished_copy / RECEIPT) is None
+    assert not leftovers(finished_copy)

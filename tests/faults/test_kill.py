@@ -107,3 +107,26 @@ def test_a_failing_rule_keeps_the_previous_gpkg_and_its_receipt(finished_copy):
     assert_nothing_lost(before, finished_copy)
     assert receipt_problem(finished_copy / RECEIPT) is None
     assert not leftovers(finished_copy)
+
+
+def _planned(run) -> set[str]:
+    """Rules a dry run plans, from Snakemake's job-stats table."""
+    return set(re.findall(r"^(\w+)\s+\d+$", run.console, flags=re.MULTILINE)) - {"total"}
+
+
+def test_a_missing_or_changed_gpkg_is_written_again(finished_copy, baseline):
+    """The receipt vouches for the GeoPackage; when it no longer matches, assemble (only) runs again."""
+    intact = run_workflow(finished_copy, "--dry-run")
+    assert intact.returncode == 0 and "Nothing to be done" in intact.console, intact.console[-2000:]
+    gpkg = finished_copy / GPKG
+    data = bytearray(gpkg.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # same size, other bytes (an edit in a GIS, a bad disk)
+    gpkg.write_bytes(bytes(data))
+    changed = run_workflow(finished_copy, "--dry-run")
+    assert changed.returncode == 0 and _planned(changed) == {"assemble", "all"}, changed.console[-2000:]
+    assert "differs from the file the receipt describes" in changed.console
+    gpkg.unlink()
+    rerun = run_workflow(finished_copy)
+    assert rerun.returncode == 0 and _planned(rerun) == {"assemble", "all"}, rerun.console[-2000:]
+    assert_same_gpkg(gpkg, baseline.gpkg)
+    assert receipt_problem(finished_copy / RECEIPT) is None

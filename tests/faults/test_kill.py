@@ -77,7 +77,7 @@ def test_sigkill_at_random_points_then_rerun_gives_the_same_gpkg(demo_city, base
     finally:
         kill_group(proc)
     finished = _benchmarks(demo_city)
-    assert len(finished) < 52, f"seed {seed}: the run finished before the kill"
+    assert proc.returncode != 0, f"seed {seed}: the run finished before the kill"
     # jobs that had certainly finished (the newest might not be recorded yet) are not redone
     finished = dict(sorted(finished.items(), key=lambda kv: kv[1])[:-1])
 
@@ -109,6 +109,10 @@ def test_a_failing_rule_keeps_the_previous_gpkg_and_its_receipt(finished_copy):
     assert not leftovers(finished_copy)
 
 
+#: assemble and the rules that read its GeoPackage
+DOWNSTREAM = {"assemble", "report", "all"}
+
+
 def _planned(run) -> set[str]:
     """Rules a dry run plans, from Snakemake's job-stats table."""
     return set(re.findall(r"^(\w+)\s+\d+$", run.console, flags=re.MULTILINE)) - {"total"}
@@ -123,10 +127,12 @@ def test_a_missing_or_changed_gpkg_is_written_again(finished_copy, baseline):
     data[len(data) // 2] ^= 0xFF  # same size, other bytes (an edit in a GIS, a bad disk)
     gpkg.write_bytes(bytes(data))
     changed = run_workflow(finished_copy, "--dry-run")
-    assert changed.returncode == 0 and _planned(changed) == {"assemble", "all"}, changed.console[-2000:]
+    assert changed.returncode == 0 and "assemble" in _planned(changed), changed.console[-2000:]
+    assert _planned(changed) <= DOWNSTREAM, changed.console[-2000:]
     assert "differs from the file the receipt describes" in changed.console
     gpkg.unlink()
     rerun = run_workflow(finished_copy)
-    assert rerun.returncode == 0 and _planned(rerun) == {"assemble", "all"}, rerun.console[-2000:]
+    assert rerun.returncode == 0 and "assemble" in _planned(rerun), rerun.console[-2000:]
+    assert _planned(rerun) <= DOWNSTREAM, rerun.console[-2000:]
     assert_same_gpkg(gpkg, baseline.gpkg)
     assert receipt_problem(finished_copy / RECEIPT) is None

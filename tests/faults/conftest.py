@@ -49,7 +49,7 @@ __all__ = ["DEMO_CONFIG", "GPKG", "REPO", "RECEIPT", "WorkflowRun", "assert_noth
 GPKG = Path("data/processed/demo/healthgeo.gpkg")
 RECEIPT = Path("data/processed/demo/healthgeo.gpkg.json")
 #: columns and metadata keys that record *when* something was made, not what
-TIMESTAMPS = {"created_at", "retrieved_at"}
+TIMESTAMPS = {"created_at", "retrieved_at", "update_time"}  # update_time: QGIS layer_styles
 
 pytestmark = pytest.mark.slow
 

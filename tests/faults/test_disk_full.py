@@ -75,7 +75,7 @@ def test_full_disk_during_the_final_write_loses_nothing(finished_copy, baseline,
     full = result["full"]
     assert full["returncode"] == 1, full["console"][-3000:]
     errors = [line for line in full["console"].splitlines() if line.startswith("healthgeo: ")]
-    assert len(errors) == 1 and errors[0].startswith("healthgeo: OutOfSpaceError: out of space: "), \
+    assert len(errors) == 1 and errors[0].startswith("healthgeo: OutOfSpaceError: no space left on the device while writing "), \
         full["console"][-3000:]
     assert "healthgeo.gpkg" in errors[0] and "MB free" in errors[0]
     assert "Traceback" not in full["console"] and "INSERT INTO" not in full["console"]

@@ -106,7 +106,8 @@ def atomic_write(path: str | Path, suffix: str | None = None) -> Iterator[Path]:
             yield tmp
             _fsync(tmp)  # the data is on disk before the name points at it (power loss)
         except Exception as err:
-            if is_out_of_space(err):
+            # GDAL may only say "Failed to commit transaction": a nearly full disk decides it
+            if is_out_of_space(err) or shutil.disk_usage(path.parent).free < (1 << 20):
                 raise OutOfSpaceError(path, f"{shutil.disk_usage(path.parent).free / 1e6:.1f} MB free") from err
             raise
         os.replace(tmp, path)

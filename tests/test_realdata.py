@@ -28,8 +28,10 @@ pytestmark = [requires_shared, pytest.mark.slow, pytest.mark.shared]
 def _synthetic_fill_ins(workdir: Path) -> dict:
     """Inputs ../shared lacks (noise, PM grids, OSM, land cover, NDVI): synthetic, over Utrecht.
 
-    The demo generator places its city over Utrecht's extent; a land-cover and an NDVI raster
-    in WGS84 exercise reprojection. All are labelled synthetic in the output's provenance.
+    The demo generator places its city over Utrecht's extent, with a margin: the OSM extract must
+    cover the whole gemeente, or green and street values of the gemeente are (honestly) NULL.
+    A land-cover and an NDVI raster in WGS84 exercise reprojection. All are labelled synthetic in
+    the output's provenance.
     """
     import rasterio
     from rasterio.transform import from_origin
@@ -37,7 +39,7 @@ def _synthetic_fill_ins(workdir: Path) -> dict:
     from healthgeo.demo import FILES, generate
 
     demo = workdir / "data" / "raw" / "synthetic_utrecht"
-    generate(demo, seed=7, origin=(126000, 448000), size_m=16000)
+    generate(demo, seed=7, origin=(125000, 447000), size_m=18000)
     rng = np.random.default_rng(3)
     transform = from_origin(4.95, 52.15, 0.0005, 0.0003)  # ~35 m cells in EPSG:4326
     shape = (450, 560)
@@ -173,6 +175,7 @@ def test_every_indicator_family_on_real_wards(utrecht_run):
                     "tree_canopy_pct", "ndvi_mean", "supermarket_walk_m_median", "walkability_index",
                     "deaths_attr_pm25_per_year_central", "typology"):
             assert col in layer and layer[col].notna().any(), (level, col)
+        assert (layer["green_covered_frac"] > 1 - 1e-6).all(), level  # the OSM fill-in covers every ward
     b = gpd.read_file(gpkg, layer="buurt")
     inhabited = b["residents"] >= 50
     assert b.loc[inhabited, "tree_canopy_pct"].between(5, 40).all()  # ~20 % class-10 cells

@@ -70,3 +70,34 @@ def test_style_rows_default_and_alternatives():
     assert bool(b.loc["buurt: no2_ugm3_popw", "useAsDefault"]) and "threshold" in b.loc["buurt: no2_ugm3_popw", "description"]
     assert "&gt;= 10.0" in b.loc["buurt: no2_ugm3_popw", "styleQML"]
     assert rows["styleSLD"].isna().all() and str(rows["update_time"].dtype).startswith("datetime64")
+
+
+def test_default_style_carries_the_column_titles_alternatives_do_not():
+    docs = {"buurt": {c: doc("x", c) for c in LAYER.columns}}
+    docs["buurt"]["no2_ugm3_popw"] = doc("µg/m³", "NO2", label_en="NO2 at home")
+    rows = style_rows({"buurt": LAYER}, catalog_table(docs)).set_index("styleName")
+    default = ET.fromstring(rows.loc["buurt: no2_ugm3_popw", "styleQML"].split(">", 1)[1])
+    assert default.get("styleCategories") == "Symbology|Fields"
+    aliases = {a.get("field"): a.get("name") for a in default.iter("alias")}
+    assert aliases["no2_ugm3_popw"] == "NO2 at home" and set(aliases) <= set(LAYER.columns)
+    # an alternative style is symbology only, so switching to it in QGIS keeps the aliases
+    alt = ET.fromstring(rows.loc["buurt: typology", "styleQML"].split(">", 1)[1])
+    assert alt.get("styleCategories") == "Symbology" and alt.find("aliases") is None
+
+
+def test_write_data_columns_gives_layer_styles_the_key_qgis_looks_up():
+    """QGIS selects styles WHERE f_table_schema = '' (NULL matches nothing); DATETIME with milliseconds."""
+    con = sqlite3.connect(":memory:")
+    con.execute("CREATE TABLE gpkg_extensions (table_name TEXT, column_name TEXT, extension_name TEXT, "
+                "definition TEXT, scope TEXT)")
+    con.execute("CREATE TABLE gpkg_geometry_columns (table_name TEXT, column_name TEXT)")
+    con.execute("CREATE TABLE gpkg_contents (table_name TEXT)")
+    con.execute('CREATE TABLE data_dictionary (layer TEXT, "column" TEXT, unit TEXT, description TEXT)')
+    con.execute("CREATE TABLE layer_styles (f_table_catalog TEXT, f_table_schema TEXT, f_table_name TEXT, "
+                "update_time DATETIME)")
+    con.execute("INSERT INTO layer_styles VALUES (NULL, NULL, 'buurt', '2026-12-03T12:32:20Z')")
+    from healthgeo.styles import write_data_columns
+
+    write_data_columns(con)
+    assert con.execute("SELECT f_table_catalog, f_table_schema, update_time FROM layer_styles").fetchall() == [
+        ("", "", "2026-12-03T12:32:20.000Z")]

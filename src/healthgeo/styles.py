@@ -7,7 +7,13 @@
   exclusive, so every ward falls in exactly one.
 * ``gpkg_data_columns`` (OGC GeoPackage schema extension, registered in ``gpkg_extensions``)
   gets a title and description for every column from ``data_dictionary`` and
-  ``indicator_catalog``; GDAL/QGIS show them as column aliases and comments.
+  ``indicator_catalog``; GDAL >= 3.7 reads them as field alternative names and comments.
+* The column titles are also in each layer's *default* style (QML category ``Fields``), so
+  QGIS builds that read no ``gpkg_data_columns`` (QGIS 3.22 on GDAL 3.6, Debian 12) show them as
+  aliases too. Alternative styles carry symbology only: switching to one keeps the aliases.
+
+QGIS finds a layer's styles with ``f_table_schema = ''`` (not NULL): :func:`write_data_columns`,
+run on the finished file, sets that key (the writer stores empty text as NULL).
 
 Classes and palettes: docs/methods.md#report-classes.
 """
@@ -38,8 +44,8 @@ SCENARIO_STYLES = ["delta_dalys_total_per_year_central", "delta_eur_total_per_ye
 STYLE_COLUMNS = ["f_table_catalog", "f_table_schema", "f_table_name", "f_geometry_column", "styleName",
                  "styleQML", "styleSLD", "useAsDefault", "description", "owner", "ui", "update_time"]
 STYLE_DOCS = {
-    "f_table_catalog": doc("text", "QGIS layer_styles: catalog of the styled table (empty in a GeoPackage)"),
-    "f_table_schema": doc("text", "QGIS layer_styles: schema of the styled table (empty in a GeoPackage)"),
+    "f_table_catalog": doc("text", "QGIS layer_styles: catalog of the styled table ('' - the empty text QGIS looks styles up by)"),
+    "f_table_schema": doc("text", "QGIS layer_styles: schema of the styled table ('' - the empty text QGIS looks styles up by)"),
     "f_table_name": doc("text", "layer the style belongs to"),
     "f_geometry_column": doc("text", "geometry column of the layer"),
     "styleName": doc("text", "style name shown in QGIS (Layer Properties > Style)"),
@@ -113,18 +119,25 @@ def class_filters(column: str, cls: Classes, *, withheld_column: str | None) -> 
 
 
 def qml(column: str, cls: Classes, *, withheld_column: str | None, aliases: Mapping[str, str] | None = None) -> str:
-    """A QGIS QML document: rule-based renderer with the classes, withheld and no-data rules."""
+    """A QGIS QML document: rule-based renderer with the classes, withheld and no-data rules.
+
+    With ``aliases`` (field name -> title) the style also sets the layer's field aliases
+    (category ``Fields``); without, it is symbology only and leaves the aliases alone.
+    """
     rules = class_filters(column, cls, withheld_column=withheld_column)
     xml_rules = "".join(f'<rule key="r{i}" filter={quoteattr(f)} label={quoteattr(lab)} symbol="{i}"/>'
                         for i, (f, lab, _col, _h) in enumerate(rules))
     symbols = "".join(_symbol(i, col, hatched=h) for i, (_f, _lab, col, h) in enumerate(rules))
-    alias = "".join(f'<alias field={quoteattr(k)} index="{i}" name={quoteattr(v)}/>'
-                    for i, (k, v) in enumerate((aliases or {}).items()))
+    fields = ""
+    if aliases:
+        fields = "<aliases>" + "".join(f'<alias field={quoteattr(k)} index="{i}" name={quoteattr(v)}/>'
+                                       for i, (k, v) in enumerate(aliases.items())) + "</aliases>"
+    categories = "Symbology|Fields" if aliases else "Symbology"
     return ("<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"
-            '<qgis version="3.28.0" styleCategories="Symbology|Fields">'
+            f'<qgis version="3.22.0" styleCategories="{categories}">'
             '<renderer-v2 type="RuleRenderer" symbollevels="0" enableorderby="0" forceraster="0">'
             f'<rules key="root">{xml_rules}</rules><symbols>{symbols}</symbols></renderer-v2>'
-            f"<aliases>{alias}</aliases><layerGeometryType>2</layerGeometryType></qgis>")
+            f"{fields}<layerGeometryType>2</layerGeometryType></qgis>")
 
 
 def style_rows(layers: Mapping[str, pd.DataFrame], catalog: pd.DataFrame, *, geometry_column: str = "geom",
@@ -132,6 +145,7 @@ def style_rows(layers: Mapping[str, pd.DataFrame], catalog: pd.DataFrame, *, geo
     """``layer_styles`` rows: a default style per ward/scenario layer, alternatives for the headlines."""
     now = now if now is not None else pd.Timestamp.now(tz="UTC").floor("s")
     cat = catalog.set_index("indicator")
+    titles = cat["label_en"].dropna().to_dict() if "label_en" in cat else {}
     rows = []
     for name, layer in layers.items():
         is_scenario = name.startswith("scenario_")
@@ -141,6 +155,7 @@ def style_rows(layers: Mapping[str, pd.DataFrame], catalog: pd.DataFrame, *, geo
             present = [c for c in layer.columns if c.startswith("delta_") and c != "delta_residents"
                        and pd.api.types.is_numeric_dtype(layer[c]) and layer[c].notna().any()][:1]
         withheld_col = "disclosure_reason" if "disclosure_reason" in layer else None
+        aliases = {c: str(titles[c]) for c in layer.columns if c != "geometry" and titles.get(c)}
         for k, column in enumerate(present):
             stem = column.removeprefix("delta_") if is_scenario else column
             info = cat.loc[stem] if stem in cat.index else pd.Series(dtype=object)
@@ -154,7 +169,8 @@ def style_rows(layers: Mapping[str, pd.DataFrame], catalog: pd.DataFrame, *, geo
             rows.append({
                 "f_table_catalog": None, "f_table_schema": None, "f_table_name": name,
                 "f_geometry_column": geometry_column, "styleName": f"{name}: {column}"[:250],
-                "styleQML": qml(column, cls, withheld_column=withheld_col), "styleSLD": None,
+                "styleQML": qml(column, cls, withheld_column=withheld_col, aliases=aliases if k == 0 else None),
+                "styleSLD": None,
                 "useAsDefault": k == 0, "description": f"{'Δ ' if is_scenario else ''}{label} ({cls.kind} classes)",
                 "owner": "healthgeo", "ui": None, "update_time": now,
             })
@@ -167,8 +183,14 @@ def style_rows(layers: Mapping[str, pd.DataFrame], catalog: pd.DataFrame, *, geo
 def write_data_columns(con: sqlite3.Connection) -> int:
     """Fill the OGC ``gpkg_data_columns`` table from ``data_dictionary`` (and catalog labels).
 
-    Registers the ``gpkg_schema`` extension; returns the number of rows written.
+    Registers the ``gpkg_schema`` extension; returns the number of rows written. Also gives the
+    ``layer_styles`` rows the key QGIS looks them up by (``f_table_catalog``/``f_table_schema``
+    ``''``, as QGIS itself writes them; with NULL QGIS ignores every style) and their
+    ``update_time`` the GeoPackage DATETIME form with milliseconds, which older GDAL expects.
     """
+    if con.execute("SELECT 1 FROM sqlite_master WHERE name = 'layer_styles'").fetchone():
+        con.execute("UPDATE layer_styles SET f_table_catalog = '', f_table_schema = '', "
+                    "update_time = strftime('%Y-%m-%dT%H:%M:%fZ', update_time)")
     con.execute("CREATE TABLE IF NOT EXISTS gpkg_data_columns (table_name TEXT NOT NULL, column_name TEXT NOT NULL, "
                 "name TEXT, title TEXT, description TEXT, mime_type TEXT, constraint_name TEXT, "
                 "CONSTRAINT pk_gdc PRIMARY KEY (table_name, column_name), CONSTRAINT gdc_tn UNIQUE (table_name, name))")

@@ -35,6 +35,8 @@ def tiny_gpkg(tmp_path):
         "residents": [float(b[3]) for b in B], "no2_ugm3_popw": [b[4] for b in B],
         "no2_ugm3_popw_lo95": [b[4] - 1 for b in B], "no2_ugm3_popw_hi95": [b[4] + 1 for b in B],
         "disclosure_reason": [None, "fewer than 50 residents", None, None],
+        "no2_covered_frac": [1.0, 1.0, 0.5, 0.0], "no2_reason": [None, None, None, "outside the raster"],
+        "popw_method": ["bag", None, "bag", "area"],
     }, geometry=[box(x0 + 1000 * i, y0, x0 + 1000 * (i + 1), y0 + 1000) for i in range(4)], crs="EPSG:28992")
     buurt.loc[1, ["residents", "no2_ugm3_popw", "no2_ugm3_popw_lo95", "no2_ugm3_popw_hi95"]] = np.nan
     wijk = gpd.GeoDataFrame({"wijkcode": ["WK000101", "WK000102"], "name": ["W1", "W2"]},
@@ -47,8 +49,10 @@ def tiny_gpkg(tmp_path):
     meta = pd.DataFrame({"key": ["run", "synthetic", "municipality"], "value": ["tiny", "true", "GM0001"]})
     pyogrio.write_dataframe(meta, path, layer="metadata", driver="GPKG", append=True)
     dd = pd.DataFrame({"layer": "buurt", "column": list(buurt.columns.drop("geometry")),
-                       "unit": ["code", "text", "code", "persons", "µg/m³", "µg/m³", "µg/m³", "text"],
-                       "description": ["code", "name", "wijk", "residents", "Annual-mean NO2 at home", "lo", "hi", "why"],
+                       "unit": ["code", "text", "code", "persons", "µg/m³", "µg/m³", "µg/m³", "text", "fraction (0-1)",
+                                "text", "category"],
+                       "description": ["code", "name", "wijk", "residents", "Annual-mean NO2 at home", "lo", "hi", "why",
+                                       "NO2 raster coverage", "why no NO2", "population weighting"],
                        "method": "", "source": ""})
     pyogrio.write_dataframe(dd, path, layer="data_dictionary", driver="GPKG", append=True)
     return path
@@ -67,9 +71,59 @@ def test_report_with_missing_optional_inputs_says_so(tiny_gpkg, tmp_path):
     assert uses[3][2] == "no data"
     assert "12.3 µg/m³" in uses[0][2] and "[95 %: 11.3 – 13.3]" in uses[0][2]
     # absent families and sections say so instead of drawing empty maps
-    assert text.count("Not available in this run") >= 5
-    assert "No scenarios in this run." in text
+    assert text.count("Not in this run") >= 5
+    assert "Not in this run: no scenarios." in text
     assert "SII" in text or "Inequality" in text
+
+
+def _add_provenance(path, inputs):
+    prov = pd.DataFrame({"input": inputs, "provider": ["healthgeo demo (synthetic)"] * len(inputs),
+                         "file": [f"data/raw/demo/{i}.dat" for i in inputs], "url": None, "params": "",
+                         "retrieved_at": "2026-01-02T03:04:05Z", "sha256": "ab" * 32, "licence": "CC0",
+                         "note": "SYNTHETIC: generated"})
+    pyogrio.write_dataframe(prov, path, layer="provenance", driver="GPKG", append=True)
+
+
+def test_data_quality_lists_every_input_given_or_not(tiny_gpkg, tmp_path):
+    """Given: buurten and no2. Every other input of the config schema is listed as not in this run,
+    and the noise and health sections name their missing inputs instead of drawing empty maps."""
+    from healthgeo.report import config_inputs
+
+    _add_provenance(tiny_gpkg, ["buurten", "no2"])
+    text = build_report(tiny_gpkg, tmp_path / "index.html", language="en").read_text()
+    quality = text[text.index('<section id="quality">'):]
+    inputs = re.search(r'<table class="inputs">.*?</table>', quality, re.S).group(0)
+    rows = dict(re.findall(r"<tr[^>]*><td[^>]*><code>(\w+)</code></td><td>([^<]*)</td>", inputs))
+    assert set(config_inputs()) <= set(rows) and len(config_inputs()) >= 15
+    assert rows["buurten"] == rows["no2"] == "yes"
+    assert rows["noise_lden"] == rows["health"] == rows["osm"] == "not in this run"
+    # per-input coverage figures from the buurt layer: coverage fraction, reasons, population weighting
+    no2 = re.search(r"<code>no2</code>.*?</tr>", inputs, re.S).group(0)
+    assert "mean 62.5 %, minimum 0.0 %; 2 of 4 wards not fully covered" in no2
+    assert "1 wards without a value — “outside the raster” (1)" in no2
+    assert "bag: 2 · area: 1" in quality
+    # withheld wards: counts per reason and the list
+    assert "Withheld wards (1 / 4)" in quality and "<td>fewer than 50 residents</td><td class=\"n\">1</td>" in quality
+    # provenance with the synthetic flag per record
+    assert "data/raw/demo/no2.dat" in quality and quality.count('<td class=syn>yes</td>') == 2
+    # sections whose inputs are absent say so by name instead of drawing empty maps
+    maps = text[text.index('<section id="maps">'):text.index('<section id="inequality">')]
+    assert "Not in this run: input noise_lden, noise_lnight is missing" in maps
+    assert "Not in this run: input health is missing" in maps
+    assert maps.count('class="hg-map') == 1  # the air map only
+    nl = build_report(tiny_gpkg, tmp_path / "nl.html").read_text()
+    assert "Niet in deze run: de invoer noise_lden, noise_lnight ontbreekt" in nl and "niet in deze run" in nl
+
+
+def test_key_figures_carry_the_synthetic_banner(tiny_gpkg, tmp_path):
+    figs = {"map": tmp_path / "key_map.svg", "gradient": tmp_path / "gradient.svg"}
+    build_report(tiny_gpkg, tmp_path / "index.html", language="en", figures=figs)
+    for path in figs.values():
+        svg = path.read_text()
+        assert "SYNTHETIC DEMO DATA" in svg
+        import xml.etree.ElementTree as ET
+
+        ET.fromstring(svg)  # still well-formed
 
 
 def test_report_language_nl_is_default(tiny_gpkg, tmp_path):

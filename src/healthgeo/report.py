@@ -21,6 +21,7 @@ import html
 import json
 import logging
 import platform
+import re
 import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
@@ -58,7 +59,22 @@ TEXT = {
         "inequality": "Ongelijkheid", "scenarios": "Scenario's", "quality": "Datakwaliteit",
         "synthetic": "SYNTHETISCHE DEMODATA — geen echte gegevens; niet gebruiken voor beleid.",
         "withheld": "achtergehouden (onthullingscontrole)", "nodata": "geen gegevens",
-        "absent": "Niet beschikbaar in deze run: de invoer hiervoor ontbreekt.",
+        "absent": "Niet in deze run: de invoer hiervoor ontbreekt.",
+        "absent_inputs": "Niet in deze run: de invoer {inputs} ontbreekt (zie Datakwaliteit).",
+        "absent_values": "Niet in deze run: geen waarden voor deze kaarten (zie Datakwaliteit).",
+        "not_in_run": "niet in deze run", "in_run": "ja", "inputs": "Invoer van deze run",
+        "given": "In deze run", "figures": "Dekking in het GeoPackage", "file": "Bestand / URL",
+        "synthetic_col": "Synthetisch", "yes": "ja", "no": "nee", "count": "Aantal",
+        "cov_frac": "{label}: gemiddeld {mean}, minimum {min}; {n} van {N} buurten niet volledig gedekt",
+        "cov_island": "{label}: {sum} inwoners ({share} van alle inwoners)",
+        "cov_homes": "{label}: {sum} woningen",
+        "cov_reason": "{label}: {n} buurten zonder waarde — {top}",
+        "cov_counts": "{label}: {counts}",
+        "cov_values": "buurten met waarden: {n} van {N}",
+        "cov_sites": "{n} meetpunten ({pollutants}) in de tabel air_monitoring; gemiddeld verschil met het rooster {diff} µg/m³",
+        "no_figures": "geen dekkingscijfers in het GeoPackage",
+        "withheld_none": "Geen buurten achtergehouden.",
+        "schema_note": "Invoer volgens het configuratieschema; niet opgegeven invoer staat als “niet in deze run”.",
         "air": "Lucht", "noise": "Geluid", "green": "Groen", "access": "Bereikbaarheid (lopen/fietsen)",
         "health": "Gezondheid", "burden": "Cumulatieve belasting", "lisa": "Ruimtelijke clusters (LISA)",
         "typology": "Gebiedstypologie", "impact": "Gezondheidseffecten",
@@ -75,7 +91,7 @@ TEXT = {
         "input": "Invoer", "provider": "Bron", "retrieved": "Opgehaald", "licence": "Licentie",
         "mean_cov": "gemiddelde dekking", "min_cov": "minimum", "delta_map": "Verandering per buurt",
         "comparison": "Totalen tegen de uitgangssituatie", "baseline": "Uitgangssituatie",
-        "scenario_value": "Scenario", "delta": "Verschil", "no_scen": "Geen scenario's in deze run.",
+        "scenario_value": "Scenario", "delta": "Verschil", "no_scen": "Niet in deze run: geen scenario's.",
         "generated": "Gemaakt met healthgeo", "run": "Run", "legend": "Legenda",
         "attributable": "Toe te schrijven ziektelast per jaar",
     },
@@ -84,7 +100,22 @@ TEXT = {
         "inequality": "Inequality", "scenarios": "Scenarios", "quality": "Data quality",
         "synthetic": "SYNTHETIC DEMO DATA — not real; do not use for policy.",
         "withheld": "withheld (disclosure control)", "nodata": "no data",
-        "absent": "Not available in this run: its input is missing.",
+        "absent": "Not in this run: its input is missing.",
+        "absent_inputs": "Not in this run: input {inputs} is missing (see Data quality).",
+        "absent_values": "Not in this run: no values for these maps (see Data quality).",
+        "not_in_run": "not in this run", "in_run": "yes", "inputs": "Inputs of this run",
+        "given": "In this run", "figures": "Coverage in the GeoPackage", "file": "File / URL",
+        "synthetic_col": "Synthetic", "yes": "yes", "no": "no", "count": "Count",
+        "cov_frac": "{label}: mean {mean}, minimum {min}; {n} of {N} wards not fully covered",
+        "cov_island": "{label}: {sum} residents ({share} of all residents)",
+        "cov_homes": "{label}: {sum} homes",
+        "cov_reason": "{label}: {n} wards without a value — {top}",
+        "cov_counts": "{label}: {counts}",
+        "cov_values": "wards with values: {n} of {N}",
+        "cov_sites": "{n} sites ({pollutants}) in the table air_monitoring; mean absolute difference from the grid {diff} µg/m³",
+        "no_figures": "no coverage figures in the GeoPackage",
+        "withheld_none": "No wards withheld.",
+        "schema_note": "Inputs as in the configuration schema; inputs the run was not given are marked “not in this run”.",
         "air": "Air", "noise": "Noise", "green": "Green", "access": "Access (walk/cycle)",
         "health": "Health", "burden": "Cumulative burden", "lisa": "Spatial clusters (LISA)",
         "typology": "Area typology", "impact": "Health impact",
@@ -101,11 +132,23 @@ TEXT = {
         "input": "Input", "provider": "Provider", "retrieved": "Retrieved", "licence": "Licence",
         "mean_cov": "mean coverage", "min_cov": "minimum", "delta_map": "Change per ward",
         "comparison": "Totals against the baseline", "baseline": "Baseline",
-        "scenario_value": "Scenario", "delta": "Delta", "no_scen": "No scenarios in this run.",
+        "scenario_value": "Scenario", "delta": "Delta", "no_scen": "Not in this run: no scenarios.",
         "generated": "Made with healthgeo", "run": "Run", "legend": "Legend",
         "attributable": "Attributable burden per year",
     },
 }
+
+#: the config inputs each map family is computed from (to name the missing one when a family is absent)
+FAMILY_INPUTS = {"air": ["no2", "pm25", "pm10"], "noise": ["noise_lden", "noise_lnight"],
+                 "green": ["osm", "trees", "landcover", "ndvi"], "access": ["osm"], "health": ["health"]}
+
+#: data-quality columns of the ward layers and the input whose coverage they describe (first match)
+QUALITY_COLUMNS = r"(?:_covered_frac|_reason|_source)$|^residents_island_|^homes_off_network_\w+_n$|^popw_method$"
+QUALITY_INPUT = [(r"^no2_", "no2"), (r"^pm25_", "pm25"), (r"^pm10_", "pm10"), (r"^lden_", "noise_lden"),
+                 (r"^lnight_", "noise_lnight"), (r"^popw_method$", "dwellings"), (r"^tree_canopy_", "trees"),
+                 (r"^ndvi_", "ndvi"), (r"^(?:residents|ses)_source$", "kerncijfers"), (r"^health_", "health"),
+                 (r"^(?:green|street_network|access|residents_island|homes_off_network|walkability|cycleway"
+                  r"|food_access|\w+_access_nan_reason)", "osm")]
 
 #: gemeente-level headline figures: (column, bounds columns or None)
 HEADLINES = ["residents", "no2_ugm3_popw", "pm25_ugm3_popw", "lden_db_popw", "pop_share_lden_ge_53",
@@ -134,6 +177,8 @@ td.n{text-align:right;font-variant-numeric:tabular-nums}.note{color:#555;font-si
 #hg-tip{position:fixed;pointer-events:none;background:#fff;border:1px solid #333;border-radius:4px;padding:.3em .5em;font-size:.85em;display:none;z-index:10;max-width:22em;box-shadow:0 2px 6px rgba(0,0,0,.3)}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:1em}svg.chart{width:100%;height:auto;font-size:11px}
 footer{color:#666;font-size:.8em;padding:1em 1.2em}
+table.inputs ul{margin:0;padding-left:1.1em}tr.absent-row td{color:#7a4b00;background:#fff8e6}td.wrap{overflow-wrap:anywhere;max-width:28em}
+td.syn{color:#7a4b00;font-weight:700}details summary{cursor:pointer;margin:.3em 0}
 """
 
 JS = r"""
@@ -166,8 +211,36 @@ class ReportError(InputDataError):
     """The GeoPackage given to the report is missing or unreadable."""
 
 
+def is_synthetic(provider, note) -> bool:
+    """A provenance record of generated (not real) data: the rule of ``assemble_run``'s synthetic flag."""
+    return str(provider or "").startswith("healthgeo demo") or "SYNTHETIC" in str(note or "").upper()
+
+
+def config_inputs() -> dict[str, str]:
+    """Every input the configuration knows (``inputs`` of the config schema), with its description."""
+    from .config import schema
+
+    props = schema()["properties"]["inputs"]["properties"]
+    return {k: str(v.get("description", "")) for k, v in props.items()}
+
+
+def quality_input(column: str) -> str:
+    """The input whose coverage a data-quality column describes ('' when none)."""
+    for pattern, name in QUALITY_INPUT:
+        if re.search(pattern, column):
+            return name
+    return ""
+
+
+def _val(v):
+    """None for NULL/NaN/empty, else the value."""
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) or v == "":
+        return None
+    return v
+
+
 def _esc(v) -> str:
-    return html.escape("" if v is None else str(v))
+    return html.escape("" if _val(v) is None else str(v))
 
 
 def fmt(v, scale: str = "") -> str:
@@ -294,6 +367,9 @@ class Report:
         self.geo = _Geometry(self.buurt, self.wijk)
         self.withheld = self.buurt["disclosure_reason"].notna() if "disclosure_reason" in self.buurt else \
             pd.Series(False, index=self.buurt.index)
+        self.provenance = _read(self.con, "provenance") if "provenance" in self.tables else None
+        #: the inputs the run was given (None: unknown, a file without a provenance table)
+        self.given = None if self.provenance is None else set(self.provenance["input"].dropna().astype(str))
         self.n_maps = 0
 
     # -- helpers ---------------------------------------------------------------------------
@@ -430,6 +506,16 @@ class Report:
                 return [c]
         return []
 
+    def absent_text(self, family: str) -> str:
+        """Why a family has no maps: which of its inputs the run lacks, or that it has no values."""
+        inputs = FAMILY_INPUTS.get(family, [])
+        if self.given is None or not inputs:
+            return self.t["absent"]
+        missing = [i for i in inputs if i not in self.given]
+        if len(missing) == len(inputs) or (family == "air" and set(missing) >= {"no2", "pm25", "pm10"}):
+            return self.t["absent_inputs"].format(inputs=", ".join(missing))
+        return self.t["absent_values"]
+
     # -- sections --------------------------------------------------------------------------
     def section_summary(self) -> str:
         t = self.t
@@ -473,7 +559,7 @@ class Report:
             cols = self.family_columns(theme, candidates)
             out.append(f'<h3 id="fam-{key}">{self.t[key]}</h3>')
             if not cols:
-                out.append(f'<p class="absent">{self.t["absent"]}</p>')
+                out.append(f'<p class="absent">{_esc(self.absent_text(key))}</p>')
                 continue
             out.append('<div class="maps">' + "".join(self.map_svg(self.buurt, c) for c in cols) + "</div>")
         out.append("</section>")
@@ -593,34 +679,114 @@ class Report:
         out.append("</section>")
         return "".join(out)
 
+    def coverage_figures(self) -> dict[str, list[str]]:
+        """Per input, the coverage figures the buurt layer holds (lines of text)."""
+        t, b, n_all = self.t, self.buurt, len(self.buurt)
+        out: dict[str, list[str]] = {}
+        residents = pd.to_numeric(b["residents"], errors="coerce").sum() if "residents" in b else np.nan
+        for c in b.columns:
+            if c == "disclosure_reason" or not re.search(QUALITY_COLUMNS, c):
+                continue
+            s, label = b[c], self.label(c)
+            if c.endswith("_covered_frac"):
+                v = pd.to_numeric(s, errors="coerce")
+                if v.isna().all():
+                    continue
+                line = t["cov_frac"].format(label=label, mean=fmt(v.mean(), "fraction"), min=fmt(v.min(), "fraction"),
+                                            n=int((v < 0.999).sum()), N=n_all)
+            elif c.startswith("residents_island_"):
+                total = pd.to_numeric(s, errors="coerce").sum()
+                share = total / residents if residents and residents > 0 else np.nan
+                line = t["cov_island"].format(label=label, sum=fmt(total, "count"), share=fmt(share, "fraction"))
+            elif c.startswith("homes_off_network_"):
+                line = t["cov_homes"].format(label=label, sum=fmt(pd.to_numeric(s, errors="coerce").sum(), "count"))
+            elif c.endswith("_reason"):
+                reasons = s.dropna().astype(str)
+                reasons = reasons[reasons != ""]
+                if reasons.empty:
+                    continue
+                top = "; ".join(f"“{r if len(r) <= 110 else r[:108] + '…'}” ({k})"
+                                for r, k in reasons.value_counts().head(2).items())
+                line = t["cov_reason"].format(label=label, n=len(reasons), top=top)
+            else:  # popw_method, *_source: how many wards took which route
+                counts = s.dropna().astype(str).value_counts()
+                if counts.empty:
+                    continue
+                line = t["cov_counts"].format(label=label, counts=" · ".join(f"{k}: {v}" for k, v in counts.items()))
+            out.setdefault(quality_input(c), []).append(line)
+        for name, prefix in (("health", "health_"), ("kerncijfers", "residents")):
+            cols = [c for c in b.columns if c.startswith(prefix) and not re.search(QUALITY_COLUMNS, c)
+                    and pd.api.types.is_numeric_dtype(b[c])]
+            if cols:
+                n = int(b[cols].notna().any(axis=1).sum())
+                out.setdefault(name, []).insert(0, t["cov_values"].format(n=n, N=n_all))
+        if "air_monitoring" in self.tables:  # stations and sensors: the sites compared with the grid
+            am = _read(self.con, "air_monitoring")
+            for network, name in (("luchtmeetnet", "stations"), ("samenmeten", "sensors")):
+                sites = am[am["network"] == network] if "network" in am else am.iloc[0:0]
+                if len(sites):
+                    diff = pd.to_numeric(sites.get("diff_ugm3"), errors="coerce").abs().mean()
+                    out.setdefault(name, []).append(t["cov_sites"].format(
+                        n=len(sites), pollutants=", ".join(sorted(sites["pollutant"].dropna().astype(str).unique())),
+                        diff=fmt(diff)))
+        return out
+
     def section_quality(self) -> str:
         t = self.t
-        out = [f'<section id="quality"><h2>{t["quality"]}</h2><h3>{t["coverage"]}</h3>']
-        cov = [c for c in self.buurt.columns if c.endswith("_covered_frac")]
-        if cov:
-            out.append(f'<table><tr><th>{t["input"]}</th><th>{t["mean_cov"]}</th><th>{t["min_cov"]}</th></tr>')
-            for c in cov:
-                v = pd.to_numeric(self.buurt[c], errors="coerce")
-                out.append(f'<tr><td>{_esc(c.removesuffix("_covered_frac"))}</td><td class="n">{fmt(v.mean(), "fraction")}</td>'
-                           f'<td class="n">{fmt(v.min(), "fraction")}</td></tr>')
-            out.append("</table>")
-        else:
-            out.append(f'<p class="absent">{t["absent"]}</p>')
-        out.append(f'<h3>{t["withheld_wards"]} ({int(self.withheld.sum())})</h3>')
+        out = [f'<section id="quality"><h2>{t["quality"]}</h2>']
+        if self.synthetic:
+            out.append(f'<p class="absent">{_esc(t["synthetic"])}</p>')
+        # every input the configuration knows: given or not, and what the GeoPackage says of its coverage
+        figures = self.coverage_figures()
+        known = config_inputs()
+        extra = sorted((self.given or set()) - set(known))
+        out.append(f'<h3 id="coverage">{t["inputs"]} · {t["coverage"]}</h3><p class="note">{_esc(t["schema_note"])}</p>'
+                   f'<table class="inputs"><tr><th>{t["input"]}</th><th>{t["given"]}</th><th>{t["figures"]}</th></tr>')
+        for name in [*known, *extra]:
+            given = None if self.given is None else name in self.given
+            lines = figures.pop(name, [])
+            if name == "dwellings" and self.given is not None and "dwellings" not in self.given:
+                figures.setdefault("population_grid", []).extend(lines)  # popw_method: grid/area without BAG
+                lines = []
+            state = "?" if given is None else t["in_run"] if given else t["not_in_run"]
+            cls = "" if given is not False else ' class="absent-row"'
+            cell = "<ul>" + "".join(f"<li>{_esc(x)}</li>" for x in lines) + "</ul>" if lines else \
+                ("" if given is False else f'<span class="note">{t["no_figures"]}</span>')
+            out.append(f'<tr{cls}><td title="{_esc(known.get(name, ""))}"><code>{_esc(name)}</code></td>'
+                       f"<td>{_esc(state)}</td><td>{cell}</td></tr>")
+        for name, lines in figures.items():  # derived figures (e.g. impact_reason)
+            out.append(f'<tr><td><code>{_esc(name or "–")}</code></td><td></td><td><ul>'
+                       + "".join(f"<li>{_esc(x)}</li>" for x in lines) + "</ul></td></tr>")
+        out.append("</table>")
+        # withheld wards: how many per reason, then the list
+        out.append(f'<h3 id="withheld">{t["withheld_wards"]} ({int(self.withheld.sum())} / {len(self.buurt)})</h3>')
         if self.withheld.any():
             w = self.buurt[self.withheld]
-            out.append(f'<table><tr><th>{t["code"]}</th><th>{t["ward"]}</th><th>{t["reason"]}</th></tr>' + "".join(
-                f'<tr><td>{_esc(c)}</td><td>{_esc(r.get("name"))}</td><td>{_esc(r["disclosure_reason"])}</td></tr>'
-                for c, r in w.iterrows()) + "</table>")
-        out.append(f'<h3>{t["provenance"]}</h3>')
-        if "provenance" in self.tables:
-            p = _read(self.con, "provenance")
-            out.append(f'<table><tr><th>{t["input"]}</th><th>{t["provider"]}</th><th>{t["retrieved"]}</th>'
-                       f'<th>{t["licence"]}</th><th>sha256</th></tr>' + "".join(
-                           f'<tr><td>{_esc(r["input"])}</td><td>{_esc(r["provider"])}</td><td>{_esc(r["retrieved_at"])}</td>'
-                           f'<td>{_esc(r["licence"])}</td><td><code>{_esc(str(r["sha256"] or "")[:12])}</code></td></tr>'
-                           for _, r in p.iterrows()) + "</table>")
-        out.append(f'<h3>{t["versions"]}</h3><table>')
+            counts = w["disclosure_reason"].astype(str).value_counts()
+            out.append(f'<table><tr><th>{t["reason"]}</th><th>{t["count"]}</th></tr>' + "".join(
+                f'<tr><td>{_esc(r)}</td><td class="n">{k}</td></tr>' for r, k in counts.items()) + "</table>")
+            rows = "".join(f'<tr><td>{_esc(c)}</td><td>{_esc(r.get("name"))}</td><td>{_esc(r["disclosure_reason"])}</td></tr>'
+                           for c, r in w.iterrows())
+            out.append(f'<details{" open" if len(w) <= 15 else ""}><summary>{t["withheld_wards"]}</summary>'
+                       f'<table><tr><th>{t["code"]}</th><th>{t["ward"]}</th><th>{t["reason"]}</th></tr>{rows}</table></details>')
+        else:
+            out.append(f"<p>{t['withheld_none']}</p>")
+        out.append(f'<h3 id="provenance">{t["provenance"]}</h3>')
+        if self.provenance is not None:
+            p = self.provenance
+            rows = []
+            for _, r in p.iterrows():
+                where = _val(r.get("url")) or _val(r.get("file")) or ""
+                syn = is_synthetic(r.get("provider"), r.get("note"))
+                rows.append(f'<tr><td><code>{_esc(r["input"])}</code></td><td>{_esc(r.get("provider"))}</td>'
+                            f'<td class="wrap">{_esc(where)}</td><td>{_esc(r.get("retrieved_at"))}</td>'
+                            f'<td{" class=syn" if syn else ""}>{t["yes"] if syn else t["no"]}</td>'
+                            f'<td>{_esc(r.get("licence"))}</td><td><code>{_esc(str(r.get("sha256") or "")[:12])}</code></td></tr>')
+            out.append(f'<table><tr><th>{t["input"]}</th><th>{t["provider"]}</th><th>{t["file"]}</th><th>{t["retrieved"]}</th>'
+                       f'<th>{t["synthetic_col"]}</th><th>{t["licence"]}</th><th>sha256</th></tr>{"".join(rows)}</table>')
+        else:
+            out.append(f'<p class="absent">{t["absent"]}</p>')
+        out.append(f'<h3 id="versions">{t["versions"]}</h3><table>')
         for k, v in versions(self.meta).items():
             out.append(f"<tr><td>{_esc(k)}</td><td>{_esc(v)}</td></tr>")
         out.append("</table></section>")
@@ -652,8 +818,26 @@ def _placeholder_svg(text: str) -> str:
             f'<rect width="100%" height="100%" fill="#fff8e6"/><text x="12" y="45">{_esc(text)}</text></svg>')
 
 
+def _with_banner(svg: str, text: str) -> str:
+    """The standalone SVG under a banner line (the synthetic-data warning on every key figure)."""
+    m = re.search(r'viewBox="0 0 ([\d.]+) ([\d.]+)"', svg)
+    w, h = float(m.group(1)), float(m.group(2))
+    inner = svg.replace('<svg xmlns="http://www.w3.org/2000/svg" ', f'<svg x="0" y="36" width="{w:.0f}" height="{h:.0f}" ', 1)
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {w:.0f} {h + 36:.0f}" font-family="sans-serif">'
+            f'<rect x="1" y="1" width="{w - 2:.0f}" height="32" fill="#fff3cd" stroke="#b8860b" stroke-width="2"/>'
+            f'<text x="10" y="23" font-size="16" font-weight="bold" fill="#5c4400">{_esc(text)}</text>{inner}</svg>')
+
+
 def key_figures(rep: "Report") -> dict[str, str]:
-    """Standalone SVG key figures for the Snakemake report: the headline map and the gradients."""
+    """Standalone SVG key figures for the Snakemake report: the headline map and the gradients
+    (under the synthetic-data banner when the inputs are synthetic)."""
+    out = _key_figures(rep)
+    if rep.synthetic:
+        out = {k: _with_banner(v, rep.t["synthetic"]) for k, v in out.items()}
+    return out
+
+
+def _key_figures(rep: "Report") -> dict[str, str]:
     col = rep.key_map_column()
     out = {"map": rep.standalone_map(rep.buurt, col) if col else _placeholder_svg(rep.t["absent"])}
     charts = []

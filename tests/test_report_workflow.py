@@ -1,0 +1,58 @@
+"""The report of a real workflow run that lacks inputs: no noise rasters and no health table.
+
+The run is assembled by the real rules (a second run name in the session's demo folder, reusing
+the generated demo files), so the GeoPackage is what such a run really writes. Its report still
+builds, names the missing inputs and draws no empty maps for them.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pyogrio
+import pytest
+import yaml
+
+from conftest import DEMO_CONFIG, run_workflow
+
+pytestmark = pytest.mark.slow
+
+RUN = "demo_subset"
+DROPPED = ("noise_lden", "noise_lnight", "health")
+
+
+@pytest.fixture(scope="module")
+def subset_run(demo_run, tmp_path_factory):
+    cfg = yaml.safe_load(DEMO_CONFIG.read_text(encoding="utf-8"))
+    cfg["run"] = RUN
+    for name in DROPPED:
+        del cfg["inputs"][name]
+    cfg["scenarios"] = [s for s in cfg["scenarios"] if s["type"] == "no2_reduction"]
+    path = tmp_path_factory.mktemp("subset") / "subset.yaml"
+    path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
+    run = run_workflow(demo_run, config=path)
+    assert run.returncode == 0, run.console[-4000:]
+    return demo_run / "data" / "processed" / RUN
+
+
+def test_report_of_a_run_without_noise_and_health_says_so(subset_run):
+    gpkg = subset_run / "healthgeo.gpkg"
+    fields = [c for c in pyogrio.read_info(gpkg, layer="buurt")["fields"] if c.startswith(("lden_", "health_"))]
+    if fields:  # the columns may exist, but without a single value
+        assert pyogrio.read_dataframe(gpkg, layer="buurt", read_geometry=False, columns=fields).isna().all().all()
+    text = (subset_run / "report" / "index.html").read_text(encoding="utf-8")  # report.language: nl (default)
+    maps = text[text.index('<section id="maps">'):text.index('<section id="inequality">')]
+
+    def family(key):
+        return re.search(rf'<h3 id="fam-{key}">.*?(?=<h3 id="fam-|</section>)', maps, re.S).group(0)
+
+    for key, inputs in (("noise", "noise_lden, noise_lnight"), ("health", "health")):
+        part = family(key)
+        assert f"Niet in deze run: de invoer {inputs} ontbreekt" in part, part
+        assert "hg-map" not in part  # no empty map
+    assert "hg-map" in family("air") and "hg-map" in family("green")
+    inputs = re.search(r'<table class="inputs">.*?</table>', text, re.S).group(0)
+    state = dict(re.findall(r"<tr[^>]*><td[^>]*><code>(\w+)</code></td><td>([^<]*)</td>", inputs))
+    assert all(state[name] == "niet in deze run" for name in DROPPED)
+    assert state["no2"] == state["osm"] == "ja"
+    assert "SYNTHETISCHE DEMODATA" in text

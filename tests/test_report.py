@@ -146,6 +146,33 @@ def test_missing_or_corrupt_geopackage_gives_one_line_error(tmp_path):
     assert not (tmp_path / "report").exists()
 
 
+@pytest.mark.parametrize("where", [0.25, 0.5, 0.75])
+def test_damaged_geopackage_gives_one_line_error_or_a_report(tiny_gpkg, tmp_path, where):
+    """Pages overwritten in the middle of the file: a report when the damage misses what it reads,
+    otherwise a one-line ReportError naming the file - never a traceback."""
+    data = bytearray(tiny_gpkg.read_bytes())
+    start = int(len(data) * where) // 4096 * 4096
+    data[start:start + 8192] = b"\xff" * len(data[start:start + 8192])
+    bad = tmp_path / "damaged.gpkg"
+    bad.write_bytes(bytes(data))
+    proc = subprocess.run([sys.executable, "-m", "healthgeo", "report", str(bad), "-o", str(tmp_path / "r" / "index.html")],
+                          capture_output=True, text=True)
+    assert "Traceback" not in proc.stderr
+    if proc.returncode:
+        assert proc.stderr.count("\n") == 1 and "damaged.gpkg: " in proc.stderr and "make run" in proc.stderr, proc.stderr
+        assert len(proc.stderr) < 400 + len(str(bad))
+        assert not (tmp_path / "r" / "index.html").exists()
+    else:
+        assert (tmp_path / "r" / "index.html").is_file()
+
+
+def test_sqlite_file_that_is_not_a_geopackage(tmp_path):
+    path = tmp_path / "plain.sqlite"
+    sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.commit()
+    with pytest.raises(ReportError, match=r"plain.sqlite: not a readable GeoPackage .*no such table: gpkg_contents.*make run"):
+        build_report(path, tmp_path / "index.html")
+
+
 def test_tiny_report_in_a_real_browser(tiny_gpkg, tmp_path):
     if chromium() is None:
         pytest.skip("no Chromium here (.ci/run installs the Debian package chromium)")

@@ -277,10 +277,23 @@ def open_geopackage(path: str | Path) -> sqlite3.Connection:
         con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         tables = {r[0] for r in con.execute("SELECT table_name FROM gpkg_contents")}
     except sqlite3.DatabaseError as e:
-        raise ReportError(f"{path}: not a readable GeoPackage ({e}); rebuild it with the workflow (make run)") from None
+        raise _unreadable(path, e) from None
     if "buurt" not in tables:
-        raise ReportError(f"{path}: GeoPackage has no 'buurt' layer; it was not written by healthgeo's assemble step")
+        raise ReportError(f"{path}: GeoPackage has no 'buurt' layer, so it was not written by healthgeo's assemble "
+                          "step; give the run's healthgeo.gpkg or rebuild it with the workflow (make run)")
     return con
+
+
+def _cause(e: Exception) -> str:
+    """A reader's error on one short line (GDAL quotes its whole SQL; the end says what failed)."""
+    msg = " ".join(str(e).split())
+    return msg if len(msg) <= 160 else "…" + msg[-120:]
+
+
+def _unreadable(path, e: Exception) -> ReportError:
+    msg = _cause(e)
+    return ReportError(f"{path}: not a readable GeoPackage ({type(e).__name__}: {msg}); "
+                       "rebuild it with the workflow (make run)")
 
 
 def _tables(con) -> set[str]:
@@ -359,7 +372,9 @@ class Report:
             self.gemeente = _read(self.con, "gemeente").drop(columns=["geom"], errors="ignore") \
                 if "gemeente" in self.tables else pd.DataFrame()
         except Exception as e:  # noqa: BLE001 - any reader failure is a broken file for the user
-            raise ReportError(f"{self.path}: cannot read the ward layers ({type(e).__name__}: {e}); rebuild the GeoPackage") from None
+            msg = _cause(e)
+            raise ReportError(f"{self.path}: cannot read the ward layers ({type(e).__name__}: {msg}); "
+                              "rebuild it with the workflow (make run)") from None
         self.catalog = load_catalog(self.con)
         self._cat = {k: dict(v) for k, v in self.catalog.drop(columns="indicator").to_dict("index").items()}
         self.meta = dict(self.con.execute("SELECT key, value FROM metadata").fetchall()) if "metadata" in self.tables else {}
@@ -889,11 +904,21 @@ def build_report(gpkg: str | Path, out_html: str | Path, *, language: str = "nl"
     ``figures`` maps ``map`` and/or ``gradient`` to paths of standalone SVG key figures (the
     headline map, the quintile gradients) for the Snakemake report.
     """
+    import pyogrio.errors
+
     out_html = Path(out_html)
-    rep = Report(gpkg, language=language)
+    # a file damaged beyond its first pages shows only when a table is read: one line, not a traceback
+    unreadable = (sqlite3.DatabaseError, pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError,
+                  pyogrio.errors.FeatureError)
+    try:
+        rep = Report(gpkg, language=language)
+    except unreadable as e:
+        raise _unreadable(gpkg, e) from None
     try:
         text = rep.html()
         svgs = key_figures(rep) if figures else {}
+    except unreadable as e:
+        raise _unreadable(gpkg, e) from None
     finally:
         rep.con.close()
     for key, path in (figures or {}).items():

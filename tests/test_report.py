@@ -212,3 +212,17 @@ def test_export_cli_errors_and_help(tiny_gpkg, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "healthgeo", "export", "--help"], capture_output=True, text=True)
     assert "EPSG:4326" in proc.stdout and "--columns" in proc.stdout
 
+
+
+def test_gradient_axis_of_a_share_does_not_go_below_zero(tiny_gpkg):
+    from healthgeo.report import Report
+
+    rep = Report(tiny_gpkg, language="en")
+    rows = pd.DataFrame({"metric": [f"q{i}_mean" for i in range(1, 6)], "value": [0.1, 1.0, 2.0, 3.0, 4.0],
+                         "ci_low": [0.0, 0.5, 1.0, 2.0, 3.0], "ci_high": [0.3, 1.5, 3.0, 4.0, 5.0]})
+    svg = rep._gradient_chart(rows, "no2_ugm3_popw")
+    labels = re.findall(r'text-anchor="end">([^<]+)<', svg)
+    assert labels[1] == "0", labels  # the axis starts at 0, not at -0.25
+    rows["ci_low"] = rows["ci_low"] - 1  # an interval below zero keeps its (padded) negative axis
+    assert re.findall(r'text-anchor="end">([^<]+)<', rep._gradient_chart(rows, "no2_ugm3_popw"))[1].startswith("-")
+    rep.con.close()

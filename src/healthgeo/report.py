@@ -71,6 +71,7 @@ TEXT = {
         "cov_reason": "{label}: {n} buurten zonder waarde — {top}",
         "cov_counts": "{label}: {counts}",
         "cov_values": "buurten met waarden: {n} van {N}",
+        "cov_wards": "{n} {level} in het GeoPackage",
         "cov_sites": "{n} meetpunten ({pollutants}) in de tabel air_monitoring; gemiddeld verschil met het rooster {diff} µg/m³",
         "no_figures": "geen dekkingscijfers in het GeoPackage",
         "withheld_none": "Geen buurten achtergehouden.",
@@ -112,6 +113,7 @@ TEXT = {
         "cov_reason": "{label}: {n} wards without a value — {top}",
         "cov_counts": "{label}: {counts}",
         "cov_values": "wards with values: {n} of {N}",
+        "cov_wards": "{n} {level} in the GeoPackage",
         "cov_sites": "{n} sites ({pollutants}) in the table air_monitoring; mean absolute difference from the grid {diff} µg/m³",
         "no_figures": "no coverage figures in the GeoPackage",
         "withheld_none": "No wards withheld.",
@@ -591,7 +593,8 @@ class Report:
             return ""
         lo, hi = min(vals), max(vals)
         span = (hi - lo) or 1.0
-        lo, hi = lo - 0.05 * span, hi + 0.05 * span
+        # padded, but a share or a distance whose intervals stay >= 0 gets no negative axis label
+        lo, hi = (lo - 0.05 * span if lo - 0.05 * span >= 0 or lo < 0 else 0.0), hi + 0.05 * span
 
         def y(v):
             return h - pad + (pad - h + pad) * (v - lo) / (hi - lo) if hi > lo else h / 2
@@ -735,6 +738,10 @@ class Report:
             if cols:
                 n = int(b[cols].notna().any(axis=1).sum())
                 out.setdefault(name, []).insert(0, t["cov_values"].format(n=n, N=n_all))
+        for name, level in (("buurten", "buurt"), ("wijken", "wijk"), ("gemeente", "gemeente")):
+            if level in self.tables:
+                n = self.con.execute(f'SELECT count(*) FROM "{level}"').fetchone()[0]
+                out.setdefault(name, []).append(t["cov_wards"].format(n=n, level=level))
         if "air_monitoring" in self.tables:  # stations and sensors: the sites compared with the grid
             am = _read(self.con, "air_monitoring")
             for network, name in (("luchtmeetnet", "stations"), ("samenmeten", "sensors")):

@@ -132,3 +132,23 @@ def demo_run_result(tmp_path_factory) -> WorkflowRun:
 def demo_run(demo_run_result) -> Path:
     """Working directory of the session's demo run."""
     return demo_run_result.workdir
+
+
+def snakemake(workdir: Path, *args: str, config: Path | None = None) -> subprocess.CompletedProcess:
+    """Run the real Snakefile in ``workdir`` (default config: the demo), output captured."""
+    return subprocess.run(workflow_command(workdir, *args, config=config), capture_output=True, text=True,
+                          timeout=900)
+
+
+def snakemake_or_fail(workdir: Path, *args: str, config: Path | None = None) -> None:
+    proc = snakemake(workdir, *args, config=config)
+    if proc.returncode != 0:
+        logs = "\n".join(f"--- {p}\n{p.read_text()[-3000:]}" for p in sorted((workdir / "logs").rglob("*.log"))
+                         if "Error" in p.read_text() or "Traceback" in p.read_text())
+        pytest.fail(f"workflow failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-6000:]}\n{logs}")
+
+
+@pytest.fixture(scope="session")
+def demo_workflow(demo_run) -> Path:
+    """Working directory of the session's demo run (alias of ``demo_run``)."""
+    return demo_run

@@ -13,6 +13,7 @@ from shapely.geometry import box
 
 from healthgeo import _inequality as ineq
 from healthgeo._errors import ConfigError, InputDataError
+from healthgeo.disclosure import primary_reasons
 from healthgeo.disparity import (
     BURDEN_REFERENCE_COLUMNS,
     BURDEN_REFERENCE_DOCS,
@@ -20,7 +21,6 @@ from healthgeo.disparity import (
     DISPARITY_TABLE_DOCS,
     MAX_COLUMN_NAME_LENGTH,
     _bootstrap_interval,
-    apply_disclosure_control,
     burden_percentile,
     burden_reference,
     compute_disparities,
@@ -407,8 +407,6 @@ def test_disclosure_withholds_small_wards_and_excludes_them():
     ref, _ = inequality_table(w.drop(index=w.index[3]), ["no2_ugm3_popw"], n_boot=0)
     assert metric(res.table, "no2_ugm3_popw", "ci_relative") == pytest.approx(
         metric(ref, "no2_ugm3_popw", "ci_relative"))
-    masked, docs = apply_disclosure_control(w[["no2_ugm3_popw"]], w["residents"], min_residents=50)
-    assert np.isnan(masked.loc[w.index[3], "no2_ugm3_popw"]) and "disclosure_reason" in docs
     # threshold is configurable
     res2 = compute_disparities(w, ["no2_ugm3_popw"], n_boot=0, permutations=9, min_residents=10)
     assert res2.per_ward["disclosure_reason"].isna().all()
@@ -664,7 +662,8 @@ def test_stage_passes_configured_burden_reference(tmp_path, monkeypatch):
     from healthgeo.io import read_table
 
     w = make_wards(n=36, geometry=True)
-    monkeypatch.setattr(stages, "ward_frame", lambda *a, **k: (w, {}))
+    monkeypatch.setattr(stages, "ward_frame", lambda *a, **k: (w.copy(), {}))
+    monkeypatch.setattr(stages, "read_reasons", lambda *a, **k: {"buurt": primary_reasons(w["residents"])})
     params = {"indicators": ["no2_ugm3_popw"], "ranking": "income_keur_per_resident",
               "proxy": DEFAULT_PROXY, "n_boot": 100, "seed": 0, "min_residents": 50,
               "permutations": 99, "double_burden_pctl": 75, "burden_reference": None}

@@ -14,7 +14,6 @@ The GeoPackage is the contract with dashboards:
 from __future__ import annotations
 
 import logging
-import re
 import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict
@@ -30,6 +29,8 @@ from ._errors import HealthgeoError, InputDataError
 from ._vocab import CODE_COLUMN, LEVELS
 from .catalog import presentation_tables, storage_types
 from .dictionary import ColumnDoc, doc
+from .disclosure import (DEFAULT_MIN_RESIDENTS, REASON_COLUMN, disclosure_reasons, protect_layer,
+                         protect_table)
 from .io import atomic_write, read_table
 from .provenance import COLUMNS as PROVENANCE_COLUMNS, ProvenanceRecord, now_utc
 from .styles import write_data_columns
@@ -108,128 +109,6 @@ def merge_tables(wards: gpd.GeoDataFrame, level: str, tables: Sequence[str | Pat
     return out, docs
 
 
-#: columns that describe the ward's *area*, not its residents (raster area means and their coverage,
-#: green and canopy shares of the area, network lengths and densities, counts of stops/amenities):
-#: they disclose nothing about persons and stay published for small wards (access_*_covered_frac,
-#: the share of residents on the network, is about residents)
-AREA_BASED_COLUMNS = re.compile(
-    r"^(?:(?:no2|pm25|pm10)_ugm3_mean|(?:lden|lnight)_db_mean|(?!access_)\w+_covered_frac|ndvi_mean"
-    r"|green_share_pct|green_m2|tree_canopy_pct|tree_canopy_source|meets_3_30_300_canopy"
-    r"|intersection_density_per_km2|cyclable_network_km|cycleway_separated_km|cycleway_separated_share_pct"
-    r"|area_km2|redevelopment_share_pct|transit_stops_within_\d+m|amenities_within_\d+m)$"
-)
-
-
-SECONDARY_REASON = ("withheld with a small ward nearby (secondary suppression: otherwise its values "
-                    "follow from the {what})")
-
-
-def hierarchical_suppression(buurt: pd.DataFrame, wijk: pd.DataFrame | None, *,
-                             min_residents: float) -> tuple[pd.Series, pd.Series]:
-    """Extra buurten and wijken to withhold so that no withheld ward can be recovered by subtraction.
-
-    Every published total is the sum of its buurten (wijk, gemeente; :func:`healthgeo.impact.
-    aggregate_impact`), so subtracting the published buurten from it gives the withheld ones
-    together. CBS-style secondary suppression therefore makes every such remainder cover at least
-    two wards with ``min_residents`` residents together (or nobody):
-
-    * within each published wijk, the withheld buurten;
-    * within the withheld wijken taken together, their withheld buurten (a withheld wijk whose
-      buurten were all published would be known again);
-    * within the gemeente, all withheld buurten; and among the wijken, the withheld ones.
-
-    A failing group takes the published ward with the fewest residents of its scope (a wijk whose
-    buurten are all withheld is withheld itself); repeated until nothing changes. Wards with
-    unknown residents count as populated, with 0 towards the sum. Returns the secondary reasons
-    of buurten and wijken (NA where unchanged).
-    """
-    res = pd.to_numeric(buurt["residents"], errors="coerce")
-    in_wijk = buurt["wijkcode"].astype(str)
-    hidden_b = set(buurt.index[buurt["disclosure_reason"].notna()])
-    reason_b = pd.Series(pd.NA, index=buurt.index, dtype="string")
-    if wijk is not None:
-        res_w = pd.to_numeric(wijk["residents"], errors="coerce")
-        hidden_w = set(wijk.index[wijk["disclosure_reason"].notna()])
-    else:
-        res_w, hidden_w = pd.Series(dtype=float), set()
-    reason_w = pd.Series(pd.NA, index=wijk.index if wijk is not None else [], dtype="string")
-
-    def fine(ids, r) -> bool:
-        people = [i for i in ids if not (r[i] == 0)]  # NaN residents: count as people
-        return not people or (len(people) >= 2 and np.nansum(r[people]) >= min_residents)
-
-    def hide_buurt(scope, what) -> bool:
-        shown = [i for i in scope if i not in hidden_b and res[i] > 0]
-        if not shown:
-            return False
-        pick = min(shown, key=lambda i: (res[i], str(i)))
-        hidden_b.add(pick)
-        reason_b[pick] = SECONDARY_REASON.format(what=what)
-        return True
-
-    def hide_wijk(code, what) -> None:
-        hidden_w.add(code)
-        reason_w[code] = SECONDARY_REASON.format(what=what)
-
-    members = {w: list(idx) for w, idx in buurt.groupby(in_wijk).groups.items()}
-    for _ in range(len(buurt) + len(res_w) + 1):
-        changed = False
-        if wijk is not None and not fine(hidden_w, res_w):
-            shown = [w for w in wijk.index if w not in hidden_w and res_w[w] > 0]
-            if shown:
-                hide_wijk(min(shown, key=lambda w: (res_w[w], str(w))), "gemeente total minus the other wijken")
-                changed = True
-        for w, ids in members.items():
-            if w in hidden_w:
-                continue
-            if not fine([i for i in ids if i in hidden_b], res):
-                if not hide_buurt(ids, "wijk total minus its other buurten"):
-                    if wijk is not None and w in res_w.index:
-                        hide_wijk(w, "wijk total, all of whose buurten are withheld")
-                changed = True
-        in_hidden_wijken = [i for w, ids in members.items() if w in hidden_w for i in ids]
-        if not fine([i for i in in_hidden_wijken if i in hidden_b], res):
-            changed |= hide_buurt(in_hidden_wijken, "withheld wijken's total minus their published buurten")
-        if not fine(list(hidden_b), res):
-            changed |= hide_buurt(list(buurt.index), "gemeente total minus the published buurten")
-        if not changed:
-            break
-    return reason_b, reason_w
-
-
-def withhold(frame: pd.DataFrame, mask, keep: Sequence[str]) -> pd.DataFrame:
-    """NULL every column but ``keep`` (and the geometry) in the rows of ``mask``, keeping dtypes usable.
-
-    Statistical disclosure control for wards below the residents threshold: healthgeo's values
-    about the residents are withheld (as CBS does); the ward's identity, CBS's own published key
-    figures and the area-based columns (:data:`AREA_BASED_COLUMNS`) stay.
-    """
-    mask = np.asarray(mask, dtype=bool)
-    if not mask.any():
-        return frame.copy()
-    geom = getattr(frame, "geometry", None)
-    geom_name = geom.name if geom is not None else None
-    nulled = {}
-    for c in frame.columns:
-        if c in keep or c == geom_name:
-            continue
-        col = frame[c]
-        if pd.api.types.is_bool_dtype(col) or str(col.dtype) == "boolean":
-            col = col.astype("boolean")
-            col[mask] = pd.NA
-        elif pd.api.types.is_numeric_dtype(col):
-            col = col.astype(float)
-            col[mask] = np.nan
-        else:
-            col = col.astype(object).where(col.notna(), None)  # NULL, never the text "<NA>"
-            col[mask] = None
-        nulled[c] = col
-    # the changed columns replace the old ones at once (one per column would fragment the frame
-    # into hundreds of blocks, which pandas warns about on the next insert)
-    out = pd.concat([frame.drop(columns=list(nulled)), pd.DataFrame(nulled, index=frame.index)], axis=1)
-    return out[list(frame.columns)]
-
-
 def _dictionary_rows(layer: str, columns: Sequence[str], docs: Mapping[str, ColumnDoc]) -> list[dict]:
     undocumented = [c for c in columns if c not in docs]
     if undocumented:
@@ -250,7 +129,7 @@ def assemble(
     metadata: Mapping[str, str],
     extra_tables: Mapping[str, tuple[pd.DataFrame, Mapping[str, ColumnDoc], str]] | None = None,
     scenario_layers: Mapping[str, str | Path] | None = None,
-    min_residents: float = 50,
+    min_residents: float = DEFAULT_MIN_RESIDENTS,
 ) -> Path:
     """Write the output GeoPackage atomically and return its path.
 
@@ -262,32 +141,22 @@ def assemble(
     """
     out_path = Path(out_path)
     dictionary: list[dict] = []
-    withheld: dict[str, pd.Series] = {}
     written: dict[str, tuple[pd.DataFrame, Mapping[str, ColumnDoc]]] = {}  # ward layers as written
     with atomic_write(out_path) as tmp:
         merged = {}
         for level in LEVELS:
             wards = gpd.read_file(wards_path, layer=level, engine="pyogrio").set_index(CODE_COLUMN[level])
             merged[level] = (wards, *merge_tables(wards, level, tables.get(level, [])))
-        b_layer, w_layer = merged["buurt"][1], merged["wijk"][1]
-        if "disclosure_reason" in b_layer.columns and "wijkcode" in b_layer.columns:
-            extra_b, extra_w = hierarchical_suppression(
-                b_layer, w_layer if "disclosure_reason" in w_layer.columns else None, min_residents=min_residents)
-            for level, extra in (("buurt", extra_b), ("wijk", extra_w)):
-                if extra.notna().any():
-                    lay = merged[level][1]
-                    log.info("%s: %d ward(s) withheld by secondary suppression", level, int(extra.notna().sum()))
-                    lay["disclosure_reason"] = lay["disclosure_reason"].astype("string").fillna(extra.reindex(lay.index))
+        reasons = disclosure_reasons({lv: merged[lv][0] for lv in LEVELS}, min_residents=min_residents)
+        raw = {lv: merged[lv][1] for lv in LEVELS}  # before withholding: to keep their values out of tables
         for level in LEVELS:
             wards, layer, docs = merged[level]
-            if "disclosure_reason" in layer.columns:
-                # small wards: every value about their residents is withheld, not only the disparity ones
-                small = layer["disclosure_reason"].notna()
-                withheld[level] = layer["disclosure_reason"][small]
-                area_based = [c for c in layer.columns if AREA_BASED_COLUMNS.match(c)]
-                layer = withhold(layer, small.to_numpy(), keep=[*wards.columns, "disclosure_reason", *area_based])
-                if small.any():
-                    log.info("%s: values of %d ward(s) withheld (disclosure control)", level, int(small.sum()))
+            # small wards: every value about their residents is withheld, whichever stages ran
+            layer, docs = protect_layer(layer, reasons[level], docs, keep=list(wards.columns),
+                                        min_residents=min_residents)
+            small = reasons[level].notna()
+            if small.any():
+                log.info("%s: values of %d ward(s) withheld (disclosure control)", level, int(small.sum()))
             layer = storage_types(layer.reset_index(), docs)  # integer counts, NULL not ''
             written[level] = (layer, docs)
             columns = [c for c in layer.columns]
@@ -305,14 +174,10 @@ def assemble(
                 raise InputDataError(f"{path}: scenario rows for codes that are not buurten of this run: {foreign[:10]}")
             layer = buurten[["name", "geometry"]].join(deltas, how="left")
             docs = {**{k: v for k, v in ward_docs("buurt").items() if k in ("buurtcode", "name", "geometry")}, **ddocs}
-            if "buurt" in withheld:
-                reason = withheld["buurt"].reindex(layer.index)
-                area_based = [c for c in layer.columns if AREA_BASED_COLUMNS.match(c.removeprefix("delta_"))]
-                layer = withhold(layer, reason.notna().to_numpy(), keep=["name", *area_based])
-                layer["disclosure_reason"] = reason.astype("string")
-                docs["disclosure_reason"] = doc("text", "Why this buurt's scenario values are withheld (fewer residents "
-                                                "than the disclosure threshold, see the buurt layer); empty when shown")
-            layer = storage_types(layer.reset_index(), docs)
+            layer, docs = protect_layer(layer, reasons["buurt"], docs, keep=["name"], min_residents=min_residents)
+            docs[REASON_COLUMN] = docs[REASON_COLUMN].replace(
+                description="Why this buurt's scenario values are withheld (see the buurt layer); NA when shown")
+            layer = storage_types(layer.reset_index(), docs)  # integer counts, NULL not ''
             written[layer_name] = (layer, docs)
             dictionary += _dictionary_rows(layer_name, list(layer.columns), docs)
             pyogrio.write_dataframe(layer, tmp, layer=layer_name, driver="GPKG", append=True,
@@ -325,6 +190,9 @@ def assemble(
         }
         nonspatial.update(extra_tables or {})
         nonspatial.update(presentation_tables({k: v[0] for k, v in written.items()}, {k: v[1] for k, v in written.items()}))
+        for name in [n for n in nonspatial if n not in ("provenance", "metadata")]:  # every table, also later ones
+            frame, docs, desc = nonspatial[name]
+            nonspatial[name] = (protect_table(frame, docs, reasons, values=raw, name=name), docs, desc)
         for name, (frame, docs, _desc) in nonspatial.items():
             dictionary += _dictionary_rows(name, list(frame.columns), docs)
         dictionary += _dictionary_rows("data_dictionary", DICTIONARY_COLUMNS, _DICT_DOCS)
@@ -355,7 +223,8 @@ def assemble(
 def assemble_run(out_path, *, wards_path, tables, manifests, run: str, municipality: str, year: int,
                  extra_provenance: Sequence[str | Path] = (),
                  extra_tables: Mapping[str, Sequence[str | Path]] | None = None,
-                 scenario_layers: Mapping[str, str | Path] | None = None, min_residents: float = 50) -> Path:
+                 scenario_layers: Mapping[str, str | Path] | None = None,
+                 min_residents: float = DEFAULT_MIN_RESIDENTS) -> Path:
     """Assemble one workflow run: provenance from the fetch manifests, synthetic flag, metadata.
 
     ``extra_tables`` maps a non-spatial table name to the Parquet tables (with docs) that are

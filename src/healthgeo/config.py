@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import datetime
 import difflib
+import logging
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -28,6 +29,8 @@ from .sources import PROVIDERS, known_municipalities
 from .sources.cbs import KWB_TABLES
 from .sources.health import HEALTH_TABLES
 from .typology import rules_from_config
+
+log = logging.getLogger(__name__)
 
 #: Inputs that are rasters (prepared by healthgeo.rasters) and their units.
 RASTER_INPUTS = {
@@ -99,7 +102,7 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
 
     Returns a new dict; raises :class:`ConfigError` listing every problem.
     """
-    cfg = copy.deepcopy(dict(config))
+    cfg = _renamed_keys(copy.deepcopy(dict(config)))
     validator = _validator_class()(schema())
     errors = sorted(validator.iter_errors(cfg), key=lambda e: list(map(str, e.absolute_path)))
     problems = [_describe(e) for e in errors]
@@ -111,6 +114,23 @@ def validate(config: dict[str, Any]) -> dict[str, Any]:
             + "\nSee config/config.yaml and the schema src/healthgeo/schemas/config.schema.yaml "
             "(every key is described there)."
         )
+    return cfg
+
+
+def _renamed_keys(cfg: dict[str, Any]) -> dict[str, Any]:
+    """Accept deprecated keys under their new name, with a message saying what to change."""
+    old = cfg.get("disparity", {}).get("min_residents") if isinstance(cfg.get("disparity"), dict) else None
+    if old is not None:
+        disclosure = cfg.setdefault("disclosure", {})
+        if isinstance(disclosure, dict) and "min_residents" not in disclosure:
+            disclosure["min_residents"] = old
+            log.warning("config key disparity.min_residents is deprecated: the threshold now applies to every "
+                        "layer and table; write it as disclosure: {min_residents: %s}", old)
+        elif isinstance(disclosure, dict):
+            log.warning("config key disparity.min_residents is deprecated and ignored: "
+                        "disclosure.min_residents (%s) applies; remove disparity.min_residents",
+                        disclosure["min_residents"])
+        del cfg["disparity"]["min_residents"]
     return cfg
 
 

@@ -27,8 +27,8 @@ Steps (formulas and sources: ``docs/methods.md``, disparity stage; anchors below
    Values within a relative 1e-10 of each other count as tied, so floating-point noise cannot
    split a tie, and the burden score is computed by one shared expression for the reference
    and the wards.
-5. :func:`apply_disclosure_control` withholds wards with few residents
-   (docs/methods.md#disclosure-control).
+5. Wards withheld by disclosure control (:mod:`healthgeo.disclosure`,
+   docs/methods.md#disclosure-control) enter no measure.
 
 :func:`compute_disparities` runs all of them and returns a :class:`DisparityResult`.
 
@@ -70,6 +70,7 @@ from .dictionary import (
     ColumnDoc,
     doc,
 )
+from .disclosure import DEFAULT_MIN_RESIDENTS, REASON_COLUMN, primary_reasons, reason_doc
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,6 @@ __all__ = [
     "MAX_COLUMN_NAME_LENGTH",
     "MAX_UNDEFINED_DRAW_SHARE",
     "DisparityResult",
-    "apply_disclosure_control",
     "burden_percentile",
     "burden_reference",
     "compute_disparities",
@@ -98,12 +98,6 @@ __all__ = [
 # Settings and citations
 # --------------------------------------------------------------------------------------------
 
-#: Wards with fewer residents are withheld (values NaN + ``disclosure_reason``) and left out of
-#: every inequality measure. CBS does not publish many kerncijfers for small buurten ('.' in
-#: KWB, "om redenen van betrouwbaarheid en geheimhouding"); the exact CBS thresholds differ per
-#: variable (verify per variable in the KWB toelichting), so this is configurable.
-DEFAULT_MIN_RESIDENTS = 50
-
 #: Proxy ranking variable used where the ranking variable is missing (CBS suppresses income at
 #: buurt level in early KWB releases). Share of adults with difficulty making ends meet (RIVM).
 DEFAULT_PROXY = "health_difficulty_making_ends_meet_pct"
@@ -118,10 +112,6 @@ MAX_UNDEFINED_DRAW_SHARE = 0.05
 #: is the gemeente layer's ``conc_index_{indicator}_lo95``.
 MAX_COLUMN_NAME_LENGTH = 63
 
-CBS_DISCLOSURE = (
-    "CBS Kerncijfers wijken en buurten, toelichting: figures missing ('.') for small areas "
-    "'om redenen van betrouwbaarheid en geheimhouding' (thresholds per variable; verify)"
-)
 ANSELIN_1995 = "Anselin (1995), Local Indicators of Spatial Association - LISA, Geogr. Anal. 27:93-115"
 PYSAL_ESDA = "PySAL esda (Moran, Moran_Local) and libpysal (Queen/Rook contiguity)"
 PYSAL_INEQUALITY = "PySAL inequality (inequality.theil.Theil, inequality.gini.Gini)"
@@ -293,43 +283,15 @@ def _check_unique_index(wards: pd.DataFrame) -> list[str]:
 
 
 def _disclosure(wards: pd.DataFrame, residents: str, min_residents: float) -> pd.Series:
-    """Reason per ward its values are withheld (NA when disclosed)."""
-    pop = _numeric(wards, residents)
-    reason = np.full(len(wards), None, dtype=object)
-    reason[~np.isfinite(pop)] = "residents unknown"
-    small = np.isfinite(pop) & (pop < min_residents)
-    reason[small] = f"fewer than {min_residents:g} residents (statistical disclosure control)"
-    return pd.Series(pd.array(reason, dtype="string"), index=wards.index, name="disclosure_reason")
-
-
-def _disclosure_doc(min_residents: float) -> ColumnDoc:
-    return doc(
-        "text", "Why this ward's values are withheld (NA = published).",
-        f"Wards with fewer than {min_residents:g} residents (or unknown residents) get NULL in every "
-        "column about their residents on the ward and scenario layers (area-based columns such as "
-        "area means of NO2 and green shares stay) and are excluded from all inequality, clustering "
-        "and burden inputs and reference distributions. Threshold configurable (min_residents).",
-        CBS_DISCLOSURE,
-    )
-
-
-def apply_disclosure_control(frame: pd.DataFrame, residents: pd.Series, *,
-                             columns: Sequence[str] | None = None,
-                             min_residents: float = DEFAULT_MIN_RESIDENTS,
-                             ) -> tuple[pd.DataFrame, dict[str, ColumnDoc]]:
-    """Withhold values of wards with fewer than ``min_residents`` residents.
-
-    Returns a copy of ``frame`` with ``columns`` (default: all numeric columns) set to NaN for
-    those wards and a ``disclosure_reason`` column, plus the docs of that column.
-    """
-    res = pd.DataFrame({"residents": residents.reindex(frame.index)})
-    reason = _disclosure(res, "residents", min_residents)
-    from .assemble import withhold
-
-    cols = list(columns) if columns is not None else list(frame.select_dtypes(include="number").columns)
-    out = withhold(frame, reason.notna().to_numpy(), keep=[c for c in frame.columns if c not in cols])
-    out["disclosure_reason"] = reason
-    return out, {"disclosure_reason": _disclosure_doc(min_residents)}
+    """Reason per ward its values are withheld (NA when disclosed): few residents
+    (:func:`healthgeo.disclosure.primary_reasons`), or a ``disclosure_reason`` the frame already
+    carries (the full primary and secondary suppression of :func:`healthgeo.disclosure.
+    disclosure_reasons`, which the workflow joins on so measures use only published wards)."""
+    pop = wards[residents] if residents in wards else pd.Series(np.nan, index=wards.index)
+    reason = primary_reasons(pop, min_residents)
+    if REASON_COLUMN in wards:
+        reason = reason.fillna(wards[REASON_COLUMN].astype("string"))
+    return reason
 
 
 # --------------------------------------------------------------------------------------------
@@ -501,7 +463,7 @@ def ses_rank(wards: pd.DataFrame, *, ranking: str = "income_keur_per_resident",
             "'missing' (neither available: no rank) or 'withheld' (disclosure control).",
             "Never silent: every ward names its source.", src_text,
         ),
-        "disclosure_reason": _disclosure_doc(min_residents),
+        "disclosure_reason": reason_doc(min_residents),
     }
     return out, docs
 
@@ -1179,7 +1141,7 @@ def cumulative_burden(wards: pd.DataFrame, groups: Mapping[str, Sequence[str]], 
             f"percentile >= {double_burden_pctl:g} (high burden and low SES / poor health).",
             "NA when either percentile is missing.", CALENVIROSCREEN_4),
         "burden_n_indicators": doc("count", "Indicators with a percentile for this ward."),
-        "disclosure_reason": _disclosure_doc(min_residents),
+        "disclosure_reason": reason_doc(min_residents),
     })
     return out, docs
 

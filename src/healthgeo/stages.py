@@ -16,6 +16,7 @@ import pandas as pd
 from ._errors import CRSError, InputDataError
 from ._vocab import CODE_COLUMN, RASTER_NODATA_SENTINELS, TARGET_CRS
 from .dictionary import ODONNELL_2008, RIVM_GEZONDHEID, ColumnDoc, doc
+from .disclosure import DEFAULT_MIN_RESIDENTS, REASON_COLUMN, read_reasons
 from .io import read_table, write_gdf, write_table
 from .plausibility import RASTER_QUANTITY, check_grid_vs_monitoring
 from .provenance import read_manifest
@@ -226,24 +227,30 @@ def ward_frame(wards_path, level: str, tables) -> tuple[gpd.GeoDataFrame, dict[s
     return merge_tables(read_wards(wards_path, level), level, tables)
 
 
-def _usable(frame, columns, min_residents: float = 0.0) -> list[str]:
-    """Indicators with values for at least 3 wards that pass disclosure control."""
-    shown = pd.to_numeric(frame["residents"], errors="coerce") >= min_residents if "residents" in frame else True
+def _usable(frame, columns, shown) -> list[str]:
+    """Indicators with values for at least 3 published wards (``shown``: disclosure mask)."""
     return [c for c in columns if c in frame and (pd.to_numeric(frame[c], errors="coerce").notna() & shown).sum() >= 3]
 
 
-def disparity(wards_path, tables, level: str, out_wards, out_table, out_reference, *, params: dict):
-    """Disparity indicators of one ward level: per-ward columns, tidy table, burden reference."""
+def disparity(wards_path, tables, level: str, out_wards, out_table, out_reference, *, params: dict,
+              min_residents: float = DEFAULT_MIN_RESIDENTS):
+    """Disparity indicators of one ward level: per-ward columns, tidy table, burden reference.
+
+    Only wards that disclosure control publishes (:func:`healthgeo.disclosure.read_reasons`,
+    primary and secondary suppression) enter the measures and the burden reference.
+    """
     from .disparity import compute_disparities
 
     frame, _ = ward_frame(wards_path, level, tables)
+    frame[REASON_COLUMN] = read_reasons(wards_path, min_residents=min_residents)[level].reindex(frame.index)
+    shown = frame[REASON_COLUMN].isna()
     # a level of one or two wards (a small municipality's wijken) has nothing to compare: keep the
     # per-ward columns (disclosure control) but no inequality measures, clusters or burden ranks
     few = len(frame) < 3
     if few:
         log.warning("disparity: only %d %s ward(s); no inequality measures at this level", len(frame), level)
-    mr = params["min_residents"]
-    indicators = [c for c in params["indicators"] if c in frame] if few else _usable(frame, params["indicators"], mr)
+    mr = min_residents
+    indicators = [c for c in params["indicators"] if c in frame] if few else _usable(frame, params["indicators"], shown)
     if not indicators:
         raise InputDataError(
             f"none of the disparity indicators {params['indicators']} has values at {level} level; "
@@ -252,7 +259,7 @@ def disparity(wards_path, tables, level: str, out_wards, out_table, out_referenc
     skipped = sorted(set(params["indicators"]) - set(indicators))
     if skipped:
         log.info("disparity: indicators without data in this run, skipped: %s", skipped)
-    groups = {} if few else {k: _usable(frame, v, mr) for k, v in DEFAULT_BURDEN_GROUPS.items()}
+    groups = {} if few else {k: _usable(frame, v, shown) for k, v in DEFAULT_BURDEN_GROUPS.items()}
     from .disparity import BURDEN_REFERENCE_DOCS, DISPARITY_TABLE_DOCS, read_burden_reference
 
     # fixed reference of a previous run (config disparity.burden_reference); None = this run
@@ -260,7 +267,7 @@ def disparity(wards_path, tables, level: str, out_wards, out_table, out_referenc
     reference = read_burden_reference(ref_path) if ref_path else None
     result = compute_disparities(
         frame, indicators, ranking=params["ranking"], proxy=params["proxy"],
-        n_boot=params["n_boot"], seed=params["seed"], min_residents=params["min_residents"],
+        n_boot=params["n_boot"], seed=params["seed"], min_residents=mr,
         permutations=params["permutations"], burden_groups=groups,
         burden_reference_table=reference,
         double_burden_pctl=params["double_burden_pctl"], level=level, **({"spatial": False} if few else {}),

@@ -24,6 +24,6 @@ rule assemble:
         run=RUN,
         municipality=config["area"]["municipality"],
         year=config["area"]["year"],
-        min_residents=config["disparity"]["min_residents"],
+        min_residents=config["disclosure"]["min_residents"],
     script:
         "../scripts/assemble.py"

@@ -16,6 +16,7 @@ rule disparity:
         "../envs/healthgeo.yaml"
     params:
         disparity=config["disparity"],
+        min_residents=config["disclosure"]["min_residents"],
     script:
         "../scripts/disparity.py"
 

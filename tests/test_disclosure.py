@@ -55,7 +55,8 @@ def _hidden(gpkg) -> dict[str, set[str]]:
     return out
 
 
-def _fingerprints(raw: dict[str, pd.DataFrame], hidden: dict[str, set[str]], allowed: set[float]) -> set[float]:
+def _fingerprints(raw: dict[str, pd.DataFrame], hidden: dict[str, set[str]], allowed: set[float],
+                  docs: dict) -> set[float]:
     """Non-integer values that only withheld wards have in the run's tables before withholding
     (``allowed``: values published legitimately, e.g. CBS's own key figures)."""
     secret, allowed = set(), set(allowed)
@@ -68,7 +69,7 @@ def _fingerprints(raw: dict[str, pd.DataFrame], hidden: dict[str, set[str]], all
             x = x.astype(float)
             out = frame.index.isin(list(hidden[level]))
             vals_hidden = {v for v in x[out] if np.isfinite(v) and v != round(v)}
-            if col in base or is_published(col, {}):
+            if col in base or is_published(col, docs):
                 allowed |= vals_hidden
             else:
                 secret |= vals_hidden
@@ -104,6 +105,7 @@ def _recoverable(gpkg, min_residents: float) -> list[str]:
 
 
 def leaks(gpkg, raw: dict[str, pd.DataFrame], min_residents: float) -> list[str]:
+    """``raw``: the run's per-ward tables before withholding (:func:`raw_tables`)."""
     """Every way ``gpkg`` publishes something about a ward under ``min_residents`` (empty: none)."""
     problems = []
     hidden = _hidden(gpkg)
@@ -119,7 +121,8 @@ def leaks(gpkg, raw: dict[str, pd.DataFrame], min_residents: float) -> list[str]
         lay = pyogrio.read_dataframe(gpkg, layer=level, read_geometry=False)
         for col in set(ward_docs(level)) & set(lay.select_dtypes("number").columns):
             cbs |= set(lay[col].dropna().astype(float))
-    secret = _fingerprints(raw, hidden, cbs)
+    docs = {c: d for frame in raw.values() for c, d in frame.attrs.get("docs", {}).items()}
+    secret = _fingerprints(raw, hidden, cbs, docs)
     for name, _geom in pyogrio.list_layers(gpkg):
         t = pyogrio.read_dataframe(gpkg, layer=name, read_geometry=False)
         key = next((k for k in KEYS if k in t.columns), None)
@@ -130,7 +133,7 @@ def leaks(gpkg, raw: dict[str, pd.DataFrame], min_residents: float) -> list[str]
             rows = t[t[key].astype(str).isin(all_hidden)]
             named = next((c for c in NAMES if c in t.columns), None)
             if named is not None:  # a long table: a row of an area indicator may keep its value
-                rows = rows[~rows[named].astype(str).map(lambda c: is_published(c, {}) or c in ok)]
+                rows = rows[~rows[named].astype(str).map(lambda c: is_published(c, docs) or c in ok)]
             for col in (c for c in t.columns if c not in ok):
                 shown = rows[col].notna()
                 if shown.any():
@@ -148,9 +151,10 @@ def raw_tables(tables: dict[str, list]) -> dict[str, pd.DataFrame]:
     """The per-ward values of a run before withholding (its Parquet tables joined per level)."""
     out = {}
     for level, paths in tables.items():
-        parts = [read_table(p)[0] for p in paths]
-        frame = pd.concat([p.loc[:, ~p.columns.isin(["geometry"])] for p in parts], axis=1) if parts else pd.DataFrame()
+        parts = [read_table(p) for p in paths]
+        frame = pd.concat([p.loc[:, ~p.columns.isin(["geometry"])] for p, _ in parts], axis=1) if parts else pd.DataFrame()
         out[level] = frame.loc[:, ~frame.columns.duplicated()]
+        out[level].attrs["docs"] = {c: d for _, docs in parts for c, d in docs.items()}
     return out
 
 
@@ -183,7 +187,8 @@ def test_reasons_from_residents_alone_with_secondary():
 
 def test_protect_table_long_and_reference_tables():
     reasons = {"buurt": pd.Series([pd.NA, "small"], index=["B1", "B2"], dtype="string")}
-    docs = {"code": doc("code", "ward"), "indicator": doc("text", "which"), "value": doc("", "value")}
+    docs = {"code": doc("code", "ward"), "indicator": doc("text", "which"), "value": doc("", "value"),
+            "no2_ugm3_mean": doc("ug/m3", "area mean", about="area")}
     long = pd.DataFrame({"code": ["B1", "B2", "B2"], "indicator": ["no2_ugm3_popw", "no2_ugm3_popw", "no2_ugm3_mean"],
                          "value": [20.5, 31.25, 22.0]})
     got = protect_table(long, docs, reasons)
@@ -305,8 +310,10 @@ def check_table_subsets(base: Path, levels, extra, out_dir: Path, n: int = 6) ->
         out = assemble(out_dir / f"o{i}.gpkg", wards_path=wards, tables=tables, provenance=[], metadata={},
                        extra_tables=ext, scenario_layers={p.parent.name: p for p in scen if rng.random() < 0.5},
                        min_residents=min_residents)
-        scen_raw = raw_tables({"buurt": [p for p in scen]})["buurt"].add_prefix("")
+        scen_raw = raw_tables({"buurt": [p for p in scen]})["buurt"]
         raw_i = raw_tables(tables)
+        docs_i = {**raw_i["buurt"].attrs["docs"], **scen_raw.attrs["docs"]}
         raw_i["buurt"] = raw_i["buurt"].join(scen_raw.drop(columns=[c for c in scen_raw if c in raw_i["buurt"]]),
                                              how="outer")
+        raw_i["buurt"].attrs["docs"] = docs_i
         assert leaks(out, raw_i, min_residents) == [], (min_residents, sorted(ext), tables)

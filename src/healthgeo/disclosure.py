@@ -323,7 +323,10 @@ def _drop_withheld_values(frame: pd.DataFrame, reasons, values, *, name: str) ->
     value = pd.to_numeric(frame["value"], errors="coerce")
     for (level, var), idx in frame.groupby([frame["level"].astype(str), frame["variable"].astype(str)]).groups.items():
         layer = values.get(level)
-        if layer is None or var not in layer.columns or level not in reasons:
+        if level not in reasons or not reasons[level].notna().any():
+            continue
+        if layer is None or var not in layer.columns:  # cannot be checked against the wards: left out
+            drop[frame.index.get_indexer(idx)] = True
             continue
         hidden = reasons[level].reindex(layer.index).notna().to_numpy()
         x = pd.to_numeric(layer[var], errors="coerce")

@@ -164,7 +164,7 @@ def test_withhold_keeps_the_frame_in_few_blocks():
 
     import numpy as np
 
-    from healthgeo.assemble import withhold
+    from healthgeo.disclosure import withhold
 
     idx = pd.Index([f"BU{i:08d}" for i in range(5)], name="buurtcode")
     layer = gpd.GeoDataFrame({**{f"x{i}": np.arange(5.0) for i in range(300)}, "flag": [True, False] * 2 + [True],

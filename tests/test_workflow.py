@@ -17,7 +17,6 @@ import pyogrio
 import pytest
 import shapely
 import yaml
-from conftest import snakemake
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
@@ -25,7 +24,11 @@ SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 pytestmark = pytest.mark.slow
 
 
-_snakemake = snakemake
+def _snakemake(workdir: Path, *args: str, config: Path | None = None) -> subprocess.CompletedProcess:
+    cmd = [*SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
+           "--configfile", str(config or REPO / "config" / "config.yaml"), "--replace-workflow-config",
+           "--cores", "2", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=900)
 
 
 # demo_run (the one end-to-end demo run of the session, shared with tests/faults) is in conftest.py

@@ -56,12 +56,15 @@ def _hidden(gpkg) -> dict[str, set[str]]:
 
 
 def _fingerprints(raw: dict[str, pd.DataFrame], hidden: dict[str, set[str]], allowed: set[float],
-                  docs: dict) -> set[float]:
-    """Non-integer values that only withheld wards have in the run's tables before withholding
-    (``allowed``: values published legitimately, e.g. CBS's own key figures)."""
-    secret, allowed = set(), set(allowed)
+                  docs: dict) -> dict[str, set[float]]:
+    """Per level: non-integer values that only withheld wards of that level have in the run's
+    tables before withholding (``allowed``: values published legitimately, e.g. CBS's own key
+    figures, and every value a published ward of any level has)."""
+    secret: dict[str, set[float]] = {}
+    allowed = set(allowed)
     for level, frame in raw.items():
         base = set(ward_docs(level))
+        secret[level] = set()
         for col in frame.columns:
             x = pd.to_numeric(frame[col], errors="coerce") if frame[col].dtype != bool else None
             if x is None:
@@ -72,9 +75,9 @@ def _fingerprints(raw: dict[str, pd.DataFrame], hidden: dict[str, set[str]], all
             if col in base or is_published(col, docs):
                 allowed |= vals_hidden
             else:
-                secret |= vals_hidden
+                secret[level] |= vals_hidden
             allowed |= {v for v in x[~out] if np.isfinite(v)}
-    return secret - allowed
+    return {level: values - allowed for level, values in secret.items()}
 
 
 def _recoverable(gpkg, min_residents: float) -> list[str]:
@@ -123,6 +126,10 @@ def leaks(gpkg, raw: dict[str, pd.DataFrame], min_residents: float) -> list[str]
             cbs |= set(lay[col].dropna().astype(float))
     docs = {c: d for frame in raw.values() for c, d in frame.attrs.get("docs", {}).items()}
     secret = _fingerprints(raw, hidden, cbs, docs)
+    # columns published for every ward: CBS's own (ward_docs) and those the dictionary calls area/identity
+    everywhere = {c for level in LEVELS for c in ward_docs(level)}
+    for level in LEVELS:
+        everywhere |= _published_columns(dd, level)
     for name, _geom in pyogrio.list_layers(gpkg):
         t = pyogrio.read_dataframe(gpkg, layer=name, read_geometry=False)
         key = next((k for k in KEYS if k in t.columns), None)
@@ -132,16 +139,21 @@ def leaks(gpkg, raw: dict[str, pd.DataFrame], min_residents: float) -> list[str]
             ok = base | _published_columns(dd, name) | {"disclosure_reason", *NAMES, "level", "kind", "label"}
             rows = t[t[key].astype(str).isin(all_hidden)]
             named = next((c for c in NAMES if c in t.columns), None)
-            if named is not None:  # a long table: a row of an area indicator may keep its value
-                area = rows[named].astype(str).map(lambda c: is_published(c, docs) or c in ok)
+            if named is not None:  # a long table: a row of an area indicator or key figure may keep its value
+                area = rows[named].astype(str).map(lambda c: is_published(c, docs) or c in ok or c in everywhere)
                 rows = rows.loc[~area.to_numpy(dtype=bool)]  # a boolean array: an empty Series would select columns
             for col in (c for c in t.columns if c not in ok):
                 shown = rows[col].notna()
                 if shown.any():
                     problems.append(f"{name}.{col}: values of withheld wards {sorted(rows.loc[shown, key])[:5]}")
         numeric = t.select_dtypes("number")
+        # a table with a level column is compared level by level (a wijk's 48.8 % is not a buurt's)
+        row_level = t["level"].astype(str) if "level" in t.columns else pd.Series("", index=t.index)
         for col in numeric.columns:
-            found = set(numeric[col].dropna().astype(float)) & secret
+            found = set()
+            for lv, rows_lv in numeric[col].groupby(row_level):
+                values = set(rows_lv.dropna().astype(float))
+                found |= values & (secret.get(lv, set()) if lv in secret else set().union(*secret.values()))
             if found:
                 problems.append(f"{name}.{col}: holds {len(found)} value(s) only a withheld ward has, e.g. {sorted(found)[:3]}")
     problems += _recoverable(gpkg, min_residents)

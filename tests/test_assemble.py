@@ -30,7 +30,7 @@ def wards_path(tmp_path):
 def _table(tmp_path, level, codes, docs=True):
     df = pd.DataFrame({"no2_ugm3_mean": [20.0 + i for i in range(len(codes))]}, index=pd.Index(codes))
     path = tmp_path / f"{level}.parquet"
-    write_table(df, path, {"no2_ugm3_mean": doc("ug/m3", "NO2 area mean")} if docs else {})
+    write_table(df, path, {"no2_ugm3_mean": doc("ug/m3", "NO2 area mean", about="area")} if docs else {})
     return path
 
 
@@ -80,7 +80,8 @@ def test_small_wards_withheld_on_every_layer_and_scenario(tmp_path, wards_path):
     ind = pd.DataFrame({"no2_ugm3_mean": [20.0, 21.0], "meets_3_30_300_canopy": [True, False],
                         "typology": ["woonwijk", "centrum"]},
                        index=pd.Index(["BU99990101", "BU99990201"], name="buurtcode"))
-    ind_docs = {"no2_ugm3_mean": doc("ug/m3", "NO2"), "meets_3_30_300_canopy": doc("bool", "canopy"),
+    # what a column is about is said by its doc (where it is made): area values stay for every ward
+    ind_docs = {"no2_ugm3_mean": doc("ug/m3", "NO2", about="area"), "meets_3_30_300_canopy": doc("bool", "canopy", about="area"),
                 "typology": doc("text", "type")}
     write_table(ind, tmp_path / "ind.parquet", ind_docs)
     disc = pd.DataFrame({"disclosure_reason": pd.array(["fewer than 15 residents", None], dtype="string"),

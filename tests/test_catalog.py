@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from healthgeo.catalog import catalog_table, fallback_scale, fallback_theme, indicators_table
+from healthgeo.catalog import catalog_table, fallback_scale, indicators_table
 from healthgeo.classes import LISA_COLOURS, YLORRD, classify
 from healthgeo.dictionary import WHO_AQG_2021, doc
 
@@ -17,9 +17,9 @@ NO2 = doc("µg/m³", "Annual-mean NO2, population-weighted. More text.", theme="
           thresholds=((10, "WHO AQG", WHO_AQG_2021), (20, "IT4", WHO_AQG_2021)))
 
 
-def test_catalog_uses_column_docs_and_falls_back_gracefully():
+def test_catalog_uses_column_docs_and_says_what_is_missing():
     docs = {
-        "buurt": {"buurtcode": doc("code", "CBS buurt code"), "no2_ugm3_popw": NO2,
+        "buurt": {"buurtcode": doc("code", "CBS buurt code", theme="identity"), "no2_ugm3_popw": NO2,
                   "green_share_pct": doc("%", "Share of the ward's area that is green; public and private")},
         "wijk": {"wijkcode": doc("code", "CBS wijk code"), "no2_ugm3_popw": NO2},
     }
@@ -30,21 +30,12 @@ def test_catalog_uses_column_docs_and_falls_back_gracefully():
     assert bool(no2["higher_is_worse"]) is True
     assert [t["value"] for t in json.loads(no2["thresholds"])] == [10.0, 20.0]
     assert no2["threshold_source"] == WHO_AQG_2021 and no2["levels"] == "buurt,wijk"
-    # a producer that filled nothing yet: theme from the name, scale from the unit, label = first clause
+    # a doc without metadata: no guessing from the column name; the label is the first clause
     green = cat.loc["green_share_pct"]
-    assert (green["theme"], green["scale"]) == ("green", "percent")
+    assert pd.isna(green["theme"]) and pd.isna(green["scale"])
     assert green["label_en"] == "Share of the ward's area that is green" == green["label_nl"]
     assert pd.isna(green["higher_is_worse"]) and pd.isna(green["thresholds"])
     assert cat.loc["buurtcode", "theme"] == "identity"
-
-
-@pytest.mark.parametrize("column,theme", [
-    ("no2_ugm3_popw_lisa", "disparity"), ("lden_db_popw", "noise"), ("deaths_attr_no2_per_year_central", "impact"),
-    ("health_good_health_pct", "health"), ("supermarket_walk_m_median", "access"), ("typology", "typology"),
-    ("no2_reason", "quality"), ("burden_score_pctl", "disparity"), ("pollution_burden", "burden"),
-])
-def test_fallback_theme(column, theme):
-    assert fallback_theme(column) == theme
 
 
 def test_fallback_scale():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 import warnings
 
@@ -31,6 +32,14 @@ from healthgeo.disparity import (
     read_burden_reference,
     ses_rank,
 )
+
+# Directions of the exposure columns used here, as their producers' ColumnDocs give them
+# (healthgeo.exposure); the SES variables' directions the library knows itself.
+DIRECTIONS = {"no2_ugm3_popw": True, "pm25_ugm3_popw": True, "lden_db_popw": True, "green_share_pct": False,
+              "pop_share_green_1ha_300m": False, "no2_ugm3_mean": True}
+burden_reference = functools.partial(burden_reference, higher_is_worse=DIRECTIONS)
+cumulative_burden = functools.partial(cumulative_burden, higher_is_worse=DIRECTIONS)
+compute_disparities = functools.partial(compute_disparities, higher_is_worse=DIRECTIONS)
 
 # ---------------------------------------------------------------------------- fixtures
 
@@ -662,7 +671,15 @@ def test_stage_passes_configured_burden_reference(tmp_path, monkeypatch):
     from healthgeo.io import read_table
 
     w = make_wards(n=36, geometry=True)
-    monkeypatch.setattr(stages, "ward_frame", lambda *a, **k: (w.copy(), {}))
+    from healthgeo.dictionary import doc
+    from healthgeo.sources.health import health_docs
+    from healthgeo.wards import ward_docs
+
+    # the burden components come from the columns' docs, as the producers write them
+    col_docs = {**ward_docs("buurt"), **health_docs(["health_good_health_pct", "health_difficulty_making_ends_meet_pct"]),
+            "no2_ugm3_popw": doc("µg/m³", "NO2", higher_is_worse=True, burden_group="exposures"),
+            "green_share_pct": doc("%", "green", higher_is_worse=False, burden_group="exposures", about="area")}
+    monkeypatch.setattr(stages, "ward_frame", lambda *a, **k: (w.copy(), col_docs))
     monkeypatch.setattr(stages, "read_reasons", lambda *a, **k: {"buurt": primary_reasons(w["residents"])})
     params = {"indicators": ["no2_ugm3_popw"], "ranking": "income_keur_per_resident",
               "proxy": DEFAULT_PROXY, "n_boot": 100, "seed": 0, "min_residents": 50,

@@ -4,7 +4,8 @@ The GeoPackage is the contract with dashboards:
 
 * spatial layers ``buurt``, ``wijk``, ``gemeente`` keyed by the CBS code column
   (``buurtcode``/``wijkcode``/``gemeentecode``, unique index), EPSG:28992;
-* non-spatial ``data_dictionary`` (layer, column, unit, description, method, source) with a row
+* non-spatial ``data_dictionary`` (layer, column, unit, description, method, source and the
+  column's metadata: theme, about, scale, direction, labels, thresholds, burden group) with a row
   for *every* column of every layer and table - assembling refuses undocumented columns;
 * non-spatial ``provenance`` (input, provider, file, url, params, retrieved_at, sha256, licence, note);
 * non-spatial ``metadata`` (key, value): run, municipality, synthetic flag, version, created_at;
@@ -13,6 +14,7 @@ The GeoPackage is the contract with dashboards:
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 from collections.abc import Mapping, Sequence
@@ -38,13 +40,15 @@ from .wards import ward_docs
 
 log = logging.getLogger(__name__)
 
-DICTIONARY_COLUMNS = ["layer", "column", "unit", "description", "method", "source"]
+DICTIONARY_COLUMNS = ["layer", "column", "unit", "description", "method", "source", "theme", "about", "scale",
+                      "higher_is_worse", "label_en", "label_nl", "thresholds", "burden_group"]
 
 LAYER_DESCRIPTIONS = {
     "buurt": "Indicators per CBS buurt (neighbourhood)",
     "wijk": "Indicators per CBS wijk (district)",
     "gemeente": "Indicators for the whole municipality",
-    "data_dictionary": "One row per column of every layer/table: unit, description, method, source",
+    "data_dictionary": "One row per column of every layer/table: unit, description, method, source, theme, "
+                       "about (residents/area/identity), scale, direction, labels (en/nl), thresholds, burden group",
     "provenance": "One row per input: provider or file, URL, retrieval time, sha256, licence",
     "metadata": "Run metadata (key, value)",
     "disparity": "Inequality measures per indicator and ward level (indicator, metric, value, 95 % interval)",
@@ -71,6 +75,18 @@ _PROV_DOCS = {
     "note": doc("text", "remarks (e.g. cross-validation error of an interpolated surface)"),
 }
 _DICT_DOCS = {c: doc("text", f"{c} of the documented column") for c in DICTIONARY_COLUMNS}
+_DICT_DOCS.update({
+    "theme": doc("text", "indicator family (air, noise, green, access, health, disparity, burden, impact, typology, "
+                 "keyfigures, identity, quality, scenario, ...)"),
+    "about": doc("text", "what the value describes: residents (withheld for small wards), area or identity (always "
+                 "published)"),
+    "scale": doc("text", "how the value is scaled: fraction, percent, count, concentration, db, distance, ..."),
+    "higher_is_worse": doc("bool", "direction: 1 = a higher value is worse, 0 = better, NULL = no direction"),
+    "label_en": doc("text", "short English label"),
+    "label_nl": doc("text", "short Dutch label"),
+    "thresholds": doc("JSON", "reference values as a JSON list of [value, label, source]; NULL when none"),
+    "burden_group": doc("text", "component of the cumulative burden the column enters; NULL when none"),
+})
 
 
 class UndocumentedColumnError(HealthgeoError, ValueError):
@@ -116,8 +132,16 @@ def _dictionary_rows(layer: str, columns: Sequence[str], docs: Mapping[str, Colu
             f"layer {layer!r}: columns without a data-dictionary entry: {undocumented}. "
             "Every indicator function must return a ColumnDoc for each column it adds."
         )
-    keep = ("unit", "description", "method", "source")
-    return [{"layer": layer, "column": c, **{k: docs[c].as_dict()[k] for k in keep}} for c in columns]
+    return [{"layer": layer, "column": c, **_dictionary_fields(docs[c])} for c in columns]
+
+
+def _dictionary_fields(d: ColumnDoc) -> dict:
+    """The data_dictionary fields of one column doc (empty metadata as NULL)."""
+    row = d.as_dict()
+    row["thresholds"] = json.dumps([list(t) for t in d.thresholds], ensure_ascii=False) if d.thresholds else None
+    for k in ("theme", "scale", "label_en", "label_nl", "burden_group"):
+        row[k] = row[k] or None
+    return {k: row[k] for k in DICTIONARY_COLUMNS[2:]}
 
 
 def assemble(
@@ -190,13 +214,17 @@ def assemble(
         }
         nonspatial.update(extra_tables or {})
         nonspatial.update(presentation_tables({k: v[0] for k, v in written.items()}, {k: v[1] for k, v in written.items()}))
+        # a long table's rows name ward-layer columns: their docs say whether a row is about residents
+        layer_docs = {c: d for _, (_, ldocs) in written.items() for c, d in ldocs.items()}
         for name in [n for n in nonspatial if n not in ("provenance", "metadata")]:  # every table, also later ones
             frame, docs, desc = nonspatial[name]
-            nonspatial[name] = (protect_table(frame, docs, reasons, values=raw, name=name), docs, desc)
+            protected = protect_table(frame, {**layer_docs, **docs}, reasons, values=raw, name=name)
+            nonspatial[name] = (protected, docs, desc)
         for name, (frame, docs, _desc) in nonspatial.items():
             dictionary += _dictionary_rows(name, list(frame.columns), docs)
         dictionary += _dictionary_rows("data_dictionary", DICTIONARY_COLUMNS, _DICT_DOCS)
-        nonspatial["data_dictionary"] = (pd.DataFrame(dictionary, columns=DICTIONARY_COLUMNS), _DICT_DOCS, LAYER_DESCRIPTIONS["data_dictionary"])
+        dd = pd.DataFrame(dictionary, columns=DICTIONARY_COLUMNS).astype({"higher_is_worse": "boolean"})
+        nonspatial["data_dictionary"] = (dd, _DICT_DOCS, LAYER_DESCRIPTIONS["data_dictionary"])
         for name, (frame, tdocs, desc) in nonspatial.items():
             frame = storage_types(frame.reset_index(drop=True), tdocs)  # integer counts, DATETIME timestamps
             for col in frame.columns:  # GPKG has no boolean-with-null; keep object columns as text

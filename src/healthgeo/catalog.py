@@ -10,9 +10,10 @@ hand-kept list of indicators:
   value, lo95, hi95), built from the layers *after* disclosure control, so a withheld value is
   absent here too.
 
-Producers that have not yet filled the new metadata fields still get a usable catalog: the
-theme is then inferred from the column name (:func:`fallback_theme`), the scale from the unit
-(:func:`fallback_scale`) and the labels fall back to the description.
+Theme, scale, direction, labels and thresholds are those of the column's ``ColumnDoc``, set where
+the column is made; ``tests/test_catalog.py`` checks that every ward-layer column of the demo
+run has them. Only storage types of non-indicator tables (no scale in their docs) are inferred
+from the unit (:func:`fallback_scale`).
 """
 
 from __future__ import annotations
@@ -65,23 +66,7 @@ DESCRIPTIONS = {
     "indicators": "Ward values as a long table (level, code, indicator, value, 95 % bounds) for dashboards",
 }
 
-#: Interim: theme from the column name, used only where a producer left ColumnDoc.theme empty.
-_THEME_PATTERNS = [
-    ("identity", r"^(?:buurtcode|wijkcode|gemeentecode|name|geometry)$"),
-    ("quality", r"(?:_reason|_covered_frac|^popw_method|_source|_rule|burden_n_indicators)$"),
-    ("keyfigures", r"^(?:residents|age_\d+_(?:\d+|plus)|households|income_keur_per_resident|low_income_hh_pct|area_m2)$"),
-    ("disparity", r"(?:_lisa|_pctl|_flag|^ses_\w+|^conc_index_\w+)$"),
-    ("burden", r"(?:burden|population_characteristics)"),
-    ("impact", r"(?:^deaths_|^dalys_|^eur_|^paf_|^ihd_|adults_highly|^baseline_)"),
-    ("typology", r"^(?:typology|area_km2|residents_per_km2|income_rank_pct|redevelopment_share_pct"
-                 r"|transit_stops_within_\d+m|amenities_within_\d+m)$"),
-    ("health", r"^health_"),
-    ("air", r"(?:no2|pm25|pm10)"),
-    ("noise", r"(?:lden|lnight)"),
-    ("green", r"(?:green|tree_canopy|ndvi|3_30_300)"),
-    ("access", r"(?:_walk_|_bike_|walk15|walkab|daily_living|intersection|cycl|fastfood|food_outlet|^homes_"
-               r"|^residents_n$|^residents_off|pop_density|home_snap)"),
-]
+#: scale from the unit, for the storage type of table columns whose docs set no scale
 _SCALE_BY_UNIT = [
     ("percent", r"^%$|^percent(?!ile)"),
     ("rank", r"^percentile"),
@@ -100,16 +85,8 @@ _SCALE_BY_UNIT = [
 ]
 
 
-def fallback_theme(column: str) -> str:
-    """Theme of a column from its name (only for columns whose producer set no theme)."""
-    for theme, pattern in _THEME_PATTERNS:
-        if re.search(pattern, column):
-            return theme
-    return ""
-
-
 def fallback_scale(unit: str) -> str:
-    """Scale of a column from its unit (only for columns whose producer set no scale)."""
+    """Scale of a column from its unit (storage types of table columns whose docs set no scale)."""
     for scale, pattern in _SCALE_BY_UNIT:
         if re.search(pattern, unit or ""):
             return scale
@@ -128,18 +105,19 @@ def _short(description: str) -> str:
 
 
 def entry(column: str, d: ColumnDoc) -> dict:
-    """One catalog row of a column (metadata of its ColumnDoc, gaps filled by the fallbacks)."""
+    """One catalog row of a column (the metadata of its ColumnDoc; label_en falls back to the
+    description's first clause, label_nl to label_en)."""
     label_en = d.label_en or _short(d.description) or column
     thresholds = [{"value": float(t[0]), "label": str(t[1]) if len(t) > 1 else "",
                    "source": str(t[2]) if len(t) > 2 else ""} for t in d.thresholds]
     sources = sorted({t["source"] for t in thresholds if t["source"]})
     return {
         "indicator": column,
-        "theme": d.theme or fallback_theme(column),
+        "theme": d.theme or None,
         "label_en": label_en,
         "label_nl": d.label_nl or label_en,
         "unit": d.unit or None,
-        "scale": d.scale or fallback_scale(d.unit),
+        "scale": d.scale or None,
         "higher_is_worse": d.higher_is_worse,
         "thresholds": json.dumps(thresholds, ensure_ascii=False) if thresholds else None,
         "threshold_source": "; ".join(sources) or None,
@@ -206,7 +184,7 @@ def indicators_table(layers: Mapping[str, pd.DataFrame], catalog: pd.DataFrame) 
         code = CODE_COLUMN[level]
         if code in layer.columns:
             layer = layer.set_index(code)
-        columns = [c for c in layer.columns if c != "geometry" and theme.get(c, fallback_theme(c)) not in ("identity", "quality")]
+        columns = [c for c in layer.columns if c != "geometry" and theme.get(c) not in ("identity", "quality")]
         numeric = [c for c in columns if pd.api.types.is_numeric_dtype(layer[c]) or pd.api.types.is_bool_dtype(layer[c])
                    or str(layer[c].dtype) == "boolean"]
         bounds = _bounds(numeric)

@@ -36,7 +36,7 @@ RIVM_GEZONDHEID = "RIVM/CBS/GGD Gezondheid per wijk en buurt (Gezondheidsmonitor
 #: values are always published.
 ABOUT = ("residents", "area", "identity")
 #: How a value is scaled (drives report classes, dashboard formatting, integer storage).
-SCALES = ("", "fraction", "percent", "count", "db", "concentration", "distance", "duration",
+SCALES = ("", "fraction", "percent", "count", "db", "concentration", "distance", "duration", "area",
           "density", "index", "rank", "score", "category", "text", "flag", "money", "rate", "temperature")
 #: Themes group indicators in the catalog, report and burden.
 THEMES = ("", "identity", "keyfigures", "air", "noise", "green", "access", "health", "disparity",
@@ -103,3 +103,14 @@ class ColumnDoc:
 def doc(unit: str, description: str, method: str = "", source: str = "", **meta) -> ColumnDoc:
     """Shorthand constructor for :class:`ColumnDoc` (``meta``: theme, higher_is_worse, about, ...)."""
     return ColumnDoc(unit=unit, description=description, method=method, source=source, **meta)
+
+
+def delta_doc(base: ColumnDoc | None, unit: str, description: str, method: str = "", source: str = "") -> ColumnDoc:
+    """Doc of a scenario's ``delta_<column>``: what it is about, its scale, direction and labels
+    follow the base column's doc (a change in an area value is about the area, too)."""
+    if base is None:
+        return doc(unit, description, method, source, theme="scenario")
+    return doc(unit, description, method, source, theme="scenario", about=base.about, scale=base.scale,
+               higher_is_worse=base.higher_is_worse,
+               label_en=f"change in {base.label_en}" if base.label_en else "",
+               label_nl=f"verandering {base.label_nl}" if base.label_nl else "")

@@ -18,7 +18,6 @@ inequality measures are built only from disclosed wards (:func:`disclosed`).
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -48,14 +47,6 @@ _CODE_COLUMNS = {"buurtcode": "buurt", "wijkcode": "wijk", "gemeentecode": "geme
 #: columns of a long table naming the indicator of its row
 _NAME_COLUMNS = ("indicator", "variable", "column")
 
-#: Columns that describe a ward's *area*, not its residents, for docs that do not say so yet
-#: (``ColumnDoc.about`` is the primary source).
-_AREA_FALLBACK = re.compile(
-    r"^(?:(?:no2|pm25|pm10)_ugm3_mean|(?:lden|lnight)_db_mean|(?!access_)\w+_covered_frac|ndvi_mean"
-    r"|green_share_pct|green_m2|tree_canopy_pct|tree_canopy_source|meets_3_30_300_canopy"
-    r"|intersection_density_per_km2|cyclable_network_km|cycleway_separated_km|cycleway_separated_share_pct"
-    r"|area_km2|redevelopment_share_pct|transit_stops_within_\d+m|amenities_within_\d+m)$"
-)
 
 
 class DisclosureError(ValueError):
@@ -218,11 +209,13 @@ def reason_doc(min_residents: float = DEFAULT_MIN_RESIDENTS) -> ColumnDoc:
 # --------------------------------------------------------------------------------------------
 
 def is_published(column: str, docs: Mapping[str, ColumnDoc]) -> bool:
-    """True when ``column`` describes the area or the ward's identity (published for every ward)."""
+    """True when ``column`` describes the area or the ward's identity (published for every ward).
+
+    Decided by the column's :class:`~healthgeo.dictionary.ColumnDoc` ``about`` alone, set where the
+    column is made; a column without a doc counts as about residents (withheld).
+    """
     d = docs.get(column)
-    if d is not None and d.about != "residents":
-        return True
-    return bool(_AREA_FALLBACK.match(column.removeprefix("delta_")))
+    return d is not None and d.about != "residents"
 
 
 def withhold(frame: pd.DataFrame, mask, keep: Sequence[str]) -> pd.DataFrame:

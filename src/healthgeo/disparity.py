@@ -52,6 +52,7 @@ import warnings
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -71,6 +72,8 @@ from .dictionary import (
     doc,
 )
 from .disclosure import DEFAULT_MIN_RESIDENTS, REASON_COLUMN, primary_reasons, reason_doc
+from .sources.health import HEALTH_KEYS, health_docs
+from .wards import ward_docs
 
 log = logging.getLogger(__name__)
 
@@ -116,34 +119,16 @@ ANSELIN_1995 = "Anselin (1995), Local Indicators of Spatial Association - LISA, 
 PYSAL_ESDA = "PySAL esda (Moran, Moran_Local) and libpysal (Queen/Rook contiguity)"
 PYSAL_INEQUALITY = "PySAL inequality (inequality.theil.Theil, inequality.gini.Gini)"
 
-#: Which end of each known variable is the disadvantaged / worse one (True: higher is worse).
-HIGHER_IS_WORSE: dict[str, bool] = {
-    "income_keur_per_resident": False,
-    "low_income_hh_pct": True,
-    "no2_ugm3_popw": True,
-    "pm25_ugm3_popw": True,
-    "pm10_ugm3_popw": True,
-    "no2_ugm3_mean": True,
-    "pm25_ugm3_mean": True,
-    "lden_db_popw": True,
-    "lnight_db_popw": True,
-    "pop_share_lden_ge_53": True,
-    "green_share_pct": False,
-    "pop_share_green_1ha_300m": False,
-    "green_m2_per_resident": False,
-    "supermarket_walk_m_median": True,
-    "park_walk_m_median": True,
-    "health_good_health_pct": False,
-    "health_meets_activity_guideline_pct": False,
-    "health_overweight_pct": True,
-    "health_smoker_pct": True,
-    "health_chronic_condition_pct": True,
-    "health_anxiety_depression_high_pct": True,
-    "health_high_stress_pct": True,
-    "health_lonely_pct": True,
-    "health_severe_lonely_pct": True,
-    "health_difficulty_making_ends_meet_pct": True,
-}
+def directions(docs: Mapping[str, ColumnDoc]) -> dict[str, bool]:
+    """Which end of each documented column is the worse one (``ColumnDoc.higher_is_worse``)."""
+    return {c: bool(d.higher_is_worse) for c, d in docs.items() if d.higher_is_worse is not None}
+
+
+@lru_cache(maxsize=1)
+def _ses_directions() -> dict[str, bool]:
+    """Directions of the SES ranking variables and proxies: CBS key figures and health items,
+    from the docs of the modules that make those columns."""
+    return directions({**ward_docs("buurt"), **health_docs([f"health_{k}_pct" for k in HEALTH_KEYS])})
 
 
 # --------------------------------------------------------------------------------------------
@@ -264,9 +249,10 @@ def _level(wards: pd.DataFrame, level: str | None) -> str:
 
 
 def _direction(col: str, given: Mapping[str, bool] | None) -> bool | None:
+    """Direction of ``col``: as given, else that of an SES variable (key figures, health items)."""
     if given and col in given:
         return bool(given[col])
-    return HIGHER_IS_WORSE.get(col)
+    return _ses_directions().get(col)
 
 
 def _seed_for(seed: int, name: str) -> np.random.Generator:
@@ -400,7 +386,7 @@ def ses_rank(wards: pd.DataFrame, *, ranking: str = "income_keur_per_resident",
     residents
         Population weight column.
     higher_is_disadvantaged
-        Direction of variables not in :data:`HIGHER_IS_WORSE`.
+        Direction of variables other than the SES variables (CBS key figures, health items).
     min_residents
         Disclosure threshold; smaller wards get NaN.
 
@@ -1025,7 +1011,8 @@ def cumulative_burden(wards: pd.DataFrame, groups: Mapping[str, Sequence[str]], 
     level
         Ward level of ``wards`` (default from the index name: ``buurtcode`` -> buurt).
     higher_is_worse
-        Direction of columns not in :data:`HIGHER_IS_WORSE` (e.g. green share: False).
+        Direction per column (``ColumnDoc.higher_is_worse``, see :func:`directions`); needed for
+        every column but the SES variables.
     flag_pctl, double_burden_pctl
         Percentile at or above which an indicator is flagged, and both components must be
         for ``double_burden``.
@@ -1177,6 +1164,7 @@ def compute_disparities(wards: pd.DataFrame, indicators: Sequence[str], *,
                         burden_reference_table: pd.DataFrame | None = None,
                         higher_is_worse: Mapping[str, bool] | None = None,
                         double_burden_pctl: float = 75.0, level: str | None = None,
+                        column_docs: Mapping[str, ColumnDoc] | None = None,
                         ) -> DisparityResult:
     """Run SES ranking, inequality measures, spatial clustering and cumulative burden.
 
@@ -1186,7 +1174,9 @@ def compute_disparities(wards: pd.DataFrame, indicators: Sequence[str], *,
     ``level`` in ``burden_reference_table`` (e.g. :func:`read_burden_reference` of a previous
     run) or else this run's reference; ``reference`` returns the rows used, with ``label``
     ('current run' or the file) and ``level``. Wards under ``min_residents`` are withheld
-    everywhere and excluded from all inputs.
+    everywhere and excluded from all inputs. ``column_docs``: the docs of the input columns;
+    their ``higher_is_worse`` gives the directions not in ``higher_is_worse`` and their labels
+    name the derived columns (``*_pctl``, ``*_flag``, ``*_lisa``).
 
     Raises :class:`ConfigError` when an indicator name makes a derived column name longer than
     :data:`MAX_COLUMN_NAME_LENGTH`, :class:`InputDataError` when fewer than 2 wards can be
@@ -1194,6 +1184,7 @@ def compute_disparities(wards: pd.DataFrame, indicators: Sequence[str], *,
     """
     _check_name_lengths(indicators)
     lvl = _level(wards, level)
+    higher_is_worse = {**directions(column_docs or {}), **(higher_is_worse or {})}
     per_ward, docs = ses_rank(wards, ranking=ranking, proxy=proxy, residents=residents,
                               higher_is_disadvantaged=higher_is_disadvantaged,
                               min_residents=min_residents)
@@ -1234,4 +1225,52 @@ def compute_disparities(wards: pd.DataFrame, indicators: Sequence[str], *,
     table["n_wards"] = table["n_wards"].astype("int64")
     missing_docs = [c for c in per_ward.columns if c not in docs]
     assert not missing_docs, missing_docs  # internal invariant: every column documented
+    docs = {c: _with_meta(c, d, column_docs or {}) for c, d in docs.items()}
     return DisparityResult(per_ward=per_ward, table=table, docs=docs, reference=reference)
+
+
+#: labels (en, nl) and metadata of the fixed per-ward columns
+_FIXED_META = {
+    "ses_rank_frac": dict(theme="disparity", scale="fraction", label_en="SES rank", label_nl="SES-rang"),
+    "ses_quintile": dict(theme="disparity", scale="category", label_en="SES quintile", label_nl="SES-kwintiel"),
+    "ses_source": dict(theme="quality", scale="category", label_en="SES ranked by", label_nl="SES gerangschikt op"),
+    "pollution_burden": dict(theme="burden", scale="rank", higher_is_worse=True,
+                             label_en="pollution burden", label_nl="milieubelasting"),
+    "pollution_burden_score": dict(theme="burden", scale="score", higher_is_worse=True,
+                                   label_en="pollution burden score", label_nl="score milieubelasting"),
+    "pollution_burden_pctl": dict(theme="burden", scale="rank", higher_is_worse=True,
+                                  label_en="pollution burden percentile", label_nl="percentiel milieubelasting"),
+    "population_characteristics": dict(theme="burden", scale="rank", higher_is_worse=True,
+                                       label_en="population characteristics", label_nl="bevolkingskenmerken"),
+    "population_characteristics_score": dict(theme="burden", scale="score", higher_is_worse=True,
+                                             label_en="population characteristics score",
+                                             label_nl="score bevolkingskenmerken"),
+    "population_characteristics_pctl": dict(theme="burden", scale="rank", higher_is_worse=True,
+                                            label_en="population characteristics percentile",
+                                            label_nl="percentiel bevolkingskenmerken"),
+    "burden_score": dict(theme="burden", scale="score", higher_is_worse=True,
+                         label_en="cumulative burden score", label_nl="cumulatieve belasting"),
+    "burden_score_pctl": dict(theme="burden", scale="rank", higher_is_worse=True,
+                              label_en="cumulative burden percentile", label_nl="percentiel cumulatieve belasting"),
+    "double_burden": dict(theme="burden", scale="flag", higher_is_worse=True,
+                          label_en="double burden", label_nl="dubbele belasting"),
+    "burden_n_indicators": dict(theme="quality", scale="count", label_en="burden indicators available",
+                                label_nl="beschikbare belastingindicatoren"),
+}
+
+
+def _with_meta(column: str, d: ColumnDoc, source_docs: Mapping[str, ColumnDoc]) -> ColumnDoc:
+    """Catalog metadata of a per-ward disparity/burden column (labels from its input column's doc)."""
+    if column in _FIXED_META:
+        return d.replace(**_FIXED_META[column])
+    for suffix, meta, en, nl in (
+        ("_lisa", dict(theme="disparity", scale="category"), "LISA cluster", "LISA-cluster"),
+        ("_pctl", dict(theme="burden", scale="rank", higher_is_worse=True), "burden percentile", "lastpercentiel"),
+        ("_flag", dict(theme="burden", scale="flag", higher_is_worse=True), "burden flag", "lastvlag"),
+    ):
+        if column.endswith(suffix):
+            src = source_docs.get(column.removesuffix(suffix))
+            stem = column.removesuffix(suffix)
+            return d.replace(**meta, label_en=f"{(src.label_en if src and src.label_en else stem)}: {en}",
+                             label_nl=f"{(src.label_nl if src and src.label_nl else stem)}: {nl}")
+    return d

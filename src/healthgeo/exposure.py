@@ -84,7 +84,23 @@ _POPW_METHOD_DOC = doc(
     "100 m grid), area (one point per buurt - coarse fallback), or a '+'-joined mix",
     "Taken from the residents points' `source`; see healthgeo.population",
     "BAG; CBS vierkantstatistieken 100 m; CBS Kerncijfers wijken en buurten",
+    theme="quality", scale="category",
+    label_en="residents' locations used", label_nl="gebruikte woonlocaties",
 )
+
+
+def air_thresholds(pollutant: str) -> tuple:
+    """WHO AQG 2021 guideline level and interim targets of a pollutant as ``ColumnDoc.thresholds``."""
+    level = _AQG_LEVEL[pollutant]
+    targets = sorted((t for t in AIR_THRESHOLDS[pollutant] if t != level), reverse=True)  # IT-1 is the highest
+    out = [(float(level), "AQG", WHO_AQG_2021)]
+    out += [(float(t), f"IT-{k}", WHO_AQG_2021) for k, t in enumerate(targets, start=1)]
+    return tuple(sorted(out))
+
+
+def noise_thresholds(key: str) -> tuple:
+    """WHO ENG 2018 road-traffic guideline level of Lden or Lnight as ``ColumnDoc.thresholds``."""
+    return ((WHO_ROAD_LDEN_DB if key == "lden" else WHO_ROAD_LNIGHT_DB, "WHO", WHO_ENG_2018),)
 
 
 # --------------------------------------------------------------------------------------------
@@ -349,12 +365,17 @@ def air_exposure(
             "Coverage-weighted mean of raster cells (weight = fraction of the cell inside the ward, "
             "exact); nodata cells excluded from numerator and denominator",
             f"{EXACTEXTRACT}; concentration raster (e.g. RIVM GCN)",
+            theme="air", about="area", scale="concentration", higher_is_worse=True, thresholds=air_thresholds(p),
+            label_en=f"{name} (area mean)", label_nl=f"{name} (gebiedsgemiddelde)",
         )
         docs[f"{p}_ugm3_popw"] = doc(
             "µg/m³", f"Annual-mean {name} concentration, population-weighted mean over the ward's residents",
             "Σ wᵢcᵢ/Σ wᵢ over residents' points (value of the cell under the point; for grid-based "
             "residents the coverage-weighted mean over their 100 m cell); points on nodata excluded",
             "docs/methods.md#population-weighted-exposure",
+            theme="air", scale="concentration", higher_is_worse=True, thresholds=air_thresholds(p),
+            burden_group="exposures" if p in ("no2", "pm25") else "",
+            label_en=f"{name} at home", label_nl=f"{name} bij de woning",
         )
         level = _AQG_LEVEL[p]
         for t in thr[p]:
@@ -364,15 +385,20 @@ def air_exposure(
             docs[f"pop_share_{p}_gt_{_fmt(t)}"] = doc(
                 "fraction (0-1)", f"Share of residents with annual-mean {name} above {t:g} µg/m³ ({kind})",
                 "Σ wᵢ[cᵢ > t]/Σ wᵢ over residents' points with a valid value", WHO_AQG_2021,
+                theme="air", scale="fraction", higher_is_worse=True,
+                label_en=f"residents above {t:g} µg/m³ {name}", label_nl=f"inwoners boven {t:g} µg/m³ {name}",
             )
         docs[f"{p}_covered_frac"] = doc(
             "fraction (0-1)", f"Share of the ward's area on valid (not nodata) {name} raster cells",
             "Σ coverage of valid cells / ward area in cells", EXACTEXTRACT,
+            theme="quality", about="area", scale="fraction",
+            label_en=f"{name} grid coverage", label_nl=f"dekking {name}-kaart",
         )
         docs[f"{p}_reason"] = doc(
             "text", f"Why a {name} value is missing (mean: outside raster / all nodata / covered "
             "fraction below minimum; popw: no residents / residents on nodata), or the share of "
             "residents on nodata cells when the popw values cover the rest only; empty when complete",
+            theme="quality", scale="text", label_en=f"{name}: reason missing", label_nl=f"{name}: reden ontbreken",
         )
     cols["popw_method"] = _popw_method(n, residents, pos)
     docs["popw_method"] = _POPW_METHOD_DOC
@@ -425,6 +451,7 @@ def noise_exposure(
     src = f"{WHO_ENG_2018}; {EXACTEXTRACT}"
     for key, path, thr in (("lden", lden_path, lden_threshold_db), ("lnight", lnight_path, lnight_threshold_db)):
         label = "Lden (day-evening-night)" if key == "lden" else "Lnight (23-07 h)"
+        short = "Lden" if key == "lden" else "Lnight"
         share_col = f"pop_share_{key}_ge_{_fmt(thr)}"
         if path is None:
             cols[f"{key}_db_mean"] = np.full(n, np.nan)
@@ -456,24 +483,35 @@ def noise_exposure(
         docs[f"{key}_db_mean"] = doc(
             "dB", f"Road-traffic {label}, energy mean over the ward's area",
             "10·log10(Σ cᵢ·10^(Lᵢ/10)/Σ cᵢ), cᵢ = exact coverage fraction of cell i; nodata excluded", src,
+            theme="noise", about="area", scale="db", higher_is_worse=True, thresholds=noise_thresholds(key),
+            label_en=f"{short} road traffic (area mean)", label_nl=f"{short} wegverkeer (gebiedsgemiddelde)",
         )
         docs[f"{key}_db_popw"] = doc(
             "dB", f"Road-traffic {label}, population-weighted energy mean over the ward's residents",
             "10·log10(Σ wᵢ·10^(Lᵢ/10)/Σ wᵢ) over residents' points (value of the cell under the point; "
             "grid residents: energy mean over their 100 m cell)",
             f"{WHO_ENG_2018}; docs/methods.md#energy-averaging-of-sound-levels",
+            theme="noise", scale="db", higher_is_worse=True, thresholds=noise_thresholds(key),
+            burden_group="exposures" if key == "lden" else "",
+            label_en=f"{short} road traffic at home", label_nl=f"{short} wegverkeer bij de woning",
         )
         docs[f"{key}_covered_frac"] = doc(
             "fraction (0-1)", f"Share of the ward's area on valid {label} raster cells",
             "Σ coverage of valid cells / ward area in cells", EXACTEXTRACT,
+            theme="quality", about="area", scale="fraction",
+            label_en=f"{short} map coverage", label_nl=f"dekking {short}-kaart",
         )
         docs[share_col] = doc(
             "fraction (0-1)", f"Share of residents with road-traffic {label} ≥ {thr:g} dB",
             "Σ wᵢ[Lᵢ ≥ t]/Σ wᵢ over residents' points with a valid value; default t = WHO ENG 2018 "
             "road-traffic guideline level", WHO_ENG_2018,
+            theme="noise", scale="fraction", higher_is_worse=True,
+            label_en=f"residents at {short} ≥ {thr:g} dB", label_nl=f"inwoners bij {short} ≥ {thr:g} dB",
         )
         docs[f"{key}_reason"] = doc("text", f"Why a {label} value is missing, or the share of residents on "
-                                    "nodata cells when the values cover the rest only; empty when complete")
+                                    "nodata cells when the values cover the rest only; empty when complete",
+                                    theme="quality", scale="text", label_en=f"{short}: reason missing",
+                                    label_nl=f"{short}: reden ontbreken")
     bands = _band_names()
     bounds = [(None, LDEN_BANDS[0])] + list(zip(LDEN_BANDS[:-1], LDEN_BANDS[1:])) + [(LDEN_BANDS[-1], None)]
     for name, (lo, hi) in zip(bands, bounds):
@@ -484,6 +522,7 @@ def noise_exposure(
             "persons", f"Residents with road-traffic Lden {rng} at their location",
             "Sum of residents' point weights per 5 dB band (points on nodata counted in no band); "
             "NaN when the ward has no residents", WHO_ENG_2018,
+            theme="noise", scale="count", label_en=f"residents at Lden {rng}", label_nl=f"inwoners bij Lden {rng}",
         )
     cols["popw_method"] = _popw_method(n, residents, pos)
     docs["popw_method"] = _POPW_METHOD_DOC
@@ -508,16 +547,21 @@ _RESIDENTS_EXPOSURE_COLS = {
 
 #: Column documentation of :func:`residents_exposure`'s table.
 RESIDENTS_EXPOSURE_DOCS: dict[str, ColumnDoc] = {
-    "buurtcode": doc("code", "CBS buurt code of the residents point"),
-    "wijkcode": doc("code", "CBS wijk code of the residents point"),
-    "residents": doc("persons", "Residents represented by the point (weight)"),
-    "residents_65_plus": doc("persons", "Residents aged 65+ represented by the point"),
-    "source": doc("category", "Residents' location source: bag, grid or area"),
+    "buurtcode": doc("code", "CBS buurt code of the residents point", theme="identity", about="identity", scale="text"),
+    "wijkcode": doc("code", "CBS wijk code of the residents point", theme="identity", about="identity", scale="text"),
+    "residents": doc("persons", "Residents represented by the point (weight)", theme="keyfigures", scale="count"),
+    "residents_65_plus": doc("persons", "Residents aged 65+ represented by the point", theme="keyfigures", scale="count"),
+    "gemeentecode": doc("code", "CBS municipality code", theme="identity", about="identity", scale="text"),
+    "source": doc("category", "Residents' location source: bag, grid or area", theme="quality", about="identity",
+                  scale="category"),
+    "x": doc("m (EPSG:28992)", "easting of the point", theme="identity", about="identity", scale="distance"),
+    "y": doc("m (EPSG:28992)", "northing of the point", theme="identity", about="identity", scale="distance"),
     **{
         col: doc(unit, f"{label} at the residents point",
                  "Value of the raster cell under the point; for grid-based residents the coverage-"
                  "weighted (dB: energy) mean over their 100 m population cell; NaN where not given "
-                 "or on nodata", src)
+                 "or on nodata", src, theme="noise" if unit == "dB" else "air",
+                 scale="db" if unit == "dB" else "concentration", higher_is_worse=True)
         for col, unit, label, src in _RESIDENTS_EXPOSURE_COLS.values()
     },
 }
@@ -721,21 +765,27 @@ def green_exposure(
 
     docs["green_share_pct"] = doc(
         "%", "Share of the ward's area covered by green space (any kind, public or private)",
-        "area(union of green polygons ∩ ward) / area(ward) × 100", f"{WHO_GREEN_2017}; OpenStreetMap green polygons")
-    docs["green_m2"] = doc("m²", "Green-space area inside the ward", "area(union of green polygons ∩ ward)")
+        "area(union of green polygons ∩ ward) / area(ward) × 100", f"{WHO_GREEN_2017}; OpenStreetMap green polygons",
+        theme="green", about="area", scale="percent", higher_is_worse=False, burden_group="exposures",
+        label_en="green space share", label_nl="aandeel groen")
+    docs["green_m2"] = doc("m²", "Green-space area inside the ward", "area(union of green polygons ∩ ward)",
+                           theme="green", about="area", scale="area", higher_is_worse=False,
+                           label_en="green space area", label_nl="oppervlakte groen")
     docs["green_covered_frac"] = doc(
         "fraction (0-1)", "Share of the ward's area inside the extent of the green input (OSM)",
         "area(ward ∩ extent) / area(ward); extent = the OSM file's bounds (or its nodes' convex hull); "
         "1 when the extent is unknown. Green values are NULL unless the whole ward is covered",
         theme="quality", about="area", scale="fraction", higher_is_worse=None,
-        label_en="Green input coverage", label_nl="Dekking groenbron")
+        label_en="green input coverage", label_nl="dekking groenbron")
     docs["green_reason"] = doc(
         "text", "Why green_share_pct, green_m2 and green_m2_per_resident are NULL (ward outside the "
-        "green input's extent); empty when present", theme="quality", about="area", scale="text",
+        "green input's extent); empty when present", theme="quality", scale="text",
         label_en="Green: reason missing", label_nl="Groen: reden ontbreken")
     docs["green_m2_per_resident"] = doc(
         "m²/person", "Green-space area inside the ward per resident",
-        f"green_m2 / residents, residents from {res_src}; NaN when the ward has none", WHO_GREEN_2017)
+        f"green_m2 / residents, residents from {res_src}; NaN when the ward has none", WHO_GREEN_2017,
+        theme="green", scale="area", higher_is_worse=False,
+        label_en="green space per resident", label_nl="groen per inwoner")
     for min_ha, col in ((1.0, f"pop_share_green_1ha_{dist_txt}"), (0.5, f"pop_share_green_05ha_{dist_txt}")):
         docs[col] = doc(
             "fraction (0-1)",
@@ -743,21 +793,40 @@ def green_exposure(
             "Public green polygons are unioned (touching parts form one area) and areas ≥ the size kept; "
             f"a residents point counts when its Euclidean distance to such an area is ≤ {access_distance_m:g} m. "
             "Euclidean distance overstates access; the network-distance version is in the accessibility "
-            "module (healthgeo.network)", f"{WHO_GREEN_2017}; {KONIJNENDIJK_2023} (the '300')")
+            "module (healthgeo.network)", f"{WHO_GREEN_2017}; {KONIJNENDIJK_2023} (the '300')",
+            theme="green", scale="fraction", higher_is_worse=False,
+            burden_group="exposures" if min_ha == 1.0 and access_distance_m == 300 else "",
+            label_en=f"residents ≤ {access_distance_m:g} m from a {min_ha:g} ha park",
+            label_nl=f"inwoners ≤ {access_distance_m:g} m van {min_ha:g} ha groen".replace(".", ","))
     docs["green_access_reason"] = doc("text", "Why the green-access shares are missing (no residents, or the "
-                                      "ward is outside the green input's extent); empty when present")
+                                      "ward is outside the green input's extent); empty when present",
+                                      theme="quality", scale="text", label_en="green access: reason missing",
+                                      label_nl="groen bereikbaar: reden ontbreken")
     docs["tree_canopy_pct"] = doc(
         "%", "Tree canopy cover of the ward",
         "landcover: coverage-weighted share of cells in the tree classes (exact coverage fractions); "
         f"trees: union of discs of {crown_radius_m:g} m crown radius around tree points ∩ ward / ward area",
-        f"{KONIJNENDIJK_2023}; {EXACTEXTRACT}")
-    docs["tree_canopy_source"] = doc("category", "Input used for tree_canopy_pct: landcover or trees")
+        f"{KONIJNENDIJK_2023}; {EXACTEXTRACT}",
+        theme="green", about="area", scale="percent", higher_is_worse=False,
+        thresholds=((float(canopy_target_pct), "3-30-300", KONIJNENDIJK_2023),),
+        label_en="tree canopy", label_nl="bladerdek")
+    docs["tree_canopy_source"] = doc("category", "Input used for tree_canopy_pct: landcover or trees",
+                                     theme="quality", about="area", scale="category",
+                                     label_en="tree canopy source", label_nl="bron bladerdek")
     docs["meets_3_30_300_canopy"] = doc(
         "boolean", f"Ward meets the '30' of the 3-30-300 rule (tree canopy ≥ {canopy_target_pct:g} %)",
-        "tree_canopy_pct ≥ 30; NA where canopy is unknown", KONIJNENDIJK_2023)
-    docs["tree_canopy_reason"] = doc("text", "Why tree_canopy_pct is missing; empty when present")
+        "tree_canopy_pct ≥ 30; NA where canopy is unknown", KONIJNENDIJK_2023,
+        theme="green", about="area", scale="flag", higher_is_worse=False,
+        label_en="meets 30 % canopy", label_nl="voldoet aan 30 % bladerdek")
+    docs["tree_canopy_reason"] = doc("text", "Why tree_canopy_pct is missing; empty when present",
+                                     theme="quality", scale="text",
+                                     label_en="tree canopy: reason missing", label_nl="bladerdek: reden ontbreken")
     docs["ndvi_mean"] = doc("NDVI (-1..1)", "Mean NDVI over the ward's area",
-                            "Coverage-weighted mean of NDVI cells; nodata excluded", EXACTEXTRACT)
-    docs["ndvi_reason"] = doc("text", "Why ndvi_mean is missing; empty when present")
+                            "Coverage-weighted mean of NDVI cells; nodata excluded", EXACTEXTRACT,
+                            theme="green", about="area", scale="index", higher_is_worse=False,
+                            label_en="greenness (NDVI)", label_nl="groenheid (NDVI)")
+    docs["ndvi_reason"] = doc("text", "Why ndvi_mean is missing; empty when present",
+                              theme="quality", scale="text",
+                              label_en="NDVI: reason missing", label_nl="NDVI: reden ontbreken")
     docs["popw_method"] = _POPW_METHOD_DOC
     return pd.DataFrame(cols, index=wards.index), docs

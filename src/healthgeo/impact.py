@@ -808,7 +808,52 @@ def _docs(p: HealthImpactParams, level: str, active: tuple | list = ()) -> dict[
             f"{p.eur_per_case_highly_sleep_disturbed}, IHD {p.eur_per_case_ihd})", EU_HANDBOOK_2019)
     if active:
         _active_docs(d, p, active)
-    return d
+    return {k: _with_meta(k, v) for k, v in d.items()}
+
+
+#: labels (en, nl) of the impact columns by stem (the part before _per_year / _central / bound)
+_IMPACT_LABELS = {
+    "baseline_deaths": ("baseline deaths", "sterfte (basis)"),
+    "baseline_ihd_cases": ("baseline IHD cases", "nieuwe gevallen IHZ (basis)"),
+    "adults_highly_annoyed_road": ("highly annoyed by road noise", "ernstig gehinderd door wegverkeer"),
+    "adults_highly_sleep_disturbed_road": ("highly sleep-disturbed by road noise", "ernstig slaapverstoord door wegverkeer"),
+    "paf_ihd_road": ("attributable fraction IHD, road noise", "toeschrijfbare fractie IHZ, wegverkeer"),
+    "dalys_ha_road": ("DALYs from noise annoyance", "DALY's door geluidhinder"),
+    "dalys_hsd_road": ("DALYs from noise sleep disturbance", "DALY's door slaapverstoring"),
+    "paf_no2": ("attributable fraction, NO2", "toeschrijfbare fractie, NO2"),
+    "paf_pm25": ("attributable fraction, PM2.5", "toeschrijfbare fractie, PM2.5"),
+    "deaths_attr_no2": ("deaths attributable to NO2", "sterfte door NO2"),
+    "deaths_attr_pm25": ("deaths attributable to PM2.5", "sterfte door PM2.5"),
+    "dalys_no2": ("DALYs from NO2", "DALY's door NO2"),
+    "dalys_pm25": ("DALYs from PM2.5", "DALY's door PM2.5"),
+    "ihd_cases_attr_road_noise": ("IHD cases from road noise", "IHZ-gevallen door wegverkeerslawaai"),
+    "dalys_ihd_road": ("DALYs from road-noise IHD", "DALY's door IHZ (wegverkeer)"),
+    "dalys_total": ("total attributable DALYs", "totaal toeschrijfbare DALY's"),
+    "eur_total": ("social cost of the burden", "maatschappelijke kosten"),
+    "deaths_averted_active_walk": ("deaths averted by walking", "vermeden sterfte door lopen"),
+    "deaths_averted_active_bike": ("deaths averted by cycling", "vermeden sterfte door fietsen"),
+    "dalys_averted_active_walk": ("DALYs averted by walking", "vermeden DALY's door lopen"),
+    "dalys_averted_active_bike": ("DALYs averted by cycling", "vermeden DALY's door fietsen"),
+}
+_BOUND_LABELS = {"low": ("low", "laag"), "central": ("central", "centraal"), "high": ("high", "hoog")}
+
+
+def _with_meta(column: str, d: ColumnDoc) -> ColumnDoc:
+    """Catalog metadata of an impact column (theme, scale, direction, labels)."""
+    if column == "residents":
+        return d.replace(theme="keyfigures", scale="count", label_en="residents (points)", label_nl="inwoners (punten)")
+    if column == "impact_reason":
+        return d.replace(theme="quality", scale="text", label_en="impact: reason missing",
+                         label_nl="gezondheidseffect: reden ontbreken")
+    bound = next((b for b in BOUNDS if column.endswith(f"_{b}")), "")
+    stem = column.removesuffix(f"_{bound}" if bound else "").removesuffix("_per_year")
+    en, nl = _IMPACT_LABELS.get(stem, (stem.replace("_", " "), stem.replace("_", " ")))
+    if bound and bound != "central":
+        en, nl = f"{en} ({_BOUND_LABELS[bound][0]})", f"{nl} ({_BOUND_LABELS[bound][1]})"
+    scale = ("fraction" if column.startswith("paf_") else "money" if column.startswith("eur_")
+             else "count" if column.startswith("adults_") else "rate")
+    worse = False if "_averted_" in column else None if column.startswith("baseline_") else True
+    return d.replace(theme="impact", scale=scale, higher_is_worse=worse, label_en=en, label_nl=nl)
 
 
 def _active_docs(d: dict[str, ColumnDoc], p: HealthImpactParams, active) -> None:

@@ -112,6 +112,20 @@ AMENITY_CATEGORIES = ("supermarket", "greengrocer", "fast_food", "gp", "pharmacy
 #: public green area is the union of touching polygons with ``public`` true (NaN = not public),
 #: the rule :func:`healthgeo.exposure.green_exposure` uses (:mod:`healthgeo._green`)
 GREEN_TYPES = ("park", "green")
+#: labels of the destination types and modes in the catalog (en, nl)
+DESTINATION_LABELS = {
+    "supermarket": ("supermarket", "supermarkt"), "greengrocer": ("greengrocer", "groenteboer"),
+    "fast_food": ("fast food", "fastfood"), "gp": ("GP", "huisarts"), "pharmacy": ("pharmacy", "apotheek"),
+    "primary_school": ("primary school", "basisschool"), "transit_stop": ("transit stop", "ov-halte"),
+    "sports": ("sports facility", "sportvoorziening"), "playground": ("playground", "speeltuin"),
+    "park": ("park (>= 1 ha)", "park (>= 1 ha)"), "green": ("public green", "openbaar groen"),
+}
+MODE_LABELS = {"walk": ("walking", "lopend"), "bike": ("cycling", "fietsend")}
+_WHO_LABELS = {"": ("", ""), "_65plus": (", 65+", ", 65+"), "_children": (", children", ", kinderen")}
+
+
+def _dest_label(name: str) -> tuple[str, str]:
+    return DESTINATION_LABELS.get(name, (name.replace("_", " "), name.replace("_", " ")))
 CHILD_DESTINATIONS = ("playground", "primary_school")
 FOOD_OUTLETS = ("supermarket", "greengrocer", "fast_food")
 #: 15-minute city essentials; "a|b" = either category counts
@@ -943,9 +957,11 @@ def _aggregate_access(acc: HomeAccess, wards: gpd.GeoDataFrame, sp: dict, thresh
     residents_total = np.bincount(c, weights=w_all, minlength=nW)
     cols["homes_n"] = np.bincount(c[valid], minlength=nW)
     docs["homes_n"] = doc("count", "Residents points (homes) in the ward",
-                          "points of the residents table lying in the ward polygon")
+                          "points of the residents table lying in the ward polygon",
+                          theme="access", scale="count", label_en="homes", label_nl="woningen")
     cols["residents_n"] = residents_total
-    docs["residents_n"] = doc("persons", "Residents in the ward (sum of residents points)")
+    docs["residents_n"] = doc("persons", "Residents in the ward (sum of residents points)",
+                              theme="access", scale="count", label_en="residents (points)", label_nl="inwoners (punten)")
 
     reasons = np.full(nW, None, dtype=object)
     reasons[residents_total <= 0] = "no residents in ward"
@@ -959,17 +975,21 @@ def _aggregate_access(acc: HomeAccess, wards: gpd.GeoDataFrame, sp: dict, thresh
         docs[f"homes_off_network_{mode}_n"] = doc(
             "count", f"Homes farther than {max_snap_m:g} m from the {mode} network (left out of "
             f"all {mode} distances and shares)", "k-d tree (cKDTree) nearest network node; "
-            f"nodes include sample points every <= {net.densify_m} m along edges", OSM)
+            f"nodes include sample points every <= {net.densify_m} m along edges", OSM,
+            theme="quality", scale="count", label_en=f"homes off the {mode} network",
+            label_nl=f"woningen buiten het {mode}netwerk")
         cols[f"residents_off_network_{mode}"] = np.bincount(c, weights=w_all * (valid & off), minlength=nW)
         docs[f"residents_off_network_{mode}"] = doc(
-            "persons", f"Residents of homes farther than {max_snap_m:g} m from the {mode} network")
+            "persons", f"Residents of homes farther than {max_snap_m:g} m from the {mode} network",
+            theme="quality", scale="count", label_en=f"residents off the {mode} network",
+            label_nl=f"inwoners buiten het {mode}netwerk")
         cols[f"residents_island_{mode}"] = np.bincount(c, weights=w_all * (valid & isl), minlength=nW)
         docs[f"residents_island_{mode}"] = doc(
             "persons", f"Residents whose nearest {mode} street is a network island (cut off from the "
             f"main {mode} network; left out of all {mode} distances and shares)",
             "largest strongly connected component = main network; the other components are islands",
             OSM, theme="quality", about="residents", scale="count", higher_is_worse=None,
-            label_en=f"Residents on {mode} network islands", label_nl=f"Inwoners op {mode}netwerk-eilanden")
+            label_en=f"residents on {mode} network islands", label_nl=f"inwoners op {mode}netwerk-eilanden")
         covered = np.bincount(c, weights=w_all * on, minlength=nW)
         with np.errstate(invalid="ignore", divide="ignore"):
             cols[f"access_{mode}_covered_frac"] = np.where(residents_total > 0, covered / residents_total, np.nan)
@@ -978,12 +998,14 @@ def _aggregate_access(acc: HomeAccess, wards: gpd.GeoDataFrame, sp: dict, thresh
             f"computed over: homes within {max_snap_m:g} m of the main {mode} network (not off the "
             "network, not on a network island)", "residents on the main network / residents in the ward",
             OSM, theme="quality", about="residents", scale="fraction", higher_is_worse=None,
-            label_en=f"{mode} access coverage", label_nl=f"Dekking bereikbaarheid ({mode})")
+            label_en=f"{mode} access coverage", label_nl=f"dekking bereikbaarheid ({mode})")
         snap = np.where(valid, dist["snap_m"].to_numpy(), np.nan)
         cols[f"home_snap_{mode}_m_median"] = weighted_quantile(codes, snap, w_all, 0.5, nW)
         docs[f"home_snap_{mode}_m_median"] = doc(
             "m", f"Population-weighted median distance from home to the nearest {mode} network node",
-            "straight line, k-d tree on network nodes (incl. edge sample points)", OSM)
+            "straight line, k-d tree on network nodes (incl. edge sample points)", OSM,
+            theme="quality", scale="distance", label_en=f"distance home to {mode} network",
+            label_nl=f"afstand woning tot {mode}netwerk")
         no_on = (covered <= 0) & (residents_total > 0)
         on_isl = cols[f"residents_island_{mode}"] > 0
         reasons[no_on & on_isl & (reasons == None)] = (  # noqa: E711
@@ -1015,6 +1037,9 @@ def _aggregate_access(acc: HomeAccess, wards: gpd.GeoDataFrame, sp: dict, thresh
                            f"of the edge or where a path crosses it; greens without such a node at "
                            f"nodes within {adjacent_tol_m:g} m of the edge)")
             src = OSM + ("; " + WHO_GREEN_2017 if name in GREEN_TYPES else "")
+            den, dnl = _dest_label(name)
+            men, mnl = MODE_LABELS.get(mode, (mode, mode))
+            far_is_worse = None if name == "fast_food" else True  # fast food nearby is no benefit: no direction
             subgroups = ["", "_65plus"] + (["_children"] if name in CHILD_DESTINATIONS else [])
             for sfx in subgroups:
                 w = np.where(on, groups[sfx], 0.0)
@@ -1031,11 +1056,17 @@ def _aggregate_access(acc: HomeAccess, wards: gpd.GeoDataFrame, sp: dict, thresh
                 docs[f"{base}_median{sfx}"] = doc(
                     "m", f"Median network distance ({mode}) from home to the nearest {name}, "
                     f"weighted by {who}", method + "; weighted quantile = smallest distance "
-                    "reached by >= 50 % of the weight (no interpolation)", src)
+                    "reached by >= 50 % of the weight (no interpolation)", src,
+                    theme="access", scale="distance", higher_is_worse=far_is_worse,
+                    label_en=f"{den}: median {mode} distance{_WHO_LABELS[sfx][0]}",
+                    label_nl=f"{dnl}: mediane afstand {mnl}{_WHO_LABELS[sfx][1]}")
                 cols[f"{base}_p90{sfx}"] = p90
                 docs[f"{base}_p90{sfx}"] = doc(
                     "m", f"90th percentile network distance ({mode}) to the nearest {name}, "
-                    f"weighted by {who}", method, src)
+                    f"weighted by {who}", method, src,
+                    theme="access", scale="distance", higher_is_worse=far_is_worse,
+                    label_en=f"{den}: 90th pct {mode} distance{_WHO_LABELS[sfx][0]}",
+                    label_nl=f"{dnl}: 90e pct afstand {mnl}{_WHO_LABELS[sfx][1]}")
                 dd = np.nan_to_num(d, nan=np.inf)
                 if mode == "walk":
                     for t in thresholds:
@@ -1043,7 +1074,10 @@ def _aggregate_access(acc: HomeAccess, wards: gpd.GeoDataFrame, sp: dict, thresh
                         cols[col] = _share(c, dd <= t, w, nW) if has else np.where(
                             (np.bincount(c, weights=w, minlength=nW) > 0) & (not nodest), 0.0, np.nan)
                         docs[col] = doc("fraction (0-1)", f"Share of {who} within {t:g} m walking "
-                                        f"of a {name}", method, src)
+                                        f"of a {name}", method, src, theme="access", scale="fraction",
+                                        higher_is_worse=None if far_is_worse is None else False,
+                                        label_en=f"{den} ≤ {t:g} m walking{_WHO_LABELS[sfx][0]}",
+                                        label_nl=f"{dnl} ≤ {t:g} m lopen{_WHO_LABELS[sfx][1]}")
                 col = f"pop_share_{name}_{mode}_{mins}{sfx}"
                 lim = spd * minutes * 60
                 cols[col] = _share(c, dd <= lim, w, nW) if has else np.where(
@@ -1051,7 +1085,11 @@ def _aggregate_access(acc: HomeAccess, wards: gpd.GeoDataFrame, sp: dict, thresh
                 docs[col] = doc("fraction (0-1)", f"Share of {who} reaching a {name} within "
                                 f"{minutes:g} min by {mode}", method + f"; speed {spd:.3g} m/s "
                                 f"({spd * 3.6:.3g} km/h) -> {lim:.0f} m",
-                                src + "; speed: " + SPEED_SOURCES.get(spd_key, SPEED_SOURCES[mode]))
+                                src + "; speed: " + SPEED_SOURCES.get(spd_key, SPEED_SOURCES[mode]),
+                                theme="access", scale="fraction",
+                                higher_is_worse=None if far_is_worse is None else False,
+                                label_en=f"{den} ≤ {minutes:g} min {men}{_WHO_LABELS[sfx][0]}",
+                                label_nl=f"{dnl} ≤ {minutes:g} min {mnl}{_WHO_LABELS[sfx][1]}")
         if mode == "walk":
             w = np.where(on, w_all, 0.0)
             lim = sp["walk"] * minutes * 60
@@ -1072,11 +1110,16 @@ def _aggregate_access(acc: HomeAccess, wards: gpd.GeoDataFrame, sp: dict, thresh
             cols["walk15_categories_mean"] = _share(c, n_cat, w, nW)
             docs["walk15_categories_mean"] = doc(
                 "count", f"Population-weighted mean number of the {len(essential)} essential "
-                f"categories reached within {minutes:g} min on foot", m15, src15)
+                f"categories reached within {minutes:g} min on foot", m15, src15,
+                theme="access", scale="count", higher_is_worse=False,
+                label_en=f"essentials within {minutes:g} min walk", label_nl=f"basisvoorzieningen ≤ {minutes:g} min lopen")
             cols["pop_share_walk15_complete"] = _share(c, n_cat >= len(essential), w, nW)
             docs["pop_share_walk15_complete"] = doc(
                 "fraction (0-1)", f"Share of residents reaching all {len(essential)} essential "
-                f"categories within {minutes:g} min on foot", m15, src15)
+                f"categories within {minutes:g} min on foot", m15, src15,
+                theme="access", scale="fraction", higher_is_worse=False,
+                label_en=f"all essentials within {minutes:g} min walk",
+                label_nl=f"alle basisvoorzieningen ≤ {minutes:g} min lopen")
         if mode == "walk" and acc.food_counts:
             # food environment
             w = np.where(on, w_all, 0.0)
@@ -1097,16 +1140,19 @@ def _aggregate_access(acc: HomeAccess, wards: gpd.GeoDataFrame, sp: dict, thresh
                 f"fast_food) within {food_radius_m:g} m walking of home, population-weighted mean",
                 f"per home: count of outlets with snap + network + snap distance <= {food_radius_m:g} m "
                 "(bounded Dijkstra from each outlet); mean over residents with >= 1 food outlet "
-                "within reach (others excluded, see pop_share_food_outlet_1km)", OSM)
+                "within reach (others excluded, see pop_share_food_outlet_1km)", OSM,
+                theme="access", scale="percent", higher_is_worse=True,
+                label_en=f"fast-food share within {food_radius_m:g} m", label_nl=f"aandeel fastfood ≤ {food_radius_m:g} m")
             cols[f"pop_share_food_outlet_{food_radius_m / 1000:g}km"] = _share(c, food > 0, w, nW)
             docs[f"pop_share_food_outlet_{food_radius_m / 1000:g}km"] = doc(
                 "fraction (0-1)", f"Share of residents with >= 1 food outlet within {food_radius_m:g} m "
-                "walking", "as fastfood_share_pct_1km", OSM)
+                "walking", "as fastfood_share_pct_1km", OSM, theme="access", scale="fraction", higher_is_worse=False,
+                label_en=f"food outlet within {food_radius_m:g} m", label_nl=f"voedselwinkel ≤ {food_radius_m:g} m")
             cols["food_access_nan_reason"] = np.full(nW, food_reason, dtype=object)
             docs["food_access_nan_reason"] = doc(
                 "text", "Why the food-environment values are NULL in this run (empty when they are "
                 "not): no food outlet of any kind in the input - missing data, not a food desert", "",
-                OSM, theme="quality", about="area", scale="text", higher_is_worse=None,
+                OSM, theme="quality", scale="text", higher_is_worse=None,
                 label_en="food access: reason missing", label_nl="voedselomgeving: reden ontbreken")
 
     frame = pd.DataFrame(cols, index=wards.index)
@@ -1116,14 +1162,15 @@ def _aggregate_access(acc: HomeAccess, wards: gpd.GeoDataFrame, sp: dict, thresh
     docs["access_nan_reason"] = doc("text", "Why the ward's accessibility values are NaN (empty when "
                                     "they are not)", "'no residents in ward', 'no residents within "
                                     "max_snap_m of the network' or 'no residents on the main network' "
-                                    "(network islands)")
+                                    "(network islands)", theme="quality", scale="text",
+                                    label_en="access: reason missing", label_nl="bereikbaarheid: reden ontbreken")
     for name in dests:  # one reason column per destination type, whatever the data holds
         col = f"{name}_access_nan_reason"
         frame[col] = pd.array([dest_reasons.get(name)] * nW, dtype="string")
         docs[col] = doc("text", f"Why every {name} distance and share is NULL in this run (empty when "
                         "they are not): no destination of this type in the input, or none near the "
                         "network - missing data, not a lack of access", "", OSM, theme="quality",
-                        about="area", scale="text", higher_is_worse=None,
+                        scale="text", higher_is_worse=None,
                         label_en=f"{name} access: reason missing", label_nl=f"{name} bereikbaarheid: reden ontbreken")
     missing_docs = set(frame.columns) - set(docs)
     assert not missing_docs, missing_docs
@@ -1305,17 +1352,23 @@ def _walkability(acc: HomeAccess, wards: gpd.GeoDataFrame, *, reference, daily_l
     docs = {
         "daily_living_score": doc("count", f"Population-weighted mean number of daily-living "
                                   f"categories {list(daily_living)} within {radius_m:g} m walking",
-                                  dl_method, src),
+                                  dl_method, src, theme="access", scale="count", higher_is_worse=False,
+                                  label_en="daily-living destinations nearby", label_nl="dagelijkse voorzieningen dichtbij"),
         "pop_density_per_km2": doc("persons/km2", "Residents per km2 of ward area",
                                    "sum of residents points / ward polygon area (ward-level, not "
-                                   "GHSCI's 1 km network neighbourhood)", src),
+                                   "GHSCI's 1 km network neighbourhood)", src, theme="access", scale="density",
+                                   label_en="population density", label_nl="bevolkingsdichtheid"),
         "intersection_density_per_km2": doc("1/km2", "Street intersections per km2 of ward area",
                                             f"walk-network nodes with >= 3 streets, consolidated "
                                             f"within {intersection_tolerance_m:g} m, counted by "
-                                            "centroid in the ward", src + "; " + OSM),
+                                            "centroid in the ward", src + "; " + OSM, theme="access",
+                                            about="area", scale="density", higher_is_worse=False,
+                                            label_en="intersection density", label_nl="kruispuntdichtheid"),
         "walkability_index": doc("z-score sum", "Walkability index: sum of the three z-scores",
                                  "z = (value - fixed reference mean) / fixed reference sd; "
-                                 + "; ".join(f"{k}: {v}" for k, v in refdoc.items()), src),
+                                 + "; ".join(f"{k}: {v}" for k, v in refdoc.items()), src,
+                                 theme="access", scale="score", higher_is_worse=False,
+                                 label_en="walkability index", label_nl="beloopbaarheidsindex"),
         "walkability_nan_reason": doc("text", "Why the ward's walkability values are NaN (empty "
                                       "when they are not)", "'no residents in ward' (every value "
                                       "NaN) or 'no residents within max_snap_m of the walk "
@@ -1323,12 +1376,16 @@ def _walkability(acc: HomeAccess, wards: gpd.GeoDataFrame, *, reference, daily_l
                                       "islands; daily_living_score and walkability_index NaN); the "
                                       "score covers the residents of access_walk_covered_frac; 'ward "
                                       "outside the extent of the OSM network input' "
-                                      "(intersection_density_per_km2 and walkability_index NaN)"),
+                                      "(intersection_density_per_km2 and walkability_index NaN)",
+                                      theme="quality", scale="text", label_en="walkability: reason missing",
+                                      label_nl="beloopbaarheid: reden ontbreken"),
     }
     for k in comp:
         docs[f"z_{k}"] = doc("z-score", f"{k} standardised against a fixed reference ({refdoc[k]})",
                              "(value - ref mean) / ref sd; reference returned in the reference table",
-                             src)
+                             src, theme="access", scale="score", about=docs[k].about,
+                             higher_is_worse=docs[k].higher_is_worse,
+                             label_en=f"{docs[k].label_en} (z-score)", label_nl=f"{docs[k].label_nl} (z-score)")
     reference_table = pd.DataFrame(
         {"mean": [ref[k][0] for k in comp], "sd": [ref[k][1] for k in comp],
          "source": ["provisional default (healthgeo.network.DEFAULT_WALKABILITY_REFERENCE)"
@@ -1384,18 +1441,25 @@ def cycleway_share(network: Network, wards: gpd.GeoDataFrame, *,
     how = ("OSM segments assigned to the ward containing their midpoint, network islands (cut off "
            "from the main network) included; " + FILTER_DOC["bike"])
     docs = {
-        "cyclable_network_km": doc("km", "Length of the cyclable network (each way counted once)", how, OSM),
+        "cyclable_network_km": doc("km", "Length of the cyclable network (each way counted once)", how, OSM,
+                                   theme="access", about="area", scale="distance",
+                                   label_en="cyclable network length", label_nl="lengte fietsnetwerk"),
         "cycleway_separated_km": doc("km", "Length of separated cycleways (highway=cycleway or "
-                                     "cycleway*=track)", how, OSM),
+                                     "cycleway*=track)", how, OSM, theme="access", about="area", scale="distance",
+                                     label_en="separated cycleway length", label_nl="lengte vrijliggend fietspad"),
         "cycleway_separated_share_pct": doc("%", "Separated cycleways as a share of the cyclable "
-                                            "network length", how, OSM),
+                                            "network length", how, OSM, theme="access", about="area",
+                                            scale="percent", higher_is_worse=False,
+                                            label_en="separated cycleways", label_nl="aandeel vrijliggende fietspaden"),
         "street_network_covered_frac": doc(
             "fraction (0-1)", "Share of the ward's area inside the extent of the OSM network input",
             "area(ward ∩ extent) / area(ward); extent = the OSM file's bounds (or its nodes' convex "
             "hull); 1 when unknown. Street lengths and intersection densities are NULL unless the "
             "whole ward is covered", OSM, theme="quality", about="area", scale="fraction",
-            higher_is_worse=None, label_en="Street network coverage", label_nl="Dekking stratennet"),
+            higher_is_worse=None, label_en="street network coverage", label_nl="dekking stratennet"),
         "cycleway_nan_reason": doc("text", "Why cycleway_separated_share_pct (or every length, when "
-                                   "the ward is outside the network input's extent) is NaN"),
+                                   "the ward is outside the network input's extent) is NaN",
+                                   theme="quality", scale="text",
+                                   label_en="cycleways: reason missing", label_nl="fietspaden: reden ontbreken"),
     }
     return frame, docs

@@ -31,7 +31,7 @@ import pandas as pd
 
 from . import __version__
 from ._errors import InputDataError
-from .catalog import CATALOG_COLUMNS, entry, fallback_scale, fallback_theme
+from .catalog import CATALOG_COLUMNS, entry, fallback_scale
 from .classes import NO_DATA_COLOUR, WITHHELD_COLOUR, Classes, classify
 from .dictionary import ColumnDoc
 from .io import atomic_write
@@ -410,7 +410,7 @@ class Report:
             return {"unit": r.get("unit") or "", "scale": r.get("scale") or "", "theme": r.get("theme") or "",
                     "higher_is_worse": None if pd.isna(r.get("higher_is_worse")) else bool(r.get("higher_is_worse")),
                     "thresholds": json.loads(thr) if isinstance(thr, str) and thr else []}
-        return {"unit": "", "scale": "", "theme": fallback_theme(column), "higher_is_worse": None, "thresholds": []}
+        return {"unit": "", "scale": "", "theme": "", "higher_is_worse": None, "thresholds": []}
 
     def theme_of(self, column: str) -> str:
         if column.endswith("_lisa"):

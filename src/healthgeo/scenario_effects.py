@@ -61,7 +61,7 @@ import shapely
 from ._errors import ConfigError, CRSError, InputDataError
 from ._vocab import TARGET_CRS
 from ._graph import Network, access, csr_min, densify, separated_cycleway
-from .dictionary import ColumnDoc, doc
+from .dictionary import ColumnDoc, delta_doc, doc
 from .exposure import green_exposure
 from .network import (accessibility, build_graphs, config_kwargs, entrances, green_destinations,
                       split_destinations)
@@ -523,7 +523,8 @@ def _deltas(base: pd.DataFrame, scen: pd.DataFrame, bdocs: Mapping[str, ColumnDo
     for c in cols:
         out[f"delta_{c}"] = scen[c].astype(float) - base[c].astype(float)
         src = bdocs.get(c)
-        docs[f"delta_{c}"] = doc(
+        docs[f"delta_{c}"] = delta_doc(
+            src,
             src.unit if src else "",
             f"change in {c} under the scenario (scenario − baseline; {_gain_sign(c)})"
             + (f"; {c}: {src.description}" if src else ""),

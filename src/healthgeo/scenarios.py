@@ -70,7 +70,7 @@ from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon
 
 from ._errors import ConfigError, CRSError, InputDataError
 from ._vocab import RD_NEW_BOUNDS, TARGET_CRS
-from .dictionary import ColumnDoc, doc
+from .dictionary import ColumnDoc, delta_doc, doc
 from .impact import HealthImpactParams, additive_columns, health_impact, is_averted_column, present_value
 
 log = logging.getLogger(__name__)
@@ -477,7 +477,8 @@ def compare(
         deltas[f"delta_{c}"] = scenario_impact[c].astype(float) - base[c].astype(float)
         src = (docs or {}).get(c)
         gain = "positive = gain" if is_averted_column(c) else "negative = gain"
-        out_docs[f"delta_{c}"] = doc(
+        out_docs[f"delta_{c}"] = delta_doc(
+            src,
             src.unit if src else "", f"Change in {c} under the scenario (scenario - baseline; {gain})",
             "scenario - baseline per ward" + ("; the baseline has none (0)" if c in only else "")
             + (f"; {c}: {src.method}" if src and src.method else ""),

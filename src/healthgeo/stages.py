@@ -15,11 +15,12 @@ import pandas as pd
 
 from ._errors import CRSError, InputDataError
 from ._vocab import CODE_COLUMN, RASTER_NODATA_SENTINELS, TARGET_CRS
-from .dictionary import ODONNELL_2008, RIVM_GEZONDHEID, ColumnDoc, doc
+from .dictionary import ODONNELL_2008, ColumnDoc, doc
 from .disclosure import DEFAULT_MIN_RESIDENTS, REASON_COLUMN, read_reasons
 from .io import read_table, write_gdf, write_table
 from .plausibility import RASTER_QUANTITY, check_grid_vs_monitoring
 from .provenance import read_manifest
+from .sources.health import health_docs
 from .wards import read_wards
 
 log = logging.getLogger(__name__)
@@ -83,35 +84,6 @@ def prepare_residents(population_manifest, wards_path, out_path) -> gpd.GeoDataF
     log.info("residents: %d points, %.0f residents, sources %s", len(points), points["residents"].sum(),
              points["source"].value_counts().to_dict())
     return points
-
-
-_HEALTH_DESCRIPTIONS = {
-    "good_health": "adults rating their own health good or very good",
-    "meets_activity_guideline": "adults meeting the Dutch physical-activity guideline (beweegrichtlijn)",
-    "overweight": "adults with overweight (BMI >= 25)",
-    "smoker": "adults who smoke",
-    "chronic_condition": "adults with one or more long-term conditions",
-    "anxiety_depression_high": "adults at high risk of anxiety or depression (K10)",
-    "high_stress": "adults with very much stress in the past 4 weeks",
-    "lonely": "adults who are lonely",
-    "severe_lonely": "adults who are severely or very severely lonely",
-    "difficulty_making_ends_meet": "adults with difficulty making ends meet",
-}
-
-
-def health_docs(columns) -> dict[str, ColumnDoc]:
-    """Column docs for the standardised health columns ``health_{key}_pct[_lo95|_hi95]``."""
-    docs = {}
-    for col in columns:
-        key = col.removeprefix("health_").removesuffix("_lo95").removesuffix("_hi95").removesuffix("_pct")
-        what = _HEALTH_DESCRIPTIONS.get(key, key.replace("_", " "))
-        if col.endswith("_lo95"):
-            docs[col] = doc("%", f"lower bound of the 95 % interval: {what}", "Marges MOG0095", RIVM_GEZONDHEID)
-        elif col.endswith("_hi95"):
-            docs[col] = doc("%", f"upper bound of the 95 % interval: {what}", "Marges MBG0095", RIVM_GEZONDHEID)
-        else:
-            docs[col] = doc("%", f"share of {what}", "small-area estimate (Marges MW00000); NULL where RIVM suppresses", RIVM_GEZONDHEID)
-    return docs
 
 
 def prepare_health(manifest_path, wards_path, out_paths: dict) -> dict[str, pd.DataFrame]:
@@ -210,14 +182,17 @@ def exposure_green(green_path, wards_path, residents_path, level: str, out_path,
 
 # --- disparity ---------------------------------------------------------------------------------
 
-#: Burden groups (CalEnviroScreen-style) by default; only columns present in a run are used.
-DEFAULT_BURDEN_GROUPS = {
-    "exposures": ["no2_ugm3_popw", "pm25_ugm3_popw", "lden_db_popw", "green_share_pct",
-                  "pop_share_green_1ha_300m"],
-    "effects": [],
-    "sensitivity": ["health_good_health_pct", "health_chronic_condition_pct", "health_overweight_pct"],
-    "socioeconomic": ["low_income_hh_pct", "income_keur_per_resident", "health_difficulty_making_ends_meet_pct"],
-}
+#: components of the cumulative burden (CalEnviroScreen-style), in order
+BURDEN_GROUPS = ("exposures", "effects", "sensitivity", "socioeconomic")
+
+
+def burden_groups(docs) -> dict[str, list[str]]:
+    """The burden components and their columns, from ``ColumnDoc.burden_group`` of each column."""
+    groups: dict[str, list[str]] = {g: [] for g in BURDEN_GROUPS}
+    for col, d in docs.items():
+        if d.burden_group:
+            groups.setdefault(d.burden_group, []).append(col)
+    return groups
 
 
 def ward_frame(wards_path, level: str, tables) -> tuple[gpd.GeoDataFrame, dict[str, ColumnDoc]]:
@@ -241,7 +216,7 @@ def disparity(wards_path, tables, level: str, out_wards, out_table, out_referenc
     """
     from .disparity import compute_disparities
 
-    frame, _ = ward_frame(wards_path, level, tables)
+    frame, docs = ward_frame(wards_path, level, tables)
     frame[REASON_COLUMN] = read_reasons(wards_path, min_residents=min_residents)[level].reindex(frame.index)
     shown = frame[REASON_COLUMN].isna()
     # a level of one or two wards (a small municipality's wijken) has nothing to compare: keep the
@@ -259,7 +234,7 @@ def disparity(wards_path, tables, level: str, out_wards, out_table, out_referenc
     skipped = sorted(set(params["indicators"]) - set(indicators))
     if skipped:
         log.info("disparity: indicators without data in this run, skipped: %s", skipped)
-    groups = {} if few else {k: _usable(frame, v, shown) for k, v in DEFAULT_BURDEN_GROUPS.items()}
+    groups = {} if few else {k: _usable(frame, v, shown) for k, v in burden_groups(docs).items()}
     from .disparity import BURDEN_REFERENCE_DOCS, DISPARITY_TABLE_DOCS, read_burden_reference
 
     # fixed reference of a previous run (config disparity.burden_reference); None = this run
@@ -270,7 +245,8 @@ def disparity(wards_path, tables, level: str, out_wards, out_table, out_referenc
         n_boot=params["n_boot"], seed=params["seed"], min_residents=mr,
         permutations=params["permutations"], burden_groups=groups,
         burden_reference_table=reference,
-        double_burden_pctl=params["double_burden_pctl"], level=level, **({"spatial": False} if few else {}),
+        double_burden_pctl=params["double_burden_pctl"], level=level, column_docs=docs,
+        **({"spatial": False} if few else {}),
     )
     write_table(result.per_ward, out_wards, result.docs)
     write_table(result.table, out_table, DISPARITY_TABLE_DOCS)
@@ -290,9 +266,14 @@ def gemeente_summary(buurt_table_path, wards_path, out_path) -> pd.DataFrame:
         what = (f"relative concentration index of {ind} across buurten (ranked by SES, most "
                 "disadvantaged first; < 0: concentrated among the disadvantaged)")
         method = "C = (2/mu) sum p_j y_j R_j - 1 over buurten; see the disparity table for all measures"
-        docs[col] = doc("1", what, method, ODONNELL_2008)
-        docs[f"{col}_lo95"] = doc("1", f"lower bound of the 95 % bootstrap interval: {what}", "bootstrap over buurten", ODONNELL_2008)
-        docs[f"{col}_hi95"] = doc("1", f"upper bound of the 95 % bootstrap interval: {what}", "bootstrap over buurten", ODONNELL_2008)
+        meta = {"theme": "disparity", "scale": "index"}
+        en = f"concentration index: {ind}"
+        nl = f"concentratie-index: {ind}"
+        docs[col] = doc("1", what, method, ODONNELL_2008, label_en=en, label_nl=nl, **meta)
+        docs[f"{col}_lo95"] = doc("1", f"lower bound of the 95 % bootstrap interval: {what}", "bootstrap over buurten",
+                                  ODONNELL_2008, label_en=f"{en} (lower 95 %)", label_nl=f"{nl} (ondergrens 95 %)", **meta)
+        docs[f"{col}_hi95"] = doc("1", f"upper bound of the 95 % bootstrap interval: {what}", "bootstrap over buurten",
+                                  ODONNELL_2008, label_en=f"{en} (upper 95 %)", label_nl=f"{nl} (bovengrens 95 %)", **meta)
     out = pd.DataFrame([row], index=pd.Index(gm.index, name="gemeentecode"))
     write_table(out, out_path, docs)
     return out
@@ -300,19 +281,11 @@ def gemeente_summary(buurt_table_path, wards_path, out_path) -> pd.DataFrame:
 
 # --- health impact, scenarios, typology ---------------------------------------------------------
 
-_RX_DOCS = {
-    "buurtcode": doc("code", "CBS buurt containing the residents point"),
-    "wijkcode": doc("code", "CBS wijk containing the residents point"),
-    "gemeentecode": doc("code", "CBS municipality code"),
-    "residents": doc("persons", "residents represented by the point"),
-    "residents_65_plus": doc("persons", "residents aged 65+ represented by the point"),
-    "x": doc("m (EPSG:28992)", "easting of the point"),
-    "y": doc("m (EPSG:28992)", "northing of the point"),
-}
 
 
 def residents_exposure(residents_path, rasters: dict, municipality: str, out_path) -> pd.DataFrame:
     """Exposure at every residents point (input of the health-impact model and its scenarios)."""
+    from .exposure import RESIDENTS_EXPOSURE_DOCS
     from .exposure import residents_exposure as _rx
 
     res = _residents(residents_path)
@@ -320,10 +293,7 @@ def residents_exposure(residents_path, rasters: dict, municipality: str, out_pat
     table = values.copy()
     table["gemeentecode"] = municipality
     table["x"], table["y"] = res.geometry.x.to_numpy(), res.geometry.y.to_numpy()
-    docs = dict(_RX_DOCS)
-    for col in (c for c in values.columns if c not in docs):
-        unit = "dB" if col.endswith("_db") else "ug/m3"
-        docs[col] = doc(unit, f"{col} at the point (value of the raster cell under it)", "healthgeo.zonal.sample_points")
+    docs = {c: RESIDENTS_EXPOSURE_DOCS[c] for c in table.columns}  # every column documented by its producer (KeyError: a bug)
     write_table(table, out_path, docs)
     return table
 

@@ -373,7 +373,8 @@ def area_typology(
         d["typology_cluster"] = doc(
             "cluster number", "Data-driven comparison typology (k-means), for comparison with the rule-based one",
             f"k-means (scipy kmeans2, k-means++ init, seed {seed}) with k={n_clusters} on z-scored {cols}; "
-            "clusters numbered by increasing mean of the first column", "")
+            "clusters numbered by increasing mean of the first column", "",
+            theme="typology", scale="category", label_en="cluster (k-means)", label_nl="cluster (k-means)")
     extra_docs = [c for c in t.columns if c not in d]
     for c in extra_docs:
         d[c] = doc("", f"Indicator {c} passed in for the typology rules", "copied from the indicators table", "")
@@ -382,31 +383,46 @@ def area_typology(
 
 def _docs(distance: float) -> dict[str, ColumnDoc]:
     return {
-        "residents": doc("persons", "Residents", "", CBS_KWB),
-        "area_km2": doc("km2", "Ward area", "area_m2 / 1e6 (or geometry area)", CBS_KWB),
-        "residents_per_km2": doc("persons/km2", "Residential density", "residents / area_km2", CBS_KWB),
+        "residents": doc("persons", "Residents", "", CBS_KWB, theme="keyfigures", scale="count",
+                         label_en="residents", label_nl="inwoners"),
+        "area_km2": doc("km2", "Ward area", "area_m2 / 1e6 (or geometry area)", CBS_KWB, theme="typology",
+                        about="area", scale="area", label_en="area", label_nl="oppervlakte"),
+        "residents_per_km2": doc("persons/km2", "Residential density", "residents / area_km2", CBS_KWB,
+                                 theme="typology", scale="density", label_en="residential density",
+                                 label_nl="woondichtheid"),
         "income_rank_pct": doc("percentile (0-100)", "Rank of average income per resident among the wards",
                                "100 x (rank - 0.5) / n (ties: average rank), 0 = lowest income; NaN "
                                "income unranked; NaN for every ward at gemeente level and when fewer "
                                "than two wards have an income (a rank among the wards means nothing "
-                               "there, so rules on it do not fire)", CBS_KWB),
-        "low_income_hh_pct": doc("%", "Households with a low income (CBS p_hh_li)", "", CBS_KWB),
+                               "there, so rules on it do not fire)", CBS_KWB, theme="typology", scale="rank",
+                               higher_is_worse=False, label_en="income rank", label_nl="inkomensrang"),
+        "low_income_hh_pct": doc("%", "Households with a low income (CBS p_hh_li)", "", CBS_KWB, theme="keyfigures",
+                                 scale="percent", higher_is_worse=True, label_en="low-income households",
+                                 label_nl="huishoudens met laag inkomen"),
         "redevelopment_share_pct": doc("%", "Share of the ward's area inside planned redevelopment polygons",
-                                       "area(ward ∩ union of polygons) / area(ward) x 100", "municipal plans (config)"),
+                                       "area(ward ∩ union of polygons) / area(ward) x 100", "municipal plans (config)",
+                                       theme="typology", about="area", scale="percent",
+                                       label_en="planned redevelopment", label_nl="geplande herontwikkeling"),
         "transit_stops_within_400m": doc("count", f"Public-transport stops within {distance:g} m of the ward",
                                          "amenity points of category transit_stop within a buffer of the ward "
-                                         "polygon; NaN when no amenities layer was given", "OpenStreetMap"),
+                                         "polygon; NaN when no amenities layer was given", "OpenStreetMap",
+                                         theme="typology", about="area", scale="count",
+                                         label_en=f"transit stops within {distance:g} m",
+                                         label_nl=f"ov-haltes binnen {distance:g} m"),
         "amenities_within_400m": doc("count", f"Other daily amenities within {distance:g} m of the ward",
                                      "amenity points (not transit_stop) within a buffer of the ward polygon",
-                                     "OpenStreetMap"),
+                                     "OpenStreetMap", theme="typology", about="area", scale="count",
+                                     label_en=f"amenities within {distance:g} m", label_nl=f"voorzieningen binnen {distance:g} m"),
         "typology": doc("category", "Area type (centrum, woonwijk, aandachtswijk, herontwikkeling, "
                         "mobiliteitsknooppunt, overig)",
                         "first rule of the ordered rule list whose conditions hold (rules in the config)",
-                        "healthgeo rule-based typology (planning defaults, tune per municipality)"),
+                        "healthgeo rule-based typology (planning defaults, tune per municipality)",
+                        theme="typology", scale="category", label_en="area type", label_nl="gebiedstype"),
         "typology_rule": doc("text", "The rule that assigned the type",
                              "rule text: 'type: conditions'; a condition on a missing input is "
                              "unknown and its rule does not fire: when an earlier rule was passed "
                              "over only for that reason, the text ends in '(missing <columns> for "
                              "<type>)', e.g. 'woonwijk: always (fallback; missing income_rank_pct "
-                             "for aandachtswijk)'; 'no rule (missing ...)' when no rule fired", ""),
+                             "for aandachtswijk)'; 'no rule (missing ...)' when no rule fired", "",
+                             theme="typology", scale="text", label_en="typology rule", label_nl="typologieregel"),
     }

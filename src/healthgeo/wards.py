@@ -180,26 +180,44 @@ def _attach_key_figures(gdf: gpd.GeoDataFrame, kerncijfers: pd.DataFrame | None,
 def ward_docs(level: str) -> dict[str, ColumnDoc]:
     """Documentation of the base columns of a ward layer."""
     code = CODE_COLUMN[level]
+    ident = {"theme": "identity", "about": "identity"}
+    kf = {"theme": "keyfigures"}  # CBS's own figures: published for every ward (CBS suppresses itself)
     d = {
-        code: doc("code", f"CBS {level} code (key of this layer)", "as published by CBS; stable across runs of the same year", CBS_KWB),
-        "name": doc("text", f"{level} name", "", CBS_KWB),
-        "geometry": doc("EPSG:28992", f"{level} boundary polygon", "validated; reprojected to RD New", "CBS/PDOK Wijk- en Buurtkaart or the configured file"),
-        "residents": doc("persons", "number of residents", "CBS a_inw / aantalInwoners (rounded to 5 by CBS); sum of buurten when missing (see residents_source)", CBS_KWB),
-        "age_0_14": doc("persons", "residents aged 0-14", "CBS a_00_14", CBS_KWB),
-        "age_15_24": doc("persons", "residents aged 15-24", "CBS a_15_24", CBS_KWB),
-        "age_25_44": doc("persons", "residents aged 25-44", "CBS a_25_44", CBS_KWB),
-        "age_45_64": doc("persons", "residents aged 45-64", "CBS a_45_64", CBS_KWB),
-        "age_65_plus": doc("persons", "residents aged 65 or older", "CBS a_65_oo", CBS_KWB),
-        "households": doc("households", "number of private households", "CBS a_hh", CBS_KWB),
-        "income_keur_per_resident": doc("1000 EUR per resident per year", "mean income per resident", "CBS g_ink_pi; NULL where CBS publishes '.'", CBS_KWB),
-        "low_income_hh_pct": doc("%", "share of households with a low income", "CBS p_hh_li; NULL where CBS publishes '.'", CBS_KWB),
-        "residents_source": doc("text", "where the residents count comes from", "kerncijfers | boundaries | sum of buurten", ""),
-        "area_m2": doc("m2", "ward area", "planar area in EPSG:28992", ""),
+        code: doc("code", f"CBS {level} code (key of this layer)", "as published by CBS; stable across runs of the same year", CBS_KWB,
+                  scale="text", label_en=f"{level} code", label_nl=f"{level}code", **ident),
+        "name": doc("text", f"{level} name", "", CBS_KWB, scale="text", label_en="name", label_nl="naam", **ident),
+        "geometry": doc("EPSG:28992", f"{level} boundary polygon", "validated; reprojected to RD New", "CBS/PDOK Wijk- en Buurtkaart or the configured file",
+                        scale="text", label_en="boundary", label_nl="grens", **ident),
+        "residents": doc("persons", "number of residents", "CBS a_inw / aantalInwoners (rounded to 5 by CBS); sum of buurten when missing (see residents_source)", CBS_KWB,
+                         scale="count", label_en="residents", label_nl="inwoners", **kf),
+        "households": doc("households", "number of private households", "CBS a_hh", CBS_KWB,
+                          scale="count", label_en="households", label_nl="huishoudens", **kf),
+        "income_keur_per_resident": doc("1000 EUR per resident per year", "mean income per resident", "CBS g_ink_pi; NULL where CBS publishes '.'", CBS_KWB,
+                                        scale="money", higher_is_worse=False, burden_group="socioeconomic",
+                                        label_en="income per resident", label_nl="inkomen per inwoner", **kf),
+        "low_income_hh_pct": doc("%", "share of households with a low income", "CBS p_hh_li; NULL where CBS publishes '.'", CBS_KWB,
+                                 scale="percent", higher_is_worse=True, burden_group="socioeconomic",
+                                 label_en="low-income households", label_nl="huishoudens met laag inkomen", **kf),
+        "residents_source": doc("text", "where the residents count comes from", "kerncijfers | boundaries | sum of buurten", "",
+                                theme="quality", about="identity", scale="category",
+                                label_en="source of residents count", label_nl="bron inwonertal"),
+        "area_m2": doc("m2", "ward area", "planar area in EPSG:28992", "", theme="keyfigures", about="area", scale="area",
+                       label_en="area", label_nl="oppervlakte"),
     }
+    for band, cbs, en in (("0_14", "a_00_14", "0-14"), ("15_24", "a_15_24", "15-24"), ("25_44", "a_25_44", "25-44"),
+                          ("45_64", "a_45_64", "45-64"), ("65_plus", "a_65_oo", "65+")):
+        d[f"age_{band}"] = doc("persons", f"residents aged {en.replace('+', ' or older')}", f"CBS {cbs}", CBS_KWB,
+                               scale="count", label_en=f"residents aged {en}", label_nl=f"inwoners {en} jaar", **kf)
+    # keep the historical column order (age bands after residents)
+    order = [code, "name", "geometry", "residents", *(f"age_{b}" for b in ("0_14", "15_24", "25_44", "45_64", "65_plus")),
+             "households", "income_keur_per_resident", "low_income_hh_pct", "residents_source", "area_m2"]
+    d = {k: d[k] for k in order}
     if level == "buurt":
-        d["wijkcode"] = doc("code", "CBS code of the wijk containing this buurt", "derived from the buurt code", CBS_KWB)
+        d["wijkcode"] = doc("code", "CBS code of the wijk containing this buurt", "derived from the buurt code", CBS_KWB,
+                            scale="text", label_en="wijk code", label_nl="wijkcode", **ident)
     if level in ("buurt", "wijk"):
-        d["gemeentecode"] = doc("code", "CBS code of the municipality", "", CBS_KWB)
+        d["gemeentecode"] = doc("code", "CBS code of the municipality", "", CBS_KWB,
+                                scale="text", label_en="municipality code", label_nl="gemeentecode", **ident)
     return d
 
 

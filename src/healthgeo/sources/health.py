@@ -10,6 +10,7 @@ import pandas as pd
 from .._errors import InputDataError, SchemaDriftError
 from .._http import get_all_items
 from .._vocab import mask_sentinels, strip_code
+from ..dictionary import RIVM_GEZONDHEID, ColumnDoc, doc
 from ..plausibility import check_columns
 from ._common import load_table, prov_for_responses, rebase_url, stem, write_records_json
 from .cbs import odata_filter
@@ -36,6 +37,46 @@ HEALTH_KEYS = {
     "difficulty_making_ends_meet": "MoeiteMetRondkomen",
 }
 
+
+#: standardised key -> (description, label_en, label_nl, higher_is_worse, burden group)
+HEALTH_META = {
+    "good_health": ("adults rating their own health good or very good", "good self-rated health",
+                    "ervaren gezondheid goed", False, "sensitivity"),
+    "meets_activity_guideline": ("adults meeting the Dutch physical-activity guideline (beweegrichtlijn)",
+                                 "meets activity guideline", "voldoet aan beweegrichtlijn", False, ""),
+    "overweight": ("adults with overweight (BMI >= 25)", "overweight", "overgewicht", True, "sensitivity"),
+    "smoker": ("adults who smoke", "smokers", "rokers", True, ""),
+    "chronic_condition": ("adults with one or more long-term conditions", "long-term condition",
+                          "langdurige aandoening", True, "sensitivity"),
+    "anxiety_depression_high": ("adults at high risk of anxiety or depression (K10)", "high risk of anxiety/depression",
+                                "hoog risico angst/depressie", True, ""),
+    "high_stress": ("adults with very much stress in the past 4 weeks", "very much stress", "heel veel stress", True, ""),
+    "lonely": ("adults who are lonely", "lonely", "eenzaam", True, ""),
+    "severe_lonely": ("adults who are severely or very severely lonely", "severely lonely",
+                      "ernstig eenzaam", True, ""),
+    "difficulty_making_ends_meet": ("adults with difficulty making ends meet", "difficulty making ends meet",
+                                    "moeite met rondkomen", True, "socioeconomic"),
+}
+
+
+def health_docs(columns) -> dict[str, ColumnDoc]:
+    """Column docs of the standardised health columns ``health_{key}_pct[_lo95|_hi95]``."""
+    docs = {}
+    for col in columns:
+        key = col.removeprefix("health_").removesuffix("_lo95").removesuffix("_hi95").removesuffix("_pct")
+        text = key.replace("_", " ")
+        what, en, nl, worse, group = HEALTH_META.get(key, (text, text, text, None, ""))
+        meta = {"theme": "health", "scale": "percent", "higher_is_worse": worse}
+        if col.endswith("_lo95"):
+            docs[col] = doc("%", f"lower bound of the 95 % interval: {what}", "Marges MOG0095", RIVM_GEZONDHEID,
+                            label_en=f"{en} (lower 95 %)", label_nl=f"{nl} (ondergrens 95 %)", **meta)
+        elif col.endswith("_hi95"):
+            docs[col] = doc("%", f"upper bound of the 95 % interval: {what}", "Marges MBG0095", RIVM_GEZONDHEID,
+                            label_en=f"{en} (upper 95 %)", label_nl=f"{nl} (bovengrens 95 %)", **meta)
+        else:
+            docs[col] = doc("%", f"share of {what}", "small-area estimate (Marges MW00000); NULL where RIVM suppresses",
+                            RIVM_GEZONDHEID, label_en=en, label_nl=nl, burden_group=group, **meta)
+    return docs
 
 def read_health(path_or_json, *, age: str = "20300", period: str | None = None,
                 keys: list[str] | None = None, sheet=None) -> pd.DataFrame:

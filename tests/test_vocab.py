@@ -10,7 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
-from shapely.geometry import GeometryCollection, LineString, MultiPolygon, Polygon, box
+from shapely.geometry import GeometryCollection, LineString, MultiPolygon, box
 
 from healthgeo._errors import DownloadError, InputDataError
 from healthgeo._vocab import (CODE_COLUMN, LEVEL_OF_COLUMN, apply_prefix, code_prefix, is_code, level_name,

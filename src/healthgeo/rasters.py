@@ -24,7 +24,7 @@ import rasterio
 from rasterio.errors import RasterioError, RasterioIOError
 
 from ._errors import CRSError, InputDataError
-from ._vocab import RASTER_NODATA_SENTINELS, TARGET_CRS
+from ._vocab import TARGET_CRS
 from .io import atomic_write, input_file
 from .plausibility import check_values
 

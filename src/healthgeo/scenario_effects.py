@@ -61,7 +61,7 @@ import shapely
 from ._errors import ConfigError, CRSError, InputDataError
 from ._vocab import TARGET_CRS
 from ._graph import Network, access, csr_min, densify, separated_cycleway
-from .dictionary import ColumnDoc, delta_doc, doc
+from .dictionary import ColumnDoc, delta_doc
 from .exposure import green_exposure
 from .network import (accessibility, build_graphs, config_kwargs, entrances, green_destinations,
                       split_destinations)

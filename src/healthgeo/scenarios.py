@@ -70,7 +70,7 @@ from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon
 
 from ._errors import ConfigError, CRSError, InputDataError
 from ._vocab import RD_NEW_BOUNDS, TARGET_CRS
-from .dictionary import ColumnDoc, delta_doc, doc
+from .dictionary import ColumnDoc, delta_doc
 from .impact import HealthImpactParams, additive_columns, health_impact, is_averted_column, present_value
 
 log = logging.getLogger(__name__)

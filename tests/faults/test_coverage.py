@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import rasterio
-import shapely
 from rasterio.transform import from_origin
 
 from healthgeo import network as nw

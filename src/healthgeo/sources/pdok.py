@@ -13,7 +13,6 @@ The reader accepts every shape the boundaries come in:
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping
 from pathlib import Path
 

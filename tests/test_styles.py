@@ -101,3 +101,19 @@ def test_write_data_columns_gives_layer_styles_the_key_qgis_looks_up():
     write_data_columns(con)
     assert con.execute("SELECT f_table_catalog, f_table_schema, update_time FROM layer_styles").fetchall() == [
         ("", "", "2026-12-03T12:32:20.000Z")]
+
+
+def test_quantile_classes_with_many_ties_at_the_minimum():
+    """40 % of the wards at 0 (no green within 300 m): the lowest class is '0 %', holding exactly the
+    zeros, not an empty '< 0 %' with the zeros lumped into the next class; QGIS rules agree."""
+    values = pd.Series([0.0] * 8 + [0.05, 0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0])
+    cls = classify(values, scale="fraction")
+    assert cls.labels[0] == "0 %" and cls.breaks[0] == 0.05
+    assert [cls.colour(v) for v in (0.0, 0.05)] == [cls.colours[0], cls.colours[1]]
+    assert all(b > 0 for b in cls.breaks) and len(cls.labels) == len(cls.breaks) + 1
+    con = sqlite3.connect(":memory:")
+    pd.DataFrame({"v": values}).to_sql("t", con, index=False)
+    rules = class_filters("v", cls, withheld_column=None)
+    hits = [list(r) for r in con.execute(f"SELECT {', '.join(f'coalesce(({f}), 0)' for f, *_ in rules)} FROM t")]
+    assert all(sum(h) == 1 for h in hits)
+    assert [h.index(1) for h in hits[:9]] == [1] * 8 + [2]  # rule 0 = no data; rule 1 = '0 %'

@@ -146,4 +146,14 @@ def classify(values, *, thresholds=(), scale: str = "", higher_is_worse=None, di
         labels = [f"{_fmt(100 * u)} %" if scale == "fraction" else _fmt(u) for u in uniq]
         return Classes("quantile", _ramp(len(uniq), higher_is_worse), labels, breaks=breaks)
     breaks = sorted(set(float(b) for b in quantile_bins(x, k)[:-1]))
+    low = float(uniq[0])
+    if breaks and breaks[0] <= low:
+        # the lowest quantile(s) are all the minimum (e.g. many wards with 0 % green): mapclassify's
+        # first class is "<= min"; with lower-inclusive classes that is the class "= min", which
+        # ends at the next value present (nothing lies between), not an empty "< min"
+        nxt = float(uniq[1])
+        breaks = [nxt] + [b for b in breaks[1:] if b > nxt]
+        labels = _range_labels(breaks, scale)
+        labels[0] = f"{_fmt(100 * low)} %" if scale == "fraction" else f"{_fmt(low)} %" if scale == "percent" else _fmt(low)
+        return Classes("quantile", _ramp(len(breaks) + 1, higher_is_worse), labels, breaks=breaks)
     return Classes("quantile", _ramp(len(breaks) + 1, higher_is_worse), _range_labels(breaks, scale), breaks=breaks)

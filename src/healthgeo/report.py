@@ -529,7 +529,7 @@ class Report:
         if self.given is None or not inputs:
             return self.t["absent"]
         missing = [i for i in inputs if i not in self.given]
-        if len(missing) == len(inputs) or (family == "air" and set(missing) >= {"no2", "pm25", "pm10"}):
+        if len(missing) == len(inputs):
             return self.t["absent_inputs"].format(inputs=", ".join(missing))
         return self.t["absent_values"]
 

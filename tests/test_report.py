@@ -106,6 +106,8 @@ def test_data_quality_lists_every_input_given_or_not(tiny_gpkg, tmp_path):
     assert "Withheld wards (1 / 4)" in quality and "<td>fewer than 50 residents</td><td class=\"n\">1</td>" in quality
     # provenance with the synthetic flag per record
     assert "data/raw/demo/no2.dat" in quality and quality.count('<td class=syn>yes</td>') == 2
+    versions = quality[quality.index('id="versions"'):]
+    assert all(f"<td>{k}</td>" in versions for k in ("healthgeo (run)", "Python", "GDAL", "PROJ", "pandas", "numpy"))
     # sections whose inputs are absent say so by name instead of drawing empty maps
     maps = text[text.index('<section id="maps">'):text.index('<section id="inequality">')]
     assert "Not in this run: input noise_lden, noise_lnight is missing" in maps

@@ -894,7 +894,14 @@ def versions(meta: dict) -> dict[str, str]:
 
     out = {"healthgeo (run)": meta.get("healthgeo_version", "?"), "healthgeo (report)": __version__,
            "Python": platform.python_version(), "geopandas": geopandas.__version__, "shapely": shapely.__version__,
-           "pyogrio": pyogrio.__version__, "GDAL": pyogrio.__gdal_version_string__, "pandas": pd.__version__}
+           "pyogrio": pyogrio.__version__, "GDAL": pyogrio.__gdal_version_string__, "pandas": pd.__version__,
+           "numpy": np.__version__}
+    try:
+        import pyproj
+
+        out["pyproj"], out["PROJ"] = pyproj.__version__, pyproj.proj_version_str
+    except ImportError:  # pragma: no cover - geopandas depends on it
+        pass
     try:
         import snakemake
 

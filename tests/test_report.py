@@ -89,7 +89,10 @@ def test_data_quality_lists_every_input_given_or_not(tiny_gpkg, tmp_path):
     and the noise and health sections name their missing inputs instead of drawing empty maps."""
     from healthgeo.report import config_inputs
 
-    _add_provenance(tiny_gpkg, ["buurten", "no2"])
+    _add_provenance(tiny_gpkg, ["buurten", "no2", "stations", "sensors"])
+    sites = pd.DataFrame({"site_id": ["NL1"], "pollutant": ["no2"], "network": ["luchtmeetnet"],
+                          "measured_ugm3": [20.0], "grid_ugm3": [18.5], "diff_ugm3": [1.5]})
+    pyogrio.write_dataframe(sites, tiny_gpkg, layer="air_monitoring", driver="GPKG", append=True)
     text = build_report(tiny_gpkg, tmp_path / "index.html", language="en").read_text()
     quality = text[text.index('<section id="quality">'):]
     inputs = re.search(r'<table class="inputs">.*?</table>', quality, re.S).group(0)
@@ -105,7 +108,10 @@ def test_data_quality_lists_every_input_given_or_not(tiny_gpkg, tmp_path):
     # withheld wards: counts per reason and the list
     assert "Withheld wards (1 / 4)" in quality and "<td>fewer than 50 residents</td><td class=\"n\">1</td>" in quality
     # provenance with the synthetic flag per record
-    assert "data/raw/demo/no2.dat" in quality and quality.count('<td class=syn>yes</td>') == 2
+    assert "data/raw/demo/no2.dat" in quality and quality.count('<td class=syn>yes</td>') == 4
+    # monitoring sites per network; a given input without a usable site says so
+    assert "1 sites (no2) in the table air_monitoring; mean absolute difference from the grid 1.50" in inputs
+    assert "0 sites in the table air_monitoring (none usable: see logs/tiny/exposure/air_monitoring_*.log)" in inputs
     versions = quality[quality.index('id="versions"'):]
     assert all(f"<td>{k}</td>" in versions for k in ("healthgeo (run)", "Python", "GDAL", "PROJ", "pandas", "numpy"))
     # sections whose inputs are absent say so by name instead of drawing empty maps

@@ -72,6 +72,8 @@ TEXT = {
         "cov_counts": "{label}: {counts}",
         "cov_values": "buurten met waarden: {n} van {N}",
         "cov_wards": "{n} {level} in het GeoPackage",
+        "cov_no_sites": "0 meetpunten in de tabel air_monitoring (geen bruikbaar meetpunt: zie logs/{run}/exposure/air_monitoring_*.log)",
+        "derived": "(afgeleid)",
         "cov_sites": "{n} meetpunten ({pollutants}) in de tabel air_monitoring; gemiddeld verschil met het rooster {diff} µg/m³",
         "no_figures": "geen dekkingscijfers in het GeoPackage",
         "withheld_none": "Geen buurten achtergehouden.",
@@ -114,6 +116,8 @@ TEXT = {
         "cov_counts": "{label}: {counts}",
         "cov_values": "wards with values: {n} of {N}",
         "cov_wards": "{n} {level} in the GeoPackage",
+        "cov_no_sites": "0 sites in the table air_monitoring (none usable: see logs/{run}/exposure/air_monitoring_*.log)",
+        "derived": "(derived)",
         "cov_sites": "{n} sites ({pollutants}) in the table air_monitoring; mean absolute difference from the grid {diff} µg/m³",
         "no_figures": "no coverage figures in the GeoPackage",
         "withheld_none": "No wards withheld.",
@@ -746,7 +750,9 @@ class Report:
             am = _read(self.con, "air_monitoring")
             for network, name in (("luchtmeetnet", "stations"), ("samenmeten", "sensors")):
                 sites = am[am["network"] == network] if "network" in am else am.iloc[0:0]
-                if len(sites):
+                if not len(sites) and (self.given is None or name in self.given):
+                    out.setdefault(name, []).append(t["cov_no_sites"].format(run=self.meta.get("run", "RUN")))
+                elif len(sites):
                     diff = pd.to_numeric(sites.get("diff_ugm3"), errors="coerce").abs().mean()
                     out.setdefault(name, []).append(t["cov_sites"].format(
                         n=len(sites), pollutants=", ".join(sorted(sites["pollutant"].dropna().astype(str).unique())),
@@ -777,7 +783,7 @@ class Report:
             out.append(f'<tr{cls}><td title="{_esc(known.get(name, ""))}"><code>{_esc(name)}</code></td>'
                        f"<td>{_esc(state)}</td><td>{cell}</td></tr>")
         for name, lines in figures.items():  # derived figures (e.g. impact_reason)
-            out.append(f'<tr><td><code>{_esc(name or "–")}</code></td><td></td><td><ul>'
+            out.append(f'<tr><td><code>{_esc(name or t["derived"])}</code></td><td></td><td><ul>'
                        + "".join(f"<li>{_esc(x)}</li>" for x in lines) + "</ul></td></tr>")
         out.append("</table>")
         # withheld wards: how many per reason, then the list

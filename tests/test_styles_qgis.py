@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pyogrio
@@ -52,6 +54,12 @@ def test_qgis_opens_the_buurt_layer_with_its_default_style(demo_run, tmp_path):
     assert got["stored_styles"][0] == "buurt: no2_ugm3_popw" and len(got["stored_styles"]) >= 5
     assert got["renderer"] == "RuleRenderer"
     assert got["rules"][:2] == ["withheld (disclosure control)", "no data"] and len(got["rules"]) >= 4
+    # ... and it is the one marked useAsDefault: its rules, in order
+    con = sqlite3.connect(f"file:{gpkg}?mode=ro", uri=True)
+    (default_qml,) = con.execute("SELECT styleQML FROM layer_styles WHERE f_table_name = 'buurt' AND useAsDefault").fetchone()
+    con.close()
+    root = ET.fromstring(default_qml.split(">", 1)[1])
+    assert got["rules"] == [r.get("label") for r in root.iter("rule")]
     # column titles: the alias (from the default style; GDAL >= 3.7 also reads gpkg_data_columns)
     assert got["alias"] and "NO2" in got["alias"], got
     assert got["errors"] == []

@@ -38,7 +38,9 @@ def _qgis_python() -> str:
 
 def render(gpkg: Path, layer: str, png: Path, field: str) -> dict:
     proc = subprocess.run([_qgis_python(), str(SCRIPT), str(gpkg), layer, str(png), field], capture_output=True,
-                          text=True, timeout=300, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+                          text=True, timeout=300, env={**os.environ, "QT_QPA_PLATFORM": "offscreen",
+                                                       # QGIS's profile folder in the test's tmp, not in ~
+                                                       "QGIS_CUSTOM_CONFIG_PATH": str(png.parent)})
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 

@@ -27,7 +27,8 @@ def subset_run(demo_run, tmp_path_factory):
     cfg["run"] = RUN
     for name in DROPPED:
         del cfg["inputs"][name]
-    cfg["scenarios"] = [s for s in cfg["scenarios"] if s["type"] == "no2_reduction"]
+    # a Lden scenario without a noise raster changes nothing: the report must say so, not map zeros
+    cfg["scenarios"] = [s for s in cfg["scenarios"] if s["type"] in ("no2_reduction", "lden_reduction")]
     path = tmp_path_factory.mktemp("subset") / "subset.yaml"
     path.write_text(yaml.safe_dump(cfg, allow_unicode=True), encoding="utf-8")
     run = run_workflow(demo_run, config=path)
@@ -55,4 +56,9 @@ def test_report_of_a_run_without_noise_and_health_says_so(subset_run):
     state = dict(re.findall(r"<tr[^>]*><td[^>]*><code>(\w+)</code></td><td>([^<]*)</td>", inputs))
     assert all(state[name] == "niet in deze run" for name in DROPPED)
     assert state["no2"] == state["osm"] == "ja"
+    scen = text[text.index('<section id="scenarios">'):text.index('<section id="quality">')]
+    ring = re.search(r'<h3 id="scen-ring_road_lden_minus_3db">.*?(?=<h3 id="scen-|</section>)', scen, re.S).group(0)
+    assert "Niet in deze run: de invoer noise_lden ontbreekt" in ring and "hg-map" not in ring
+    no2 = re.search(r'<h3 id="scen-no2_minus_20pct_wijk01">.*?(?=<h3 id="scen-|</section>)', scen, re.S).group(0)
+    assert "hg-map" in no2
     assert "SYNTHETISCHE DEMODATA" in text

@@ -148,6 +148,10 @@ TEXT = {
 FAMILY_INPUTS = {"air": ["no2", "pm25", "pm10"], "noise": ["noise_lden", "noise_lnight"],
                  "green": ["osm", "trees", "landcover", "ndvi"], "access": ["osm"], "health": ["health"]}
 
+#: the config inputs a scenario type changes (any one of them suffices); without them its deltas are 0
+SCENARIO_INPUTS = {"no2_reduction": ["no2", "stations", "sensors"], "lden_reduction": ["noise_lden"],
+                   "new_park": ["osm"], "new_path": ["osm"]}
+
 #: data-quality columns of the ward layers and the input whose coverage they describe (first match)
 QUALITY_COLUMNS = r"(?:_covered_frac|_reason|_source)$|^residents_island_|^homes_off_network_\w+_n$|^popw_method$"
 QUALITY_INPUT = [(r"^no2_", "no2"), (r"^pm25_", "pm25"), (r"^pm10_", "pm10"), (r"^lden_", "noise_lden"),
@@ -666,6 +670,16 @@ class Report:
         out.append("</table></section>")
         return "".join(out)
 
+    @staticmethod
+    def _scenario_columns(layer) -> list[str]:
+        cols = [c for c in ("delta_dalys_total_per_year_central", "delta_eur_total_per_year_central",
+                            "delta_pop_share_green_1ha_300m", "delta_supermarket_walk_m_median")
+                if c in layer and layer[c].notna().any()]
+        if not cols:
+            cols = [c for c in layer.columns if c.startswith("delta_") and c != "delta_residents"
+                    and pd.api.types.is_numeric_dtype(layer[c]) and layer[c].notna().any()][:1]
+        return cols
+
     def section_scenarios(self) -> str:
         import geopandas as gpd
 
@@ -682,12 +696,16 @@ class Report:
             rows = comp[comp["scenario"] == scen] if len(comp) else comp
             desc = rows["scenario_description"].iloc[0] if len(rows) and "scenario_description" in rows else ""
             out.append(f'<h3 id="scen-{_esc(scen)}">{_esc(scen)}</h3><p class="note">{_esc(desc)}</p>')
-            cols = [c for c in ("delta_dalys_total_per_year_central", "delta_eur_total_per_year_central",
-                                "delta_pop_share_green_1ha_300m", "delta_supermarket_walk_m_median")
-                    if c in layer and layer[c].notna().any()]
-            if not cols:
-                cols = [c for c in layer.columns if c.startswith("delta_") and c != "delta_residents"
-                        and pd.api.types.is_numeric_dtype(layer[c]) and layer[c].notna().any()][:1]
+            kind = str(rows["scenario_type"].iloc[0]) if len(rows) and "scenario_type" in rows else ""
+            needs = SCENARIO_INPUTS.get(kind, [])
+            if self.given is not None and needs and not set(needs) & self.given:
+                # what it changes is not in this run (e.g. Lden without a noise raster): no map of zeros
+                out.append(f'<p class="absent">{_esc(t["absent_inputs"].format(inputs=", ".join(needs)))}</p>')
+                cols = []
+            else:
+                cols = self._scenario_columns(layer)
+                if not cols:  # nothing to map: say so, no empty map
+                    out.append(f'<p class="absent">{_esc(t["absent_values"])}</p>')
             if cols:
                 out.append('<div class="maps">' + "".join(
                     self.map_svg(layer, c, diverging=True, title=f'{t["delta_map"]}: {self.label(c)}') for c in cols[:2]) + "</div>")

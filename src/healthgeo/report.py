@@ -178,7 +178,7 @@ main{max-width:1200px;margin:0 auto;padding:0 1.2em 3em}section{margin-top:1.5em
 .card .v{font-size:1.5em;font-weight:700}.card .ci{color:#555;font-size:.85em}
 .maps{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:1em}
 figure{margin:0;background:#fff;border:1px solid #ddd;border-radius:6px;padding:.6em}figcaption{font-weight:600;margin-bottom:.3em}
-svg.hg-map{width:100%;height:auto;display:block}svg.hg-map use{stroke:#fff;stroke-width:.6;vector-effect:non-scaling-stroke}
+svg.hg-map{width:100%;height:auto;display:block}svg.hg-map use{stroke:#8c8c8c;stroke-width:.5;vector-effect:non-scaling-stroke}
 svg.hg-map.delta use{stroke:#c8c8c8}svg.hg-map use:hover,svg.hg-map use.hi{stroke:#000;stroke-width:2}svg.hg-map use.wijk{fill:none;stroke:#222;stroke-width:1.6;vector-effect:non-scaling-stroke;pointer-events:none}
 .legend{display:flex;flex-wrap:wrap;gap:.3em .9em;font-size:.82em;margin-top:.3em}.legend span{display:inline-flex;align-items:center;gap:.3em}
 .legend i{display:inline-block;width:1.1em;height:.9em;border:1px solid #999}

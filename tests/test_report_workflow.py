@@ -62,3 +62,23 @@ def test_report_of_a_run_without_noise_and_health_says_so(subset_run):
     no2 = re.search(r'<h3 id="scen-no2_minus_20pct_wijk01">.*?(?=<h3 id="scen-|</section>)', scen, re.S).group(0)
     assert "hg-map" in no2
     assert "SYNTHETISCHE DEMODATA" in text
+
+
+def test_demo_report_builds_without_warnings(demo_run, tmp_path):
+    """No Python warnings (pandas deprecations included) while the report of the demo run is built,
+    in English and in Dutch; the double-burden list is the GeoPackage's."""
+    import warnings
+
+    import pandas as pd
+
+    from healthgeo.report import build_report
+
+    gpkg = demo_run / "data" / "processed" / "demo" / "healthgeo.gpkg"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for lang in ("en", "nl"):
+            text = build_report(gpkg, tmp_path / lang / "index.html", language=lang).read_text(encoding="utf-8")
+    b = pyogrio.read_dataframe(gpkg, layer="buurt", read_geometry=False, columns=["buurtcode", "double_burden"])
+    expected = set(b.loc[pd.to_numeric(b["double_burden"]).fillna(0).astype(bool), "buurtcode"])
+    summary = text[text.index('<section id="summary">'):text.index('<section id="maps">')]
+    assert expected and set(re.findall(r"<td>(BU\d{8})</td>", summary)) == expected

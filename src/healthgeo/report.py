@@ -563,7 +563,7 @@ class Report:
         if "double_burden" not in self.buurt:
             out.append(f'<p class="absent">{t["absent"]}</p>')
         else:
-            db = self.buurt[self.buurt["double_burden"].fillna(False).astype(bool)]
+            db = self.buurt[pd.to_numeric(self.buurt["double_burden"], errors="coerce").fillna(0).astype(bool)]
             if "burden_score" in db:
                 db = db.sort_values("burden_score", ascending=False)
             if db.empty:

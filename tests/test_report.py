@@ -234,3 +234,11 @@ def test_gradient_axis_of_a_share_does_not_go_below_zero(tiny_gpkg):
     rows["ci_low"] = rows["ci_low"] - 1  # an interval below zero keeps its (padded) negative axis
     assert re.findall(r'text-anchor="end">([^<]+)<', rep._gradient_chart(rows, "no2_ugm3_popw"))[1].startswith("-")
     rep.con.close()
+
+
+def test_units_in_dutch():
+    from healthgeo.report import unit_text
+
+    assert unit_text("deaths/year", "nl") == "sterfgevallen/jaar" and unit_text("deaths/year", "en") == "deaths/year"
+    assert unit_text("EUR/year (2016 prices)", "nl") == "EUR/jaar (prijspeil 2016)"
+    assert unit_text("persons", "nl") == "personen" and unit_text("µg/m³", "nl") == "µg/m³"

@@ -221,6 +221,21 @@ class ReportError(InputDataError):
     """The GeoPackage given to the report is missing or unreadable."""
 
 
+#: the English words of the catalog's units, in Dutch (display only; the catalog keeps its units)
+UNIT_WORDS_NL = [(r"\((\d{4}) prices\)", r"(prijspeil \1)"), (r"\bper resident\b", "per inwoner"),
+                 (r"\bpersons\b", "personen"), (r"\bperson\b", "persoon"), (r"\bhouseholds\b", "huishoudens"),
+                 (r"\bdeaths\b", "sterfgevallen"), (r"\bcases\b", "gevallen"), (r"\byear\b", "jaar"),
+                 (r"\bcount\b", "aantal")]
+
+
+def unit_text(unit: str, language: str) -> str:
+    """A unit as shown in the report's language (``deaths/year`` -> ``sterfgevallen/jaar``)."""
+    if language == "nl":
+        for pattern, repl in UNIT_WORDS_NL:
+            unit = re.sub(pattern, repl, unit)
+    return unit
+
+
 def is_synthetic(provider, note) -> bool:
     """A provenance record of generated (not real) data: the rule of ``assemble_run``'s synthetic flag."""
     return str(provider or "").startswith("healthgeo demo") or "SYNTHETIC" in str(note or "").upper()
@@ -415,7 +430,8 @@ class Report:
         if column in self._cat:
             r = self._cat[column]
             thr = r.get("thresholds")
-            return {"unit": r.get("unit") or "", "scale": r.get("scale") or "", "theme": r.get("theme") or "",
+            return {"unit": unit_text(r.get("unit") or "", self.lang), "scale": r.get("scale") or "",
+                    "theme": r.get("theme") or "",
                     "higher_is_worse": None if pd.isna(r.get("higher_is_worse")) else bool(r.get("higher_is_worse")),
                     "thresholds": json.loads(thr) if isinstance(thr, str) and thr else []}
         return {"unit": "", "scale": "", "theme": "", "higher_is_worse": None, "thresholds": []}

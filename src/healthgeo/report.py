@@ -71,7 +71,7 @@ TEXT = {
         "cov_reason": "{label}: {n} buurten zonder waarde — {top}",
         "cov_counts": "{label}: {counts}",
         "cov_values": "buurten met waarden: {n} van {N}",
-        "cov_wards": "{n} {level} in het GeoPackage",
+        "cov_wards": "{n} objecten in de laag {level}",
         "cov_no_sites": "0 meetpunten in de tabel air_monitoring (geen bruikbaar meetpunt: zie logs/{run}/exposure/air_monitoring_*.log)",
         "derived": "(afgeleid)",
         "cov_sites": "{n} meetpunten ({pollutants}) in de tabel air_monitoring; gemiddeld verschil met het rooster {diff} µg/m³",
@@ -115,7 +115,7 @@ TEXT = {
         "cov_reason": "{label}: {n} wards without a value — {top}",
         "cov_counts": "{label}: {counts}",
         "cov_values": "wards with values: {n} of {N}",
-        "cov_wards": "{n} {level} in the GeoPackage",
+        "cov_wards": "{n} features in the layer {level}",
         "cov_no_sites": "0 sites in the table air_monitoring (none usable: see logs/{run}/exposure/air_monitoring_*.log)",
         "derived": "(derived)",
         "cov_sites": "{n} sites ({pollutants}) in the table air_monitoring; mean absolute difference from the grid {diff} µg/m³",
@@ -262,6 +262,15 @@ def _val(v):
     if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)) or v == "":
         return None
     return v
+
+
+def _unit_note(info: dict) -> str:
+    """' (unit)' after a map or chart title: % for shares, none for categories."""
+    if info["scale"] in ("fraction", "percent"):
+        return " (%)"
+    if info["unit"] and info["scale"] not in ("category", "flag", "text"):
+        return f" ({_esc(info['unit'])})"
+    return ""
 
 
 def _esc(v) -> str:
@@ -529,8 +538,7 @@ class Report:
             srcs = sorted({t.get("source", "") for t in info["thresholds"] if t.get("source")})
             src = f'<div class="note">{_esc("; ".join(srcs))}</div>'
         g = self.geo
-        unit_note = " (%)" if info["scale"] in ("fraction", "percent") else \
-            f" ({_esc(info['unit'])})" if info["unit"] and info["scale"] not in ("category", "flag", "text") else ""
+        unit_note = _unit_note(info)
         return (f'<figure><figcaption>{_esc(title or self.label(column))}{unit_note}</figcaption>'
                 f'<svg class="hg-map{" delta" if diverging else ""}" id="{mid}" data-n="{len(values)}" data-col="{_esc(column)}" '
                 f'viewBox="0 0 {g.width:.0f} {g.height:.0f}" role="img" aria-label="{_esc(self.label(column))}">'
@@ -634,7 +642,7 @@ class Report:
         axis = (f'<line x1="{left - 12}" x2="{left - 12}" y1="{pad}" y2="{h - pad}" stroke="#888"/>'
                 f'<text x="{left - 15}" y="{y(hi) + 4:.1f}" text-anchor="end">{fmt(hi, sc)}</text>'
                 f'<text x="{left - 15}" y="{y(lo):.1f}" text-anchor="end">{fmt(lo, sc)}</text>')
-        return (f'<figure><figcaption>{_esc(self.label(indicator))}</figcaption>'
+        return (f'<figure><figcaption>{_esc(self.label(indicator))}{_unit_note(self.info(indicator))}</figcaption>'
                 f'<svg class="chart" viewBox="0 0 {w} {h}">{axis}{"".join(marks)}</svg></figure>')
 
     def _concentration_chart(self, indicator: str) -> str:

@@ -211,6 +211,14 @@ def test_report_on_real_wards(utrecht_run, tmp_path):
     text = html.read_text()
     maps = re.findall(r'<svg class="hg-map"[^>]*data-n="(\d+)"', text)
     assert maps and set(maps) == {str(n_buurt)}
+    # data quality: the inputs this run lacks are named; real files and synthetic fill-ins told apart
+    inputs = re.search(r'<table class="inputs">.*?</table>', text, re.S).group(0)
+    state = dict(re.findall(r"<tr[^>]*><td[^>]*><code>(\w+)</code></td><td>([^<]*)</td>", inputs))
+    assert state["dwellings"] == state["trees"] == "niet in deze run" and state["no2"] == state["health"] == "ja"
+    prov = text[text.index('id="provenance"'):text.index('id="versions"')]
+    synthetic = dict(re.findall(r"<tr><td><code>(\w+)</code></td>.*?<td(?: class=syn)?>(ja|nee)</td>", prov))
+    assert synthetic["no2"] == synthetic["health"] == "nee" and synthetic["noise_lden"] == synthetic["osm"] == "ja"
+    assert "SYNTHETISCHE DEMODATA" in text  # the fill-ins make the run synthetic: banner on top
     if chromium() is None:
         if os.environ.get("CI"):
             pytest.fail("no Chromium in CI: .ci/run installs the Debian package chromium")

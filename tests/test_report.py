@@ -242,3 +242,13 @@ def test_units_in_dutch():
     assert unit_text("deaths/year", "nl") == "sterfgevallen/jaar" and unit_text("deaths/year", "en") == "deaths/year"
     assert unit_text("EUR/year (2016 prices)", "nl") == "EUR/jaar (prijspeil 2016)"
     assert unit_text("persons", "nl") == "personen" and unit_text("µg/m³", "nl") == "µg/m³"
+
+
+def test_population_weighting_figures_go_to_the_input_that_was_used(tiny_gpkg, tmp_path):
+    """No BAG dwellings but the CBS grid: popw_method's counts are shown on the population_grid row."""
+    _add_provenance(tiny_gpkg, ["buurten", "population_grid"])
+    text = build_report(tiny_gpkg, tmp_path / "index.html", language="en").read_text()
+    inputs = re.search(r'<table class="inputs">.*?</table>', text, re.S).group(0)
+    row = re.search(r"<code>population_grid</code>.*?</tr>", inputs, re.S).group(0)
+    assert "bag: 2 · area: 1" in row and "<td>yes</td>" in row
+    assert "bag: 2" not in re.search(r"<code>dwellings</code>.*?</tr>", inputs, re.S).group(0)

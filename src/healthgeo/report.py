@@ -160,6 +160,9 @@ QUALITY_INPUT = [(r"^no2_", "no2"), (r"^pm25_", "pm25"), (r"^pm10_", "pm10"), (r
                  (r"^(?:green|street_network|access|residents_island|homes_off_network|walkability|cycleway"
                   r"|food_access|\w+_access_nan_reason)", "osm")]
 
+#: the input that stands in for another one (population weighting, tree canopy): its figures go there
+QUALITY_ALTERNATIVE = {"dwellings": "population_grid", "trees": "landcover"}
+
 #: gemeente-level headline figures: (column, bounds columns or None)
 HEADLINES = ["residents", "no2_ugm3_popw", "pm25_ugm3_popw", "lden_db_popw", "pop_share_lden_ge_53",
              "pop_share_green_1ha_300m", "health_good_health_pct"]
@@ -815,8 +818,9 @@ class Report:
         for name in [*known, *extra]:
             given = None if self.given is None else name in self.given
             lines = figures.pop(name, [])
-            if name == "dwellings" and self.given is not None and "dwellings" not in self.given:
-                figures.setdefault("population_grid", []).extend(lines)  # popw_method: grid/area without BAG
+            alt = QUALITY_ALTERNATIVE.get(name)
+            if alt and self.given is not None and name not in self.given and alt in self.given:
+                figures.setdefault(alt, []).extend(lines)  # e.g. popw_method of a run with the grid, not BAG
                 lines = []
             state = "?" if given is None else t["in_run"] if given else t["not_in_run"]
             cls = "" if given is not False else ' class="absent-row"'

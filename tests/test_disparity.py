@@ -15,21 +15,23 @@ from shapely.geometry import box
 from healthgeo import _inequality as ineq
 from healthgeo._errors import ConfigError, InputDataError
 from healthgeo.disclosure import primary_reasons
-from healthgeo.disparity import (
+from healthgeo.burden import (
     BURDEN_REFERENCE_COLUMNS,
     BURDEN_REFERENCE_DOCS,
+    burden_percentile,
+    burden_reference,
+    cumulative_burden,
+    read_burden_reference,
+)
+from healthgeo.disparity import (
     DEFAULT_PROXY,
     DISPARITY_TABLE_DOCS,
     MAX_COLUMN_NAME_LENGTH,
     _bootstrap_interval,
-    burden_percentile,
-    burden_reference,
     compute_disparities,
-    cumulative_burden,
     inequality_table,
     lisa_clusters,
     morans_i,
-    read_burden_reference,
     ses_rank,
 )
 

@@ -22,7 +22,7 @@ from conftest import DEMO_CONFIG
 from healthgeo.assemble import assemble
 from healthgeo.config import validate
 from healthgeo.dictionary import ABOUT, SCALES, THEMES, doc
-from healthgeo.disparity import BURDEN_REFERENCE_DOCS
+from healthgeo.burden import BURDEN_REFERENCE_DOCS
 from healthgeo.io import read_table, write_table
 from healthgeo.stages import disparity as disparity_stage
 from healthgeo.wards import read_wards

@@ -173,6 +173,18 @@ def disclosure_reasons(layers: Mapping[str, pd.DataFrame], *,
     return out
 
 
+def ward_reasons(wards: pd.DataFrame, residents: str, min_residents: float) -> pd.Series:
+    """Reason per ward of a frame that its values are withheld (NA when disclosed): few residents
+    (:func:`primary_reasons`), or a ``disclosure_reason`` the frame already carries (the full
+    primary and secondary suppression of :func:`disclosure_reasons`, which the workflow joins on
+    so that measures and references use only published wards)."""
+    pop = wards[residents] if residents in wards else pd.Series(np.nan, index=wards.index)
+    reason = primary_reasons(pop, min_residents)
+    if REASON_COLUMN in wards:
+        reason = reason.fillna(wards[REASON_COLUMN].astype("string"))
+    return reason
+
+
 def read_reasons(wards_path, *, min_residents: float = DEFAULT_MIN_RESIDENTS) -> dict[str, pd.Series]:
     """:func:`disclosure_reasons` of the ward layers in ``wards_path`` (``wards.gpkg``)."""
     import pyogrio

@@ -1463,3 +1463,16 @@ def cycleway_share(network: Network, wards: gpd.GeoDataFrame, *,
                                    label_en="cycleways: reason missing", label_nl="fietspaden: reden ontbreken"),
     }
     return frame, docs
+
+
+def walkability_reference_docs(ref) -> dict[str, ColumnDoc]:
+    """Docs of the walkability reference table (:func:`HomeAccess.walkability`'s third value)."""
+    cols = list(ref.reset_index().columns) if ref.index.name else list(ref.columns)
+    base = {
+        "variable": doc("text", "walkability component"),
+        "component": doc("text", "walkability component"),
+        "mean": doc("component unit", "fixed reference mean used for the z-score (same in every run)"),
+        "sd": doc("component unit", "fixed reference standard deviation used for the z-score"),
+        "source": doc("text", "where the reference value comes from"),
+    }
+    return {c: base.get(c, doc("", c.replace("_", " "))) for c in cols}

@@ -70,7 +70,7 @@ from shapely.geometry import LineString, MultiLineString, MultiPolygon, Polygon
 
 from ._errors import ConfigError, CRSError, InputDataError
 from ._vocab import RD_NEW_BOUNDS, TARGET_CRS
-from .dictionary import ColumnDoc, delta_doc
+from .dictionary import ColumnDoc, delta_doc, doc
 from .impact import HealthImpactParams, additive_columns, health_impact, is_averted_column, present_value
 
 log = logging.getLogger(__name__)
@@ -517,3 +517,22 @@ def run_scenario(
     # the scenario's docs: they also cover the averted columns and say when totals are net of them
     deltas, ddocs, summary = compare(base, scen, docs={**docs, **scen_docs}, params=params)
     return result, deltas, ddocs, summary
+
+
+#: Columns of a scenario's summary table (the rows of ``scenario_comparison``).
+SUMMARY_DOCS = {
+    "scenario": doc("text", "scenario name (config scenarios[].name)"),
+    "scenario_type": doc("text", "kind of intervention"),
+    "scenario_description": doc("text", "description from the config"),
+    "column": doc("text", "impact column summed over all buurten"),
+    "baseline": doc("column unit", "total in the baseline (sum over buurten)"),
+    "scenario_value": doc("column unit", "total with the intervention"),
+    "delta": doc("column unit", "scenario minus baseline (negative = gain; for *_averted_* rows, which are 0 in the "
+                 "baseline, positive = gain); equals the sum of the buurt deltas"),
+    "delta_present_value": doc("EUR", "for euro rows: the annual delta as a stream over impact.horizon_years discounted at impact.discount_rate"),
+}
+
+
+def summary_docs(columns) -> dict[str, ColumnDoc]:
+    """Docs of the scenario summary table (``scenario_comparison`` rows of one scenario)."""
+    return {c: SUMMARY_DOCS.get(c, doc("", c.replace("_", " "))) for c in columns}

@@ -13,14 +13,31 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from . import network as nw
+from . import population, sources
 from ._errors import CRSError, InputDataError
 from ._vocab import CODE_COLUMN, RASTER_NODATA_SENTINELS, TARGET_CRS
-from .dictionary import ODONNELL_2008, ColumnDoc, doc
+from .dictionary import ColumnDoc, doc
+from .assemble import merge_tables
+from .burden import BURDEN_REFERENCE_DOCS, read_burden_reference
 from .disclosure import DEFAULT_MIN_RESIDENTS, REASON_COLUMN, read_reasons
+from .disparity import DISPARITY_TABLE_DOCS, compute_disparities, concentration_summary
+from .exposure import RESIDENTS_EXPOSURE_DOCS, air_exposure, green_exposure, noise_exposure
+from .exposure import residents_exposure as _rx
+from .impact import aggregate_impact, params_from_config
+from .impact import health_impact as _impact
 from .io import read_table, write_gdf, write_table
+from .network import osm_extent, walkability_reference_docs
 from .plausibility import RASTER_QUANTITY, check_grid_vs_monitoring
-from .provenance import read_manifest
+from .provenance import ProvenanceRecord, read_manifest, write_provenance
+from .rasters import is_netcdf, netcdf_to_geotiff
+from .rasters import prepare_raster as _prepare
+from .scenario_effects import scenario_effects
+from .scenarios import run_scenario, summary_docs
+from .sources import read_health, read_luchtmeetnet, read_osm_amenities, read_osm_green, read_samenmeten_csv
 from .sources.health import health_docs
+from .surface import agreement_summary, build_surface, grid_vs_monitoring, monitoring_points, surface_note
+from .typology import area_typology
 from .wards import read_wards
 
 log = logging.getLogger(__name__)
@@ -44,8 +61,6 @@ def prepare_raster(manifest_path, wards_path, out_path, *, margin_m: float, crs:
     ``<out>.from_netcdf.tif`` next to the output - the full-extent grid, rebuilt whenever this
     rule runs and kept for inspection - which is then clipped like any other raster.
     """
-    from .rasters import is_netcdf, netcdf_to_geotiff
-    from .rasters import prepare_raster as _prepare
 
     m = read_manifest(manifest_path)
     src = m.path
@@ -63,8 +78,6 @@ def prepare_raster(manifest_path, wards_path, out_path, *, margin_m: float, crs:
 
 def prepare_residents(population_manifest, wards_path, out_path) -> gpd.GeoDataFrame:
     """Residents' locations as weighted points: BAG dwellings, else the 100 m grid, else ward areas."""
-    from . import population, sources
-
     buurten = read_wards(wards_path, "buurt")
     if population_manifest is None:
         log.warning("no dwellings or population grid configured: residents placed at ward "
@@ -88,8 +101,6 @@ def prepare_residents(population_manifest, wards_path, out_path) -> gpd.GeoDataF
 
 def prepare_health(manifest_path, wards_path, out_paths: dict) -> dict[str, pd.DataFrame]:
     """The health tables of each ward level in ``out_paths`` (estimates and 95 % bounds)."""
-    from .sources import read_health
-
     m = read_manifest(manifest_path)
     health = read_health(m.path, age=m.spec.get("age", "20300"))
     return {level: _health_level(health, wards_path, level, out) for level, out in out_paths.items()}
@@ -113,8 +124,6 @@ def _health_level(health: pd.DataFrame, wards_path, level: str, out_path) -> pd.
 
 def prepare_osm_layers(manifest_path, wards_path, green_path, amenities_path, *, margin_m: float):
     """Green areas and amenities from the OSM input, within the study area plus margin."""
-    from .sources import read_osm_amenities, read_osm_green
-
     m = read_manifest(manifest_path)
     area = read_wards(wards_path, "gemeente").geometry.buffer(margin_m).union_all()
     green = read_osm_green(m.path, polygon=area)
@@ -131,7 +140,6 @@ def _residents(path) -> gpd.GeoDataFrame:
 
 
 def exposure_air(rasters: dict, wards_path, residents_path, level: str, out_path) -> pd.DataFrame:
-    from .exposure import air_exposure
 
     table, docs = air_exposure(read_wards(wards_path, level), rasters, _residents(residents_path))
     write_table(table, out_path, docs)
@@ -139,7 +147,6 @@ def exposure_air(rasters: dict, wards_path, residents_path, level: str, out_path
 
 
 def exposure_noise(rasters: dict, wards_path, residents_path, level: str, out_path) -> pd.DataFrame:
-    from .exposure import noise_exposure
 
     table, docs = noise_exposure(read_wards(wards_path, level), rasters["lden"], rasters.get("lnight"),
                                  _residents(residents_path))
@@ -154,8 +161,6 @@ def exposure_green(green_path, wards_path, residents_path, level: str, out_path,
     ``osm_manifest``: the OSM input the green layer came from; wards outside its extent get NULL
     green values with a reason (:func:`healthgeo.network.osm_extent`).
     """
-    from .exposure import green_exposure
-    from .network import osm_extent
 
     green = gpd.read_file(green_path, layer="green", engine="pyogrio")
     kw = {}
@@ -197,8 +202,6 @@ def burden_groups(docs) -> dict[str, list[str]]:
 
 def ward_frame(wards_path, level: str, tables) -> tuple[gpd.GeoDataFrame, dict[str, ColumnDoc]]:
     """A ward layer with every indicator table of the run joined onto it."""
-    from .assemble import merge_tables
-
     return merge_tables(read_wards(wards_path, level), level, tables)
 
 
@@ -214,7 +217,6 @@ def disparity(wards_path, tables, level: str, out_wards, out_table, out_referenc
     Only wards that disclosure control publishes (:func:`healthgeo.disclosure.read_reasons`,
     primary and secondary suppression) enter the measures and the burden reference.
     """
-    from .disparity import compute_disparities
 
     frame, docs = ward_frame(wards_path, level, tables)
     frame[REASON_COLUMN] = read_reasons(wards_path, min_residents=min_residents)[level].reindex(frame.index)
@@ -235,7 +237,6 @@ def disparity(wards_path, tables, level: str, out_wards, out_table, out_referenc
     if skipped:
         log.info("disparity: indicators without data in this run, skipped: %s", skipped)
     groups = {} if few else {k: _usable(frame, v, shown) for k, v in burden_groups(docs).items()}
-    from .disparity import BURDEN_REFERENCE_DOCS, DISPARITY_TABLE_DOCS, read_burden_reference
 
     # fixed reference of a previous run (config disparity.burden_reference); None = this run
     ref_path = params.get("burden_reference")
@@ -258,23 +259,7 @@ def gemeente_summary(buurt_table_path, wards_path, out_path) -> pd.DataFrame:
     """One-row municipal summary of the buurt-level disparity analysis (concentration indices)."""
     table, _ = read_table(buurt_table_path)
     gm = read_wards(wards_path, "gemeente")
-    ci = table[table["metric"] == "ci_relative"].set_index("indicator")
-    row, docs = {}, {}
-    for ind, r in ci.iterrows():
-        col = f"conc_index_{ind}"
-        row[col], row[f"{col}_lo95"], row[f"{col}_hi95"] = r["value"], r["ci_low"], r["ci_high"]
-        what = (f"relative concentration index of {ind} across buurten (ranked by SES, most "
-                "disadvantaged first; < 0: concentrated among the disadvantaged)")
-        method = "C = (2/mu) sum p_j y_j R_j - 1 over buurten; see the disparity table for all measures"
-        meta = {"theme": "disparity", "scale": "index"}
-        en = f"concentration index: {ind}"
-        nl = f"concentratie-index: {ind}"
-        docs[col] = doc("1", what, method, ODONNELL_2008, label_en=en, label_nl=nl, **meta)
-        docs[f"{col}_lo95"] = doc("1", f"lower bound of the 95 % bootstrap interval: {what}", "bootstrap over buurten",
-                                  ODONNELL_2008, label_en=f"{en} (lower 95 %)", label_nl=f"{nl} (ondergrens 95 %)", **meta)
-        docs[f"{col}_hi95"] = doc("1", f"upper bound of the 95 % bootstrap interval: {what}", "bootstrap over buurten",
-                                  ODONNELL_2008, label_en=f"{en} (upper 95 %)", label_nl=f"{nl} (bovengrens 95 %)", **meta)
-    out = pd.DataFrame([row], index=pd.Index(gm.index, name="gemeentecode"))
+    out, docs = concentration_summary(table, gm.index)
     write_table(out, out_path, docs)
     return out
 
@@ -285,9 +270,6 @@ def gemeente_summary(buurt_table_path, wards_path, out_path) -> pd.DataFrame:
 
 def residents_exposure(residents_path, rasters: dict, municipality: str, out_path) -> pd.DataFrame:
     """Exposure at every residents point (input of the health-impact model and its scenarios)."""
-    from .exposure import RESIDENTS_EXPOSURE_DOCS
-    from .exposure import residents_exposure as _rx
-
     res = _residents(residents_path)
     values = _rx(res, rasters)
     table = values.copy()
@@ -299,16 +281,12 @@ def residents_exposure(residents_path, rasters: dict, municipality: str, out_pat
 
 
 def _impact_params(cfg: dict):
-    from .impact import params_from_config
 
     return params_from_config(cfg)
 
 
 def health_impact(rx_path, wards_path, level: str, out_path, *, params: dict) -> pd.DataFrame:
     """Attributable burden, DALYs and euros per ward of one level."""
-    from .impact import health_impact as _impact
-    from .impact import aggregate_impact
-
     rx, _ = read_table(rx_path)
     wards = read_wards(wards_path, level)
     buurten = read_wards(wards_path, "buurt")
@@ -334,8 +312,6 @@ def scenario(rx_path, wards_path, green_path, spec: dict, out_deltas, out_summar
     recompute what they change - green exposure and walk/cycle accessibility
     (:mod:`healthgeo.scenario_effects`).
     """
-    from .scenario_effects import scenario_effects
-    from .scenarios import run_scenario
 
     rx, _ = read_table(rx_path)
     buurten = read_wards(wards_path, "buurt")
@@ -363,31 +339,12 @@ def scenario(rx_path, wards_path, green_path, spec: dict, out_deltas, out_summar
     summary.insert(0, "scenario", spec["name"])
     summary.insert(1, "scenario_type", spec["type"])
     summary.insert(2, "scenario_description", spec.get("description", ""))
-    write_table(summary, out_summary, _summary_docs(summary.columns))
+    write_table(summary, out_summary, summary_docs(summary.columns))
     return deltas, summary
-
-
-_SUMMARY_DOCS = {
-    "scenario": doc("text", "scenario name (config scenarios[].name)"),
-    "scenario_type": doc("text", "kind of intervention"),
-    "scenario_description": doc("text", "description from the config"),
-    "column": doc("text", "impact column summed over all buurten"),
-    "baseline": doc("column unit", "total in the baseline (sum over buurten)"),
-    "scenario_value": doc("column unit", "total with the intervention"),
-    "delta": doc("column unit", "scenario minus baseline (negative = gain; for *_averted_* rows, which are 0 in the "
-                 "baseline, positive = gain); equals the sum of the buurt deltas"),
-    "delta_present_value": doc("EUR", "for euro rows: the annual delta as a stream over impact.horizon_years discounted at impact.discount_rate"),
-}
-
-
-def _summary_docs(columns) -> dict[str, ColumnDoc]:
-    return {c: _SUMMARY_DOCS.get(c, doc("", c.replace("_", " "))) for c in columns}
 
 
 def typology(wards_path, tables, amenities_path, level: str, out_path, *, params: dict) -> pd.DataFrame:
     """Area typology per ward with the rule that fired (and optional k-means clusters)."""
-    from .typology import area_typology
-
     frame, _ = ward_frame(wards_path, level, tables)
     amenities = gpd.read_file(amenities_path, layer="amenities", engine="pyogrio") if amenities_path else None
     redevelopment = gpd.read_file(params["redevelopment_file"]) if params.get("redevelopment_file") else None
@@ -407,8 +364,6 @@ def typology(wards_path, tables, amenities_path, level: str, out_path, *, params
 
 def _monitoring_sources(stations_manifest, sensors_manifest):
     """Reader outputs for the Luchtmeetnet and Samen Meten inputs (None where not configured)."""
-    from .sources import read_luchtmeetnet, read_samenmeten_csv
-
     stations = sensors = None
     if stations_manifest:
         m = read_manifest(stations_manifest)
@@ -422,8 +377,6 @@ def _monitoring_sources(stations_manifest, sensors_manifest):
 def air_monitoring(stations_manifest, sensors_manifest, raster_path, wards_path, pollutant: str, out_path, *,
                    params: dict, margin_m: float) -> pd.DataFrame:
     """Measured annual means at monitoring sites against the air-quality grid at the same place."""
-    from .surface import agreement_summary, grid_vs_monitoring, monitoring_points
-
     stations, sensors = _monitoring_sources(stations_manifest, sensors_manifest)
     points = monitoring_points(stations, sensors, pollutant=pollutant,
                                min_completeness=params["min_completeness"],
@@ -449,9 +402,6 @@ def air_monitoring(stations_manifest, sensors_manifest, raster_path, wards_path,
 def air_surface(stations_manifest, sensors_manifest, wards_path, pollutant: str, out_raster, out_provenance, *,
                 params: dict, margin_m: float):
     """An annual surface from monitoring sites when no grid is configured; LOO error in provenance."""
-    from .provenance import ProvenanceRecord, write_provenance
-    from .surface import build_surface, surface_note
-
     stations, sensors = _monitoring_sources(stations_manifest, sensors_manifest)
     xmin, ymin, xmax, ymax = study_bounds(wards_path)
     result = build_surface(
@@ -492,7 +442,6 @@ def network_accessibility(osm_manifest, residents_path, amenities_path, green_pa
     The OSM file is read, the walk and bike graphs are built and every home's network distances
     computed once (:func:`healthgeo.network.home_access`); each level only aggregates them.
     """
-    from . import network as nw
 
     m = read_manifest(osm_manifest)
     boundary = read_wards(wards_path, "gemeente").geometry.buffer(margin_m).union_all()
@@ -518,17 +467,5 @@ def network_accessibility(osm_manifest, residents_path, amenities_path, green_pa
         write_table(table, path, {c: docs[c] for c in table.columns})
         out[level] = table
     write_table(ref_table.reset_index() if ref_table.index.name else ref_table, out_reference,
-                _walk_reference_docs(ref_table))
+                walkability_reference_docs(ref_table))
     return out
-
-
-def _walk_reference_docs(ref) -> dict[str, ColumnDoc]:
-    cols = list(ref.reset_index().columns) if ref.index.name else list(ref.columns)
-    base = {
-        "variable": doc("text", "walkability component"),
-        "component": doc("text", "walkability component"),
-        "mean": doc("component unit", "fixed reference mean used for the z-score (same in every run)"),
-        "sd": doc("component unit", "fixed reference standard deviation used for the z-score"),
-        "source": doc("text", "where the reference value comes from"),
-    }
-    return {c: base.get(c, doc("", c.replace("_", " "))) for c in cols}

@@ -1,12 +1,15 @@
 # healthgeo: the two commands of the README.
-#   make run   [CONFIG=config/utrecht.yaml]  install (once) and run the workflow (default: offline demo)
+#   make run   [CONFIG=config/utrecht.yaml] [PROFILE=workflow/profiles/slurm]
+#                                            install (once) and run the workflow (default: offline demo,
+#                                            on this machine; the slurm profile submits to a SLURM cluster)
 #   make test                                install (once) and run the whole test suite
 PYTHON ?= python3
 VENV   ?= .venv
 CONFIG ?= config/config.yaml
 CORES  ?= 2
 BIN    := $(VENV)/bin
-SNAKEMAKE_ARGS := --workflow-profile workflow/profiles/default
+PROFILE ?= workflow/profiles/default
+SNAKEMAKE_ARGS := --workflow-profile $(PROFILE)
 STAMP  := $(VENV)/.healthgeo-installed
 
 .PHONY: install run _run test lint fetch dag clean

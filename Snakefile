@@ -28,6 +28,14 @@ include: "workflow/rules/assemble.smk"
 include: "workflow/rules/report.smk"
 
 
+# On a cluster (workflow/profiles/slurm) these run on the submitting host: downloads need the
+# internet, which compute nodes often lack; the demo generator and the target are instant.
+localrules:
+    all,
+    fetch_input,
+    demo_city,
+
+
 rule all:
     default_target: True
     input:

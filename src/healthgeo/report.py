@@ -31,7 +31,7 @@ import pandas as pd
 
 from . import __version__
 from ._errors import InputDataError
-from .catalog import CATALOG_COLUMNS, entry, fallback_scale
+from .catalog import CATALOG_COLUMNS, entry
 from .classes import NO_DATA_COLOUR, WITHHELD_COLOUR, Classes, classify
 from .dictionary import ColumnDoc
 from .io import atomic_write

@@ -24,7 +24,7 @@ import json
 import logging
 import sqlite3
 from collections.abc import Mapping
-from xml.sax.saxutils import escape, quoteattr
+from xml.sax.saxutils import quoteattr
 
 import pandas as pd
 

@@ -324,7 +324,6 @@ def _query(tree, xy: np.ndarray, k: int, max_distance: float | None):
 @contextlib.contextmanager
 def _open_background(background, background_crs):
     """Open a background raster; check (or assume) its CRS is EPSG:28992."""
-    import rasterio
     from pyproj import CRS
 
     if isinstance(background, (str, os.PathLike)):

@@ -672,7 +672,6 @@ def sample_points(raster, points, *, block_rows: int = 1024, assume_crs=None,
     to the cell right/below of it (``floor``), as ``rasterio.index`` does.
     """
     import geopandas as gpd
-    import rasterio
     from rasterio.windows import Window
 
     if isinstance(points, (gpd.GeoDataFrame, gpd.GeoSeries)) and len(points):

@@ -461,3 +461,64 @@ def test_wijk_burden_is_the_sum_of_its_buurten():
     w2, _ = aggregate_impact(b2, parent, pd.Index(["W1"], name="wijkcode"), docs2)
     assert np.isnan(w2.loc["W1", "deaths_attr_no2_per_year_central"])
     assert "1 buurt(en)" in w2.loc["W1", "impact_reason"]
+
+
+# ---------------------------------------------------------------- age-specific baselines (issue 17)
+
+def _young_old() -> pd.DataFrame:
+    """Two buurten of 1000 residents: Y young (20 aged 65+), O old (300 aged 65+); NO2 30 ug/m3."""
+    bands = {"Y": (200, 300, 400, 80, 20), "O": (100, 100, 200, 300, 300)}
+    t = pd.DataFrame({"buurtcode": ["Y", "O"], "wijkcode": ["W", "W"], "residents": [1000.0, 1000.0],
+                      "no2_ugm3": [30.0, 30.0]})
+    for i, b in enumerate(("0_14", "15_24", "25_44", "45_64", "65_plus")):
+        t[f"residents_{b}"] = [float(bands["Y"][i]), float(bands["O"][i])]
+    return t
+
+
+def test_age_specific_baseline_two_wards_by_hand():
+    """Default rates 28, 12, 35, 325, 4000 per 100 000 (0-14 ... 65+):
+    Y = (200*28 + 300*12 + 400*35 + 80*325 + 20*4000)/1e5 = 1.292 deaths/year,
+    O = (100*28 + 100*12 + 200*35 + 300*325 + 300*4000)/1e5 = 13.085; crude 890/100 000 gives 8.9 each."""
+    p = HealthImpactParams()
+    assert p.baseline == "age_specific"
+    df, docs = health_impact(_young_old(), params=p)
+    assert df.loc["Y", "baseline_deaths_per_year"] == pytest.approx(1.292)
+    assert df.loc["O", "baseline_deaths_per_year"] == pytest.approx(13.085)
+    paf = 1 - 1 / math.exp(math.log(1.02) * (30 - 10) / 10)  # one exposure group: (RR-1)/RR
+    assert df.loc["Y", "deaths_attr_no2_per_year_central"] == pytest.approx(paf * 1.292)
+    assert df.loc["O", "deaths_attr_no2_per_year_central"] == pytest.approx(paf * 13.085)
+    # IHD: (300*2 + 400*40 + 80*600 + 20*2100)/1e5 = 1.066; (100*2 + 200*40 + 300*600 + 300*2100)/1e5 = 8.182
+    assert df.loc["Y", "baseline_ihd_cases_per_year"] == pytest.approx(1.066)
+    assert df.loc["O", "baseline_ihd_cases_per_year"] == pytest.approx(8.182)
+    assert "age-specific" in docs["baseline_deaths_per_year"].method
+    crude, cdocs = health_impact(_young_old(), params=HealthImpactParams(baseline="crude"))
+    assert crude["baseline_deaths_per_year"].tolist() == pytest.approx([8.9, 8.9])
+    assert cdocs["baseline_deaths_per_year"].method.startswith("crude")
+
+
+def test_registered_deaths_scale_the_wards_and_keep_the_total():
+    """Given the municipality's registered deaths, the wards sum to them whatever the rates, and
+    keep their age pattern (O/Y = 13.085/1.292)."""
+    for rates in (None, {"0_14": 10, "15_24": 10, "25_44": 10, "45_64": 10, "65_plus": 10}):
+        kw = {"mortality_per_100k_by_age": rates} if rates else {}
+        df, docs = health_impact(_young_old(), params=HealthImpactParams(registered_deaths_per_year=20.0, **kw))
+        assert df["baseline_deaths_per_year"].sum() == pytest.approx(20.0)
+        assert "registered natural-cause deaths" in docs["baseline_deaths_per_year"].method
+    df, _ = health_impact(_young_old(), params=HealthImpactParams(registered_deaths_per_year=20.0))
+    assert df.loc["O", "baseline_deaths_per_year"] / df.loc["Y", "baseline_deaths_per_year"] == pytest.approx(13.085 / 1.292)
+    # the wijk (sum of its buurten) holds the registered total too
+    from healthgeo.impact import aggregate_impact
+
+    wijk, _ = aggregate_impact(df, pd.Series({"Y": "W", "O": "W"}), pd.Index(["W"], name="wijkcode"),
+                               health_impact(_young_old())[1])
+    assert wijk.loc["W", "baseline_deaths_per_year"] == pytest.approx(20.0)
+
+
+def test_points_without_age_bands_use_the_crude_rate():
+    t = _young_old().drop(columns=["residents_15_24"])
+    df, docs = health_impact(t)
+    assert df["baseline_deaths_per_year"].tolist() == pytest.approx([8.9, 8.9])
+    with pytest.raises(ConfigError, match="mortality_per_100k_by_age"):
+        HealthImpactParams(mortality_per_100k_by_age={"65_plus": 4000.0})
+    with pytest.raises(ConfigError, match="baseline must be one of"):
+        HealthImpactParams(baseline="other")

@@ -907,3 +907,32 @@ def test_streets_outside_the_extract_are_unknown_not_zero():
     assert "outside the extent" in w.loc["BU3", "walkability_nan_reason"]
     assert np.isnan(w.loc["BU1", "intersection_density_per_km2"])  # x to 950: partly outside too
     assert w.loc["BU2", "intersection_density_per_km2"] == pytest.approx(1 / 0.06)
+
+
+@pytest.mark.shared
+def test_real_utrecht_network_distance_never_shorter_than_straight_line(shared_dir):
+    """On the real Utrecht cycleway network (OSM via Geofabrik), every home's network distance to
+    the nearest destination is at least the straight-line distance to the nearest destination
+    (checked here independently of home_distances' own guard, which is switched off)."""
+    from scipy.spatial import cKDTree
+
+    lines = gpd.read_file(shared_dir / "network_osm_cycleways_2023" / "utrecht_bikepath.geojson")
+    net = graph_from_lines(lines, "bike", densify_m=30.0, min_component_share=None)
+    rng = np.random.default_rng(17)
+    x0, y0, x1, y1 = lines.total_bounds
+    home_xy = np.column_stack([rng.uniform(x0, x1, 400), rng.uniform(y0, y1, 400)])
+    dest_xy = np.column_stack([rng.uniform(x0, x1, 25), rng.uniform(y0, y1, 25)])
+    homes = gpd.GeoDataFrame({"residents": np.ones(len(home_xy))}, geometry=gpd.points_from_xy(home_xy[:, 0], home_xy[:, 1]), crs=CRS)
+    dests = gpd.GeoDataFrame(geometry=gpd.points_from_xy(dest_xy[:, 0], dest_xy[:, 1]), crs=CRS)
+    d, info = home_distances(net, homes, {"dest": dests}, max_snap_m=250.0, verify=False)
+    reach = np.isfinite(d["dest"].to_numpy())
+    assert reach.sum() > 50  # enough homes near the cycleways to test
+    # nearest destination among those within max_snap_m of the network (the ones home_distances used)
+    _, ds = net.snap(dest_xy)
+    on = ds <= 250.0
+    assert info["dest"]["n_off_network"] == int((~on).sum())
+    straight, _ = cKDTree(dest_xy[on]).query(home_xy)
+    net_d = d["dest"].to_numpy()[reach]
+    assert np.all(net_d >= straight[reach] - 1e-6), (net_d - straight[reach]).min()
+    # and the ratio is a plausible detour factor (cycleway-only network: large but finite)
+    assert np.median(net_d / np.maximum(straight[reach], 1.0)) > 1.0

@@ -557,3 +557,114 @@ def write_things(rows: list[tuple[str, float, float]], path: Path) -> None:
 def line_distance(xs: np.ndarray, ys: np.ndarray, geom) -> np.ndarray:
     return shapely.distance(shapely.points(xs, ys), geom)
 
+
+
+# --------------------------------------------------------------------------------------------
+# 9. CBS SES-WOA "scores per wijk en buurt" CSV (TypedDataSet layout, regio-indeling 2023)
+SES_COLUMNS = ("ID WijkenEnBuurten Perioden Gemeentenaam_1 SoortRegio_2 Codering_3 ParticuliereHuishoudens_4 "
+               "GemiddeldeScore_5 Spreiding_6 GemiddeldeScore_7 GemiddeldeScore_8 GemiddeldeScore_9").split()
+SES_MIN_HOUSEHOLDS = 50  # CBS publishes '.' for fewer private households
+
+
+def ses_scores(rng, s: dict) -> tuple[float, float, float, float, float]:
+    """(total, spread, welvaart, opleiding, arbeid) of a region from its income and poverty:
+    consistent with the KWB incomes (even where the KWB hides them), standardised around 0."""
+    welvaart = 0.045 * (s["income"] - 30.0) + rng.normal(0, 0.03)
+    opleiding = -0.5 * s["poverty"] + 0.2 + rng.normal(0, 0.05)
+    arbeid = -0.35 * s["poverty"] + 0.1 + rng.normal(0, 0.05)
+    total = 0.5 * welvaart + 0.3 * opleiding + 0.2 * arbeid
+    spread = 0.35 + 0.1 * s["poverty"] + abs(rng.normal(0, 0.02))
+    return total, spread, welvaart, opleiding, arbeid
+
+
+def write_ses(rng, city: City, agg: dict, gm: str, name: str, path: Path) -> None:
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=";", quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    w.writerow(SES_COLUMNS)
+    regions = [(gm, "Gemeente")]
+    for wk in city.wijken:
+        regions.append((wk["code"], "Wijk"))
+        regions += [(b["code"], "Buurt") for b in city.buurten if b["wijkcode"] == wk["code"]]
+    for k, (code, level) in enumerate(regions):
+        s = agg[code]
+        row = [str(k), code.ljust(10), "2022JJ00", name.ljust(40), level.ljust(10), code.ljust(20)]
+        hh = int(s["households"])
+        row.append(str(hh) if hh else "-")
+        if hh < SES_MIN_HOUSEHOLDS:
+            row += ["."] * 5
+        else:
+            row += [f"{v:.3f}" for v in ses_scores(rng, s)]
+        w.writerow(row)
+    with atomic_write(path) as tmp:
+        tmp.write_text(buf.getvalue(), encoding="utf-8")
+
+
+# --------------------------------------------------------------------------------------------
+# 10. CBS "Nabijheid voorzieningen" CSV (TypedDataSet layout), from the demo's own road network
+NABIJHEID_COLUMNS = ("ID WijkenEnBuurten Perioden Gemeentenaam_1 SoortRegio_2 Codering_3 "
+                     "AfstandTotHuisartsenpraktijk_5 AfstandTotGroteSupermarkt_24 AfstandTotKinderdagverblijf_28 "
+                     "AfstandTotSchool_60 AfstandTotSchool_64").split()
+#: healthgeo category of each distance column (childcare: no demo amenity -> '.'; the second
+#: AfstandTotSchool is voortgezet onderwijs, the demo's "school" category)
+_NABIJHEID_DEST = {"AfstandTotHuisartsenpraktijk_5": "gp", "AfstandTotGroteSupermarkt_24": "supermarket",
+                   "AfstandTotKinderdagverblijf_28": None, "AfstandTotSchool_60": "primary_school",
+                   "AfstandTotSchool_64": "school"}
+
+
+_NOT_FOR_CARS = {"footway", "cycleway", "path", "pedestrian", "steps", "track", "bridleway"}
+
+
+def nabijheid_distances(rng, city: City) -> dict[str, dict[str, float]]:
+    """Per buurt code and category: the residents' mean distance (km) to the nearest amenity over the
+    demo's own car roads (its OSM ways without footways, cycleways and paths; healthgeo.network),
+    as CBS measures over the road network, with +-5 % noise."""
+    import geopandas as gpd
+    import shapely
+
+    from .network import graph_from_lines, home_distances
+
+    roads = [r for r in (*city.main_roads, *city.streets) if r.tags.get("highway") not in _NOT_FOR_CARS]
+    lines = gpd.GeoDataFrame({"highway": [r.tags.get("highway", "road") for r in roads]},
+                             geometry=[shapely.LineString(r.coords) for r in roads], crs="EPSG:28992")
+    net = graph_from_lines(lines, "walk", densify_m=30.0, largest_scc=False)  # unreachable: inf, left out
+    d = city.dwellings
+    homes = gpd.GeoDataFrame({"residents": d["residents"]}, geometry=gpd.points_from_xy(d["x"], d["y"]),
+                             crs="EPSG:28992")
+    cats = sorted({c for c in _NABIJHEID_DEST.values() if c})
+    dests = {c: gpd.GeoDataFrame(geometry=gpd.points_from_xy([a.x for a in city.amenities if a.category == c],
+                                                             [a.y for a in city.amenities if a.category == c]),
+                                 crs="EPSG:28992") for c in cats}
+    dist, _ = home_distances(net, homes, dests, verify=False)
+    out: dict[str, dict[str, float]] = {}
+    for k, b in enumerate(city.buurten):
+        sel = (d["buurt"] == k) & (d["residents"] > 0)
+        row = {}
+        for c in cats:
+            v = dist[c].to_numpy(float)[sel]
+            w = d["residents"][sel]
+            ok = np.isfinite(v)
+            row[c] = float(np.average(v[ok], weights=w[ok]) / 1000 * rng.uniform(0.95, 1.05)) \
+                if ok.any() and w[ok].sum() > 0 else float("nan")
+        out[b["code"]] = row
+    return out
+
+
+def write_nabijheid(rng, city: City, gm: str, name: str, path: Path) -> None:
+    per_buurt = nabijheid_distances(rng, city)
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=";", quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    w.writerow(NABIJHEID_COLUMNS)
+    k = 0
+    for wk in city.wijken:
+        for b in city.buurten:
+            if b["wijkcode"] != wk["code"]:
+                continue
+            row = [str(k), b["code"].ljust(10), "2023JJ00", name.ljust(40), "Buurt     ", b["code"].ljust(20)]
+            for col, cat in _NABIJHEID_DEST.items():
+                v = per_buurt[b["code"]].get(cat) if cat else None
+                # CBS: '.' where the buurt has too few residents or the figure is not known
+                row.append("." if v is None or not np.isfinite(v) or b["residents"] < 10 else f"{v:.1f}")
+            w.writerow(row)
+            k += 1
+    with atomic_write(path) as tmp:
+        tmp.write_text(buf.getvalue(), encoding="utf-8")

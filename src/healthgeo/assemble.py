@@ -54,6 +54,10 @@ LAYER_DESCRIPTIONS = {
     "burden_reference": "Fixed reference values of the cumulative-burden percentiles, to compare later runs",
     "air_monitoring": "Measured annual means at monitoring sites against the air-quality grid at the same place",
     "walkability_reference": "Fixed reference values (mean, sd) of the walkability z-scores, so reruns compare",
+    "validation_access": ("healthgeo's population-weighted mean network distance per buurt and destination type "
+                          "against CBS Nabijheid voorzieningen road distance (ratio, within +-25 %)"),
+    "validation_access_summary": ("Agreement with CBS Nabijheid voorzieningen per destination type and network: "
+                                  "correlation, median ratio, share of buurten within +-25 %"),
     "scenario_comparison": ("Scenario totals against the baseline (burden, DALYs, euros; negative delta = gain, "
                             "positive for *_averted_* rows)"),
 }

@@ -25,6 +25,7 @@ from ._vocab import LEVEL_OF_COLUMN
 from .dictionary import CALENVIROSCREEN_4, ColumnDoc, doc
 from .disclosure import DEFAULT_MIN_RESIDENTS, reason_doc, ward_reasons
 from .sources.health import HEALTH_KEYS, health_docs
+from .sources.ses import ses_docs
 from .wards import ward_docs
 
 log = logging.getLogger(__name__)
@@ -65,9 +66,9 @@ def directions(docs: Mapping[str, ColumnDoc]) -> dict[str, bool]:
 
 @lru_cache(maxsize=1)
 def _ses_directions() -> dict[str, bool]:
-    """Directions of the SES ranking variables and proxies: CBS key figures and health items,
+    """Directions of the SES ranking variables and proxies: CBS key figures, SES-WOA and health items,
     from the docs of the modules that make those columns."""
-    return directions({**ward_docs("buurt"), **health_docs([f"health_{k}_pct" for k in HEALTH_KEYS])})
+    return directions({**ward_docs("buurt"), **health_docs([f"health_{k}_pct" for k in HEALTH_KEYS]), **ses_docs()})
 
 
 def direction_of(col: str, given: Mapping[str, bool] | None) -> bool | None:

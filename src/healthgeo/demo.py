@@ -11,6 +11,8 @@ wijken            ``pdok/wijken.geojson``                     (EPSG:28992 declar
 gemeente          ``pdok/gemeenten.geojson``
 kerncijfers       ``cbs/kwb-2023.xlsx``                       CBS KWB download, sheet kwb-2023
 health            ``rivm/gezondheid_2022.csv``                CBS/RIVM 50120NED TypedDataSet
+ses               ``cbs/ses_woa_85900NED.csv``                CBS SES-WOA 85900NED TypedDataSet
+nabijheid         ``cbs/nabijheid_2023.csv``                  CBS Nabijheid voorzieningen per buurt
 no2/pm25/pm10     ``rivm_gcn/conc_{no2,pm25,pm10}_2023.asc``  RIVM GCN 1 km ASCII grid, no .prj
 noise_lden        ``rivm_alo/lden_wegverkeer_2022.tif``       RIVM ALO 10 m road noise GeoTIFF
 noise_lnight      ``rivm_alo/lnight_wegverkeer_2022.tif``
@@ -31,6 +33,14 @@ Format choices that copy the real providers (and their quirks), on purpose:
   right-aligned in 8 characters (``"    78.4"``); empty = suppressed (the zero-resident and the
   park buurt); columns ``_34``–``_36`` empty for every row, as in RIVM's 2020 table. Rows per
   region in CBS key order: MBG0095 (upper), MOG0095 (lower), MW00000 (estimate).
+* SES-WOA CSV: the health CSV's layout (padded codes, ``;``, quoted, CRLF), keys
+  ``GemiddeldeScore_5/_7/_8/_9`` (total, welvaart, opleiding, arbeid in table order),
+  ``Spreiding_6``; "." for regions with fewer than 50 private households, "-" for none. Scores
+  follow the incomes (also of the buurten whose KWB income is "."), so the demo ranks by SES-WOA.
+* Nabijheid CSV: same layout; km with one decimal, "." for childcare (no demo amenity) and tiny
+  buurten. The distances are the residents' mean over the demo's own car roads (its OSM ways without
+  footways, cycleways and paths) with +-5 % noise, as CBS measures over roads: healthgeo's walk and
+  cycle distances can then be checked against them (validation_access).
 * KWB xlsx: "." for missing; counts of wijken and buurten rounded to 5 (gemeente exact, so
   buurt sums differ from it); ``a_woning`` exact; a few count columns stored as text, as CBS does.
 * PDOK GeoJSON: 2022 figures (slightly lower population than KWB 2023); ``-99997`` in
@@ -75,6 +85,8 @@ FILES: dict[str, str] = {
     "gemeente": "pdok/gemeenten.geojson",
     "kerncijfers": "cbs/kwb-2023.xlsx",
     "health": "rivm/gezondheid_2022.csv",
+    "ses": "cbs/ses_woa_85900NED.csv",
+    "nabijheid": "cbs/nabijheid_2023.csv",
     "no2": "rivm_gcn/conc_no2_2023.asc",
     "pm25": "rivm_gcn/conc_pm25_2023.asc",
     "pm10": "rivm_gcn/conc_pm10_2023.asc",
@@ -208,9 +220,12 @@ def generate(outdir: str | Path, *, seed: int = 42, municipality: str = "GM9999"
     dw.write_pdok(rngs[2], city, agg, municipality, name, paths)
     dw.write_kwb(rngs[2], city, agg, municipality, name, paths["kerncijfers"])
     dw.write_health(rngs[3], regions, name, paths["health"])
+    # own generators, so the files written before these did not change
+    dw.write_ses(np.random.default_rng([seed, 9]), city, agg, municipality, name, paths["ses"])
     no2 = _air_grids(rngs[4], city, paths, *gcn_grid(extent_origin, size_m))
     _noise(city, paths, *noise_grid(extent_origin, size_m))
     dw.write_osm(city, paths["osm"])
+    dw.write_nabijheid(np.random.default_rng([seed, 10]), city, municipality, name, paths["nabijheid"])
     _bag_and_grid(rngs[5], city, municipality, paths)
     _stations(rngs[6], city, no2, outdir)
     _sensors(rngs[7], city, no2, paths)
@@ -238,7 +253,7 @@ def _extent_text(origin: tuple[float, float], size_m: float) -> str:
 
 #: which real provider each demo file imitates (recorded in its provenance sidecar)
 _IMITATES = {
-    "pdok": "PDOK WFS wijkenbuurten", "cbs": "CBS KWB / vierkantstatistieken", "rivm": "RIVM Gezondheid per wijk en buurt",
+    "pdok": "PDOK WFS wijkenbuurten", "cbs": "CBS KWB / vierkantstatistieken / SES-WOA / Nabijheid", "rivm": "RIVM Gezondheid per wijk en buurt",
     "rivm_gcn": "RIVM GCN", "rivm_alo": "RIVM Atlas Leefomgeving", "osm": "OpenStreetMap", "bag": "BAG",
     "luchtmeetnet": "RIVM Luchtmeetnet", "samenmeten": "RIVM Samen Meten",
 }

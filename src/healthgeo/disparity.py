@@ -77,6 +77,7 @@ from .burden import (
     reference_for_level,
 )
 from .disclosure import DEFAULT_MIN_RESIDENTS, reason_doc, ward_reasons
+from .sources.ses import CBS_SES_WOA
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,9 @@ __all__ = [
 #: Proxy ranking variable used where the ranking variable is missing (CBS suppresses income at
 #: buurt level in early KWB releases). Share of adults with difficulty making ends meet (RIVM).
 DEFAULT_PROXY = "health_difficulty_making_ends_meet_pct"
+#: Ranking variables in order of preference (config disparity.ranking): CBS SES-WOA total score
+#: (input ses), then CBS income per resident; then :data:`DEFAULT_PROXY`.
+DEFAULT_RANKING = ("ses_woa_score", "income_keur_per_resident")
 
 #: A bootstrap interval is withheld (NaN, with a ``note``) when more than this share of the draws
 #: is undefined (e.g. an empty quintile or a zero mean in a resample): percentiles of the
@@ -237,28 +241,36 @@ def _check_unique_index(wards: pd.DataFrame) -> list[str]:
 # --------------------------------------------------------------------------------------------
 
 
-def _ses_score(wards: pd.DataFrame, disclosed: np.ndarray, pop: np.ndarray, ranking: str,
+def _ranking_list(ranking) -> list[str]:
+    """``ranking`` as a list of variables in order of preference (a string is one variable)."""
+    return [ranking] if isinstance(ranking, str) else [str(r) for r in ranking]
+
+
+def _ses_score(wards: pd.DataFrame, disclosed: np.ndarray, pop: np.ndarray, ranking,
                proxy: str | None, directions: Mapping[str, bool] | None):
     """Disadvantage score in [0, 100] (0 = most disadvantaged) and its source per ward.
 
     Each variable is turned into its population-weighted mid-rank percentile among the
-    disclosed wards that have it, oriented so low = disadvantaged; the ranking variable's
-    percentile is used where present, else the proxy's.
+    disclosed wards that have it, oriented so low = disadvantaged; per ward the first variable
+    of ``ranking`` (a column or a list in order of preference) with a value is used, else the
+    proxy's.
     """
+    order = _ranking_list(ranking)
     problems: list[str] = []
     tried: list[str] = []
     score = np.full(len(wards), np.nan)
     source = np.full(len(wards), None, dtype=object)
-    for var, label in ((ranking, ranking), (proxy, f"proxy:{proxy}") if proxy else (None, None)):
-        if var is None:
-            continue
+    candidates = [(v, v) for v in order] + ([(proxy, f"proxy:{proxy}")] if proxy else [])
+    if not any(v in wards.columns for v, _ in candidates):
+        problems.append(f"ranking variable(s) {order} {'are' if len(order) > 1 else 'is'} not a column"
+                        + (f" and neither is the proxy {proxy!r}" if proxy else ""))
+    for var, label in candidates:
+        is_proxy = label.startswith("proxy:")
         if var not in wards.columns:
-            tried.append(f"{'proxy ' if var != ranking else ''}{var!r} (not a column)")
-            if var == ranking and (proxy is None or proxy not in wards.columns):
-                problems.append(f"ranking variable {var!r} is not a column")
+            tried.append(f"{'proxy ' if is_proxy else ''}{var!r} (not a column)")
             continue
         n_have = int((disclosed & np.isfinite(_numeric(wards, var))).sum())
-        tried.append(f"{'proxy ' if var != ranking else ''}{var!r} ({n_have} disclosed ward(s) "
+        tried.append(f"{'proxy ' if is_proxy else ''}{var!r} ({n_have} disclosed ward(s) "
                      "with a value)")
         worse_high = direction_of(var, directions)
         if worse_high is None:
@@ -306,19 +318,23 @@ def _ses_score(wards: pd.DataFrame, disclosed: np.ndarray, pop: np.ndarray, rank
     return score, source
 
 
-def _ranking_label(ranking: str, source: np.ndarray) -> str:
-    used = source[pd.notna(source)]
-    n = used.size
-    k = int(np.sum([s.startswith("proxy:") for s in used]))
-    if k == 0:
-        return ranking
-    proxy = next(s for s in used if s.startswith("proxy:"))
-    if k == n:
-        return proxy
-    return f"{ranking}+{proxy} ({k}/{n})"
+def _ranking_label(ranking, source: np.ndarray) -> str:
+    """The variable(s) the wards of a measure were ranked by: 'X' when one; else the most used
+    first and every other as '+Y (k/n)' (k of the n wards used Y)."""
+    used = [str(s) for s in source[pd.notna(source)]]
+    n = len(used)
+    if n == 0:
+        return _ranking_list(ranking)[0]
+    counts = pd.Series(used).value_counts(sort=False)
+    # preference order of the ranking list, then the proxy
+    order = [v for v in _ranking_list(ranking) if v in counts.index] + [v for v in counts.index
+                                                                         if v not in _ranking_list(ranking)]
+    if len(order) == 1:
+        return order[0]
+    return order[0] + "".join(f"+{v} ({int(counts[v])}/{n})" for v in order[1:])
 
 
-def ses_rank(wards: pd.DataFrame, *, ranking: str = "income_keur_per_resident",
+def ses_rank(wards: pd.DataFrame, *, ranking: str | Sequence[str] = DEFAULT_RANKING,
              proxy: str | None = DEFAULT_PROXY, residents: str = "residents",
              higher_is_disadvantaged: Mapping[str, bool] | None = None,
              min_residents: float = DEFAULT_MIN_RESIDENTS,
@@ -330,7 +346,8 @@ def ses_rank(wards: pd.DataFrame, *, ranking: str = "income_keur_per_resident",
     wards
         Frame indexed by ward code with ``residents`` and the ranking/proxy columns.
     ranking
-        SES variable. Known directions: low ``income_keur_per_resident`` and high
+        SES variable, or several in order of preference (each ward is ranked by the first it has
+        a value for; default SES-WOA score, then income). Known directions: low ``income_keur_per_resident`` and high
         ``low_income_hh_pct`` are disadvantaged; others via ``higher_is_disadvantaged``.
     proxy
         Variable used, per ward, where ``ranking`` is missing (None: no proxy, rank NaN).
@@ -370,21 +387,24 @@ def ses_rank(wards: pd.DataFrame, *, ranking: str = "income_keur_per_resident",
     src = np.where(~disclosed, "withheld", np.where(pd.isna(source), "missing", source))
     n_proxy = int(np.sum([isinstance(s, str) and s.startswith("proxy:") for s in source]))
     if n_proxy:
-        log.warning("SES ranking: %d of %d ranked wards use proxy %r instead of %r",
-                    n_proxy, int(ranked.sum()), proxy, ranking)
+        log.warning("SES ranking: %d of %d ranked wards use proxy %r instead of %s",
+                    n_proxy, int(ranked.sum()), proxy, " / ".join(_ranking_list(ranking)))
     out = pd.DataFrame({
         "ses_rank_frac": rank,
         "ses_quintile": pd.array(quint, dtype="Float64").astype("Int64"),
         "ses_source": pd.array(src, dtype="string"),
         "disclosure_reason": reason,
     }, index=wards.index)
+    order = _ranking_list(ranking)
     src_text = f"{CBS_KWB} (income, low-income households)"
+    if any(v.startswith("ses_woa_") for v in order):
+        src_text = f"{CBS_SES_WOA}; {src_text}"
     if proxy:
         src_text += f"; proxy {proxy}: {RIVM_GEZONDHEID}"
     docs = {
         "ses_rank_frac": doc(
             "1 (0-1)",
-            f"Population-weighted fractional SES rank, 0 = most disadvantaged end (ranked by {ranking}).",
+            f"Population-weighted fractional SES rank, 0 = most disadvantaged end (ranked by {' / '.join(order)}, in that order of preference).",
             "R_j = sum_{k<j} p_k + p_j/2 over disclosed ranked wards, p = residents share, wards "
             "sorted most disadvantaged first; tied wards share their joint midpoint. Where the "
             "ranking variable is missing the proxy's population-weighted percentile position is "
@@ -397,7 +417,7 @@ def ses_rank(wards: pd.DataFrame, *, ranking: str = "income_keur_per_resident",
             f"{WHO_HEAT_NOTES}; {src_text}",
         ),
         "ses_source": doc(
-            "text", "Variable this ward was ranked by: the ranking variable, 'proxy:<column>', "
+            "text", "Variable this ward was ranked by: the first ranking variable it has a value for, 'proxy:<column>', "
             "'missing' (neither available: no rank) or 'withheld' (disclosure control).",
             "Never silent: every ward names its source.", src_text,
         ),
@@ -444,7 +464,7 @@ def _bootstrap_interval(draws: np.ndarray) -> tuple[float, float, str]:
 
 
 def inequality_table(wards: pd.DataFrame, indicators: Sequence[str], *,
-                     ranking: str = "income_keur_per_resident",
+                     ranking: str | Sequence[str] = DEFAULT_RANKING,
                      proxy: str | None = DEFAULT_PROXY, residents: str = "residents",
                      higher_is_disadvantaged: Mapping[str, bool] | None = None,
                      bounded: Mapping[str, tuple[float, float] | None] | None = None,
@@ -748,7 +768,7 @@ def _check_name_lengths(columns: Sequence[str]) -> None:
 
 
 def compute_disparities(wards: pd.DataFrame, indicators: Sequence[str], *,
-                        ranking: str = "income_keur_per_resident",
+                        ranking: str | Sequence[str] = DEFAULT_RANKING,
                         proxy: str | None = DEFAULT_PROXY, residents: str = "residents",
                         higher_is_disadvantaged: Mapping[str, bool] | None = None,
                         bounded: Mapping[str, tuple[float, float] | None] | None = None,

@@ -551,6 +551,9 @@ RESIDENTS_EXPOSURE_DOCS: dict[str, ColumnDoc] = {
     "wijkcode": doc("code", "CBS wijk code of the residents point", theme="identity", about="identity", scale="text"),
     "residents": doc("persons", "Residents represented by the point (weight)", theme="keyfigures", scale="count"),
     "residents_65_plus": doc("persons", "Residents aged 65+ represented by the point", theme="keyfigures", scale="count"),
+    **{f"residents_{b}": doc("persons", f"Residents aged {b.replace('_', '-')} represented by the point (the buurt's "
+                                        "CBS age band share x the point's residents)", theme="keyfigures", scale="count")
+       for b in ("0_14", "15_24", "25_44", "45_64")},
     "gemeentecode": doc("code", "CBS municipality code", theme="identity", about="identity", scale="text"),
     "source": doc("category", "Residents' location source: bag, grid or area", theme="quality", about="identity",
                   scale="category"),
@@ -580,8 +583,12 @@ def residents_exposure(residents, rasters: Mapping[str, str | os.PathLike], *,
         raise ConfigError(f"unknown raster keys {sorted(unknown)}; use {sorted(_RESIDENTS_EXPOSURE_COLS)}")
     cache = weights if weights is not None else {}
     out = pd.DataFrame(index=residents.index)
-    for c in ("buurtcode", "wijkcode", "residents", "residents_65_plus", "source"):
-        out[c] = residents[c] if c in residents.columns else np.nan
+    for c in ("buurtcode", "wijkcode", "residents", "residents_65_plus", "residents_0_14", "residents_15_24",
+              "residents_25_44", "residents_45_64", "source"):
+        if c in residents.columns:  # the age bands: age-specific baselines (healthgeo.impact)
+            out[c] = residents[c]
+        elif not c.startswith("residents_") or c == "residents_65_plus":
+            out[c] = np.nan
     for key, (col, *_rest) in _RESIDENTS_EXPOSURE_COLS.items():
         if key in rasters:
             out[col] = _exposure_at_residents(residents, rasters[key], energy=key in ("lden", "lnight"),

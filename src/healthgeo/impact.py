@@ -76,6 +76,11 @@ CBS_DEATHS_NATURAL = (
     "1 January 2023; RIVM VZinfo Letsels - sterfte: 10 515 deaths from external causes in 2022 of 170 112 "
     "(CBS 03747), i.e. 6.2 %"
 )
+CBS_DEATHS_AGE_2023 = (
+    "CBS StatLine 83190NED Overledenen; geslacht, leeftijd (2023: 169 000 deaths, 56 % aged 80+) and 03747 "
+    "Overledenen; doodsoorzaak (external causes 6.2 %, mostly under 45 and falls at 80+); CBS StatLine 85496NED "
+    "population by age on 1 January 2023 (0-14 2.78 M, 15-24 2.20 M, 25-44 4.53 M, 45-64 4.79 M, 65+ 3.51 M)"
+)
 CBS_AGE_2018 = ("Monitor Langdurige Zorg, kerncijfers bevolking (CBS): 3 333 105 of 17 270 455 residents under 18 "
                 "in 2018 (19.3 %)")
 VZINFO_CHD = "RIVM VZinfo, Coronaire hartziekten - leeftijd en geslacht (Nivel Zorgregistraties, 2020)"
@@ -111,6 +116,10 @@ ACTIVE_MODES = ("walk", "bike")
 #: prefixes of outcome columns that are benefits (positive = gain) and exist only in scenario tables
 AVERTED_PREFIXES = ("deaths_averted_", "dalys_averted_")
 _EXPOSURES = ("no2_ugm3", "pm25_ugm3", "lden_db", "lnight_db")
+#: CBS age bands of the key figures (KWB a_00_14 ... a_65_oo); residents points carry
+#: ``residents_{band}`` (healthgeo.population)
+AGE_BANDS = ("0_14", "15_24", "25_44", "45_64", "65_plus")
+BASELINES = ("age_specific", "crude")
 BOUNDS = ("central", "low", "high")
 
 
@@ -140,6 +149,30 @@ class HealthImpactParams:
         890.0, "deaths per 100 000 residents per year", CBS_DEATHS_NATURAL,
         "Baseline natural-cause deaths (nearly all adults) per 100 000 residents of all ages: "
         "2023 all-cause 169 000 / 17.81 M = 949; external causes 6.2 % -> natural ~890")
+    baseline: str = _p(
+        "age_specific", "-", "docs/methods.md#baseline-rates",
+        "How baseline deaths and IHD incidence are computed: 'age_specific' (default) - residents of each "
+        "CBS age band x the band's national rate (mortality_per_100k_by_age, ihd_incidence_per_100k_by_age), "
+        "so a young ward gets fewer baseline deaths than an old one of the same size; 'crude' - all residents "
+        "x mortality_per_100k / ihd_incidence_per_100k (or the optional 65+/<65 split)")
+    mortality_per_100k_by_age: dict = _p(
+        {"0_14": 28.0, "15_24": 12.0, "25_44": 35.0, "45_64": 325.0, "65_plus": 4000.0},
+        "natural-cause deaths per 100 000 residents of the band per year", CBS_DEATHS_AGE_2023,
+        "National natural-cause mortality per CBS age band (KWB a_00_14 ... a_65_oo), NL 2023: all-cause deaths "
+        "per band / residents per band, minus external causes (a larger share of young deaths); with the 2023 "
+        "age structure they give 158 600 natural-cause deaths = 169 000 x 0.938, the crude 890/100 000. "
+        "The split over bands is derived from CBS figures read second-hand", verify=True)
+    ihd_incidence_per_100k_by_age: dict = _p(
+        {"0_14": 0.0, "15_24": 2.0, "25_44": 40.0, "45_64": 600.0, "65_plus": 2100.0},
+        "new IHD cases per 100 000 residents of the band per year", VZINFO_CHD,
+        "IHD incidence per CBS age band; with the 2020 age structure they sum to ~104 600 new cases "
+        "(VZinfo 2020: 104 700). The split over bands is an assumption calibrated to that total (VZinfo "
+        "shows incidence rising steeply after 45)", verify=True)
+    registered_deaths_per_year: float | None = _p(
+        None, "natural-cause deaths per year in the municipality", "config (CBS StatLine 03747 / 70895ned per gemeente)",
+        "Optional: the municipality's registered natural-cause deaths of the year. When given, the ward baseline "
+        "deaths are scaled by one factor so that they sum to it (the factor is written into the data dictionary "
+        "and the log); the age pattern between wards is kept")
     mortality_per_100k_65_plus: float | None = _p(
         None, "deaths per 100 000 residents 65+ per year", CBS_DEATHS,
         "Optional age split: baseline rate for residents 65+ (used with the under-65 rate when both are "
@@ -286,6 +319,14 @@ def _validate(p: HealthImpactParams) -> list[str]:
                  "horizon_years"):
         if getattr(p, name) < 0:
             problems.append(f"{name} must be >= 0; got {getattr(p, name)!r}")
+    if p.baseline not in BASELINES:
+        problems.append(f"baseline must be one of {BASELINES}; got {p.baseline!r}")
+    for name in ("mortality_per_100k_by_age", "ihd_incidence_per_100k_by_age"):
+        rates = getattr(p, name)
+        if set(rates) != set(AGE_BANDS) or any(float(v) < 0 for v in rates.values()):
+            problems.append(f"{name} needs a rate >= 0 for each CBS age band {list(AGE_BANDS)}; got {rates!r}")
+    if p.registered_deaths_per_year is not None and not p.registered_deaths_per_year > 0:
+        problems.append(f"registered_deaths_per_year must be > 0 (or left out); got {p.registered_deaths_per_year!r}")
     if (p.mortality_per_100k_65_plus is None) != (p.mortality_per_100k_under_65 is None):
         problems.append("set both mortality_per_100k_65_plus and mortality_per_100k_under_65, or neither")
     if p.noise_band_db <= 0:
@@ -327,6 +368,8 @@ def params_from_config(config: Mapping | None) -> HealthImpactParams:
                 value = {int(k): float(v) for k, v in dict(value).items()}
             except (TypeError, ValueError) as e:
                 raise ConfigError(f"impact.price_index must map years to numbers; got {value!r}") from e
+        if key in ("mortality_per_100k_by_age", "ihd_incidence_per_100k_by_age"):
+            value = {str(k).removeprefix("age_"): float(v) for k, v in dict(value).items()}
         kwargs[key] = value
     return HealthImpactParams(**kwargs)
 
@@ -453,15 +496,45 @@ def _check_table(table: pd.DataFrame, level: str) -> None:
                              "drop those points or set their weight to 0.")
 
 
-def _baseline_deaths(t: pd.DataFrame, p: HealthImpactParams) -> np.ndarray:
+def _age_rate(t: pd.DataFrame, rates: Mapping[str, float]) -> np.ndarray:
+    """Rate per 100 000 of each point from its age bands (NaN where the bands are unknown).
+
+    The band counts of a point are used as shares (CBS rounds them, so they need not add up to
+    ``residents`` exactly): rate = sum_b n_b rate_b / sum_b n_b.
+    """
+    cols = [f"residents_{b}" for b in AGE_BANDS]
+    if any(c not in t.columns for c in cols):
+        return np.full(len(t), np.nan)
+    n = np.column_stack([pd.to_numeric(t[c], errors="coerce").to_numpy(float) for c in cols])
+    r = np.array([rates[b] for b in AGE_BANDS], float)
+    tot = n.sum(axis=1)
+    with np.errstate(all="ignore"):
+        return np.where(tot > 0, (n * r).sum(axis=1) / tot, np.nan)
+
+
+def baseline_rates(t: pd.DataFrame, p: HealthImpactParams) -> tuple[np.ndarray, np.ndarray, int]:
+    """Baseline mortality and IHD incidence per 100 000 at each point, and how many points fell
+    back to the crude rates (age bands unknown) under ``baseline: age_specific``."""
     res = t["residents"].to_numpy(float)
     if p.mortality_per_100k_65_plus is not None and "residents_65_plus" in t.columns:
         old = pd.to_numeric(t["residents_65_plus"], errors="coerce").to_numpy(float)
-        split = np.clip(old, 0, res)
-        aged = split * p.mortality_per_100k_65_plus + (res - split) * p.mortality_per_100k_under_65
-        crude = res * p.mortality_per_100k
-        return np.where(np.isnan(old), crude, aged) / 1e5
-    return res * p.mortality_per_100k / 1e5
+        with np.errstate(all="ignore"):
+            split = np.clip(old, 0, res) / np.where(res > 0, res, np.nan)
+        crude = np.where(np.isnan(split), p.mortality_per_100k,
+                         split * p.mortality_per_100k_65_plus + (1 - split) * p.mortality_per_100k_under_65)
+    else:
+        crude = np.full(len(t), p.mortality_per_100k)
+    crude_ihd = np.full(len(t), p.ihd_incidence_per_100k)
+    if p.baseline == "crude":
+        return crude, crude_ihd, 0
+    mort = _age_rate(t, p.mortality_per_100k_by_age)
+    ihd = _age_rate(t, p.ihd_incidence_per_100k_by_age)
+    fallback = np.isnan(mort) & (res > 0)
+    return np.where(np.isnan(mort), crude, mort), np.where(np.isnan(ihd), crude_ihd, ihd), int(fallback.sum())
+
+
+def _baseline_deaths(t: pd.DataFrame, p: HealthImpactParams) -> np.ndarray:
+    return t["residents"].to_numpy(float) * baseline_rates(t, p)[0] / 1e5
 
 
 def _heat(p: HealthImpactParams, mode: str) -> tuple[tuple, float, float, float, float]:
@@ -565,9 +638,21 @@ def health_impact(
 
     out = pd.DataFrame(index=index)
     out["residents"] = gsum(w).fillna(0.0)
-    base_deaths = gsum(_baseline_deaths(t, p)).fillna(0.0)
+    mort_rate, ihd_rate, n_fallback = baseline_rates(t, p)
+    if n_fallback:
+        log.warning("baseline: %d of %d residents points have no age bands (residents_0_14 ... "
+                    "residents_65_plus); the crude rates are used there", n_fallback, len(t))
+    base_deaths = gsum(w * mort_rate / 1e5).fillna(0.0)
+    scale = 1.0
+    if p.registered_deaths_per_year is not None:
+        total = float(base_deaths.sum())
+        if total > 0:
+            scale = p.registered_deaths_per_year / total
+            log.info("baseline deaths scaled by %.4f so the %d wards sum to the %.0f registered deaths",
+                     scale, len(base_deaths), p.registered_deaths_per_year)
+        base_deaths = base_deaths * scale
     out["baseline_deaths_per_year"] = base_deaths
-    base_ihd = gsum(w * p.ihd_incidence_per_100k / 1e5).fillna(0.0)
+    base_ihd = gsum(w * ihd_rate / 1e5).fillna(0.0)
     out["baseline_ihd_cases_per_year"] = base_ihd
     reasons = pd.Series([[] for _ in range(len(index))], index=index, dtype=object)
     populated = out["residents"] > 0
@@ -665,7 +750,7 @@ def health_impact(
     out["impact_reason"] = reasons.map(lambda r: "; ".join(r) if r else None)
     out.loc[~populated, "impact_reason"] = "no residents"
     out.index.name = level
-    docs = _docs(p, level, active)
+    docs = _docs(p, level, active, deaths_scale=scale, n_fallback=n_fallback)
     if excluded_from_total:
         note_txt = f" Left out (no data in this run): {', '.join(excluded_from_total)}."
         for key in [k for k in docs if k.startswith(("dalys_total_", "eur_total_"))]:
@@ -737,21 +822,42 @@ def impact_totals(df: pd.DataFrame) -> pd.Series:
     return df[additive_columns(df)].sum(axis=0, min_count=1)
 
 
-def _docs(p: HealthImpactParams, level: str, active: tuple | list = ()) -> dict[str, ColumnDoc]:
+def _baseline_methods(p: HealthImpactParams, deaths_scale: float = 1.0, n_fallback: int = 0) -> tuple[str, str]:
+    """Method texts of the baseline deaths and IHD cases (which rates, any scaling)."""
+    if p.baseline == "age_specific":
+        bands = lambda r: ", ".join(f"{b.replace('_plus', '+').replace('_', '-')} {r[b]:g}" for b in AGE_BANDS)  # noqa: E731
+        base = ("age-specific (docs/methods.md#baseline-rates): sum over CBS age bands of residents in the band x "
+                f"the band's natural-cause deaths per 100 000 ({bands(p.mortality_per_100k_by_age)})")
+        ihd = f"age-specific: sum over CBS age bands of residents x IHD incidence per 100 000 ({bands(p.ihd_incidence_per_100k_by_age)})"
+        if n_fallback:
+            fb = f"; {n_fallback} residents point(s) without age bands use the crude rate"
+            base, ihd = base + fb, ihd + fb
+    else:
+        base = ("crude: " + (f"residents x {p.mortality_per_100k}/100 000" if p.mortality_per_100k_65_plus is None else
+                f"residents 65+ x {p.mortality_per_100k_65_plus}/100 000 + residents <65 x "
+                f"{p.mortality_per_100k_under_65}/100 000"))
+        ihd = f"crude: residents x {p.ihd_incidence_per_100k}/100 000"
+    if p.registered_deaths_per_year is not None:
+        base += (f"; then scaled by {deaths_scale:.4f} so that the wards sum to the municipality's "
+                 f"{p.registered_deaths_per_year:g} registered natural-cause deaths (impact.registered_deaths_per_year)")
+    return base, ihd
+
+
+def _docs(p: HealthImpactParams, level: str, active: tuple | list = (), *, deaths_scale: float = 1.0,
+          n_fallback: int = 0) -> dict[str, ColumnDoc]:
     voly = (f"VOLY EUR {p.voly_eur:,.0f} ({p.voly_price_year} prices) x price index "
             f"{p.price_year}/{p.voly_price_year} = {p.price_factor:.4f}")
     air_src = {"no2": f"{WHO_AQG_2021}; {HUANGFU_ATKINSON_2020}", "pm25": f"{WHO_AQG_2021}; {CHEN_HOEK_2020}"}
     rr = {"no2": p.no2_rr10, "pm25": p.pm25_rr10}
     c0 = {"no2": p.no2_c0_ugm3, "pm25": p.pm25_c0_ugm3}
-    base = (f"residents x {p.mortality_per_100k}/100 000" if p.mortality_per_100k_65_plus is None else
-            f"residents 65+ x {p.mortality_per_100k_65_plus}/100 000 + residents <65 x "
-            f"{p.mortality_per_100k_under_65}/100 000")
+    base, ihd_base = _baseline_methods(p, deaths_scale, n_fallback)
     d: dict[str, ColumnDoc] = {
         "residents": doc("persons", f"Residents in the {level} (sum of residents-point weights)",
                          "sum over residents points", "healthgeo.population"),
-        "baseline_deaths_per_year": doc("deaths/year", "Baseline natural-cause deaths", base, CBS_DEATHS_NATURAL),
+        "baseline_deaths_per_year": doc("deaths/year", "Baseline natural-cause deaths", base,
+                                        CBS_DEATHS_AGE_2023 if p.baseline == "age_specific" else CBS_DEATHS_NATURAL),
         "baseline_ihd_cases_per_year": doc("cases/year", "Baseline incident ischaemic heart disease cases",
-                                           f"residents x {p.ihd_incidence_per_100k}/100 000", VZINFO_CHD),
+                                           ihd_base, VZINFO_CHD),
         "impact_reason": doc("text", "Why outcomes are NaN or zero (missing exposure data, no residents)"),
         "adults_highly_annoyed_road": doc(
             "persons", "Adults highly annoyed by road-traffic noise (prevalent)",

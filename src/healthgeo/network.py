@@ -915,6 +915,54 @@ class HomeAccess:
             raise ConfigError("accessibility parameters are invalid: " + "; ".join(problems))
         return _aggregate_access(self, _to_rd(wards, "wards"), sp, thresholds, minutes, tuple(essential))
 
+    def mean_distances(self, wards: gpd.GeoDataFrame) -> tuple[pd.DataFrame, dict[str, ColumnDoc]]:
+        """Population-weighted MEAN network distance per ward, mode and destination type.
+
+        The statistic CBS publishes in *Nabijheid voorzieningen* (mean over residents), for the
+        comparison in :mod:`healthgeo.validation`. Homes off the network, on islands or without
+        a reachable destination are left out; ``residents_with_distance`` says how many count.
+        One row per ward x mode x destination (long table, ward code in the index's name column).
+        """
+        wards = _to_rd(wards, "wards")
+        codes = _assign_wards(self.homes, wards)
+        valid = codes >= 0
+        c = np.where(valid, codes, 0)
+        n = len(wards)
+        w = np.where(valid, np.nan_to_num(self.homes["residents"].to_numpy(float)), 0.0)
+        name = wards.index.name or "code"
+        rows = []
+        for mode, dist in self.distances.items():
+            for dest in self.destinations:
+                if dest not in dist:
+                    continue
+                d = dist[dest].to_numpy(float)
+                ok = np.isfinite(d) & valid
+                num = np.bincount(c, weights=np.where(ok, d * w, 0.0), minlength=n)
+                den = np.bincount(c, weights=np.where(ok, w, 0.0), minlength=n)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    mean = np.where(den > 0, num / den, np.nan)
+                rows.append(pd.DataFrame({name: wards.index.astype(str), "mode": mode, "destination": dest,
+                                          "network_m_popw_mean": mean, "residents_with_distance": den}))
+        out = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(
+            columns=[name, "mode", "destination", "network_m_popw_mean", "residents_with_distance"])
+        docs = {
+            name: doc("code", "CBS code of the ward", theme="identity", about="identity", scale="text"),
+            "mode": doc("category", "network the distance was measured on (walk or bike)", theme="access",
+                        about="identity", scale="category"),
+            "destination": doc("category", "destination type (amenity category or green type)", theme="access",
+                               about="identity", scale="category"),
+            "network_m_popw_mean": doc(
+                "m", "Population-weighted mean network distance from home to the nearest destination of the type",
+                "sum_i w_i d_i / sum_i w_i over the ward's residents points with a finite distance (homes off "
+                "the network, on islands or without a reachable destination left out)", OSM,
+                theme="access", about="residents", scale="distance", higher_is_worse=True,
+                label_en="mean network distance", label_nl="gemiddelde netwerkafstand"),
+            "residents_with_distance": doc(
+                "persons", "Residents the mean is computed over", theme="quality", about="residents",
+                scale="count", label_en="residents with a distance", label_nl="inwoners met een afstand"),
+        }
+        return out, docs
+
     def walkability(
         self,
         wards: gpd.GeoDataFrame,

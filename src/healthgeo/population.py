@@ -32,7 +32,10 @@ __all__ = ["residents_from_dwellings", "residents_from_grid", "residents_from_ar
 
 #: Columns of every residents GeoDataFrame (plus ``geometry``). Grid-based points also carry
 #: ``cell_x``, ``cell_y``, ``cell_size_m`` (centre and size of their population cell).
-RESIDENT_COLUMNS = ["residents", "residents_65_plus", "residents_0_14", "buurtcode", "wijkcode", "source"]
+RESIDENT_COLUMNS = ["residents", "residents_65_plus", "residents_0_14", "residents_15_24", "residents_25_44",
+                    "residents_45_64", "buurtcode", "wijkcode", "source"]
+#: CBS age bands besides 65+ and 0-14 carried by each point (age-specific baselines, healthgeo.impact)
+_MID_BANDS = ("15_24", "25_44", "45_64")
 
 
 def _buurt_frame(buurten):
@@ -78,6 +81,7 @@ def residents_from_area(buurten, *, codes=None):
             "residents": res.astype(float).values,
             "residents_65_plus": pd.to_numeric(_col(b, "age_65_plus"), errors="coerce").values,
             "residents_0_14": pd.to_numeric(_col(b, "age_0_14"), errors="coerce").values,
+            **{f"residents_{k}": pd.to_numeric(_col(b, f"age_{k}"), errors="coerce").values for k in _MID_BANDS},
             "buurtcode": b.index.astype(str),
             "wijkcode": _col(b, "wijkcode").values,
             "source": "area",
@@ -143,6 +147,8 @@ def residents_from_dwellings(dwellings, buurten):
             "residents": res[pos] * share,
             "residents_65_plus": a65[pos] * share,
             "residents_0_14": a014[pos] * share,
+            **{f"residents_{k}": pd.to_numeric(_col(buurten, f"age_{k}"), errors="coerce").to_numpy(dtype=float)[pos]
+               * share for k in _MID_BANDS},
             "buurtcode": buurten.index.astype(str)[pos],
             "wijkcode": _col(buurten, "wijkcode").to_numpy()[pos],
             "source": "bag",
@@ -247,6 +253,9 @@ def residents_from_grid(grid, buurten, *, count_column: str = "aantal_inwoners",
             "residents": w,
             "residents_65_plus": w * f65[bi],
             "residents_0_14": w * f014[bi],
+            **{f"residents_{k}": w * np.where(res > 0, pd.to_numeric(_col(buurten, f"age_{k}"), errors="coerce")
+                                              .to_numpy(dtype=float) / np.where(res > 0, res, 1.0), np.nan)[bi]
+               for k in _MID_BANDS},
             "buurtcode": buurten.index.astype(str)[bi],
             "wijkcode": _col(buurten, "wijkcode").to_numpy()[bi],
             "source": "grid",

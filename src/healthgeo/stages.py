@@ -36,8 +36,13 @@ from .scenario_effects import scenario_effects
 from .scenarios import run_scenario, summary_docs
 from .sources import read_health, read_luchtmeetnet, read_osm_amenities, read_osm_green, read_samenmeten_csv
 from .sources.health import health_docs
+from .sources.nabijheid import read_nabijheid
+from .sources.ses import check_regio_year, read_ses, ses_docs
 from .surface import agreement_summary, build_surface, grid_vs_monitoring, monitoring_points, surface_note
 from .typology import area_typology
+from .validation import summary_docs as validation_summary_docs
+from .validation import validation_access as _validation
+from .validation import validation_docs
 from .wards import read_wards
 
 log = logging.getLogger(__name__)
@@ -120,6 +125,30 @@ def _health_level(health: pd.DataFrame, wards_path, level: str, out_path) -> pd.
         log.warning("no health figures for %d %s wards: %s", len(missing), level, missing[:10])
     write_table(table, out_path, health_docs(table.columns))
     return table
+
+
+def prepare_ses(manifest_path, wards_path, out_paths: dict, *, boundaries_year: int | None) -> dict[str, pd.DataFrame]:
+    """SES-WOA scores of each ward level in ``out_paths``; a table of another regio-indeling
+    than the boundaries is refused (both years and the unmatched ward codes named)."""
+    m = read_manifest(manifest_path)
+    ses, regio_year = read_ses(m.path, spec=m.spec, period=m.spec.get("period"))
+    buurten = read_wards(wards_path, "buurt")
+    unmatched = check_regio_year(ses, regio_year, buurten.index, boundaries_year, source=f"ses ({m.path})")
+    if regio_year is None:
+        log.warning("ses: regio-indeling year unknown (give `table:` or `regio_year:`); %d of %d buurt codes "
+                    "are not in the table", unmatched, len(buurten))
+    out = {}
+    for level, path in out_paths.items():
+        wards = buurten if level == "buurt" else read_wards(wards_path, level)
+        table = ses.reindex(wards.index)
+        table.index.name = CODE_COLUMN[level]
+        n_missing = int(table["ses_woa_score"].isna().sum())
+        if n_missing:
+            log.info("ses: %d of %d %s wards without an SES-WOA score (CBS '.'/'x' or not in the table)",
+                     n_missing, len(table), level)
+        write_table(table, path, ses_docs(table.columns))
+        out[level] = table
+    return out
 
 
 def prepare_osm_layers(manifest_path, wards_path, green_path, amenities_path, *, margin_m: float):
@@ -436,7 +465,7 @@ def _network_source(m, boundary):
 
 
 def network_accessibility(osm_manifest, residents_path, amenities_path, green_path, wards_path, out_paths: dict,
-                          out_reference, *, params: dict, margin_m: float) -> dict[str, pd.DataFrame]:
+                          out_reference, *, params: dict, margin_m: float, out_means=None) -> dict[str, pd.DataFrame]:
     """Walk and cycle accessibility, walkability and cycleway share for every ward level.
 
     The OSM file is read, the walk and bike graphs are built and every home's network distances
@@ -468,4 +497,24 @@ def network_accessibility(osm_manifest, residents_path, amenities_path, green_pa
         out[level] = table
     write_table(ref_table.reset_index() if ref_table.index.name else ref_table, out_reference,
                 walkability_reference_docs(ref_table))
+    if out_means:  # population-weighted mean distances per buurt: the statistic of CBS Nabijheid
+        means, mdocs = access.mean_distances(read_wards(wards_path, "buurt"))
+        write_table(means, out_means, mdocs)
     return out
+
+
+def validation_access(means_path, nabijheid_manifest, wards_path, out_table, out_summary, *,
+                      boundaries_year: int | None):
+    """healthgeo's mean network distances per buurt against CBS Nabijheid voorzieningen."""
+    m = read_manifest(nabijheid_manifest)
+    nab, year = read_nabijheid(m.path, spec=m.spec, period=m.spec.get("period"))
+    buurten = read_wards(wards_path, "buurt")
+    unmatched = int((~buurten.index.isin(nab.index)).sum())
+    if year is not None and boundaries_year is not None and int(year) != int(boundaries_year):
+        log.warning("nabijheid: table of %s, boundaries of %s; %d of %d buurt codes not in the table (compared "
+                    "where the codes match)", year, boundaries_year, unmatched, len(buurten))
+    means, _ = read_table(means_path)
+    table, summary = _validation(means, nab)
+    write_table(table, out_table, validation_docs())
+    write_table(summary, out_summary, validation_summary_docs())
+    return table, summary

@@ -126,7 +126,13 @@ def get_noise_rasters(wildcards):
     }
 
 
-DISPARITY = "health" in config["inputs"] or "kerncijfers" in config["inputs"]
+DISPARITY = any(n in config["inputs"] for n in ("health", "kerncijfers", "ses"))
+
+
+def get_boundaries_year(wildcards):
+    """Year of the buurt boundaries (their own `year:`, else area.year): the regio-indeling an
+    SES or Nabijheid table must match."""
+    return config["inputs"]["buurten"].get("year") or config["area"]["year"]
 
 
 def get_level_tables(wildcards):
@@ -142,6 +148,8 @@ def get_level_tables(wildcards):
         tables.append(f"{base}/network.parquet")
     if "health" in config["inputs"]:
         tables.append(f"{base}/health.parquet")
+    if "ses" in config["inputs"]:
+        tables.append(f"{base}/ses.parquet")
     return tables
 
 
@@ -230,6 +238,14 @@ def get_assemble_inputs(wildcards):
         "walkability_reference": (
             [f"data/processed/{RUN}/walkability_reference.parquet"]
             if "osm" in config["inputs"]
+            else []
+        ),
+        "validation_access": (
+            [
+                f"data/processed/{RUN}/validation_access.parquet",
+                f"data/processed/{RUN}/validation_access_summary.parquet",
+            ]
+            if "nabijheid" in config["inputs"] and "osm" in config["inputs"]
             else []
         ),
         "scenario_deltas": [

@@ -13,6 +13,7 @@ rule network_accessibility:
         wijk="data/processed/{run}/wijk/network.parquet",
         gemeente="data/processed/{run}/gemeente/network.parquet",
         reference="data/processed/{run}/walkability_reference.parquet",
+        means="data/processed/{run}/access_mean_distance.parquet",
     log:
         "logs/{run}/network/accessibility.log",
     benchmark:
@@ -24,3 +25,23 @@ rule network_accessibility:
         margin_m=config["area"]["margin_m"],
     script:
         "../scripts/network_accessibility.py"
+
+
+rule validation_access:
+    input:
+        means="data/processed/{run}/access_mean_distance.parquet",
+        nabijheid="data/raw/manifests/{run}/nabijheid.json",
+        wards="data/processed/{run}/wards.gpkg",
+    output:
+        table="data/processed/{run}/validation_access.parquet",
+        summary="data/processed/{run}/validation_access_summary.parquet",
+    log:
+        "logs/{run}/network/validation_access.log",
+    benchmark:
+        "logs/{run}/benchmarks/validation_access.tsv"
+    conda:
+        "../envs/healthgeo.yaml"
+    params:
+        boundaries_year=get_boundaries_year,
+    script:
+        "../scripts/validation_access.py"

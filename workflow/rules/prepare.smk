@@ -71,6 +71,26 @@ rule prepare_health:
         "../scripts/prepare_health.py"
 
 
+rule prepare_ses:
+    input:
+        manifest="data/raw/manifests/{run}/ses.json",
+        wards="data/processed/{run}/wards.gpkg",
+    output:
+        buurt="data/processed/{run}/buurt/ses.parquet",
+        wijk="data/processed/{run}/wijk/ses.parquet",
+        gemeente="data/processed/{run}/gemeente/ses.parquet",
+    log:
+        "logs/{run}/prepare/ses.log",
+    benchmark:
+        "logs/{run}/benchmarks/prepare_ses.tsv"
+    conda:
+        "../envs/healthgeo.yaml"
+    params:
+        boundaries_year=get_boundaries_year,
+    script:
+        "../scripts/prepare_ses.py"
+
+
 rule prepare_osm_layers:
     input:
         manifest="data/raw/manifests/{run}/osm.json",

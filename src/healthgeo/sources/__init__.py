@@ -19,7 +19,7 @@ from pathlib import Path
 from .._errors import ConfigError, InputDataError
 from ..provenance import SIDECAR_SUFFIX, ProvenanceRecord, apply_sidecar
 from ..rasters import describe_netcdf, is_netcdf
-from . import bag, cbs, health, luchtmeetnet, osm, pdok, population_grid, rivm_alo, rivm_gcn, samenmeten
+from . import bag, cbs, health, luchtmeetnet, osm, pdok, population_grid, rivm_alo, rivm_gcn, samenmeten, ses, nabijheid
 from ._common import LICENCES
 from .bag import read_dwellings
 from .cbs import known_municipalities, read_kerncijfers
@@ -30,22 +30,36 @@ from .pdok import read_boundaries
 from .population_grid import read_population_grid
 from .rivm_gcn import read_gcn_ascii
 from .samenmeten import read_samenmeten_csv
+from .ses import read_ses
+from .nabijheid import read_nabijheid
 
 log = logging.getLogger(__name__)
 
 __all__ = [
     "PROVIDERS", "fetch_input", "resolve_spec", "known_municipalities", "read_boundaries", "read_kerncijfers", "read_health",
     "read_gcn_ascii", "read_luchtmeetnet_csv", "read_luchtmeetnet", "read_samenmeten_csv", "read_osm_green",
-    "read_osm_amenities", "read_dwellings", "read_population_grid",
+    "read_osm_amenities", "read_dwellings", "read_population_grid", "read_ses", "read_nabijheid",
 ]
 
 Adapter = Callable[..., "tuple[Path, list[ProvenanceRecord]]"]
+
+#: CBS OData datasets besides the key figures, chosen by ``dataset:`` (default: the input's name)
+CBS_DATASETS = {"kerncijfers": cbs.download, "ses": ses.download, "nabijheid": nabijheid.download}
+
+
+def _cbs_odata(name: str, spec: dict, **kw):
+    """CBS OData v3: key figures (default), SES-WOA scores (``dataset: ses``), Nabijheid (``dataset: nabijheid``)."""
+    dataset = spec.get("dataset", "kerncijfers")
+    if dataset not in CBS_DATASETS:
+        raise ConfigError(f"input {name!r}: cbs_odata dataset {dataset!r} unknown; use one of {sorted(CBS_DATASETS)}.")
+    return CBS_DATASETS[dataset](name, spec, **kw)
 
 #: provider name -> (adapter, licence, description)
 PROVIDERS: dict[str, tuple[Adapter, str, str]] = {
     "pdok": (pdok.download, LICENCES["pdok"],
              "CBS wijk- en buurtkaart boundaries + key figures via PDOK OGC API Features (or WFS)"),
-    "cbs_odata": (cbs.download, LICENCES["cbs_odata"], "CBS Kerncijfers wijken en buurten, OData v3 TypedDataSet"),
+    "cbs_odata": (_cbs_odata, LICENCES["cbs_odata"],
+                  "CBS OData v3 TypedDataSet: Kerncijfers wijken en buurten; SES-WOA scores (input `ses`)"),
     "rivm_gezondheid": (health.download, LICENCES["rivm_gezondheid"],
                         "RIVM/CBS Gezondheid per wijk en buurt (dataderden.cbs.nl OData), estimate + 95 % bounds"),
     "rivm_gcn": (rivm_gcn.download, LICENCES["rivm_gcn"], "RIVM GCN 1 km annual concentration grids (zip -> .asc)"),
@@ -95,6 +109,8 @@ def resolve_spec(name: str, spec: dict) -> dict:
             out["layer"] = "lden"
         elif pol:
             out["layer"] = pol
+    elif provider == "cbs_odata" and "dataset" not in out:
+        out["dataset"] = next((d for d in CBS_DATASETS if d in low), "kerncijfers")
     elif provider == "osm" and "theme" not in out:
         out["theme"] = "green" if "green" in low else "amenities" if "amenit" in low else "all"
     return out

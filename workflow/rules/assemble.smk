@@ -25,5 +25,6 @@ rule assemble:
         municipality=config["area"]["municipality"],
         year=config["area"]["year"],
         min_residents=config["disclosure"]["min_residents"],
+        impact=config["impact"],
     script:
         "../scripts/assemble.py"

@@ -27,6 +27,7 @@ gpkg = assemble_run(
     },
     scenario_layers={Path(p).parent.name: p for p in snakemake.input.scenario_deltas},
     min_residents=snakemake.params.min_residents,
+    impact=snakemake.params.impact,
 )
 receipt = write_receipt(gpkg, snakemake.output[0])
 summary(f"published {gpkg} ({receipt['size'] / 1e6:.1f} MB)")

@@ -176,7 +176,8 @@ def test_grid_residents_use_cell_mean(tmp_path):
 def test_residents_exposure_table(tmp_path, residents):
     tif = write_tif(tmp_path / "no2.tif", NO2)
     tab = residents_exposure(residents, {"no2": tif})
-    assert list(tab.columns) == ["buurtcode", "wijkcode", "residents", "residents_65_plus", "source",
+    # the residents' age bands the points carry are kept (age-specific baselines of the impact stage)
+    assert list(tab.columns) == ["buurtcode", "wijkcode", "residents", "residents_65_plus", "residents_0_14", "source",
                                  "no2_ugm3", "pm25_ugm3", "pm10_ugm3", "lden_db", "lnight_db"]
     assert tab["no2_ugm3"].tolist() == [5.0, 15.0, 25.0, 45.0]
     assert tab["lden_db"].isna().all()

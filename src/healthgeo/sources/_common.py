@@ -310,3 +310,28 @@ def study_bbox(area: dict, boundary=None, bbox=None, buffer: float = 1000.0) -> 
                              "[xmin, ymin, xmax, ymax]` (EPSG:28992) in the spec.")
     r = 100
     return (math.floor(x0 / r) * r, math.floor(y0 / r) * r, math.ceil(x1 / r) * r, math.ceil(y1 / r) * r)
+
+
+def title_paths(properties: list[dict]) -> dict[str, str]:
+    """Key -> 'Group/Subgroup/Title' (lower case) from a DataProperties list."""
+    by_id = {p.get("ID"): p for p in properties}
+    out = {}
+    for p in properties:
+        if not p.get("Key"):
+            continue
+        parts, q, seen = [], p, set()
+        while q is not None and q.get("ID") not in seen:
+            seen.add(q.get("ID"))
+            parts.append(str(q.get("Title", "")))
+            q = by_id.get(q.get("ParentID"))
+        out[p["Key"]] = "/".join(reversed(parts)).lower()
+    return out
+
+
+def load_with_meta(path_or_obj, source: str) -> tuple[pd.DataFrame, dict]:
+    """Rows and the meta data (table, regio_year, properties) of a JSON document, if any."""
+    if isinstance(path_or_obj, (str, Path)) and str(path_or_obj).lower().endswith(".json"):
+        docu = json.loads(Path(path_or_obj).read_text(encoding="utf-8"))
+        meta = {k: v for k, v in docu.items() if k != "value"} if isinstance(docu, dict) else {}
+        return load_table(docu, source=source), meta
+    return load_table(path_or_obj, source=source), {}

@@ -21,9 +21,8 @@ import pandas as pd
 from .._errors import InputDataError, SchemaDriftError
 from .._http import get_all_items
 from .._vocab import mask_sentinels, strip_code
-from ._common import prov_for_responses, rebase_url, stem, write_records_json
+from ._common import load_with_meta, prov_for_responses, rebase_url, stem, title_paths, write_records_json
 from .cbs import odata_filter
-from .ses import _load, _title_paths
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +47,7 @@ def nabijheid_column(dest: str) -> str:
 def _match(cols: list[str], properties: list | None, columns: dict | None) -> dict[str, str]:
     found: dict[str, str] = {}
     if properties:
-        paths = {k: v for k, v in _title_paths(properties).items() if k in cols}
+        paths = {k: v for k, v in title_paths(properties).items() if k in cols}
         for dest, (_, words) in DESTINATIONS.items():
             hit = next((k for k, p in paths.items() if all(w in p for w in words) and "afstand" in p), None)
             if hit:
@@ -78,7 +77,7 @@ def read_nabijheid(path_or_json, *, columns: dict | None = None, period: str | N
         No region code column or none of the distance columns (the columns found are named).
     """
     src = str(path_or_json) if isinstance(path_or_json, (str, Path)) else "nabijheid"
-    raw, meta = _load(path_or_json, src)
+    raw, meta = load_with_meta(path_or_json, src)
     cols = list(raw.columns)
     spec = spec or {}
     code_col = next((c for c in ("WijkenEnBuurten", "Codering_3") if c in cols), None) or next(

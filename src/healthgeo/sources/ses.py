@@ -17,7 +17,6 @@ See docs/methods.md#ses-woa-scores and docs/methods.md#socioeconomic-ranking.
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from .._errors import InputDataError, SchemaDriftError
 from .._http import get_all_items
 from .._vocab import mask_sentinels, strip_code
 from ..dictionary import ColumnDoc, doc
-from ._common import load_table, prov_for_responses, rebase_url, stem, write_records_json
+from ._common import load_with_meta, prov_for_responses, rebase_url, stem, title_paths, write_records_json
 from .cbs import odata_filter
 
 log = logging.getLogger(__name__)
@@ -94,22 +93,6 @@ def regio_year_of(spec: dict | None = None, meta: dict | None = None) -> int | N
     return None
 
 
-def _title_paths(properties: list[dict]) -> dict[str, str]:
-    """Key -> 'Group/Subgroup/Title' (lower case) from a DataProperties list."""
-    by_id = {p.get("ID"): p for p in properties}
-    out = {}
-    for p in properties:
-        if not p.get("Key"):
-            continue
-        parts, q, seen = [], p, set()
-        while q is not None and q.get("ID") not in seen:
-            seen.add(q.get("ID"))
-            parts.append(str(q.get("Title", "")))
-            q = by_id.get(q.get("ParentID"))
-        out[p["Key"]] = "/".join(reversed(parts)).lower()
-    return out
-
-
 def _classify(names: dict[str, str]) -> dict[str, str]:
     """Standardised column -> source column, from title paths (first match in table order)."""
     found = {}
@@ -120,15 +103,6 @@ def _classify(names: dict[str, str]) -> dict[str, str]:
                 found[std] = col
                 break
     return found
-
-
-def _load(path_or_obj, source: str) -> tuple[pd.DataFrame, dict]:
-    """Rows and the meta data (table, regio_year, properties) of a JSON document, if any."""
-    if isinstance(path_or_obj, (str, Path)) and str(path_or_obj).lower().endswith(".json"):
-        docu = json.loads(Path(path_or_obj).read_text(encoding="utf-8"))
-        meta = {k: v for k, v in docu.items() if k != "value"} if isinstance(docu, dict) else {}
-        return load_table(docu, source=source), meta
-    return load_table(path_or_obj, source=source), {}
 
 
 def read_ses(path_or_json, *, columns: dict | None = None, period: str | None = None,
@@ -145,12 +119,12 @@ def read_ses(path_or_json, *, columns: dict | None = None, period: str | None = 
         No region-code column or no total score column; the columns found are named.
     """
     src = str(path_or_json) if isinstance(path_or_json, (str, Path)) else "ses"
-    raw, meta = _load(path_or_json, src)
+    raw, meta = load_with_meta(path_or_json, src)
     cols = list(raw.columns)
     code_col = next((c for c in ("WijkenEnBuurten", "Codering_3") if c in cols), None) or next(
         (c for c in cols if stem(c) == "Codering" or "regiocode" in c.lower()), None)
     if meta.get("properties"):
-        found = _classify({k: v for k, v in _title_paths(meta["properties"]).items() if k in cols})
+        found = _classify({k: v for k, v in title_paths(meta["properties"]).items() if k in cols})
     else:
         found = _classify({c: c for c in cols})  # titled CSV headers
         if "ses_woa_score" not in found:  # TypedDataSet keys without DataProperties: stems in table order

@@ -179,3 +179,26 @@ def test_wards_without_a_score_fall_back_in_the_configured_order():
     out2, _ = ses_rank(w, ranking=["income_keur_per_resident", "ses_woa_score"])
     assert out2["ses_source"].tolist()[1:5] == ["income_keur_per_resident", "income_keur_per_resident",
                                                 "ses_woa_score", "income_keur_per_resident"]
+
+
+def test_config_ranking_order_and_ses_input():
+    import yaml
+
+    from healthgeo.config import validate
+
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    base = {"run": "t", "area": {"municipality": "GM9999"}, "inputs": {"buurten": {"file": "b.geojson"}}}
+    cfg = validate(base)
+    assert cfg["disparity"]["ranking"] == ["ses_woa_score", "income_keur_per_resident"]
+    assert cfg["disparity"]["proxy"] == "health_difficulty_making_ends_meet_pct"
+    one = validate({**base, "disparity": {"ranking": "income_keur_per_resident"}})
+    assert one["disparity"]["ranking"] == "income_keur_per_resident"  # a single column still works
+    given = validate({**base, "inputs": {**base["inputs"], "ses": {"provider": "cbs_odata", "year": 2023},
+                                         "nabijheid": {"file": "n.csv", "table": "85560NED"}}})
+    assert given["inputs"]["ses"]["provider"] == "cbs_odata"
+    demo = yaml.safe_load(open(repo / "config" / "config.yaml"))
+    assert demo["disparity"]["ranking"][0] == "ses_woa_score" and "ses" in demo["inputs"]
+    utrecht = yaml.safe_load(open(repo / "config" / "utrecht_offline.yaml"))
+    assert utrecht["disparity"]["ranking"] == ["ses_woa_score", "income_keur_per_resident"]

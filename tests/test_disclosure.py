@@ -149,7 +149,9 @@ def leaks(gpkg, raw: dict[str, pd.DataFrame], min_residents: float) -> list[str]
         numeric = t.select_dtypes("number")
         # a table with a level column is compared level by level (a wijk's 48.8 % is not a buurt's)
         row_level = t["level"].astype(str) if "level" in t.columns else pd.Series("", index=t.index)
-        for col in numeric.columns:
+        # a permutation p value ((k + 1) / (permutations + 1)) is made from ranks, never from a ward's
+        # value: a three-decimal score (SES-WOA) of a withheld ward can equal it by coincidence
+        for col in (c for c in numeric.columns if c != "p_value"):
             found = set()
             for lv, rows_lv in numeric[col].groupby(row_level):
                 values = set(rows_lv.dropna().astype(float))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import logging
+from collections.abc import Mapping
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -104,6 +105,27 @@ def odata_filter(municipality: str, levels=("gemeente", "wijk", "buurt"), field:
     num = municipality_number(municipality)
     parts = [f"startswith({field},'{PREFIX[lv]}{num}')" for lv in levels]
     return parts[0] if len(parts) == 1 else "(" + " or ".join(parts) + ")"
+
+
+def fetch_statline(name: str, spec: dict, *, area: dict, cache_dir: Path, tables: Mapping[int, str], what: str):
+    """Rows and DataProperties of a CBS StatLine table (OData v3 TypedDataSet) for the municipality.
+
+    The table comes from ``spec["table"]`` or from ``tables`` by the regio-indeling year
+    (``spec["regio_year"]``, ``spec["year"]`` or the area's year); ``spec["base_url"]`` rebases the
+    URL (tests). Returns ``(rows, properties, responses, table, year)``; no rows is an error.
+    """
+    year = int(spec.get("regio_year") or spec.get("year") or area.get("year"))
+    table = spec.get("table") or tables.get(year)
+    if table is None:
+        raise InputDataError(f"cbs_odata ({name}): no {what} table known for regio-indeling {year}; give "
+                             f"`table:` (StatLine id). Known: {dict(tables)}.")
+    url = rebase_url(ODATA_URL.format(table=table), spec.get("base_url"))
+    kw = dict(style="odata", provider="cbs_odata", cache_dir=cache_dir, max_retries=spec.get("max_retries", 5))
+    rows, resps = get_all_items(url, params={"$filter": odata_filter(area["municipality"]), "$format": "json"}, **kw)
+    if not rows:
+        raise InputDataError(f"cbs_odata: {what} table {table} returned no rows for {area['municipality']}.")
+    props, presps = get_all_items(url.rsplit("/", 1)[0] + "/DataProperties", params={"$format": "json"}, **kw)
+    return rows, props, resps + presps, table, year
 
 
 def download(name: str, spec: dict, *, area: dict, cache_dir: Path, boundary=None):

@@ -19,14 +19,12 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputDataError, SchemaDriftError
-from .._http import get_all_items
 from .._vocab import mask_sentinels, strip_code
-from ._common import load_with_meta, prov_for_responses, rebase_url, stem, title_paths, write_records_json
-from .cbs import odata_filter
+from ._common import load_with_meta, prov_for_responses, stem, title_paths, write_records_json
+from .cbs import fetch_statline
 
 log = logging.getLogger(__name__)
 
-ODATA_URL = "https://opendata.cbs.nl/ODataApi/odata/{table}/TypedDataSet"
 #: year -> StatLine table; other years: give ``table:``
 NABIJHEID_TABLES = {2019: "84718NED", 2022: "85560NED"}
 CBS_NABIJHEID = "CBS StatLine Nabijheid voorzieningen; afstand locatie, wijk- en buurtcijfers (e.g. 85560NED, 2022)"
@@ -118,18 +116,9 @@ def read_nabijheid(path_or_json, *, columns: dict | None = None, period: str | N
 
 def download(name: str, spec: dict, *, area: dict, cache_dir: Path, boundary=None):
     """Nabijheid voorzieningen rows of the municipality's buurten (and wijken, gemeente) with DataProperties."""
-    year = int(spec.get("regio_year") or spec.get("year") or area.get("year"))
-    table = spec.get("table") or NABIJHEID_TABLES.get(year)
-    if table is None:
-        raise InputDataError(f"cbs_odata (nabijheid): no Nabijheid voorzieningen table known for {year}; give "
-                             f"`table:` (StatLine id). Known: {NABIJHEID_TABLES}.")
-    url = rebase_url(ODATA_URL.format(table=table), spec.get("base_url"))
-    kw = dict(style="odata", provider="cbs_odata", cache_dir=cache_dir, max_retries=spec.get("max_retries", 5))
-    rows, resps = get_all_items(url, params={"$filter": odata_filter(area["municipality"]), "$format": "json"}, **kw)
-    if not rows:
-        raise InputDataError(f"cbs_odata: Nabijheid table {table} returned no rows for {area['municipality']}.")
-    props, presps = get_all_items(url.rsplit("/", 1)[0] + "/DataProperties", params={"$format": "json"}, **kw)
+    rows, props, resps, table, year = fetch_statline(name, spec, area=area, cache_dir=cache_dir,
+                                                     tables=NABIJHEID_TABLES, what="Nabijheid voorzieningen")
     out = Path(cache_dir) / "cbs_odata" / f"{name}_{table}_{area['municipality']}.json"
     write_records_json(rows, out, table=table, regio_year=year, properties=props)
-    return out, prov_for_responses(name, "cbs_odata", resps + presps, out,
+    return out, prov_for_responses(name, "cbs_odata", resps, out,
                                    note=f"Nabijheid voorzieningen table {table} ({year}), {len(rows)} rows")

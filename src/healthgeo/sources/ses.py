@@ -24,15 +24,13 @@ import numpy as np
 import pandas as pd
 
 from .._errors import InputDataError, SchemaDriftError
-from .._http import get_all_items
 from .._vocab import mask_sentinels, strip_code
 from ..dictionary import ColumnDoc, doc
-from ._common import load_with_meta, prov_for_responses, rebase_url, stem, title_paths, write_records_json
-from .cbs import odata_filter
+from ._common import load_with_meta, prov_for_responses, stem, title_paths, write_records_json
+from .cbs import fetch_statline
 
 log = logging.getLogger(__name__)
 
-ODATA_URL = "https://opendata.cbs.nl/ODataApi/odata/{table}/TypedDataSet"
 #: regio-indeling year -> StatLine table; the period is the year before
 SES_TABLES = {2022: "85539NED", 2023: "85900NED"}
 CBS_SES_WOA = ("CBS StatLine Sociaal-economische status; scores per wijk en buurt (SES-WOA), tables 85539NED "
@@ -200,20 +198,11 @@ def download(name: str, spec: dict, *, area: dict, cache_dir: Path, boundary=Non
     spec keys: ``year`` (regio-indeling year, selects the table), ``table`` (override),
     ``base_url`` (tests).
     """
-    year = int(spec.get("regio_year") or spec.get("year") or area.get("year"))
-    table = spec.get("table") or SES_TABLES.get(year)
-    if table is None:
-        raise InputDataError(f"cbs_odata (ses): no SES-WOA table known for regio-indeling {year}; give `table:` "
-                             f"(StatLine id). Known: {SES_TABLES}.")
-    url = rebase_url(ODATA_URL.format(table=table), spec.get("base_url"))
-    kw = dict(style="odata", provider="cbs_odata", cache_dir=cache_dir, max_retries=spec.get("max_retries", 5))
-    rows, resps = get_all_items(url, params={"$filter": odata_filter(area["municipality"]), "$format": "json"}, **kw)
-    if not rows:
-        raise InputDataError(f"cbs_odata: SES table {table} returned no rows for {area['municipality']}.")
-    props, presps = get_all_items(url.rsplit("/", 1)[0] + "/DataProperties", params={"$format": "json"}, **kw)
+    rows, props, resps, table, year = fetch_statline(name, spec, area=area, cache_dir=cache_dir, tables=SES_TABLES,
+                                                     what="SES-WOA")
     out = Path(cache_dir) / "cbs_odata" / f"{name}_{table}_{area['municipality']}.json"
     write_records_json(rows, out, table=table, regio_year=regio_year_of({"table": table}) or year,
                        properties=props)
-    return out, prov_for_responses(name, "cbs_odata", resps + presps, out,
+    return out, prov_for_responses(name, "cbs_odata", resps, out,
                                    note=f"SES-WOA table {table} (regio-indeling {year}), {len(rows)} rows")
 

@@ -10,7 +10,6 @@ report read them - no hand-kept list of columns anywhere else.
 from __future__ import annotations
 
 import json
-import shutil
 
 import numpy as np
 import pandas as pd
@@ -109,4 +108,3 @@ def test_a_new_indicator_is_one_edit_and_flows_to_every_table(demo_run, tmp_path
     published = pyogrio.read_dataframe(gpkg, layer="burden_reference")
     toy_ref = published.loc[published["variable"] == TOY, "value"]
     assert len(toy_ref) and not set(toy_ref) & set(toy.loc[small, TOY])  # no small ward's value listed
-    shutil.rmtree(tmp_path, ignore_errors=True)

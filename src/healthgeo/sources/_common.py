@@ -49,6 +49,22 @@ def stem(col: str) -> str:
     return re.sub(r"_\d+$", "", str(col))
 
 
+def select_period(df: pd.DataFrame, period: str | None, source: str) -> tuple[pd.DataFrame, list[str]]:
+    """The rows of one StatLine ``Perioden`` value (``period``, default the latest in the file).
+
+    Returns the rows and the periods the file holds; a frame without ``Perioden`` is returned
+    as it is (no periods). A ``period`` the file lacks is an :class:`InputDataError`.
+    """
+    if "Perioden" not in df.columns:
+        return df, []
+    per = df["Perioden"].astype("string").str.strip()
+    periods = sorted(per.dropna().unique())
+    chosen = period or periods[-1]
+    if chosen not in periods:
+        raise InputDataError(f"{source}: period {chosen!r} not in the file; it has {periods}.")
+    return df[(per == chosen).to_numpy()], periods
+
+
 def require_columns(source: str, found: Iterable[str], expected: Iterable[str], hint: str = "") -> None:
     found = list(found)
     expected = list(expected)

@@ -12,7 +12,7 @@ from .._http import get_all_items
 from .._vocab import mask_sentinels, strip_code
 from ..dictionary import RIVM_GEZONDHEID, ColumnDoc, doc
 from ..plausibility import check_columns
-from ._common import load_table, prov_for_responses, rebase_url, stem, write_records_json
+from ._common import load_table, prov_for_responses, rebase_url, select_period, stem, write_records_json
 from .cbs import odata_filter
 
 log = logging.getLogger(__name__)
@@ -125,15 +125,9 @@ def read_health(path_or_json, *, age: str = "20300", period: str | None = None,
     elif str(age) != "20300":
         log.warning("%s: no Leeftijd column, so `age: %s` cannot be applied; the rows are used as they are "
                     "(check which age group the file holds)", src, age)
-    if "Perioden" in cols:
-        per = df["Perioden"].astype("string").str.strip()
-        periods = sorted(per.dropna().unique())
-        chosen = period or periods[-1]
-        if chosen not in periods:
-            raise InputDataError(f"{src}: period {chosen!r} not in the file; it has {periods}.")
-        if len(periods) > 1 and period is None:
-            log.info("%s: several periods %s; using the latest, %s", src, periods, chosen)
-        df = df[(per == chosen).to_numpy()]
+    df, periods = select_period(df, period, src)
+    if len(periods) > 1 and period is None:
+        log.info("%s: several periods %s; using the latest, %s", src, periods, periods[-1])
     marg = df["Marges"].astype("string").str.strip() if "Marges" in cols else pd.Series("MW00000", index=df.index)
     codes = pd.Index(pd.unique(df.loc[(marg == "MW00000").to_numpy(), "_code"]), name="code")
     if len(codes) == 0:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from .._errors import InputDataError, SchemaDriftError
 from .._vocab import mask_sentinels, strip_code
-from ._common import load_with_meta, prov_for_responses, stem, title_paths, write_records_json
+from ._common import load_with_meta, prov_for_responses, select_period, stem, title_paths, write_records_json
 from .cbs import fetch_statline
 
 log = logging.getLogger(__name__)
@@ -88,13 +88,7 @@ def read_nabijheid(path_or_json, *, columns: dict | None = None, period: str | N
             hint="Distances are matched by DataProperties titles, a StatLine CSV header or the key stem; if CBS "
                  "renamed them, map them with `columns: {supermarket: <key>, ...}` in the nabijheid input.")
     df = raw
-    if "Perioden" in cols:
-        per = df["Perioden"].astype("string").str.strip()
-        periods = sorted(per.dropna().unique())
-        chosen = period or periods[-1]
-        if chosen not in periods:
-            raise InputDataError(f"{src}: period {chosen!r} not in the file; it has {periods}.")
-        df = df[(per == chosen).to_numpy()]
+    df, _ = select_period(df, period, src)
     out = pd.DataFrame(index=pd.Index(df[code_col].map(strip_code).to_numpy(), name="code"))
     for dest, col in found.items():
         out[nabijheid_column(dest)] = mask_sentinels(df[col], negative=True)[0].to_numpy(dtype=float)

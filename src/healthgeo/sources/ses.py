@@ -26,7 +26,7 @@ import pandas as pd
 from .._errors import InputDataError, SchemaDriftError
 from .._vocab import mask_sentinels, strip_code
 from ..dictionary import ColumnDoc, doc
-from ._common import load_with_meta, prov_for_responses, stem, title_paths, write_records_json
+from ._common import load_with_meta, prov_for_responses, select_period, stem, title_paths, write_records_json
 from .cbs import fetch_statline
 
 log = logging.getLogger(__name__)
@@ -140,13 +140,7 @@ def read_ses(path_or_json, *, columns: dict | None = None, period: str | None = 
                  "('SES-WOA/Totaalscore/Gemiddelde score') or the key stem GemiddeldeScore_<n>; if CBS renamed "
                  "them, map them with `columns: {ses_woa_score: <key>, ...}` in the ses input.")
     df = raw
-    if "Perioden" in cols:
-        per = df["Perioden"].astype("string").str.strip()
-        periods = sorted(per.dropna().unique())
-        chosen = period or periods[-1]
-        if chosen not in periods:
-            raise InputDataError(f"{src}: period {chosen!r} not in the file; it has {periods}.")
-        df = df[(per == chosen).to_numpy()]
+    df, _ = select_period(df, period, src)
     codes = df[code_col].map(strip_code)
     out = pd.DataFrame(index=pd.Index(codes.to_numpy(), name="code"))
     for std in SES_COLUMNS:

@@ -41,8 +41,11 @@ _run:
 fetch: $(STAMP)  ## download every input ahead of an offline run
 	$(BIN)/snakemake $(SNAKEMAKE_ARGS) --cores $(CORES) --configfile $(CONFIG) --replace-workflow-config fetch
 
+# the suite in parallel (pytest-xdist, one worker per CPU; a test file stays on one worker, see
+# tests/conftest.py); TEST_WORKERS=0 runs it in one process
+TEST_WORKERS ?= auto
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=25
 
 lint: $(STAMP)
 	$(BIN)/snakemake --lint --configfile $(CONFIG) --replace-workflow-config

@@ -32,7 +32,19 @@ def pytest_addoption(parser):
     )
 
 
+#: tests that run Snakemake inside the session's demo-run folder (other run names beside ``demo``):
+#: under pytest-xdist they share one worker, so two Snakemake instances never work in that folder
+#: at once (see ``pytest_collection_modifyitems``)
+DEMO_FOLDER_GROUP = "demo-run-folder"
+in_demo_folder = pytest.mark.xdist_group(DEMO_FOLDER_GROUP)
+
+
 def pytest_collection_modifyitems(config, items):
+    # `make test` runs pytest-xdist with --dist loadgroup: a test file stays on one worker (its
+    # module fixtures are built once), except tests marked `in_demo_folder`, which share one group
+    for item in items:
+        if not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
     if config.getoption("--run-network"):
         return
     skip = pytest.mark.skip(reason="live provider test: pass --run-network to run")
@@ -108,19 +120,31 @@ def run_workflow(workdir: Path, *args: str, config: Path | None = None, timeout:
 def demo_run_result(tmp_path_factory) -> WorkflowRun:
     """The one uninterrupted end-to-end demo run of the session (shared by test_workflow and tests/faults).
 
-    Tests may add runs of *other* run names to its folder, but must never change its
-    ``data/processed/demo`` or ``data/raw/demo``: copy them first. While developing, set
-    ``HEALTHGEO_REUSE_DEMO_RUN=/some/dir`` to make the run there once and reuse it in later sessions
-    (delete the folder after changing the workflow).
+    Tests may add runs of *other* run names to its folder (mark them ``in_demo_folder``), but must
+    never change its ``data/processed/demo`` or ``data/raw/demo``: copy them first. Under
+    pytest-xdist the workers share one run, made by the first worker that needs it (file lock).
+    While developing, set ``HEALTHGEO_REUSE_DEMO_RUN=/some/dir`` to make the run there once and
+    reuse it in later sessions (delete the folder after changing the workflow).
     """
+    from filelock import FileLock
+
     reuse = os.environ.get("HEALTHGEO_REUSE_DEMO_RUN")  # while developing: keep one run across sessions
-    workdir = Path(reuse) if reuse else tmp_path_factory.mktemp("demo_run")
-    saved = workdir / "console.txt"
-    if reuse and saved.is_file():
-        return WorkflowRun(workdir, 0, saved.read_text())
-    run = run_workflow(workdir)
-    if reuse and run.returncode == 0:
-        saved.write_text(run.console)
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if reuse:
+        workdir = Path(reuse)
+    elif worker:  # the session's base folder, shared by all workers
+        workdir = tmp_path_factory.getbasetemp().parent / "demo_run"
+    else:
+        workdir = tmp_path_factory.mktemp("demo_run")
+    workdir.mkdir(parents=True, exist_ok=True)
+    saved, failed = workdir / "console.txt", workdir / "console.failed.txt"
+    with FileLock(str(workdir) + ".lock"):
+        if saved.is_file():
+            return WorkflowRun(workdir, 0, saved.read_text())
+        if failed.is_file():
+            pytest.fail(f"the session's demo run failed (in another worker):\n{failed.read_text()[-6000:]}")
+        run = run_workflow(workdir)
+        (saved if run.returncode == 0 else failed).write_text(run.console)
     if run.returncode != 0:
         logs = "\n".join(f"--- {p}\n{p.read_text()[-3000:]}" for p in sorted((workdir / "logs").rglob("*.log"))
                          if "Error" in p.read_text() or "Traceback" in p.read_text())

@@ -21,7 +21,7 @@ import pandas as pd
 import pyogrio
 import pytest
 import yaml
-from conftest import REPO, snakemake_or_fail
+from conftest import REPO, in_demo_folder, snakemake_or_fail
 
 from healthgeo.assemble import assemble
 from healthgeo.config import validate
@@ -285,6 +285,7 @@ def _run_tables(base: Path) -> tuple[dict[str, list[Path]], dict[str, list[Path]
     ("minimal", MINIMAL),  # boundaries + NO2 + dwellings: no health, no key figures, no disparity stage
     ("keyfigures", [*MINIMAL, "kerncijfers", "noise_lden"]),
 ])
+@in_demo_folder
 def test_input_subsets_publish_nothing_about_small_wards(demo_workflow, tmp_path, run, inputs):
     snakemake_or_fail(demo_workflow, config=_subset_config(tmp_path, run, inputs))
     base = demo_workflow / "data" / "processed" / run

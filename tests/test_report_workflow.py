@@ -13,9 +13,10 @@ import pyogrio
 import pytest
 import yaml
 
-from conftest import DEMO_CONFIG, run_workflow
+from conftest import DEMO_CONFIG, in_demo_folder, run_workflow
 
-pytestmark = pytest.mark.slow
+#: its runs are made in the session's demo-run folder
+pytestmark = [pytest.mark.slow, in_demo_folder]
 
 RUN = "demo_subset"
 DROPPED = ("noise_lden", "noise_lnight", "health")

@@ -17,6 +17,7 @@ import pyogrio
 import pytest
 import shapely
 import yaml
+from conftest import in_demo_folder
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake"]
@@ -190,6 +191,7 @@ def test_provenance_and_synthetic_label(gpkg):
     assert meta["synthetic"] == "true" and meta["municipality"] == "GM9999"
 
 
+@in_demo_folder
 def test_rerun_does_no_work(demo_run):
     proc = _snakemake(demo_run, "--dry-run")
     assert proc.returncode == 0, proc.stderr
@@ -202,6 +204,7 @@ def test_every_rule_has_log_and_benchmark(demo_run):
     assert (demo_run / "logs" / "demo_city" / "benchmark.tsv").is_file()
 
 
+@in_demo_folder
 def test_station_surface_when_no_grid(demo_run, tmp_path):
     """Without an NO2 grid, stations and sensors are interpolated; the LOO error lands in provenance."""
     cfg = tmp_path / "surface.yaml"
@@ -220,6 +223,7 @@ def test_station_surface_when_no_grid(demo_run, tmp_path):
     assert table["no2_ugm3_mean"].between(5, 60).all()
 
 
+@in_demo_folder
 def test_netcdf_no2_grid_matches_the_ascii_grid(demo_run, tmp_path):
     """The demo's NO2 grid as 4 time steps in a NetCDF file: its time mean gives the same exposure."""
     import json
@@ -320,33 +324,6 @@ def test_bad_input_clear_error_and_nothing_written(demo_run, tmp_path):
     assert "duplicate buurtcode" in log and code in log
     assert not (tmp_path / "data/processed/demo/wards.gpkg").exists()
     assert not list((tmp_path / "data/processed/demo").glob(".wards*"))
-
-
-def test_killed_run_resumes(demo_run, tmp_path):
-    """Kill the workflow mid-run; the next run finishes what was left and nothing is half-written."""
-    import os
-    import signal
-    import time
-
-    _copy_demo_inputs(demo_run, tmp_path)
-    cmd = [*SNAKEMAKE, "--snakefile", str(REPO / "Snakefile"), "--directory", str(tmp_path), "--configfile",
-           str(REPO / "config" / "config.yaml"), "--replace-workflow-config", "--cores", "2"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.time() + 120
-    bench = tmp_path / "logs/demo/benchmarks/prepare_residents.tsv"  # written when that job is done
-    while time.time() < deadline and not bench.exists():
-        time.sleep(0.5)
-    time.sleep(2)  # let Snakemake record the finished job, then kill it mid-run
-    os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait()
-    assert not (tmp_path / "data/processed/demo/healthgeo.gpkg").exists()
-    # what `make run` does after a hard kill: release the stale lock, finish incomplete jobs
-    assert _snakemake(tmp_path, "--unlock").returncode == 0
-    resumed = _snakemake(tmp_path, "--rerun-incomplete")
-    assert resumed.returncode == 0, resumed.stderr[-3000:]
-    assert "rule prepare_residents:" not in resumed.stdout, "finished jobs are not redone"
-    out = tmp_path / "data/processed/demo/healthgeo.gpkg"
-    assert len(gpd.read_file(out, layer="buurt")) == len(gpd.read_file(demo_run / "data/processed/demo/healthgeo.gpkg", layer="buurt"))
 
 
 def test_lint_clean(tmp_path):
@@ -499,6 +476,7 @@ def test_counts_are_integers_timestamps_datetime_and_no_empty_text(gpkg):
                 assert n == 0, (table, col)
 
 
+@in_demo_folder
 def test_snakemake_report_has_results(demo_run, tmp_path):
     """`snakemake --report` holds the workflow description and a Results section with the HTML
     report and the key figures (standalone SVG: one shape per buurt in the key map)."""

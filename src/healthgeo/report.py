@@ -97,6 +97,12 @@ TEXT = {
         "scenario_value": "Scenario", "delta": "Verschil", "no_scen": "Niet in deze run: geen scenario's.",
         "generated": "Gemaakt met healthgeo", "run": "Run", "legend": "Legenda",
         "attributable": "Toe te schrijven ziektelast per jaar",
+        "validation": "Afstanden getoetst aan CBS Nabijheid voorzieningen",
+        "validation_note": "healthgeo meet over het loop- of fietsnetwerk, CBS over de weg (auto); beide zijn het "
+        "gemiddelde over de inwoners van de buurt. Een verhouding onder 1 is te verwachten waar paden afsnijden.",
+        "destination": "Voorziening", "mode": "Netwerk", "n_buurten": "Buurten", "pearson_r": "Correlatie (r)",
+        "median_ratio": "Mediane verhouding healthgeo / CBS", "share_within": "Aandeel binnen ±25 %",
+        "no_validation": "Niet in deze run: de invoer nabijheid (CBS Nabijheid voorzieningen) ontbreekt.",
     },
     "en": {
         "title": "Health and environment per neighbourhood", "summary": "Summary", "maps": "Maps",
@@ -141,6 +147,12 @@ TEXT = {
         "scenario_value": "Scenario", "delta": "Delta", "no_scen": "Not in this run: no scenarios.",
         "generated": "Made with healthgeo", "run": "Run", "legend": "Legend",
         "attributable": "Attributable burden per year",
+        "validation": "Distances checked against CBS Nabijheid voorzieningen",
+        "validation_note": "healthgeo measures over the walk or cycle network, CBS over the road (car) network; both "
+        "are the mean over the buurt's residents. Ratios below 1 are expected where paths cut corners.",
+        "destination": "Destination", "mode": "Network", "n_buurten": "Buurten", "pearson_r": "Correlation (r)",
+        "median_ratio": "Median ratio healthgeo / CBS", "share_within": "Share within ±25 %",
+        "no_validation": "Not in this run: the input nabijheid (CBS Nabijheid voorzieningen) is missing.",
     },
 }
 
@@ -804,6 +816,24 @@ class Report:
                         diff=fmt(diff)))
         return out
 
+    def _validation(self) -> str:
+        """The agreement of healthgeo's network distances with CBS Nabijheid (validation_access_summary)."""
+        t = self.t
+        out = [f'<h3 id="validation">{t["validation"]}</h3>']
+        if "validation_access_summary" not in self.tables:
+            return out[0] + f'<p class="absent">{t["no_validation"]}</p>'
+        s = _read(self.con, "validation_access_summary")
+        out.append(f'<p class="note">{_esc(t["validation_note"])}</p><table class="validation"><tr>'
+                   + "".join(f"<th>{t[k]}</th>" for k in ("destination", "mode", "n_buurten", "pearson_r",
+                                                           "median_ratio", "share_within")) + "</tr>")
+        for _, r in s.iterrows():
+            out.append(f'<tr><td>{_esc(r["destination"])}</td><td>{_esc(r["mode"])}</td>'
+                       f'<td class="n">{_esc(r["n_buurten"])}</td><td class="n">{fmt(r["pearson_r"], "index")}</td>'
+                       f'<td class="n">{fmt(r["median_ratio"], "index")}</td>'
+                       f'<td class="n">{fmt(r["share_within_25pct"], "fraction")}</td></tr>')
+        out.append("</table>")
+        return "".join(out)
+
     def section_quality(self) -> str:
         t = self.t
         out = [f'<section id="quality"><h2>{t["quality"]}</h2>']
@@ -845,6 +875,7 @@ class Report:
                        f'<table><tr><th>{t["code"]}</th><th>{t["ward"]}</th><th>{t["reason"]}</th></tr>{rows}</table></details>')
         else:
             out.append(f"<p>{t['withheld_none']}</p>")
+        out.append(self._validation())
         out.append(f'<h3 id="provenance">{t["provenance"]}</h3>')
         if self.provenance is not None:
             p = self.provenance

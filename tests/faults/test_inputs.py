@@ -151,3 +151,15 @@ def test_sentinel_laden_health_file_publishes_null_not_the_sentinel(work):
     assert values.isna().all(), values
     assert table["health_good_health_pct"].dropna().between(0, 100).all()
     assert np.isfinite(table["health_good_health_pct"].dropna()).all()
+
+
+def test_ses_table_of_another_regio_indeling_fails_naming_both_years(work):
+    """The demo's SES-WOA file declared as StatLine 85539NED (regio-indeling 2022) against 2023
+    boundaries: refused before any ward gets a score, both years and the unmatched count named."""
+    cfg = yaml.safe_load((work / "config.yaml").read_text(encoding="utf-8"))
+    cfg["inputs"]["ses"]["table"] = "85539NED"
+    (work / "config.yaml").write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    line = _fails_with(work, f"data/processed/{RUN}/buurt/ses.parquet",
+                       "regio-indeling 2022", "boundaries are of 2023", "85900NED")
+    assert " of " in line and "ward codes of the boundaries are not in the table" in line, line
+    assert not (work / "data" / "processed" / RUN / "buurt" / "ses.parquet").exists()

@@ -522,3 +522,23 @@ def test_points_without_age_bands_use_the_crude_rate():
         HealthImpactParams(mortality_per_100k_by_age={"65_plus": 4000.0})
     with pytest.raises(ConfigError, match="baseline must be one of"):
         HealthImpactParams(baseline="other")
+
+
+def test_default_age_rates_reproduce_the_documented_national_totals():
+    """The default band rates applied to the Dutch population of 1 January 2023 (CBS 85496NED, as
+    cited in impact.CBS_DEATHS_AGE_2023) give the crude natural-cause rate the crude path uses
+    (890 per 100 000, within 1 %), and the age rates of IHD give the VZinfo 2020 total of ~104 700
+    new cases (within 5 %) with the 2020 age structure."""
+    p = HealthImpactParams()
+    nl_2023 = {"0_14": 2.78e6, "15_24": 2.20e6, "25_44": 4.53e6, "45_64": 4.79e6, "65_plus": 3.51e6}
+    deaths = sum(nl_2023[b] * p.mortality_per_100k_by_age[b] / 1e5 for b in nl_2023)
+    crude = deaths / sum(nl_2023.values()) * 1e5
+    assert crude == pytest.approx(p.mortality_per_100k, rel=0.01)
+    assert deaths == pytest.approx(169_000 * (1 - 0.062), rel=0.01)  # all-cause minus external causes
+    # the rates rise with age, and 65+ holds most natural-cause deaths (CBS: 56 % of all deaths at 80+)
+    rates = [p.mortality_per_100k_by_age[b] for b in ("15_24", "25_44", "45_64", "65_plus")]
+    assert rates == sorted(rates)
+    assert nl_2023["65_plus"] * p.mortality_per_100k_by_age["65_plus"] / 1e5 / deaths > 0.8
+    nl_2020 = {"0_14": 2.74e6, "15_24": 2.13e6, "25_44": 4.32e6, "45_64": 4.88e6, "65_plus": 3.35e6}
+    ihd = sum(nl_2020[b] * p.ihd_incidence_per_100k_by_age[b] / 1e5 for b in nl_2020)
+    assert ihd == pytest.approx(104_700, rel=0.05)

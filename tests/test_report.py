@@ -252,3 +252,20 @@ def test_population_weighting_figures_go_to_the_input_that_was_used(tiny_gpkg, t
     row = re.search(r"<code>population_grid</code>.*?</tr>", inputs, re.S).group(0)
     assert "bag: 2 · area: 1" in row and "<td>yes</td>" in row
     assert "bag: 2" not in re.search(r"<code>dwellings</code>.*?</tr>", inputs, re.S).group(0)
+
+
+def test_validation_against_cbs_nabijheid_is_shown(tiny_gpkg, tmp_path):
+    """The validation_access_summary table, when present, is a table in Data quality with its figures
+    (correlation, median ratio, share within 25 %); absent, the report says the input is missing."""
+    out = build_report(tiny_gpkg, tmp_path / "a" / "index.html", language="en").read_text()
+    assert "Not in this run: the input nabijheid" in out
+    summary = pd.DataFrame({"destination": ["gp", "supermarket"], "mode": ["walk", "walk"], "n_buurten": [3, 2],
+                            "pearson_r": [0.873, np.nan], "median_ratio": [0.912, 1.31],
+                            "share_within_25pct": [2 / 3, 0.5]})
+    pyogrio.write_dataframe(summary, tiny_gpkg, layer="validation_access_summary", driver="GPKG", append=True)
+    out = build_report(tiny_gpkg, tmp_path / "b" / "index.html", language="en").read_text()
+    table = re.search(r'<h3 id="validation">.*?</table>', out, re.S).group(0)
+    rows = re.findall(r"<tr><td>(\w+)</td><td>walk</td><td class=\"n\">(\d)</td><td class=\"n\">([^<]+)</td>"
+                      r"<td class=\"n\">([^<]+)</td><td class=\"n\">([^<]+)</td></tr>", table)
+    assert rows == [("gp", "3", "0.873", "0.912", "66.7 %"), ("supermarket", "2", "–", "1.31", "50.0 %")], table
+    assert "Not in this run: the input nabijheid" not in out

@@ -40,7 +40,8 @@ SCALES = ("", "fraction", "percent", "count", "db", "concentration", "distance",
           "density", "index", "rank", "score", "category", "text", "flag", "money", "rate", "temperature")
 #: Themes group indicators in the catalog, report and burden.
 THEMES = ("", "identity", "keyfigures", "air", "noise", "green", "access", "health", "disparity",
-          "burden", "impact", "typology", "scenario", "quality", "heat", "requirements")
+          "burden", "impact", "typology", "scenario", "quality", "heat", "requirements",
+          "trend")
 
 
 @dataclass(frozen=True)

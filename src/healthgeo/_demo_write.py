@@ -392,6 +392,14 @@ class OsmBuilder:
             self._index[key] = nid
         return nid
 
+    def tag_node(self, x: float, y: float, tags: dict) -> bool:
+        """Add tags to the shared node at (x, y) (e.g. kerb=raised where a footway meets a street)."""
+        nid = self._index.get((round(x, 2), round(y, 2)))
+        if nid is None:
+            return False
+        self.nodes[nid - 1][2].update(tags)
+        return True
+
     def way(self, coords, tags: dict, closed: bool = False) -> int:
         ids = [self.node(float(x), float(y)) for x, y in coords]
         ids = [n for k, n in enumerate(ids) if k == 0 or n != ids[k - 1]]
@@ -445,6 +453,9 @@ def write_osm(city: City, path: Path) -> None:
         b.way(r.coords, r.tags)
     for r in city.fragments:
         b.way(r.coords, r.tags)
+    for i, end in city.kerbs:  # raised kerbs where footways meet streets (wheelchair network)
+        x, y = city.streets[i].coords[end]
+        b.tag_node(float(x), float(y), {"barrier": "kerb", "kerb": "raised"})
     for g in city.greens:
         coords = np.asarray(g.geom.exterior.coords)[:-1]
         if g.inner is not None:

@@ -83,7 +83,7 @@ FIETSTELWEEK = ("Fietsersbond, Nationale Fietstelweek 2015/2016 GPS data: mean u
                 "14.4 km/h (Amsterdam) to 16.9 km/h (Arnhem), as reported by NL Times 2016-11-08")
 KARMARKAR_2011 = ("Karmarkar, Cooper, Wang, Kelleher & Cooper (2011), Analyzing wheelchair mobility patterns "
                   "of community-dwelling older adults, J Rehabil Res Dev 48(9):1077-1086, "
-                  "doi:10.1682/JRRD.2010.04.0069")
+                  "https://www.rehab.research.va.gov/jour/11/489/karmarkar489.html")
 MORENO_2021 = ("Moreno et al. (2021), Introducing the '15-minute city', Smart Cities 4(1):93-111")
 OSM = "OpenStreetMap contributors (ODbL 1.0), walk/cycle network"
 

@@ -213,9 +213,15 @@ def _kwb_row(rng, code: str, level: str, regio: str, gm_name: str, s: dict, exac
         v["p_ink_hi"] = round(max(35 - s["low_income_hh_pct"], 2), 1)
     if res > 0:
         v["a_soz_wb"] = str(round5(res * 0.02 * (1 + 3 * s["poverty"])))
-        v["a_soz_ao"] = str(round5(res * 0.04))
-        v["a_soz_ww"] = str(round5(res * 0.01))
+        # AO and WW rise with poverty too (no random draws: the other KWB values stay as they were)
+        v["a_soz_ao"] = str(round5(res * 0.03 * (1 + s["poverty"])))
+        v["a_soz_ww"] = str(round5(res * 0.007 * (1 + 1.5 * s["poverty"])))
         v["a_soz_ow"] = str(round5(res * s["age_shares"][4] * 0.95))
+    if has:  # net labour participation (% of residents 15-74 in work) = employees + self-employed
+        part = float(np.clip(74 - 22 * s["poverty"] + 4 * s["r_rel"], 40, 85))
+        v["p_arb_pp"] = round(part)
+        v["p_arb_zs"] = round(part * 0.14)
+        v["p_arb_wn"] = v["p_arb_pp"] - v["p_arb_zs"]
     v["a_bedv"] = str(round5(s["n_other"] * 1.5))
     v["a_pau"] = cnt(hh * (0.55 + 0.3 * s["r_rel"]))
     v["a_opp_ha"] = int(round(s["area_m2"] / 1e4))

@@ -67,9 +67,11 @@ def test_config_translation_exists_once():
     kw = nw.config_kwargs(params)
     assert kw["access"]["speeds"] == {"walk": 1.33, "walk_children": 1.33, "walk_65plus": 1.0,
                                       "bike": pytest.approx(15 / 3.6), "bike_65plus": pytest.approx(15 / 3.6),
-                                      "bike_children": pytest.approx(15 / 3.6)}
+                                      "bike_children": pytest.approx(15 / 3.6),
+                                      "wheelchair": 0.9, "wheelchair_65plus": 0.9}
     assert kw["home"] == {"max_snap_m": 250, "green_min_area_m2": 10000}
-    assert kw["graph"] == {"min_component_share": 0.9}
+    assert kw["graph"] == {"min_component_share": 0.9, "wheelchair_max_incline_pct": 5.0}
+    assert kw["modes"] == ("walk", "bike", "wheelchair")  # the demo config measures the wheelchair network
     assert set(kw["access"]) == {"speeds", "thresholds", "minutes"}
     assert kw["walkability"] == {"radius_m": 500}
     # the scenario effects read the same translation

@@ -95,6 +95,8 @@ class City:
     cx: float = CX
     cy: float = CY
     scale: float = 1.0
+    #: raised kerbs as (index into ``streets``, vertex 0 or -1): that end node gets kerb=raised
+    kerbs: list[tuple[int, int]] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------------------------
@@ -509,6 +511,57 @@ def _park_paths(greens, streets) -> list[Road]:
         name = g.tags.get("name")
         out.append(Road(coords, {"highway": "footway", **({"name": f"{name}pad"} if name else {})}, "path"))
     return out
+
+
+def wheelchair_tags(rng: np.random.Generator, city: City) -> dict[str, int]:
+    """Tags that matter to wheelchair users (docs/methods.md#wheelchair-network), with their own
+    generator so nothing else in the city changes (walking and cycling read none of them).
+
+    * a quarter of the footways outside green areas become steps (a footbridge, a dike stair);
+    * a third of the remaining footways get a raised kerb (kerb=raised) where they meet a street;
+    * paths in green areas: 40 % gravel or fine gravel, the rest asphalt; tracks unpaved;
+    * one path in five in green areas has an 8 % incline (steeper than the 5 % limit), one in
+      five a 4 % incline (within it); a few footways are tagged smoothness=bad.
+
+    Returns counts per kind (logged by :func:`healthgeo.demo.generate`).
+    """
+    n = {"steps": 0, "kerb_raised": 0, "unpaved": 0, "incline_steep": 0, "rough": 0}
+    park_union = shapely.union_all([g.geom for g in city.greens if g.kind in ("park", "forest", "wood", "cemetery")])
+    shapely.prepare(park_union)
+    for i, r in enumerate(city.streets):
+        hw = r.tags.get("highway")
+        if hw not in ("footway", "path", "cycleway") or r.cls != "path":
+            continue
+        in_green = "name" in r.tags or park_union.contains(LineString(r.coords).interpolate(0.5, normalized=True))
+        if not in_green:
+            if hw != "footway" or r.tags.get("footway") == "sidewalk":
+                continue
+            u = rng.uniform()
+            if u < 0.25:
+                r.tags = {"highway": "steps", **({"incline": "up"} if rng.uniform() < 0.5 else {})}
+                n["steps"] += 1
+            elif u < 0.50:
+                city.kerbs.append((i, 0 if rng.uniform() < 0.5 else -1))
+                n["kerb_raised"] += 1
+            elif u < 0.55:
+                r.tags["smoothness"] = "bad"
+                n["rough"] += 1
+            continue
+        if hw != "cycleway" and rng.uniform() < 0.4:
+            r.tags["surface"] = "gravel" if rng.uniform() < 0.5 else "fine_gravel"
+            n["unpaved"] += 1
+        else:
+            r.tags["surface"] = "asphalt" if hw != "footway" else "paving_stones"
+        u = rng.uniform()
+        if hw == "path" and u < 0.2:
+            r.tags["incline"] = "8%"
+            n["incline_steep"] += 1
+        elif hw == "path" and u < 0.4:
+            r.tags["incline"] = "4%"
+    for r in city.fragments:
+        if r.tags.get("highway") == "track":
+            r.tags["surface"] = "unpaved"
+    return n
 
 
 def _name_buurten(rng, city: City) -> None:

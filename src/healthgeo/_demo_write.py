@@ -213,9 +213,15 @@ def _kwb_row(rng, code: str, level: str, regio: str, gm_name: str, s: dict, exac
         v["p_ink_hi"] = round(max(35 - s["low_income_hh_pct"], 2), 1)
     if res > 0:
         v["a_soz_wb"] = str(round5(res * 0.02 * (1 + 3 * s["poverty"])))
-        v["a_soz_ao"] = str(round5(res * 0.04))
-        v["a_soz_ww"] = str(round5(res * 0.01))
+        # AO and WW rise with poverty too (no random draws: the other KWB values stay as they were)
+        v["a_soz_ao"] = str(round5(res * 0.03 * (1 + s["poverty"])))
+        v["a_soz_ww"] = str(round5(res * 0.007 * (1 + 1.5 * s["poverty"])))
         v["a_soz_ow"] = str(round5(res * s["age_shares"][4] * 0.95))
+    if has:  # net labour participation (% of residents 15-74 in work) = employees + self-employed
+        part = float(np.clip(74 - 22 * s["poverty"] + 4 * s["r_rel"], 40, 85))
+        v["p_arb_pp"] = round(part)
+        v["p_arb_zs"] = round(part * 0.14)
+        v["p_arb_wn"] = v["p_arb_pp"] - v["p_arb_zs"]
     v["a_bedv"] = str(round5(s["n_other"] * 1.5))
     v["a_pau"] = cnt(hh * (0.55 + 0.3 * s["r_rel"]))
     v["a_opp_ha"] = int(round(s["area_m2"] / 1e4))
@@ -392,6 +398,14 @@ class OsmBuilder:
             self._index[key] = nid
         return nid
 
+    def tag_node(self, x: float, y: float, tags: dict) -> bool:
+        """Add tags to the shared node at (x, y) (e.g. kerb=raised where a footway meets a street)."""
+        nid = self._index.get((round(x, 2), round(y, 2)))
+        if nid is None:
+            return False
+        self.nodes[nid - 1][2].update(tags)
+        return True
+
     def way(self, coords, tags: dict, closed: bool = False) -> int:
         ids = [self.node(float(x), float(y)) for x, y in coords]
         ids = [n for k, n in enumerate(ids) if k == 0 or n != ids[k - 1]]
@@ -445,6 +459,9 @@ def write_osm(city: City, path: Path) -> None:
         b.way(r.coords, r.tags)
     for r in city.fragments:
         b.way(r.coords, r.tags)
+    for i, end in city.kerbs:  # raised kerbs where footways meet streets (wheelchair network)
+        x, y = city.streets[i].coords[end]
+        b.tag_node(float(x), float(y), {"barrier": "kerb", "kerb": "raised"})
     for g in city.greens:
         coords = np.asarray(g.geom.exterior.coords)[:-1]
         if g.inner is not None:

@@ -34,8 +34,10 @@ log = logging.getLogger("healthgeo.network")
 TAG_KEYS = (
     "highway", "foot", "bicycle", "access", "oneway", "oneway:bicycle", "junction", "area",
     "service", "sidewalk", "sidewalk:both", "cycleway", "cycleway:left", "cycleway:right",
-    "cycleway:both",
+    "cycleway:both", "wheelchair", "ramp:wheelchair", "surface", "smoothness", "incline",
 )
+#: OSM node tags the wheelchair filter reads (raised kerbs, barriers; see :func:`node_barriers`)
+NODE_TAG_KEYS = ("kerb", "wheelchair", "barrier")
 
 _YES = frozenset({"yes", "designated", "permissive"})
 _ONEWAY_FWD = frozenset({"yes", "true", "1"})
@@ -66,6 +68,30 @@ BIKE_IF_BICYCLE = frozenset({
     "motorway_link", "trunk", "trunk_link",
 })
 
+#: highway values that are carriageways: moving along one does not cross a kerb, so a raised
+#: kerb (or other barrier) on one of their nodes blocks only the paths and crossings meeting there
+CARRIAGEWAYS = frozenset({
+    "living_street", "residential", "service", "unclassified", "road", "tertiary", "tertiary_link",
+    "secondary", "secondary_link", "primary", "primary_link", "trunk", "trunk_link", "motorway",
+    "motorway_link", "busway",
+})
+#: surface values a manual wheelchair cannot use (loose, soft or very uneven), unless the way's
+#: smoothness is excellent|good|intermediate or it is tagged wheelchair=yes|designated
+WHEELCHAIR_BAD_SURFACES = frozenset({
+    "unpaved", "gravel", "fine_gravel", "pebblestone", "rock", "stone", "ground", "dirt", "earth",
+    "grass", "grass_paver", "mud", "sand", "woodchips", "stepping_stones", "unhewn_cobblestone",
+    "cobblestone", "shells", "clay", "snow", "ice",
+})
+#: smoothness values usable by a wheelchair (OSM wiki Key:smoothness: "intermediate" is the
+#: roughest still usable by wheelchairs; "bad" and worse need robust wheels)
+WHEELCHAIR_SMOOTHNESS_OK = frozenset({"excellent", "good", "intermediate"})
+WHEELCHAIR_BAD_SMOOTHNESS = frozenset({"bad", "very_bad", "horrible", "very_horrible", "impassable"})
+#: node barriers a wheelchair cannot pass (besides kerb=raised and wheelchair=no)
+WHEELCHAIR_BAD_BARRIERS = frozenset({"stile", "turnstile", "full-height_turnstile", "kissing_gate", "step"})
+#: default steepest incline (%, either direction) a manual wheelchair user is assumed to manage
+#: (docs/methods.md#wheelchair-network)
+WHEELCHAIR_MAX_INCLINE_PCT = 5.0
+
 FILTER_DOC = {
     "walk": (
         "Dutch walk filter (healthgeo._graph.walk_access): highway in {"
@@ -84,6 +110,18 @@ FILTER_DOC = {
         "one-way for bikes."
     ),
 }
+FILTER_DOC["wheelchair"] = (
+    "Wheelchair filter (healthgeo._graph.wheelchair_access): the walk filter, then excluded: "
+    "highway=steps (unless ramp:wheelchair=yes or wheelchair=yes|designated), wheelchair=no, "
+    "surface in {" + ", ".join(sorted(WHEELCHAIR_BAD_SURFACES)) + "} unless smoothness=" + "|".join(
+        sorted(WHEELCHAIR_SMOOTHNESS_OK)) + ", smoothness=" + "|".join(sorted(WHEELCHAIR_BAD_SMOOTHNESS))
+    + ", |incline| steeper than the limit (percent; degrees converted; up/down without a value "
+    "kept), the last three unless wheelchair=yes|designated; paths, footways and crossings (any "
+    "highway that is not a carriageway) touching a node with kerb=raised, wheelchair=no or barrier="
+    + "|".join(sorted(WHEELCHAIR_BAD_BARRIERS)) + " (unless the node has wheelchair=yes|designated). "
+    "Same nodes, snapping and destinations as the walk network (a sub-network of it), so a "
+    "wheelchair distance is never shorter than the walking one; both directions always."
+)
 
 
 def _col(tags: pd.DataFrame, key: str) -> pd.Series:
@@ -142,6 +180,65 @@ def bike_access(tags: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     return fwd.to_numpy(bool), bwd.to_numpy(bool)
 
 
+def incline_pct(values: pd.Series) -> np.ndarray:
+    """Absolute incline in percent of OSM ``incline`` values (NaN where unknown).
+
+    ``"8%"``, ``"-8 %"``, ``"8"`` (percent assumed) and ``"4.5°"`` (degrees, converted with
+    ``100 * tan``) are parsed; ``up``/``down``/``yes`` and anything else are unknown (NaN),
+    ``no`` is 0.
+    """
+    import re
+
+    col = _col(pd.DataFrame({"incline": values}), "incline")
+    cats = np.asarray(col.cat.categories, dtype=object)
+    val = np.full(len(cats), np.nan)
+    pat = re.compile(r"^([+-]?\d+(?:[.,]\d+)?)\s*(%|°|deg)?$")
+    for i, c in enumerate(cats):
+        if c == "no":
+            val[i] = 0.0
+            continue
+        m = pat.match(c)
+        if m:
+            x = abs(float(m.group(1).replace(",", ".")))
+            val[i] = 100 * np.tan(np.radians(x)) if m.group(2) in ("°", "deg") else x
+    return val[col.cat.codes.to_numpy()]
+
+
+def node_barriers(nodes: pd.DataFrame) -> np.ndarray:
+    """Nodes a wheelchair cannot pass: kerb=raised, wheelchair=no, or a barrier in
+    :data:`WHEELCHAIR_BAD_BARRIERS`; a node tagged wheelchair=yes|designated never is.
+
+    ``nodes`` has one row per node and node tag columns (:data:`NODE_TAG_KEYS`; missing = untagged).
+    """
+    wh = _col(nodes, "wheelchair")
+    bad = (_col(nodes, "kerb") == "raised") | (wh == "no") | _col(nodes, "barrier").isin(WHEELCHAIR_BAD_BARRIERS)
+    return (bad & ~wh.isin({"yes", "designated"})).to_numpy(bool)
+
+
+def wheelchair_access(tags: pd.DataFrame, max_incline_pct: float = WHEELCHAIR_MAX_INCLINE_PCT
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """Wheelchair permission of OSM segments, ``(fwd, bwd)`` (equal: both directions).
+
+    The walk filter, then the exclusions of :data:`FILTER_DOC` ``["wheelchair"]``. A bool
+    column ``node_barrier`` (an end node is a raised kerb or barrier, :func:`node_barriers`)
+    blocks segments that are not carriageways. See docs/methods.md#wheelchair-network.
+    """
+    ok, _ = walk_access(tags)
+    hw, wh = _col(tags, "highway"), _col(tags, "wheelchair")
+    wh_yes = wh.isin({"yes", "designated"}).to_numpy(bool)
+    steps = (hw == "steps").to_numpy(bool) & ~wh_yes & ~(_col(tags, "ramp:wheelchair") == "yes").to_numpy(bool)
+    smooth = _col(tags, "smoothness")
+    bad_surface = (_col(tags, "surface").isin(WHEELCHAIR_BAD_SURFACES) & ~smooth.isin(WHEELCHAIR_SMOOTHNESS_OK)
+                   ).to_numpy(bool)
+    rough = smooth.isin(WHEELCHAIR_BAD_SMOOTHNESS).to_numpy(bool)
+    steep = np.nan_to_num(incline_pct(tags["incline"]) if "incline" in tags.columns
+                          else np.zeros(len(tags)), nan=0.0) > max_incline_pct + 1e-9
+    ok = ok & ~steps & ~(wh == "no").to_numpy(bool) & ~((bad_surface | rough | steep) & ~wh_yes)
+    if "node_barrier" in tags.columns:
+        ok &= ~(tags["node_barrier"].fillna(False).to_numpy(bool) & ~hw.isin(CARRIAGEWAYS).to_numpy(bool))
+    return ok, ok.copy()
+
+
 def separated_cycleway(tags: pd.DataFrame) -> np.ndarray:
     """Segments that are physically separated cycle infrastructure.
 
@@ -153,17 +250,20 @@ def separated_cycleway(tags: pd.DataFrame) -> np.ndarray:
     return sep.to_numpy(bool)
 
 
-ACCESS_FILTERS = {"walk": walk_access, "bike": bike_access}
+ACCESS_FILTERS = {"walk": walk_access, "bike": bike_access, "wheelchair": wheelchair_access}
 
 
-def access(tags: dict | pd.DataFrame, mode: str) -> tuple:
-    """``(fwd, bwd)`` for one tag dict (bools) or a frame of segments (arrays)."""
+def access(tags: dict | pd.DataFrame, mode: str, **kw) -> tuple:
+    """``(fwd, bwd)`` for one tag dict (bools) or a frame of segments (arrays).
+
+    ``kw`` go to the filter (``max_incline_pct`` for ``"wheelchair"``).
+    """
     if mode not in ACCESS_FILTERS:
         raise ValueError(f"mode must be one of {sorted(ACCESS_FILTERS)}, got {mode!r}")
     if isinstance(tags, dict):
-        fwd, bwd = ACCESS_FILTERS[mode](pd.DataFrame([tags]))
+        fwd, bwd = ACCESS_FILTERS[mode](pd.DataFrame([tags]), **kw)
         return bool(fwd[0]), bool(bwd[0])
-    return ACCESS_FILTERS[mode](tags)
+    return ACCESS_FILTERS[mode](tags, **kw)
 
 
 # --------------------------------------------------------------------------------------------
@@ -310,13 +410,17 @@ def csr_min(n: int, rows: np.ndarray, cols: np.ndarray, w: np.ndarray) -> sparse
     return sparse.csr_matrix((wmin, c.astype(np.int32), indptr), shape=(n, n))
 
 
+def n_pieces(length: np.ndarray, spacing: float | None) -> np.ndarray:
+    """Number of equal pieces :func:`densify` splits each segment into."""
+    if spacing is None or spacing <= 0:
+        return np.ones(len(length), np.int64)
+    return np.maximum(1, np.ceil(np.asarray(length, float) / spacing - 1e-9)).astype(np.int64)
+
+
 def densify(x, y, u, v, length, fwd, bwd, spacing):
     """Split segments longer than ``spacing`` into equal straight pieces (new nodes appended)."""
     n0 = len(x)
-    if spacing is None or spacing <= 0:
-        k = np.ones(len(u), np.int64)
-    else:
-        k = np.maximum(1, np.ceil(length / spacing - 1e-9)).astype(np.int64)
+    k = n_pieces(length, spacing)
     extra = k - 1
     n_extra = int(extra.sum())
     seg_of_new = np.repeat(np.arange(len(u)), extra)
@@ -469,6 +573,7 @@ def from_segments(
     })
     if way is not None:
         seg_frame["way_id"] = way[idx]
+    seg_frame["tag_row"] = idx  # row of `segs` (its tags), e.g. for sub_network()
     net = Network(mode=mode, x=X, y=Y, graph=graph, n_base=len(used), osmid=osm, segments=seg_frame,
                   pieces=(a, b), densify_m=densify_m, dropped=dropped)
     if islands is not None:
@@ -479,6 +584,46 @@ def from_segments(
              "%.1f km of segments", mode, len(used), n - len(used), densify_m, graph.nnz,
              length.sum() / 1000)
     return net
+
+
+def sub_network(net: Network, keep: np.ndarray, mode: str) -> Network:
+    """The network of ``net``'s segments where ``keep`` is true, on the SAME nodes.
+
+    Node numbers, coordinates, sample points, islands and snapping stay those of ``net`` (the
+    k-d tree is shared), so a home or destination snaps to the same node on both, and every
+    distance on the sub-network is >= the one on ``net`` (it has a subset of the edges). Nodes
+    without a kept edge stay in the graph, unconnected: destinations cannot be reached from
+    them (infinite distance), which is how a barrier cuts residents off. Used for the
+    wheelchair network (a sub-network of the walk network, docs/methods.md#wheelchair-network).
+    """
+    keep = np.asarray(keep, bool)
+    seg = net.segments
+    if len(keep) != len(seg):
+        raise ValueError(f"keep has {len(keep)} values for {len(seg)} segments")
+    k = n_pieces(seg["length_m"].to_numpy(float), net.densify_m)
+    a, b = net.pieces
+    if int(k.sum()) != len(a):
+        raise ValueError("network pieces do not match its segments (was it changed after it was built?)")
+    pk = np.repeat(keep, k)
+    pf, pb = np.repeat(seg["fwd"].to_numpy(bool), k) & pk, np.repeat(seg["bwd"].to_numpy(bool), k) & pk
+    plen = np.repeat(seg["length_m"].to_numpy(float) / k, k)
+    graph = csr_min(net.n_nodes, np.concatenate([a[pf], b[pb]]), np.concatenate([b[pf], a[pb]]),
+                    np.concatenate([plen[pf], plen[pb]]))
+    deg = np.bincount(np.concatenate([a[pk], b[pk]]), minlength=net.n_nodes)
+    ncomp, labels = connected_components(graph, directed=True, connection="strong")
+    sizes = np.bincount(labels[deg > 0], minlength=ncomp)
+    main = labels == int(np.argmax(sizes)) if sizes.any() else np.zeros(net.n_nodes, bool)
+    dropped = {"segments": int((~keep).sum()), "length_m": float(seg["length_m"].to_numpy()[~keep].sum()),
+               "nodes_without_edge": int((deg == 0).sum()),
+               "nodes_outside_main": int(((deg > 0) & ~main).sum())}
+    log.info("%s network (sub-network of %s): %d of %d segments kept (%.1f of %.1f km); %d node(s) "
+             "left without an edge, %d cut off from the largest connected part", mode, net.mode,
+             int(keep.sum()), len(keep), (seg["length_m"].to_numpy()[keep].sum()) / 1000,
+             seg["length_m"].sum() / 1000, dropped["nodes_without_edge"], dropped["nodes_outside_main"])
+    return Network(mode=mode, x=net.x, y=net.y, graph=graph, n_base=net.n_base, osmid=net.osmid,
+                   segments=seg.loc[keep].reset_index(drop=True), pieces=(a[pk], b[pk]),
+                   densify_m=net.densify_m, dropped=dropped, islands=net.islands,
+                   island_xy=net.island_xy, crs=net.crs, _tree=net.tree)
 
 
 # --------------------------------------------------------------------------------------------

@@ -224,6 +224,8 @@ def generate(outdir: str | Path, *, seed: int = 42, municipality: str = "GM9999"
     dw.write_ses(np.random.default_rng([seed, 9]), city, agg, municipality, name, paths["ses"])
     no2 = _air_grids(rngs[4], city, paths, *gcn_grid(extent_origin, size_m))
     _noise(city, paths, *noise_grid(extent_origin, size_m))
+    n_wc = dc.wheelchair_tags(np.random.default_rng([seed, 11]), city)  # own generator: nothing else changes
+    log.info("demo OSM: wheelchair barriers %s", n_wc)
     dw.write_osm(city, paths["osm"])
     dw.write_nabijheid(np.random.default_rng([seed, 10]), city, municipality, name, paths["nabijheid"])
     _bag_and_grid(rngs[5], city, municipality, paths)

@@ -396,7 +396,7 @@ def ses_rank(wards: pd.DataFrame, *, ranking: str | Sequence[str] = DEFAULT_RANK
         "disclosure_reason": reason,
     }, index=wards.index)
     order = _ranking_list(ranking)
-    src_text = f"{CBS_KWB} (income, low-income households)"
+    src_text = f"{CBS_KWB} (income, low-income households, labour participation, benefit recipients)"
     if any(v.startswith("ses_woa_") for v in order):
         src_text = f"{CBS_SES_WOA}; {src_text}"
     if proxy:

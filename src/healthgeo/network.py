@@ -58,7 +58,8 @@ import shapely
 from ._errors import ConfigError, CRSError, HealthgeoError, InputDataError
 from ._green import public_green_parts
 from ._vocab import TARGET_CRS
-from ._graph import FILTER_DOC, Network, counts_within, from_segments, multi_source
+from ._graph import (FILTER_DOC, WHEELCHAIR_MAX_INCLINE_PCT, Network, access, counts_within, from_segments,
+                     multi_source, node_barriers, sub_network)
 from .dictionary import GHSCI, WHO_GREEN_2017, ColumnDoc, doc
 from .sources.osm_network import NETWORK_LAYERS, read_network_gpkg, read_osm_xml, read_overpass, read_pbf
 
@@ -68,7 +69,8 @@ __all__ = [
     "intersections", "weighted_quantile", "DEFAULT_SPEEDS", "DEFAULT_ESSENTIAL",
     "DEFAULT_DAILY_LIVING", "DEFAULT_WALKABILITY_REFERENCE", "AMENITY_CATEGORIES", "GREEN_TYPES",
     "HomeAccess", "home_access", "config_kwargs", "CONFIG_KEYS", "entrances", "split_destinations",
-    "osm_extent", "extent_covered_frac",
+    "osm_extent", "extent_covered_frac", "graphs_from_frames", "sub_distances", "MODES",
+    "WHEELCHAIR_DESTINATIONS",
 ]
 
 log = logging.getLogger(__name__)
@@ -79,6 +81,9 @@ BOHANNON_2011 = ("Bohannon & Andrews (2011), Normal walking speed: a descriptive
                  "Physiotherapy 97(3):182-189, doi:10.1016/j.physio.2010.12.004")
 FIETSTELWEEK = ("Fietsersbond, Nationale Fietstelweek 2015/2016 GPS data: mean urban cycling speeds "
                 "14.4 km/h (Amsterdam) to 16.9 km/h (Arnhem), as reported by NL Times 2016-11-08")
+KARMARKAR_2011 = ("Karmarkar, Cooper, Wang, Kelleher & Cooper (2011), Analyzing wheelchair mobility patterns "
+                  "of community-dwelling older adults, J Rehabil Res Dev 48(9):1077-1086, "
+                  "https://www.rehab.research.va.gov/jour/11/489/karmarkar489.html")
 MORENO_2021 = ("Moreno et al. (2021), Introducing the '15-minute city', Smart Cities 4(1):93-111")
 OSM = "OpenStreetMap contributors (ODbL 1.0), walk/cycle network"
 
@@ -93,6 +98,10 @@ DEFAULT_SPEEDS: dict[str, float] = {
     "bike": 15 / 3.6,
     "bike_65plus": 15 / 3.6,
     "bike_children": 15 / 3.6,
+    # 0.9 m/s: between the manual (0.64-0.76 m/s) and power (0.7-0.9 m/s) wheelchair averages
+    # logged among older users (Karmarkar 2011); docs/methods.md#wheelchair-network
+    "wheelchair": 0.9,
+    "wheelchair_65plus": 0.9,
 }
 SPEED_SOURCES = {
     "walk": BOHANNON_2011 + " (comfortable gait speed of adults under 60: 1.3-1.43 m/s)",
@@ -103,6 +112,10 @@ SPEED_SOURCES = {
     "bike_65plus": FIETSTELWEEK + "; assumption: no age difference (e-bike use is common among "
                    "Dutch older adults)",
     "bike_children": FIETSTELWEEK + "; assumption: no age difference",
+    "wheelchair": KARMARKAR_2011 + " (data-logged mean speeds of older wheelchair users: manual 0.64 m/s at "
+                  "home and in the community, 0.76 m/s at an event; power 0.7-0.9 m/s); 0.9 m/s assumed for a "
+                  "continuous trip outdoors (the logged means include short indoor moves)",
+    "wheelchair_65plus": KARMARKAR_2011 + " (participants were older adults); same speed as all wheelchair users",
 }
 
 AMENITY_CATEGORIES = ("supermarket", "greengrocer", "fast_food", "gp", "pharmacy", "primary_school",
@@ -120,7 +133,12 @@ DESTINATION_LABELS = {
     "sports": ("sports facility", "sportvoorziening"), "playground": ("playground", "speeltuin"),
     "park": ("park (>= 1 ha)", "park (>= 1 ha)"), "green": ("public green", "openbaar groen"),
 }
-MODE_LABELS = {"walk": ("walking", "lopend"), "bike": ("cycling", "fietsend")}
+MODE_LABELS = {"walk": ("walking", "lopend"), "bike": ("cycling", "fietsend"),
+               "wheelchair": ("by wheelchair", "per rolstoel")}
+#: network modes: walk, bike and wheelchair (a sub-network of walk, docs/methods.md#wheelchair-network)
+MODES = ("walk", "bike", "wheelchair")
+#: destination types with wheelchair accessibility columns (and the gap versus walking)
+WHEELCHAIR_DESTINATIONS = ("gp", "pharmacy", "supermarket", "transit_stop", "park")
 _WHO_LABELS = {"": ("", ""), "_65plus": (", 65+", ", 65+"), "_children": (", children", ", kinderen")}
 
 
@@ -145,15 +163,16 @@ DEFAULT_WALKABILITY_REFERENCE = {
 #: keys of the config's ``network`` section (``config.schema.yaml``) read by :func:`config_kwargs`
 CONFIG_KEYS = ("walk_speed_mps", "walk_speed_65plus_mps", "bike_speed_kmh", "minutes", "thresholds_m",
                "max_snap_m", "green_min_area_m2", "walkability_reference", "walkability_radius_m",
-               "min_component_share")
+               "min_component_share", "modes", "wheelchair_speed_mps", "wheelchair_max_incline_pct")
 
 
 def config_kwargs(section: Mapping | None) -> dict[str, dict]:
     """Keyword arguments from the config's ``network`` section - the one place it is translated.
 
-    Returns ``{"graph": ..., "home": ..., "access": ..., "walkability": ...}`` for
-    :func:`build_graphs`, :func:`home_access`, :meth:`HomeAccess.accessibility` and
-    :meth:`HomeAccess.walkability`; only keys present in
+    Returns ``{"graph": ..., "home": ..., "access": ..., "walkability": ..., "modes": ...}`` for
+    :func:`build_graphs`, :func:`home_access`, :meth:`HomeAccess.accessibility`,
+    :meth:`HomeAccess.walkability` and the modes to build (walk and bike always, wheelchair when
+    listed in ``modes``); only keys present in
     ``section`` are passed on, so missing keys take the functions' defaults. The walking speed
     also applies to children, the cycling speed (km/h -> m/s) to every age group.
     """
@@ -163,6 +182,12 @@ def config_kwargs(section: Mapping | None) -> dict[str, dict]:
         raise ConfigError(f"network parameters: unknown key(s) {unknown}; allowed: {list(CONFIG_KEYS)} "
                           "(the config's network section)")
     graph = {k: p[k] for k in ("min_component_share",) if k in p}
+    if "wheelchair_max_incline_pct" in p:
+        graph["wheelchair_max_incline_pct"] = float(p["wheelchair_max_incline_pct"])
+    bad = [m for m in p.get("modes") or () if m not in MODES]
+    if bad:
+        raise ConfigError(f"network.modes: unknown mode(s) {bad}; allowed: {list(MODES)}")
+    modes = tuple(dict.fromkeys(["walk", "bike", *(p.get("modes") or ())]))
     home = {k: p[k] for k in ("max_snap_m", "green_min_area_m2") if k in p}
     access: dict = {}
     speeds = {}
@@ -172,6 +197,8 @@ def config_kwargs(section: Mapping | None) -> dict[str, dict]:
         speeds["walk_65plus"] = float(p["walk_speed_65plus_mps"])
     if "bike_speed_kmh" in p:
         speeds["bike"] = speeds["bike_65plus"] = speeds["bike_children"] = float(p["bike_speed_kmh"]) / 3.6
+    if "wheelchair_speed_mps" in p:
+        speeds["wheelchair"] = speeds["wheelchair_65plus"] = float(p["wheelchair_speed_mps"])
     if speeds:
         access["speeds"] = speeds
     if "thresholds_m" in p:
@@ -183,7 +210,7 @@ def config_kwargs(section: Mapping | None) -> dict[str, dict]:
         walk["radius_m"] = p["walkability_radius_m"]
     if p.get("walkability_reference"):
         walk["reference"] = {k: tuple(v) for k, v in p["walkability_reference"].items()}
-    return {"graph": graph, "home": home, "access": access, "walkability": walk}
+    return {"graph": graph, "home": home, "access": access, "walkability": walk, "modes": modes}
 
 
 # ==============================================================================================
@@ -198,19 +225,22 @@ def graph_from_frames(
     boundary=None,
     densify_m: float | None = 30.0,
     min_component_share: float | None = 0.9,
+    wheelchair_max_incline_pct: float = WHEELCHAIR_MAX_INCLINE_PCT,
 ) -> Network:
     """Build a :class:`Network` from a node table and a table of tagged way segments.
 
     Parameters
     ----------
     nodes
-        Indexed by node id, columns ``x``, ``y`` in ``crs``.
+        Indexed by node id, columns ``x``, ``y`` in ``crs``; optional node tag columns
+        (``kerb``, ``wheelchair``, ``barrier``) for the wheelchair network.
     edges
         One row per way segment: ``u``, ``v`` (node ids, in the way's node order), OSM tag
         columns (``highway``, ``foot``, ``bicycle``, ``access``, ``oneway``, ...), optional
         ``osmid`` (way id). Optional ``fwd``/``bwd`` bool columns bypass the tag filter.
     mode
-        ``"walk"`` or ``"bike"``.
+        ``"walk"``, ``"bike"`` or ``"wheelchair"`` (the walk network without the segments the
+        wheelchair filter excludes, on the same nodes: :func:`healthgeo._graph.sub_network`).
     crs
         CRS of the node coordinates; they are projected to EPSG:28992.
     boundary
@@ -219,10 +249,35 @@ def graph_from_frames(
         Maximum spacing of the graph's nodes along edges (m); ``None`` = OSM nodes only.
     min_component_share
         Smallest share of the nodes the largest connected component must keep
-        (:func:`healthgeo._graph.from_segments`); ``None`` accepts any.
+        (:func:`healthgeo._graph.from_segments`); ``None`` accepts any (for the wheelchair
+        network: of the walk network it is cut from).
+    wheelchair_max_incline_pct
+        Steepest ``incline`` (%, either direction) the wheelchair network keeps.
     """
-    if mode not in ("walk", "bike"):
-        raise ConfigError(f"mode must be 'walk' or 'bike', got {mode!r}")
+    return graphs_from_frames(nodes, edges, (mode,), crs=crs, boundary=boundary, densify_m=densify_m,
+                              min_component_share=min_component_share,
+                              wheelchair_max_incline_pct=wheelchair_max_incline_pct)[mode]
+
+
+def graphs_from_frames(
+    nodes: pd.DataFrame,
+    edges: pd.DataFrame,
+    modes: Iterable[str],
+    *,
+    crs="EPSG:4326",
+    boundary=None,
+    densify_m: float | None = 30.0,
+    min_component_share: float | None = 0.9,
+    wheelchair_max_incline_pct: float = WHEELCHAIR_MAX_INCLINE_PCT,
+) -> dict[str, Network]:
+    """:func:`graph_from_frames` for several modes; the wheelchair network is cut from the walk one."""
+    modes = tuple(modes)
+    bad = [m for m in modes if m not in MODES]
+    if bad:
+        raise ConfigError(f"modes must be among {list(MODES)}, got {bad}")
+    if not (isinstance(wheelchair_max_incline_pct, numbers.Real) and wheelchair_max_incline_pct >= 0):
+        raise ConfigError(f"wheelchair_max_incline_pct={wheelchair_max_incline_pct!r} must be a number >= 0 "
+                          "(percent, e.g. 5 for 1:20)")
     nodes = _unique_nodes(nodes)
     x, y = nodes["x"].to_numpy(float), nodes["y"].to_numpy(float)
     if crs is None:
@@ -247,8 +302,20 @@ def graph_from_frames(
         log.info("boundary: kept %d of %d segments", int(keep.sum()), len(segs))
         segs = segs.loc[keep].reset_index(drop=True)
     osmid = nodes.index.to_numpy() if np.issubdtype(nodes.index.dtype, np.integer) else None
-    return from_segments(x, y, segs, mode, osmid=osmid, densify_m=densify_m,
-                         min_component_share=min_component_share)
+    out = {}
+    for m in dict.fromkeys(["walk" if m == "wheelchair" else m for m in modes]):
+        out[m] = from_segments(x, y, segs, m, osmid=osmid, densify_m=densify_m,
+                               min_component_share=min_component_share)
+    if "wheelchair" in modes:
+        walk = out["walk"]
+        if "node_barrier" not in segs.columns:
+            blocked = node_barriers(nodes)
+            segs["node_barrier"] = blocked[segs["u"].to_numpy()] | blocked[segs["v"].to_numpy()]
+        rows = walk.segments["tag_row"].to_numpy()
+        ok, _ = access(segs.iloc[rows].reset_index(drop=True), "wheelchair",
+                       max_incline_pct=wheelchair_max_incline_pct)
+        out["wheelchair"] = sub_network(walk, ok, "wheelchair")
+    return {m: out[m] for m in modes}
 
 
 def _unique_nodes(nodes: pd.DataFrame) -> pd.DataFrame:
@@ -314,7 +381,8 @@ def graph_from_lines(
 
 
 def build_graph(source, mode: str, *, boundary=None, densify_m: float | None = 30.0,
-                min_component_share: float | None = 0.9) -> Network:
+                min_component_share: float | None = 0.9,
+                wheelchair_max_incline_pct: float = WHEELCHAIR_MAX_INCLINE_PCT) -> Network:
     """Build the walk or cycle network.
 
     Parameters
@@ -324,7 +392,9 @@ def build_graph(source, mode: str, *, boundary=None, densify_m: float | None = 3
         or a (Multi)Polygon / GeoDataFrame / GeoSeries in EPSG:28992 to download from Overpass
         (osmnx ``graph_from_polygon``; needs internet).
     mode
-        ``"walk"`` (oneway ignored) or ``"bike"`` (directed).
+        ``"walk"`` (oneway ignored), ``"bike"`` (directed) or ``"wheelchair"`` (the walk network
+        without steps, raised kerbs, rough surfaces and inclines steeper than
+        ``wheelchair_max_incline_pct``; docs/methods.md#wheelchair-network).
     boundary
         Optional area (EPSG:28992 geometry or GeoDataFrame) to clip the network to; buffer it
         (e.g. 1 km) so destinations just outside the municipality stay reachable.
@@ -341,17 +411,19 @@ def build_graph(source, mode: str, *, boundary=None, densify_m: float | None = 3
         :attr:`Network.islands`.
     """
     return build_graphs(source, (mode,), boundary=boundary, densify_m=densify_m,
-                        min_component_share=min_component_share)[mode]
+                        min_component_share=min_component_share,
+                        wheelchair_max_incline_pct=wheelchair_max_incline_pct)[mode]
 
 
 def build_graphs(source, modes: Iterable[str] = ("walk", "bike"), *, boundary=None,
                  densify_m: float | None = 30.0,
-                 min_component_share: float | None = 0.9) -> dict[str, Network]:
+                 min_component_share: float | None = 0.9,
+                 wheelchair_max_incline_pct: float = WHEELCHAIR_MAX_INCLINE_PCT) -> dict[str, Network]:
     """:func:`build_graph` for several modes, reading the OSM source once."""
     modes = tuple(modes)
-    bad = [m for m in modes if m not in ("walk", "bike")]
+    bad = [m for m in modes if m not in MODES]
     if bad:
-        raise ConfigError(f"modes must be 'walk' and/or 'bike', got {bad}")
+        raise ConfigError(f"modes must be among {list(MODES)}, got {bad}")
     boundary_geom = _as_geometry(boundary) if boundary is not None else None
     if isinstance(source, (str, Path)):
         path = Path(source)
@@ -377,9 +449,9 @@ def build_graphs(source, modes: Iterable[str] = ("walk", "bike"), *, boundary=No
         nodes, edges = read_overpass(poly)  # pragma: no cover
         if boundary_geom is None:  # pragma: no cover
             boundary_geom = area
-    return {m: graph_from_frames(nodes, edges, m, crs="EPSG:4326", boundary=boundary_geom,
-                                 densify_m=densify_m, min_component_share=min_component_share)
-            for m in modes}
+    return graphs_from_frames(nodes, edges, modes, crs="EPSG:4326", boundary=boundary_geom,
+                              densify_m=densify_m, min_component_share=min_component_share,
+                              wheelchair_max_incline_pct=wheelchair_max_incline_pct)
 
 
 def osm_extent(source) -> shapely.Geometry | None:
@@ -640,6 +712,41 @@ def home_distances(
     return frame, info
 
 
+def sub_distances(network: Network, base: pd.DataFrame, base_info: Mapping[str, dict],
+                  names: Iterable[str]) -> tuple[pd.DataFrame, dict]:
+    """Distances on a sub-network (wheelchair) from the SAME home and destination snapping as ``base``.
+
+    ``base`` is :func:`home_distances`' result on the network ``network`` was cut from
+    (:func:`healthgeo._graph.sub_network`): the homes keep their nodes, snap distances and
+    off-network / island flags, the destinations their target nodes and offsets; only the
+    Dijkstra pass runs on the sub-network. Every distance is therefore >= the base distance
+    (checked), and infinite where the sub-network's barriers cut the home off.
+    """
+    if int(np.max(base.attrs["home_nodes"], initial=-1)) >= network.n_nodes:
+        raise HealthgeoError("sub_distances: the network is not a sub-network of the one the base "
+                             "distances were measured on")
+    hnode, hsnap = base.attrs["home_nodes"], base["snap_m"].to_numpy()
+    gone = base["off_network"].to_numpy() | base["on_island"].to_numpy()
+    out = {"snap_m": hsnap, "off_network": base["off_network"].to_numpy(),
+           "on_island": base["on_island"].to_numpy()}
+    targets, info = {}, {}
+    for name in names:
+        if name not in base.attrs["targets"]:
+            continue
+        dnodes, doffs = base.attrs["targets"][name]
+        d = hsnap + multi_source(network.reversed_graph, dnodes, doffs)[hnode]
+        d[gone] = np.nan
+        w = base[name].to_numpy()
+        if np.any(d < w - 1e-6 * (1 + np.nan_to_num(w))):
+            raise HealthgeoError(f"{name}: {network.mode} distance shorter than on the network it was cut "
+                                 "from - a bug in healthgeo.network, please report.")
+        out[name], targets[name], info[name] = d, (dnodes, doffs), dict(base_info[name])
+    frame = pd.DataFrame(out, index=base.index)
+    frame.attrs["targets"] = targets
+    frame.attrs["home_nodes"] = hnode
+    return frame, info
+
+
 # ==============================================================================================
 # aggregation helpers
 # ==============================================================================================
@@ -844,8 +951,15 @@ def home_access(
     unknown = [k for k in dests if k not in AMENITY_CATEGORIES + GREEN_TYPES]
     if unknown:
         log.info("extra destination types %s (not in design.md's categories) are used as given", unknown)
+    if "wheelchair" in nets and "walk" not in nets:
+        raise ConfigError("the wheelchair network is measured against the walk network it is cut from: "
+                          "pass both ({'walk': ..., 'wheelchair': ...}).")
     distances, infos, food = {}, {}, {}
-    for mode, net in nets.items():
+    for mode, net in sorted(nets.items(), key=lambda kv: kv[0] == "wheelchair"):  # walk before wheelchair
+        if mode == "wheelchair":
+            wd = {k: v for k, v in dests.items() if k in WHEELCHAIR_DESTINATIONS}
+            distances[mode], infos[mode] = sub_distances(net, distances["walk"], infos["walk"], tuple(wd))
+            continue
         dist, info = home_distances(net, homes, dests, max_snap_m=max_snap_m,
                                     entrance_tol_m=entrance_tol_m, adjacent_tol_m=adjacent_tol_m)
         distances[mode], infos[mode] = dist, info
@@ -932,6 +1046,8 @@ class HomeAccess:
         name = wards.index.name or "code"
         rows = []
         for mode, dist in self.distances.items():
+            if mode == "wheelchair":  # CBS publishes road distances: walk and bike compare, wheelchair not
+                continue
             for dest in self.destinations:
                 if dest not in dist:
                     continue
@@ -1019,50 +1135,51 @@ def _aggregate_access(acc: HomeAccess, wards: gpd.GeoDataFrame, sp: dict, thresh
         off = dist["off_network"].to_numpy()
         isl = dist["on_island"].to_numpy()
         on = valid & ~off & ~isl
-        cols[f"homes_off_network_{mode}_n"] = np.bincount(c[valid & off], minlength=nW)
-        docs[f"homes_off_network_{mode}_n"] = doc(
-            "count", f"Homes farther than {max_snap_m:g} m from the {mode} network (left out of "
-            f"all {mode} distances and shares)", "k-d tree (cKDTree) nearest network node; "
-            f"nodes include sample points every <= {net.densify_m} m along edges", OSM,
-            theme="quality", scale="count", label_en=f"homes off the {mode} network",
-            label_nl=f"woningen buiten het {mode}netwerk")
-        cols[f"residents_off_network_{mode}"] = np.bincount(c, weights=w_all * (valid & off), minlength=nW)
-        docs[f"residents_off_network_{mode}"] = doc(
-            "persons", f"Residents of homes farther than {max_snap_m:g} m from the {mode} network",
-            theme="quality", scale="count", label_en=f"residents off the {mode} network",
-            label_nl=f"inwoners buiten het {mode}netwerk")
-        cols[f"residents_island_{mode}"] = np.bincount(c, weights=w_all * (valid & isl), minlength=nW)
-        docs[f"residents_island_{mode}"] = doc(
-            "persons", f"Residents whose nearest {mode} street is a network island (cut off from the "
-            f"main {mode} network; left out of all {mode} distances and shares)",
-            "largest strongly connected component = main network; the other components are islands",
-            OSM, theme="quality", about="residents", scale="count", higher_is_worse=None,
-            label_en=f"residents on {mode} network islands", label_nl=f"inwoners op {mode}netwerk-eilanden")
         covered = np.bincount(c, weights=w_all * on, minlength=nW)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            cols[f"access_{mode}_covered_frac"] = np.where(residents_total > 0, covered / residents_total, np.nan)
-        docs[f"access_{mode}_covered_frac"] = doc(
-            "fraction (0-1)", f"Share of the ward's residents the {mode} accessibility values are "
-            f"computed over: homes within {max_snap_m:g} m of the main {mode} network (not off the "
-            "network, not on a network island)", "residents on the main network / residents in the ward",
-            OSM, theme="quality", about="residents", scale="fraction", higher_is_worse=None,
-            label_en=f"{mode} access coverage", label_nl=f"dekking bereikbaarheid ({mode})")
-        snap = np.where(valid, dist["snap_m"].to_numpy(), np.nan)
-        cols[f"home_snap_{mode}_m_median"] = weighted_quantile(codes, snap, w_all, 0.5, nW)
-        docs[f"home_snap_{mode}_m_median"] = doc(
-            "m", f"Population-weighted median distance from home to the nearest {mode} network node",
-            "straight line, k-d tree on network nodes (incl. edge sample points)", OSM,
-            theme="quality", scale="distance", label_en=f"distance home to {mode} network",
-            label_nl=f"afstand woning tot {mode}netwerk")
+        if mode != "wheelchair":  # wheelchair shares the walk network's snapping: same figures
+            cols[f"homes_off_network_{mode}_n"] = np.bincount(c[valid & off], minlength=nW)
+            docs[f"homes_off_network_{mode}_n"] = doc(
+                "count", f"Homes farther than {max_snap_m:g} m from the {mode} network (left out of "
+                f"all {mode} distances and shares)", "k-d tree (cKDTree) nearest network node; "
+                f"nodes include sample points every <= {net.densify_m} m along edges", OSM,
+                theme="quality", scale="count", label_en=f"homes off the {mode} network",
+                label_nl=f"woningen buiten het {mode}netwerk")
+            cols[f"residents_off_network_{mode}"] = np.bincount(c, weights=w_all * (valid & off), minlength=nW)
+            docs[f"residents_off_network_{mode}"] = doc(
+                "persons", f"Residents of homes farther than {max_snap_m:g} m from the {mode} network",
+                theme="quality", scale="count", label_en=f"residents off the {mode} network",
+                label_nl=f"inwoners buiten het {mode}netwerk")
+            cols[f"residents_island_{mode}"] = np.bincount(c, weights=w_all * (valid & isl), minlength=nW)
+            docs[f"residents_island_{mode}"] = doc(
+                "persons", f"Residents whose nearest {mode} street is a network island (cut off from the "
+                f"main {mode} network; left out of all {mode} distances and shares)",
+                "largest strongly connected component = main network; the other components are islands",
+                OSM, theme="quality", about="residents", scale="count", higher_is_worse=None,
+                label_en=f"residents on {mode} network islands", label_nl=f"inwoners op {mode}netwerk-eilanden")
+            with np.errstate(invalid="ignore", divide="ignore"):
+                cols[f"access_{mode}_covered_frac"] = np.where(residents_total > 0, covered / residents_total, np.nan)
+            docs[f"access_{mode}_covered_frac"] = doc(
+                "fraction (0-1)", f"Share of the ward's residents the {mode} accessibility values are "
+                f"computed over: homes within {max_snap_m:g} m of the main {mode} network (not off the "
+                "network, not on a network island)", "residents on the main network / residents in the ward",
+                OSM, theme="quality", about="residents", scale="fraction", higher_is_worse=None,
+                label_en=f"{mode} access coverage", label_nl=f"dekking bereikbaarheid ({mode})")
+            snap = np.where(valid, dist["snap_m"].to_numpy(), np.nan)
+            cols[f"home_snap_{mode}_m_median"] = weighted_quantile(codes, snap, w_all, 0.5, nW)
+            docs[f"home_snap_{mode}_m_median"] = doc(
+                "m", f"Population-weighted median distance from home to the nearest {mode} network node",
+                "straight line, k-d tree on network nodes (incl. edge sample points)", OSM,
+                theme="quality", scale="distance", label_en=f"distance home to {mode} network",
+                label_nl=f"afstand woning tot {mode}netwerk")
         no_on = (covered <= 0) & (residents_total > 0)
-        on_isl = cols[f"residents_island_{mode}"] > 0
+        on_isl = np.bincount(c, weights=w_all * (valid & isl), minlength=nW) > 0
         reasons[no_on & on_isl & (reasons == None)] = (  # noqa: E711
             f"no residents on the main {mode} network: their nearest streets are network islands "
             f"(cut off from it) or farther than {max_snap_m:g} m")
         reasons[no_on & (reasons == None)] = (  # noqa: E711
             f"no residents within {max_snap_m:g} m of the {mode} network")
         speed = sp[mode]
-        for name in dests:
+        for name in (d for d in dests if d in dist.columns):
             d = dist[name].to_numpy()
             nodest = acc.info[mode][name]["n_target_nodes"] == 0
             if nodest:  # no data, not "nobody reaches one": NULL, with the reason per category
@@ -1203,6 +1320,8 @@ def _aggregate_access(acc: HomeAccess, wards: gpd.GeoDataFrame, sp: dict, thresh
                 OSM, theme="quality", scale="text", higher_is_worse=None,
                 label_en="food access: reason missing", label_nl="voedselomgeving: reden ontbreken")
 
+    if "wheelchair" in acc.networks and "walk" in acc.networks:
+        _wheelchair_gap(acc, cols, docs, c, valid, w_all, nW, sp, minutes)
     frame = pd.DataFrame(cols, index=wards.index)
     if "food_access_nan_reason" in frame:
         frame["food_access_nan_reason"] = frame["food_access_nan_reason"].astype("string")
@@ -1223,6 +1342,76 @@ def _aggregate_access(acc: HomeAccess, wards: gpd.GeoDataFrame, sp: dict, thresh
     missing_docs = set(frame.columns) - set(docs)
     assert not missing_docs, missing_docs
     return frame, docs
+
+
+def _wheelchair_gap(acc: HomeAccess, cols: dict, docs: dict, c: np.ndarray, valid: np.ndarray,
+                    w_all: np.ndarray, nW: int, sp: Mapping[str, float], minutes: float) -> None:
+    """Per ward, what a wheelchair user loses against walking (docs/methods.md#wheelchair-network).
+
+    Per destination type: the population-weighted mean extra distance (wheelchair minus walking,
+    residents reaching one both ways), the share of residents reaching one on foot but by no
+    wheelchair route at all, and the share reaching one within ``minutes`` on foot but not by
+    wheelchair (barriers, detours and the lower speed together); and the share of residents
+    losing at least one of the types within ``minutes``.
+    """
+    walk, wheel = acc.distances["walk"], acc.distances["wheelchair"]
+    on = valid & ~walk["off_network"].to_numpy() & ~walk["on_island"].to_numpy()
+    w = np.where(on, w_all, 0.0)
+    lim_walk, lim_wh = sp["walk"] * minutes * 60, sp["wheelchair"] * minutes * 60
+    mins = f"{minutes:g}min"
+    method = ("per home: distance on the wheelchair network (the walk network without steps, raised "
+              "kerbs, rough surfaces and steep inclines; same home and destination snapping) and on the "
+              "walk network, each snap(home) + shortest path + snap(destination); " + FILTER_DOC["wheelchair"])
+    src = OSM + "; wheelchair speed: " + SPEED_SOURCES["wheelchair"] + "; walking speed: " + SPEED_SOURCES["walk"]
+    lost_any = np.zeros(len(w), bool)
+    names = [d for d in WHEELCHAIR_DESTINATIONS if d in wheel.columns]
+    for name in names:
+        den, dnl = _dest_label(name)
+        dw, dh = walk[name].to_numpy(float), wheel[name].to_numpy(float)
+        nodest = acc.info["walk"][name]["n_target_nodes"] == 0
+        both = np.isfinite(dw) & np.isfinite(dh)
+        wb = np.where(both, w, 0.0)
+        num = np.bincount(c, weights=wb * np.where(both, dh - dw, 0.0), minlength=nW)
+        tot = np.bincount(c, weights=wb, minlength=nW)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            extra = np.where(tot > 0, num / tot, np.nan)
+        cut = np.isfinite(dw) & ~np.isfinite(dh)
+        lost = (np.nan_to_num(dw, nan=np.inf) <= lim_walk) & ~(np.nan_to_num(dh, nan=np.inf) <= lim_wh)
+        lost_any |= lost & on
+        nan = np.full(nW, np.nan)
+        cols[f"{name}_wheelchair_extra_m_mean"] = nan if nodest else extra
+        docs[f"{name}_wheelchair_extra_m_mean"] = doc(
+            "m", f"Population-weighted mean extra distance to the nearest {den} by wheelchair compared "
+            "with walking, over residents who reach one both ways (0 = no detour)",
+            method + "; extra = wheelchair distance - walking distance (>= 0 by construction)", src,
+            theme="access", about="residents", scale="distance", higher_is_worse=True,
+            label_en=f"{den}: extra distance by wheelchair", label_nl=f"{dnl}: omweg per rolstoel")
+        cols[f"pop_share_{name}_wheelchair_cut_off"] = nan if nodest else _share(c, cut, w, nW)
+        docs[f"pop_share_{name}_wheelchair_cut_off"] = doc(
+            "fraction (0-1)", f"Share of residents who reach a {den} on foot but by no wheelchair route "
+            "at all (steps, raised kerbs, rough or steep ways cut them off)", method, src,
+            theme="access", about="residents", scale="fraction", higher_is_worse=True,
+            label_en=f"{den}: cut off by wheelchair", label_nl=f"{dnl}: onbereikbaar per rolstoel")
+        cols[f"pop_share_{name}_wheelchair_lost_{mins}"] = nan if nodest else _share(c, lost, w, nW)
+        docs[f"pop_share_{name}_wheelchair_lost_{mins}"] = doc(
+            "fraction (0-1)", f"Share of residents who reach a {den} within {minutes:g} min on foot but "
+            f"not within {minutes:g} min by wheelchair (= pop_share_{name}_walk_{mins} - "
+            f"pop_share_{name}_wheelchair_{mins})",
+            method + f"; walking {sp['walk']:.3g} m/s -> {lim_walk:.0f} m, wheelchair "
+            f"{sp['wheelchair']:.3g} m/s -> {lim_wh:.0f} m: barriers, detours and the lower speed together",
+            src, theme="access", about="residents", scale="fraction", higher_is_worse=True,
+            label_en=f"{den}: lost within {minutes:g} min by wheelchair",
+            label_nl=f"{dnl}: verloren binnen {minutes:g} min per rolstoel")
+    if names:
+        cols[f"pop_share_wheelchair_lost_any_{mins}"] = _share(c, lost_any, w, nW)
+        docs[f"pop_share_wheelchair_lost_any_{mins}"] = doc(
+            "fraction (0-1)", f"Share of residents who lose at least one of {names} within {minutes:g} min "
+            "when moving by wheelchair instead of walking",
+            method + f"; per home: any type with walking distance <= {lim_walk:.0f} m and wheelchair "
+            f"distance > {lim_wh:.0f} m (types without destinations in the input never count)", src,
+            theme="access", about="residents", scale="fraction", higher_is_worse=True,
+            label_en=f"any essential lost within {minutes:g} min by wheelchair",
+            label_nl=f"een voorziening verloren binnen {minutes:g} min per rolstoel")
 
 
 def _col_or_nan(df, col):

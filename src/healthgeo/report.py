@@ -46,6 +46,9 @@ FAMILIES = [
     ("noise", "noise", ["lden_db_popw", "pop_share_lden_ge_53", "lnight_db_popw"]),
     ("green", "green", ["pop_share_green_1ha_300m", "green_share_pct", "green_m2_per_resident"]),
     ("access", "access", ["supermarket_walk_m_median", "walkability_index", "pop_share_walk15_complete"]),
+    # the wheelchair columns only: "wheelchair" is no column theme, so nothing else stands in for
+    # them in a run without network.modes wheelchair (the family then says it is absent)
+    ("wheelchair", "wheelchair", ["pop_share_wheelchair_lost_any_15min", "park_wheelchair_extra_m_mean"]),
     ("health", "health", ["health_good_health_pct", "health_overweight_pct", "health_lonely_pct"]),
     ("burden", "burden", ["burden_score_pctl", "pollution_burden_pctl"]),
     ("lisa", "lisa", ["no2_ugm3_popw_lisa", "health_good_health_pct_lisa"]),
@@ -79,6 +82,7 @@ TEXT = {
         "withheld_none": "Geen buurten achtergehouden.",
         "schema_note": "Invoer volgens het configuratieschema; niet opgegeven invoer staat als “niet in deze run”.",
         "air": "Lucht", "noise": "Geluid", "green": "Groen", "access": "Bereikbaarheid (lopen/fietsen)",
+        "wheelchair": "Bereikbaarheid per rolstoel (verschil met lopen)",
         "health": "Gezondheid", "burden": "Cumulatieve belasting", "lisa": "Ruimtelijke clusters (LISA)",
         "typology": "Gebiedstypologie", "impact": "Gezondheidseffecten",
         "headline": "Kerncijfers gemeente", "double_burden": "Buurten met dubbele belasting (prioriteit)",
@@ -129,6 +133,7 @@ TEXT = {
         "withheld_none": "No wards withheld.",
         "schema_note": "Inputs as in the configuration schema; inputs the run was not given are marked “not in this run”.",
         "air": "Air", "noise": "Noise", "green": "Green", "access": "Access (walk/cycle)",
+        "wheelchair": "Access by wheelchair (gap versus walking)",
         "health": "Health", "burden": "Cumulative burden", "lisa": "Spatial clusters (LISA)",
         "typology": "Area typology", "impact": "Health impact",
         "headline": "Municipal headline figures", "double_burden": "Wards with a double burden (priority list)",

@@ -466,7 +466,8 @@ def _network_source(m, boundary):
 
 def network_accessibility(osm_manifest, residents_path, amenities_path, green_path, wards_path, out_paths: dict,
                           out_reference, *, params: dict, margin_m: float, out_means=None) -> dict[str, pd.DataFrame]:
-    """Walk and cycle accessibility, walkability and cycleway share for every ward level.
+    """Walk, cycle (and wheelchair, config network.modes) accessibility, walkability and cycleway share
+    for every ward level.
 
     The OSM file is read, the walk and bike graphs are built and every home's network distances
     computed once (:func:`healthgeo.network.home_access`); each level only aggregates them.
@@ -478,7 +479,7 @@ def network_accessibility(osm_manifest, residents_path, amenities_path, green_pa
     # wards outside the extract get NULL street measures, not 0 (None: Overpass = the study area)
     extent = nw.osm_extent(source) if isinstance(source, (str, Path)) else None
     kw = nw.config_kwargs(params)
-    networks = nw.build_graphs(source, ("walk", "bike"), boundary=boundary, **kw["graph"])
+    networks = nw.build_graphs(source, kw["modes"], boundary=boundary, **kw["graph"])
     homes = _residents(residents_path)
     amenities = gpd.read_file(amenities_path, layer="amenities", engine="pyogrio")
     green = gpd.read_file(green_path, layer="green", engine="pyogrio")

@@ -29,6 +29,8 @@ __all__ = ["LEVELS", "CODE_COLUMN", "KEY_FIGURES", "parent_code", "validate_ward
 KEY_FIGURES = [
     "residents", "age_0_14", "age_15_24", "age_25_44", "age_45_64", "age_65_plus",
     "households", "income_keur_per_resident", "low_income_hh_pct",
+    "labour_participation_pct", "social_assistance_pct_15_64", "disability_benefit_pct_15_64",
+    "unemployment_benefit_pct_15_64",
 ]
 _SUM_COLUMNS = ["residents", "age_0_14", "age_15_24", "age_25_44", "age_45_64", "age_65_plus", "households"]
 
@@ -198,6 +200,28 @@ def ward_docs(level: str) -> dict[str, ColumnDoc]:
         "low_income_hh_pct": doc("%", "share of households with a low income", "CBS p_hh_li; NULL where CBS publishes '.'", CBS_KWB,
                                  scale="percent", higher_is_worse=True, burden_group="socioeconomic",
                                  label_en="low-income households", label_nl="huishoudens met laag inkomen", **kf),
+        "labour_participation_pct": doc(
+            "%", "net labour participation: share of residents aged 15-74 in paid work (employees and "
+            "self-employed)", "CBS p_arb_pp (Nettoarbeidsparticipatie); NULL where CBS publishes '.' "
+            "(docs/methods.md#work-and-income)", CBS_KWB, scale="percent", higher_is_worse=False,
+            burden_group="socioeconomic", label_en="labour participation", label_nl="nettoarbeidsparticipatie", **kf),
+        "social_assistance_pct_15_64": doc(
+            "per 100 residents aged 15-64", "residents receiving social assistance (bijstand, Participatiewet) "
+            "per 100 residents aged 15-64", "100 x CBS a_soz_wb / (a_15_24 + a_25_44 + a_45_64); NULL where CBS "
+            "publishes '.' or fewer than 100 residents are aged 15-64 (counts rounded to tens by CBS; "
+            "docs/methods.md#work-and-income)", CBS_KWB, scale="percent", higher_is_worse=True,
+            burden_group="socioeconomic", label_en="social assistance (bijstand)", label_nl="bijstandsuitkeringen", **kf),
+        "disability_benefit_pct_15_64": doc(
+            "per 100 residents aged 15-64", "residents receiving an occupational disability benefit (AO: WIA, WAO, "
+            "Wajong, WAZ) per 100 residents aged 15-64", "100 x CBS a_soz_ao / (a_15_24 + a_25_44 + a_45_64); as "
+            "social_assistance_pct_15_64 (docs/methods.md#work-and-income)", CBS_KWB, scale="percent",
+            higher_is_worse=True, burden_group="socioeconomic", label_en="disability benefits (AO)",
+            label_nl="arbeidsongeschiktheidsuitkeringen", **kf),
+        "unemployment_benefit_pct_15_64": doc(
+            "per 100 residents aged 15-64", "residents receiving an unemployment benefit (WW) per 100 residents "
+            "aged 15-64", "100 x CBS a_soz_ww / (a_15_24 + a_25_44 + a_45_64); as social_assistance_pct_15_64 "
+            "(docs/methods.md#work-and-income)", CBS_KWB, scale="percent", higher_is_worse=True,
+            burden_group="socioeconomic", label_en="unemployment benefits (WW)", label_nl="WW-uitkeringen", **kf),
         "residents_source": doc("text", "where the residents count comes from", "kerncijfers | boundaries | sum of buurten", "",
                                 theme="quality", about="identity", scale="category",
                                 label_en="source of residents count", label_nl="bron inwonertal"),
@@ -210,7 +234,9 @@ def ward_docs(level: str) -> dict[str, ColumnDoc]:
                                scale="count", label_en=f"residents aged {en}", label_nl=f"inwoners {en} jaar", **kf)
     # keep the historical column order (age bands after residents)
     order = [code, "name", "geometry", "residents", *(f"age_{b}" for b in ("0_14", "15_24", "25_44", "45_64", "65_plus")),
-             "households", "income_keur_per_resident", "low_income_hh_pct", "residents_source", "area_m2"]
+             "households", "income_keur_per_resident", "low_income_hh_pct", "labour_participation_pct",
+             "social_assistance_pct_15_64", "disability_benefit_pct_15_64", "unemployment_benefit_pct_15_64",
+             "residents_source", "area_m2"]
     d = {k: d[k] for k in order}
     if level == "buurt":
         d["wijkcode"] = doc("code", "CBS code of the wijk containing this buurt", "derived from the buurt code", CBS_KWB,

@@ -24,9 +24,19 @@ ODATA_URL = "https://opendata.cbs.nl/ODataApi/odata/{table}/TypedDataSet"
 KWB_TABLES = {2019: "84583NED", 2020: "84799NED", 2021: "85039NED", 2022: "85318NED",
               2023: "85618NED", 2024: "85984NED", 2025: "86165NED"}
 
+#: work and income key figures (docs/methods.md#work-and-income): CBS net labour participation and
+#: benefit recipients per 100 residents aged 15-64 (made from the KWB counts by :func:`read_kerncijfers`)
+WORK_INCOME_COLUMNS = ["labour_participation_pct", "social_assistance_pct_15_64", "disability_benefit_pct_15_64",
+                       "unemployment_benefit_pct_15_64"]
 KERNCIJFER_COLUMNS = ["level", "name", "residents", "age_0_14", "age_15_24", "age_25_44", "age_45_64",
                       "age_65_plus", "households", "income_keur_per_resident", "low_income_hh_pct",
-                      "area_land_ha"]
+                      *WORK_INCOME_COLUMNS, "area_land_ha"]
+#: benefit rates are NULL where fewer residents aged 15-64 live in the ward: CBS rounds the
+#: recipient counts to tens, so a smaller denominator puts the rate off by more than 5 points
+MIN_WORKING_AGE_FOR_RATES = 100
+#: benefit count (standardised) -> rate column per 100 residents aged 15-64
+_BENEFITS = {"social_assistance_n": "social_assistance_pct_15_64", "disability_benefit_n": "disability_benefit_pct_15_64",
+             "unemployment_benefit_n": "unemployment_benefit_pct_15_64"}
 
 # standardised -> (KWB short name, OData long-name stem)
 _MAP = {
@@ -39,12 +49,18 @@ _MAP = {
     "households": ("a_hh", "HuishoudensTotaal"),
     "income_keur_per_resident": ("g_ink_pi", "GemiddeldInkomenPerInwoner"),
     "low_income_hh_pct": ("p_hh_li", "HuishoudensMetEenLaagInkomen"),
+    "labour_participation_pct": ("p_arb_pp", "Nettoarbeidsparticipatie"),
+    "social_assistance_n": ("a_soz_wb", "PersonenPerSoortUitkeringBijstand"),
+    "disability_benefit_n": ("a_soz_ao", "PersonenPerSoortUitkeringAO"),
+    "unemployment_benefit_n": ("a_soz_ww", "PersonenPerSoortUitkeringWW"),
     "area_land_ha": ("a_lan_ha", "OppervlakteLand"),
 }
 #: standardised column -> quantity of healthgeo.plausibility.RANGES (checked on read)
 KEY_FIGURE_QUANTITIES = {"residents": "count", "age_0_14": "count", "age_15_24": "count", "age_25_44": "count",
                    "age_45_64": "count", "age_65_plus": "count", "households": "count",
-                   "income_keur_per_resident": "income_keur", "low_income_hh_pct": "pct", "area_land_ha": "area_ha"}
+                   "income_keur_per_resident": "income_keur", "low_income_hh_pct": "pct", "area_land_ha": "area_ha",
+                   "labour_participation_pct": "pct", "social_assistance_n": "count", "disability_benefit_n": "count",
+                   "unemployment_benefit_n": "count"}
 _REQUIRED = ["residents", "age_0_14", "age_15_24", "age_25_44", "age_45_64", "age_65_plus", "households"]
 _LEVEL_WORDS = {"gemeente": "gemeente", "wijk": "wijk", "buurt": "buurt", "land": "land"}
 
@@ -54,8 +70,11 @@ def read_kerncijfers(path_or_json, *, sheet=None) -> pd.DataFrame:
 
     Returns a frame indexed by ``code`` (GM/WK/BU code, stripped) with ``level``, ``name`` and
     the standardised columns ``residents``, ``age_0_14`` ... ``age_65_plus``, ``households``,
-    ``income_keur_per_resident``, ``low_income_hh_pct``, ``area_land_ha``. "." and null are NaN.
-    Income columns that a (early) release lacks are NaN with a log line.
+    ``income_keur_per_resident``, ``low_income_hh_pct``, the work-and-income columns
+    (:data:`WORK_INCOME_COLUMNS`: ``labour_participation_pct`` = CBS p_arb_pp, and the bijstand,
+    AO and WW recipients a_soz_wb/a_soz_ao/a_soz_ww per 100 residents aged 15-64, NULL below
+    :data:`MIN_WORKING_AGE_FOR_RATES` of them) and ``area_land_ha``. "." and null are NaN.
+    Income and work columns that a (early) release lacks are NaN with a log line.
 
     Raises
     ------
@@ -94,10 +113,16 @@ def read_kerncijfers(path_or_json, *, sheet=None) -> pd.DataFrame:
     dup = out.index[out.index.duplicated()].unique()
     if len(dup):
         raise InputDataError(f"{src}: duplicate region codes {list(dup)[:10]}; give one period/table at a time.")
-    empty = [c for c in ("income_keur_per_resident", "low_income_hh_pct") if out[c].isna().all()]
+    check_columns(out, KEY_FIGURE_QUANTITIES, source=src)
+    working_age = out[["age_15_24", "age_25_44", "age_45_64"]].sum(axis=1, min_count=3).to_numpy(float)
+    enough = np.nan_to_num(working_age) >= MIN_WORKING_AGE_FOR_RATES
+    for n_col, rate in _BENEFITS.items():
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[rate] = np.where(enough, 100.0 * out[n_col].to_numpy(float) / working_age, np.nan)
+    empty = [c for c in ("income_keur_per_resident", "low_income_hh_pct", *WORK_INCOME_COLUMNS) if out[c].isna().all()]
     if empty:
         log.info("%s: %s entirely missing (early release?)", src, empty)
-    check_columns(out, KEY_FIGURE_QUANTITIES, source=src)
+    check_columns(out, {c: "pct" for c in _BENEFITS.values()}, source=src)
     return out[KERNCIJFER_COLUMNS]
 
 

@@ -1,6 +1,7 @@
 """OSM street networks as node and way-segment tables: OSM XML, .osm.pbf, Overpass, fetched GeoPackage.
 
-The readers return ``(nodes, edges)``: nodes indexed by OSM id with ``x``/``y`` (lon/lat), and
+The readers return ``(nodes, edges)``: nodes indexed by OSM id with ``x``/``y`` (lon/lat) and
+the node tags of :data:`healthgeo._graph.NODE_TAG_KEYS` where the source has them, and
 one row per way segment with ``u``, ``v``, ``osmid`` and the raw OSM tags of
 :data:`healthgeo._graph.TAG_KEYS`. :mod:`healthgeo.network` builds the walk/cycle graphs from
 them. A missing, empty, truncated or unparsable file raises one
@@ -17,7 +18,7 @@ import pandas as pd
 import pyogrio
 
 from .._errors import InputDataError
-from .._graph import TAG_KEYS
+from .._graph import NODE_TAG_KEYS, TAG_KEYS
 from ._common import input_file, reading
 
 #: layers of a GeoPackage holding a downloaded street network (written by the ``osm`` provider)
@@ -31,20 +32,24 @@ def osmnx_settings():
     """Keep every way in node order with its raw tags (restored afterwards)."""
     import osmnx as ox
 
-    old = ox.settings.useful_tags_way, ox.settings.all_oneway, ox.settings.log_console
+    old = (ox.settings.useful_tags_way, ox.settings.all_oneway, ox.settings.log_console,
+           ox.settings.useful_tags_node)
     ox.settings.useful_tags_way = _SETTINGS_TAGS
+    ox.settings.useful_tags_node = list(dict.fromkeys(list(ox.settings.useful_tags_node) + list(NODE_TAG_KEYS)))
     # all_oneway: one edge per way segment in the way's node order with the raw `oneway` string,
     # so our own filter decides directions (osmnx still flips oneway=-1|reverse|T ways; undone below)
     ox.settings.all_oneway = True
     try:
         yield ox
     finally:
-        ox.settings.useful_tags_way, ox.settings.all_oneway, ox.settings.log_console = old
+        (ox.settings.useful_tags_way, ox.settings.all_oneway, ox.settings.log_console,
+         ox.settings.useful_tags_node) = old
 
 
 def frames_from_osmnx(G) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``(nodes, edges)`` of an osmnx MultiDiGraph built with :func:`osmnx_settings`."""
-    nodes = pd.DataFrame.from_dict(dict(G.nodes(data=True)), orient="index")[["x", "y"]]
+    nodes = pd.DataFrame.from_dict(dict(G.nodes(data=True)), orient="index")
+    nodes = nodes[["x", "y", *[k for k in NODE_TAG_KEYS if k in nodes.columns]]]
     rows = [dict(d, u=u, v=v) for u, v, d in G.edges(data=True)]
     edges = pd.DataFrame(rows) if rows else pd.DataFrame(columns=["u", "v", "osmid", *TAG_KEYS])
     if len(edges) and "oneway" in edges.columns:
@@ -76,6 +81,9 @@ def write_network_layers(nodes: pd.DataFrame, edges: pd.DataFrame, path) -> None
     """Append the node and way-segment tables (lon/lat, OSM tags) to a GeoPackage as plain tables."""
     n = pd.DataFrame({"id": nodes.index.to_numpy(np.int64), "x": nodes["x"].to_numpy(float),
                       "y": nodes["y"].to_numpy(float)})
+    for k in NODE_TAG_KEYS:  # node tags the wheelchair filter reads
+        if k in nodes.columns:
+            n[k] = nodes[k].map(lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)).to_numpy()
     e = edges[[c for c in ("u", "v", "osmid", *TAG_KEYS) if c in edges.columns]].copy()
     for c in e.columns:
         if c not in ("u", "v"):
@@ -99,7 +107,21 @@ def read_network_gpkg(path) -> tuple[pd.DataFrame, pd.DataFrame]:
         e = pyogrio.read_dataframe(path, layer=NETWORK_LAYERS[1], read_geometry=False)
     nodes = pd.DataFrame({"x": n["x"].to_numpy(float), "y": n["y"].to_numpy(float)},
                          index=n["id"].to_numpy(np.int64))
+    for k in NODE_TAG_KEYS:
+        if k in n.columns:
+            nodes[k] = n[k].to_numpy()
     return nodes, e
+
+
+def _tag(tags, key):
+    if isinstance(tags, str):
+        import json
+
+        try:
+            tags = json.loads(tags)
+        except ValueError:
+            return None
+    return tags.get(key) if isinstance(tags, dict) else None
 
 
 def read_pbf(path, bbox_wgs84=None) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -114,8 +136,11 @@ def read_pbf(path, bbox_wgs84=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     if res is None or res[1] is None or len(res[1]) == 0:
         raise InputDataError(f"{path}: pyrosm found no highway ways. Is it an OSM extract of the area?")
     nodes, edges = res
+    tags = nodes["tags"] if "tags" in nodes.columns else pd.Series([None] * len(nodes), index=nodes.index)
     nodes = pd.DataFrame({"x": nodes["lon"].to_numpy(float), "y": nodes["lat"].to_numpy(float)},
                          index=nodes["id"].to_numpy(np.int64))
+    for k in NODE_TAG_KEYS:  # pyrosm keeps node tags as a dict (or JSON text) per node
+        nodes[k] = [_tag(t, k) for t in tags]
     edges = pd.DataFrame(edges.drop(columns="geometry"))
     edges = edges.rename(columns={"id": "osmid"})
     return nodes, edges

@@ -29,6 +29,18 @@ def _cfg(**changes) -> dict:
     return cfg
 
 
+def test_years_without_a_per_year_input_is_one_year(caplog):
+    """The demo config with its NO2 grid replaced by one file: one year, no trend stage, said once."""
+    from healthgeo.config import trend_years
+
+    cfg = _cfg()
+    cfg["inputs"]["no2"] = {"file": "a.asc", "units": "ugm3"}
+    with caplog.at_level("WARNING"):
+        out = validate(cfg)
+    assert trend_years(out) == [] and year_instances(out) == {}
+    assert "no input varies by year" in caplog.text
+
+
 def test_year_instances_and_specs():
     cfg = load_config(DEMO_CONFIG)
     assert base_year(cfg) == 2023
@@ -44,7 +56,6 @@ def test_year_instances_and_specs():
 @pytest.mark.parametrize("change, message", [
     ({"years": [2023]}, "years"),
     ({"years": None}, "no `years:` is given"),
-    ({"inputs": {"no2": {"file": "a.asc"}}}, "no input varies by year"),
     ({"inputs": {"health": {"file": "h_{year}.csv"}}}, "only the air and noise rasters"),
 ])
 def test_bad_years_config_is_refused(change, message):

@@ -261,6 +261,11 @@ def run_years(cfg: dict) -> list[int]:
     return sorted(int(y) for y in cfg.get("years") or [])
 
 
+def trend_years(cfg: dict) -> list[int]:
+    """The run years when some input varies by year (the trend stage runs), else []."""
+    return run_years(cfg) if per_year_inputs(cfg) else []
+
+
 def per_year_inputs(cfg: dict) -> list[str]:
     """Names of the inputs read once per run year (empty for a single-year run)."""
     if not run_years(cfg):
@@ -319,9 +324,9 @@ def _years_problems(cfg: dict[str, Any]) -> list[str]:
     if per_year and not years:
         problems.append(f"inputs {per_year} are per-year ({{year}} in `file:` or `per_year: true`) but no `years:` "
                         "is given; add `years: [..]` (with area.year) or give one file")
-    if years and not per_year:
-        problems.append(f"years: {years} given but no input varies by year; put {{year}} in a raster input's "
-                        "`file:` (e.g. conc_no2_{year}.asc) or set `per_year: true` on a provider input")
+    if years and not per_year:  # e.g. the demo config with its NO2 input replaced: one year, said once
+        log.warning("years: %s given but no input varies by year ({year} in a raster input's `file:`, or "
+                    "`per_year: true`): the run has one year and no trend layers", years)
     for n in per_year:
         if n not in YEAR_RASTER_KINDS:
             problems.append(f"inputs.{n}: only the air and noise rasters {sorted(YEAR_RASTER_KINDS)} can vary by year "

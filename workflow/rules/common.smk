@@ -15,7 +15,7 @@ config.update(_validated)
 RUN = config["run"]
 # years (docs/methods.md#trends): each per-year input also has an instance per other run year,
 # `{input}_{year}` (e.g. no2_2021), fetched and prepared by the same rules as the input itself
-YEARS = _hgconfig.run_years(config)
+YEARS = _hgconfig.trend_years(config)
 YEAR_INSTANCES = _hgconfig.year_instances(config)
 INPUTS = sorted([*config["inputs"], *YEAR_INSTANCES])
 RASTERS = [r for r in _hgconfig.RASTER_INPUTS if r in config["inputs"]] + [

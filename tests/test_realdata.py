@@ -97,7 +97,7 @@ def test_no2_agrees_with_exactextract(utrecht_run):
     import rasterio
 
     gpkg, cfg = utrecht_run
-    asc = cfg["inputs"]["no2"]["file"]
+    asc = cfg["inputs"]["no2"]["file"].replace("{year}", "2021")  # the single-year stages read 2021
     for level in ("buurt", "wijk"):
         layer = gpd.read_file(gpkg, layer=level)
         with rasterio.open(asc) as src:
@@ -226,3 +226,32 @@ def test_report_on_real_wards(utrecht_run, tmp_path):
     result, console = check_page(html, tmp_path / "profile")
     assert console == [] and result["errors"] == []
     assert all(m["shapes"] == m["resolved"] == n_buurt and m["with_value"] > 0 for m in result["maps"])
+
+
+def test_no2_trend_2019_2021_per_buurt(utrecht_run, tmp_path):
+    """The real GCN grids of 2019-2021 through the workflow (years: in utrecht_offline.yaml): each
+    year's buurt mean in trend_buurt equals exactextract's on that year's grid; 2021 equals the
+    buurt layer; NO2 fell city-wide."""
+    exactextract = pytest.importorskip("exactextract")
+    import rasterio
+
+    gpkg, cfg = utrecht_run
+    trend = gpd.read_file(gpkg, layer="trend_buurt").set_index("buurtcode")
+    buurt = gpd.read_file(gpkg, layer="buurt").set_index("buurtcode")
+    for y in (2019, 2020, 2021):
+        with rasterio.open(cfg["inputs"]["no2"]["file"].replace("{year}", str(y))) as src:
+            profile, data = src.profile, src.read(1)
+        tif = tmp_path / f"no2_{y}.tif"
+        profile.update(driver="GTiff", crs="EPSG:28992")
+        with rasterio.open(tif, "w", **profile) as dst:
+            dst.write(data, 1)
+        ref = exactextract.exact_extract(str(tif), buurt.reset_index(), ["mean"], output="pandas")["mean"].to_numpy()
+        np.testing.assert_allclose(trend[f"no2_ugm3_mean_{y}"].to_numpy(), ref, rtol=1e-7)
+    np.testing.assert_allclose(trend["no2_ugm3_mean_2021"], buurt["no2_ugm3_mean"], rtol=1e-12)
+    change = trend["no2_ugm3_mean_change"]
+    assert (change < 0).mean() > 0.9 and change.between(-8, 0.5).all(), change.describe()
+    assert trend["no2_ugm3_mean_slope_per_year"].notna().all()
+    gem = gpd.read_file(gpkg, layer="trend_gemeente")
+    assert -6 < float(gem["no2_ugm3_mean_change"].iloc[0]) < -0.5
+    prov = gpd.read_file(gpkg, layer="provenance")
+    assert {"no2", "no2_2019", "no2_2020"} <= set(prov["input"])

@@ -269,3 +269,27 @@ def test_validation_against_cbs_nabijheid_is_shown(tiny_gpkg, tmp_path):
                       r"<td class=\"n\">([^<]+)</td><td class=\"n\">([^<]+)</td></tr>", table)
     assert rows == [("gp", "3", "0.873", "0.912", "66.7 %"), ("supermarket", "2", "–", "1.31", "50.0 %")], table
     assert "Not in this run: the input nabijheid" not in out
+
+
+def test_trend_section_maps_the_change_and_lists_the_years(tiny_gpkg, tmp_path):
+    out = build_report(tiny_gpkg, tmp_path / "a" / "index.html", language="en").read_text()
+    assert "Not in this run: one year" in out
+    buurt = gpd.read_file(tiny_gpkg, layer="buurt")
+    trend = buurt[["buurtcode", "name", "geometry"]].copy()
+    for y, shift in ((2019, 2.0), (2020, 1.0), (2021, 0.0)):
+        trend[f"no2_ugm3_popw_{y}"] = buurt["no2_ugm3_popw"] + shift
+    trend["no2_ugm3_popw_change"] = -2.0
+    trend["no2_ugm3_popw_slope_per_year"] = -1.0
+    pyogrio.write_dataframe(trend, tiny_gpkg, layer="trend_buurt", driver="GPKG", append=True)
+    gem = pd.DataFrame({"gemeentecode": ["GM0001"], "no2_ugm3_popw_2019": [24.5], "no2_ugm3_popw_2020": [23.5],
+                        "no2_ugm3_popw_2021": [22.5], "no2_ugm3_popw_change": [-2.0],
+                        "no2_ugm3_popw_slope_per_year": [-1.0], "no2_ugm3_popw_slope_lo95": [-1.2],
+                        "no2_ugm3_popw_slope_hi95": [-0.8]})
+    pyogrio.write_dataframe(gem, tiny_gpkg, layer="trend_gemeente", driver="GPKG", append=True)
+    out = build_report(tiny_gpkg, tmp_path / "b" / "index.html", language="en").read_text()
+    sec = re.search(r'<section id="trends">.*?</section>', out, re.S).group(0)
+    assert "Years 2019, 2020, 2021" in sec
+    assert re.search(r'<svg class="hg-map[^"]*"[^>]*data-col="no2_ugm3_popw_change"', sec)
+    row = re.search(r"<tr><td>[^<]*</td>(<td class=\"n\">[^<]*</td>){4}<td class=\"n\">[^<]*</td></tr>", sec).group(0)
+    assert ">24.5<" in row and ">22.5<" in row and ">-2.00<" in row and "-1.00 [-1.20 – -0.8]" in row, row
+    assert '<a href="#trends">' in out

@@ -156,6 +156,7 @@ def assemble(
     metadata: Mapping[str, str],
     extra_tables: Mapping[str, tuple[pd.DataFrame, Mapping[str, ColumnDoc], str]] | None = None,
     scenario_layers: Mapping[str, str | Path] | None = None,
+    trend_layers: Mapping[str, str | Path] | None = None,
     min_residents: float = DEFAULT_MIN_RESIDENTS,
 ) -> Path:
     """Write the output GeoPackage atomically and return its path.
@@ -165,6 +166,8 @@ def assemble(
     maps a scenario name to its per-buurt delta table, written as the spatial layer
     ``scenario_{name}`` (buurt geometry, ``buurtcode``, deltas). ``min_residents`` is the
     disclosure threshold, used for secondary suppression (:func:`hierarchical_suppression`).
+    ``trend_layers`` maps a level to its trend table (:func:`healthgeo.trend.trend`), written as
+    the spatial layer ``trend_{level}`` (the level's geometry, code, name, trend columns).
     """
     out_path = Path(out_path)
     dictionary: list[dict] = []
@@ -210,6 +213,27 @@ def assemble(
             pyogrio.write_dataframe(layer, tmp, layer=layer_name, driver="GPKG", append=True,
                                     layer_options={"DESCRIPTION": f"Scenario {name}: change per buurt against the baseline "
                                                    "(scenario - baseline; each column's sign is explained in data_dictionary)"})
+        for level, path in (trend_layers or {}).items():
+            layer_name = f"trend_{level}"
+            wards = gpd.read_file(wards_path, layer=level, engine="pyogrio").set_index(CODE_COLUMN[level])
+            values, tdocs = read_table(path)
+            values.index = values.index.astype(str)
+            foreign = sorted(set(values.index) - set(map(str, wards.index)))
+            if foreign:
+                raise InputDataError(f"{path}: trend rows for codes that are not {level} wards of this run: {foreign[:10]}")
+            layer = wards[["name", "geometry"]].join(values, how="left")
+            docs = {**{k: v for k, v in ward_docs(level).items() if k in (CODE_COLUMN[level], "name", "geometry")},
+                    **tdocs}
+            layer, docs = protect_layer(layer, reasons[level], docs, keep=["name"], min_residents=min_residents)
+            docs[REASON_COLUMN] = docs[REASON_COLUMN].replace(
+                description=f"Why this ward's values are withheld (see the {level} layer); NA when shown")
+            layer = storage_types(layer.reset_index(), docs)
+            written[layer_name] = (layer, docs)
+            dictionary += _dictionary_rows(layer_name, list(layer.columns), docs)
+            pyogrio.write_dataframe(layer, tmp, layer=layer_name, driver="GPKG", append=True,
+                                    layer_options={"DESCRIPTION": f"Change over the run's years per {level} on "
+                                                   "this year's boundaries: value per year, change, annual slope "
+                                                   "(docs/methods.md#trends)"})
         meta = {"healthgeo_version": __version__, "created_at": now_utc(), **dict(metadata)}
         nonspatial = {
             "provenance": (pd.DataFrame([asdict(r) for r in provenance], columns=PROVENANCE_COLUMNS), _PROV_DOCS, LAYER_DESCRIPTIONS["provenance"]),
@@ -244,6 +268,9 @@ def assemble(
                 for name in scenario_layers or {}:
                     con.execute(f'CREATE UNIQUE INDEX "idx_scenario_{name}_buurtcode" '
                                 f'ON "scenario_{name}" ("buurtcode")')
+                for level in trend_layers or {}:
+                    code = CODE_COLUMN[level]
+                    con.execute(f'CREATE UNIQUE INDEX "idx_trend_{level}_{code}" ON "trend_{level}" ("{code}")')
                 write_data_columns(con)  # column titles/descriptions for QGIS (OGC schema extension)
         finally:
             con.close()
@@ -255,6 +282,7 @@ def assemble_run(out_path, *, wards_path, tables, manifests, run: str, municipal
                  extra_provenance: Sequence[str | Path] = (),
                  extra_tables: Mapping[str, Sequence[str | Path]] | None = None,
                  scenario_layers: Mapping[str, str | Path] | None = None,
+                 trend_layers: Mapping[str, str | Path] | None = None,
                  min_residents: float = DEFAULT_MIN_RESIDENTS, impact: Mapping | None = None) -> Path:
     """Assemble one workflow run: provenance from the fetch manifests, synthetic flag, metadata.
 
@@ -299,4 +327,4 @@ def assemble_run(out_path, *, wards_path, tables, manifests, run: str, municipal
         extra[name] = (frame, docs, LAYER_DESCRIPTIONS.get(name, name))
     return assemble(out_path, wards_path=wards_path, tables=tables, provenance=records,
                     metadata=metadata, extra_tables=extra, scenario_layers=scenario_layers,
-                    min_residents=min_residents)
+                    trend_layers=trend_layers, min_residents=min_residents)

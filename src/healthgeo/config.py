@@ -163,6 +163,7 @@ def _semantic_problems(cfg: dict[str, Any]) -> list[str]:
                 f"of a raster input ({sorted(RASTER_INPUTS)}); remove them or give a NetCDF file"
             )
     problems += _year_problems(cfg)
+    problems += _years_problems(cfg)
     if code in known:
         problems += _scenario_code_problems(cfg, code)
     problems += _model_problems(cfg)
@@ -246,12 +247,90 @@ def load_config(path_or_dict: str | Path | dict) -> dict[str, Any]:
     return validate(data)
 
 
+#: per-year raster inputs: the kind their exposure function takes (air pollutant or noise indicator)
+YEAR_RASTER_KINDS = {"no2": "no2", "pm25": "pm25", "pm10": "pm10", "noise_lden": "lden", "noise_lnight": "lnight"}
+
+
+def is_per_year(spec: dict) -> bool:
+    """A local file with ``{year}`` in its path, or a provider input with ``per_year: true``."""
+    return "{year}" in str(spec.get("file", "")) or bool(spec.get("per_year"))
+
+
+def run_years(cfg: dict) -> list[int]:
+    """The run's years (top-level ``years``), sorted; [] for a single-year run."""
+    return sorted(int(y) for y in cfg.get("years") or [])
+
+
+def trend_years(cfg: dict) -> list[int]:
+    """The run years when some input varies by year (the trend stage runs), else []."""
+    return run_years(cfg) if per_year_inputs(cfg) else []
+
+
+def per_year_inputs(cfg: dict) -> list[str]:
+    """Names of the inputs read once per run year (empty for a single-year run)."""
+    if not run_years(cfg):
+        return []
+    return sorted(n for n, spec in cfg["inputs"].items() if is_per_year(spec))
+
+
+def base_year(cfg: dict) -> int:
+    """The run year a per-year input is read for in the single-year stages (exposure, impact,
+    disparity): the last of ``years`` up to area.year, else the first of them."""
+    years = run_years(cfg)
+    if not years:
+        return int(cfg["area"]["year"])
+    upto = [y for y in years if y <= int(cfg["area"]["year"])]
+    return upto[-1] if upto else years[0]
+
+
+def year_instances(cfg: dict) -> dict[str, tuple[str, int]]:
+    """Input instance name (``{input}_{year}``) -> (input, year) for the run years other than
+    :func:`base_year` (that year's instance is the input itself)."""
+    base = base_year(cfg)
+    return {f"{n}_{y}": (n, y) for n in per_year_inputs(cfg) for y in run_years(cfg) if y != base}
+
+
 def input_spec(cfg: dict, name: str) -> dict | None:
-    """The config entry of input ``name`` with ``year`` defaulted to ``area.year``; None if absent."""
+    """The config entry of input ``name`` with ``year`` defaulted to ``area.year``; None if absent.
+
+    ``name`` may be a year instance ``{input}_{year}`` of a per-year input (:func:`year_instances`):
+    its ``{year}`` is filled in and its ``year`` set. A per-year input by its own name is
+    area.year's instance.
+    """
+    year = None
     spec = cfg["inputs"].get(name)
     if spec is None:
-        return None
+        inst = year_instances(cfg).get(name)
+        if inst is None:
+            return None
+        spec, year = cfg["inputs"][inst[0]], inst[1]
     spec = dict(spec)
+    if is_per_year(spec):
+        year = year or base_year(cfg)
+        spec.pop("per_year", None)
+        if "file" in spec:
+            spec["file"] = spec["file"].replace("{year}", str(year))
+        spec["year"] = year
     if "provider" in spec:
         spec.setdefault("year", cfg["area"]["year"])
     return spec
+
+
+def _years_problems(cfg: dict[str, Any]) -> list[str]:
+    """``years`` holds area.year; per-year inputs need ``years`` and must be rasters of air or noise."""
+    problems = []
+    years = run_years(cfg)
+    per_year = [n for n, spec in cfg["inputs"].items() if is_per_year(spec)]
+    if per_year and not years:
+        problems.append(f"inputs {per_year} are per-year ({{year}} in `file:` or `per_year: true`) but no `years:` "
+                        "is given; add `years: [..]` (with area.year) or give one file")
+    if years and not per_year:  # e.g. the demo config with its NO2 input replaced: one year, said once
+        log.warning("years: %s given but no input varies by year ({year} in a raster input's `file:`, or "
+                    "`per_year: true`): the run has one year and no trend layers", years)
+    for n in per_year:
+        if n not in YEAR_RASTER_KINDS:
+            problems.append(f"inputs.{n}: only the air and noise rasters {sorted(YEAR_RASTER_KINDS)} can vary by year "
+                            "so far; give this input one file")
+        elif "provider" in cfg["inputs"][n] and "year" in cfg["inputs"][n]:
+            problems.append(f"inputs.{n}: `per_year: true` sets the year from `years:`; remove `year:`")
+    return problems

@@ -14,6 +14,8 @@ health            ``rivm/gezondheid_2022.csv``                CBS/RIVM 50120NED 
 ses               ``cbs/ses_woa_85900NED.csv``                CBS SES-WOA 85900NED TypedDataSet
 nabijheid         ``cbs/nabijheid_2023.csv``                  CBS Nabijheid voorzieningen per buurt
 no2/pm25/pm10     ``rivm_gcn/conc_{no2,pm25,pm10}_2023.asc``  RIVM GCN 1 km ASCII grid, no .prj
+no2 2021, 2022    ``rivm_gcn/conc_no2_{2021,2022}.asc``      the same grid in earlier years (NO2 falling
+                                                          ~1 ug/m3 a year along the main roads)
 noise_lden        ``rivm_alo/lden_wegverkeer_2022.tif``       RIVM ALO 10 m road noise GeoTIFF
 noise_lnight      ``rivm_alo/lnight_wegverkeer_2022.tif``
 osm               ``osm/demostad.osm``                        OSM XML 0.6 extract
@@ -88,6 +90,8 @@ FILES: dict[str, str] = {
     "ses": "cbs/ses_woa_85900NED.csv",
     "nabijheid": "cbs/nabijheid_2023.csv",
     "no2": "rivm_gcn/conc_no2_2023.asc",
+    "no2_2021": "rivm_gcn/conc_no2_2021.asc",
+    "no2_2022": "rivm_gcn/conc_no2_2022.asc",
     "pm25": "rivm_gcn/conc_pm25_2023.asc",
     "pm10": "rivm_gcn/conc_pm10_2023.asc",
     "noise_lden": "rivm_alo/lden_wegverkeer_2022.tif",
@@ -372,8 +376,14 @@ def _air_grids(rng, city, paths, origin=GCN_ORIGIN, shape=GCN_SHAPE) -> dict:
     no2 = np.clip(no2 + rng.normal(0, 0.5, no2.shape), 11.5, 35).round(2)
     pm25 = np.clip(7.2 + 0.17 * (no2 - 12) + rng.normal(0, 0.15, no2.shape), 7.0, 11.0).round(2)
     pm10 = np.clip(14.2 + 0.3 * (no2 - 12) + rng.normal(0, 0.25, no2.shape), 14.0, 20.0).round(2)
+    # earlier years (the run's `years:`): NO2 higher by 0.3 ug/m3 a year city-wide and by up to
+    # 1.0 more a year next to the main roads and the trunk road (cleaner traffic), no extra noise
+    # (no random draws: the 2023 files do not change)
+    d_road = np.minimum(d_main, d_trunk)
+    earlier = {f"no2_{y}": np.clip(no2 + (2023 - y) * (0.3 + 1.0 * np.exp(-d_road / 600)), 11.5, 38).round(2)
+               for y in (2021, 2022)}
     out = {}
-    for key, arr in (("no2", no2), ("pm25", pm25), ("pm10", pm10)):
+    for key, arr in (("no2", no2), ("pm25", pm25), ("pm10", pm10), *earlier.items()):
         a = arr.copy()
         a[0, 0] = a[0, 1] = a[1, 0] = -999.0  # nodata in the NW corner of the margin (like the sea)
         dw.write_asc(a, x0, y0, 1000, paths[key])

@@ -101,6 +101,9 @@ TEXT = {
         "scenario_value": "Scenario", "delta": "Verschil", "no_scen": "Niet in deze run: geen scenario's.",
         "generated": "Gemaakt met healthgeo", "run": "Run", "legend": "Legenda",
         "attributable": "Toe te schrijven ziektelast per jaar",
+        "trends": "Trends", "no_trend": "Niet in deze run: één jaar (geef `years:` en een invoer per jaar).",
+        "trend_note": "Jaren {years}, alle op de buurtgrenzen van dit jaar. Helling: lineaire trend per jaar "
+        "met 95 %-interval (vanaf 3 jaren).", "change": "Verandering", "slope": "Helling per jaar",
         "validation": "Afstanden getoetst aan CBS Nabijheid voorzieningen",
         "validation_note": "healthgeo meet over het loop- of fietsnetwerk, CBS over de weg (auto); beide zijn het "
         "gemiddelde over de inwoners van de buurt. Een verhouding onder 1 is te verwachten waar paden afsnijden.",
@@ -152,6 +155,9 @@ TEXT = {
         "scenario_value": "Scenario", "delta": "Delta", "no_scen": "Not in this run: no scenarios.",
         "generated": "Made with healthgeo", "run": "Run", "legend": "Legend",
         "attributable": "Attributable burden per year",
+        "trends": "Trends", "no_trend": "Not in this run: one year (give `years:` and an input per year).",
+        "trend_note": "Years {years}, all on this year's buurt boundaries. Slope: linear trend per year with "
+        "95 % interval (from 3 years).", "change": "Change", "slope": "Slope per year",
         "validation": "Distances checked against CBS Nabijheid voorzieningen",
         "validation_note": "healthgeo measures over the walk or cycle network, CBS over the road (car) network; both "
         "are the mean over the buurt's residents. Ratios below 1 are expected where paths cut corners.",
@@ -763,6 +769,40 @@ class Report:
         out.append("</section>")
         return "".join(out)
 
+    def section_trends(self) -> str:
+        """Change over the run's years: maps of the change per buurt and the municipality's values."""
+        import geopandas as gpd
+
+        t = self.t
+        out = [f'<section id="trends"><h2>{t["trends"]}</h2>']
+        if "trend_buurt" not in self.tables:
+            return "".join(out) + f'<p class="absent">{t["no_trend"]}</p></section>'
+        layer = gpd.read_file(self.path, layer="trend_buurt", engine="pyogrio").set_index("buurtcode") \
+            .reindex(self.buurt.index)
+        stems = [c.removesuffix("_change") for c in layer.columns if c.endswith("_change")]
+        years = sorted({int(m.group(1)) for c in layer.columns for m in [re.search(r"_(\d{4})$", c)] if m})
+        out.append(f'<p class="note">{_esc(t["trend_note"].format(years=", ".join(map(str, years))))}</p>')
+        pick = sorted(stems, key=lambda c: (not c.endswith("_popw"), c))[:2]
+        span = f"{years[0]}–{years[-1]}" if years else ""
+        out.append('<div class="maps">' + "".join(
+            self.map_svg(layer, f"{c}_change", diverging=True, title=f'{t["change"]} {span}: {self.label(c)}')
+            for c in pick) + "</div>")
+        if "trend_gemeente" in self.tables:
+            g = _read(self.con, "trend_gemeente").iloc[0]
+            head = "".join(f"<th>{y}</th>" for y in years)
+            rows = []
+            for c in stems:
+                vals = "".join(f'<td class="n">{fmt(g.get(f"{c}_{y}"))}</td>' for y in years)
+                slope = g.get(f"{c}_slope_per_year")
+                interval = "" if _val(slope) is None else \
+                    f' [{fmt(g.get(f"{c}_slope_lo95"))} – {fmt(g.get(f"{c}_slope_hi95"))}]'
+                rows.append(f"<tr><td>{_esc(self.label(c))}</td>{vals}<td class=\"n\">{fmt(g.get(f'{c}_change'))}</td>"
+                            f'<td class="n">{fmt(slope)}{interval}</td></tr>')
+            out.append(f'<table class="trend"><tr><th>{t["indicator"]}</th>{head}<th>{t["change"]} {span}</th>'
+                       f'<th>{t["slope"]}</th></tr>{"".join(rows)}</table>')
+        out.append("</section>")
+        return "".join(out)
+
     def coverage_figures(self) -> dict[str, list[str]]:
         """Per input, the coverage figures the buurt layer holds (lines of text)."""
         t, b, n_all = self.t, self.buurt, len(self.buurt)
@@ -906,10 +946,10 @@ class Report:
         t = self.t
         names = {str(c): str(n) for c, n in self.buurt.get("name", pd.Series(dtype=str)).items()}
         body = [self.section_summary(), self.section_maps(), self.section_inequality(), self.section_scenarios(),
-                self.section_quality()]
+                self.section_trends(), self.section_quality()]
         banner = f'<div class="banner" role="alert">{_esc(t["synthetic"])}</div>' if self.synthetic else ""
         run = self.meta.get("run", "")
-        nav = "".join(f'<a href="#{k}">{t[k]}</a>' for k in ("summary", "maps", "inequality", "scenarios", "quality"))
+        nav = "".join(f'<a href="#{k}">{t[k]}</a>' for k in ("summary", "maps", "inequality", "scenarios", "trends", "quality"))
         return (
             f'<!DOCTYPE html><html lang="{self.lang}"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width,initial-scale=1">'

@@ -38,6 +38,7 @@ from .sources import read_health, read_luchtmeetnet, read_osm_amenities, read_os
 from .sources.health import health_docs
 from .sources.nabijheid import read_nabijheid
 from .sources.ses import check_regio_year, read_ses, ses_docs
+from .trend import trend as _trend
 from .surface import agreement_summary, build_surface, grid_vs_monitoring, monitoring_points, surface_note
 from .typology import area_typology
 from .validation import summary_docs as validation_summary_docs
@@ -180,6 +181,42 @@ def exposure_noise(rasters: dict, wards_path, residents_path, level: str, out_pa
     table, docs = noise_exposure(read_wards(wards_path, level), rasters["lden"], rasters.get("lnight"),
                                  _residents(residents_path))
     write_table(table, out_path, docs)
+    return table
+
+
+def exposure_year(rasters: dict, wards_path, residents_path, level: str, year: int, out_path) -> pd.DataFrame:
+    """Air and noise exposure of one run year (``rasters``: no2/pm25/pm10/lden/lnight -> that
+    year's prepared raster) on the run's wards; the input of :func:`trend_table`."""
+    wards, residents = read_wards(wards_path, level), _residents(residents_path)
+    air = {k: v for k, v in rasters.items() if k in ("no2", "pm25", "pm10")}
+    parts, docs = [], {}
+    if air:
+        t, d = air_exposure(wards, air, residents)
+        parts.append(t)
+        docs.update(d)
+    if "lden" in rasters:
+        t, d = noise_exposure(wards, rasters["lden"], rasters.get("lnight"), residents)
+        parts.append(t.drop(columns=[c for c in t.columns if c in docs]))
+        docs.update(d)
+    if not parts:
+        raise InputDataError(f"exposure_year {year}: no per-year air or noise raster; check `years:` and the inputs.")
+    table = pd.concat(parts, axis=1)
+    log.info("%s %d: %d wards, %d columns from %s", level, year, len(table), table.shape[1], sorted(rasters))
+    write_table(table, out_path, {c: docs[c] for c in table.columns})
+    return table
+
+
+def trend_table(paths_by_year: dict, out_path) -> pd.DataFrame:
+    """The trend frame of one level (healthgeo.trend.trend) from each year's exposure table."""
+    per_year, docs = {}, {}
+    for year, path in paths_by_year.items():
+        frame, d = read_table(path)
+        per_year[int(year)] = frame
+        docs.update(d)
+    table, tdocs = _trend(per_year, docs)
+    log.info("trend %s: %d wards, %d indicators over %s", Path(str(out_path)).parent.name, len(table),
+             sum(c.endswith("_change") for c in table.columns), sorted(per_year))
+    write_table(table, out_path, tdocs)
     return table
 
 

@@ -97,7 +97,8 @@ def trend(per_year: Mapping[int, pd.DataFrame], docs: Mapping[str, ColumnDoc], *
         index = index.union(frames[y].index)
     if columns is None:
         columns = [c for c, d in docs.items()
-                   if d.about not in ("identity",) and d.scale not in ("text", "category", "flag", "")
+                   if d.about not in ("identity",) and d.theme != "quality"
+                   and d.scale not in ("text", "category", "flag", "")
                    and not c.endswith(("_lo95", "_hi95", "_low", "_high"))
                    and sum(c in frames[y] for y in years) >= 2]
     out: dict[str, pd.Series | np.ndarray] = {}

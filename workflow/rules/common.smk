@@ -13,8 +13,14 @@ config.clear()
 config.update(_validated)
 
 RUN = config["run"]
-INPUTS = sorted(config["inputs"])
-RASTERS = [r for r in _hgconfig.RASTER_INPUTS if r in config["inputs"]]
+# years (docs/methods.md#trends): each per-year input also has an instance per other run year,
+# `{input}_{year}` (e.g. no2_2021), fetched and prepared by the same rules as the input itself
+YEARS = _hgconfig.trend_years(config)
+YEAR_INSTANCES = _hgconfig.year_instances(config)
+INPUTS = sorted([*config["inputs"], *YEAR_INSTANCES])
+RASTERS = [r for r in _hgconfig.RASTER_INPUTS if r in config["inputs"]] + [
+    i for i, (n, _) in YEAR_INSTANCES.items() if n in _hgconfig.RASTER_INPUTS
+]
 MONITORING = [n for n in ("stations", "sensors") if n in config["inputs"]]
 MONITORED = sorted({config["inputs"][n].get("pollutant", "no2") for n in MONITORING})
 # a pollutant with monitoring sites but no grid gets a station-based surface (see air_surface in exposure.smk)
@@ -31,6 +37,7 @@ wildcard_constraints:
     dlevel="buurt|wijk",
     pollutant="|".join(MONITORED) or "__none__",
     scenario="|".join(s["name"] for s in config["scenarios"]) or "__none__",
+    year="|".join(map(str, YEARS)) or "__none__",
 
 
 # The published GeoPackage is described by the assemble rule's receipt; a receipt whose
@@ -63,7 +70,7 @@ def get_fetch_inputs(wildcards):
     """A local input file is an input of the fetch job (so edits rerun the DAG); a download
     that queries by area (OSM, BAG, ALO, Luchtmeetnet, ...) needs the prepared boundaries.
     """
-    spec = config["inputs"][wildcards.input]
+    spec = _hgconfig.input_spec(config, wildcards.input)
     inputs = {"local": []}
     if "file" in spec:
         folder = os.path.join(spec["file"], "")
@@ -255,6 +262,11 @@ def get_assemble_inputs(wildcards):
         "scenario_summaries": [
             f"data/processed/{RUN}/scenarios/{s}/summary.parquet" for s in SCENARIOS
         ],
+        "trend": (
+            [f"data/processed/{RUN}/{level}/trend.parquet" for level in LEVELS]
+            if YEARS
+            else []
+        ),
     }
     for level in LEVELS:
         inputs[level] = [t.format(level=level) for t in get_level_tables(wildcards)]
@@ -272,3 +284,23 @@ def get_assemble_inputs(wildcards):
                 f"data/processed/{RUN}/{level}/burden_reference.parquet"
             )
     return inputs
+
+
+def get_year_rasters(wildcards):
+    """The prepared rasters of one run year, keyed by what the exposure functions take
+    (no2, pm25, pm10, lden, lnight); the base year's (config.base_year) are the run's own rasters."""
+    year = int(wildcards.year)
+    return {
+        _hgconfig.YEAR_RASTER_KINDS[n]: f"data/processed/{RUN}/rasters/"
+        + (n if year == _hgconfig.base_year(config) else f"{n}_{year}")
+        + ".tif"
+        for n in _hgconfig.per_year_inputs(config)
+    }
+
+
+def get_trend_tables(wildcards):
+    """Each level's per-year exposure tables, in the order of YEARS."""
+    return {
+        level: [f"data/processed/{RUN}/years/{y}/{level}_exposure.parquet" for y in YEARS]
+        for level in LEVELS
+    }

@@ -26,6 +26,7 @@ gpkg = assemble_run(
         "validation_access_summary": [p for p in snakemake.input.validation_access if p.endswith("_summary.parquet")],
     },
     scenario_layers={Path(p).parent.name: p for p in snakemake.input.scenario_deltas},
+    trend_layers={Path(p).parent.name: p for p in snakemake.input.trend},
     min_residents=snakemake.params.min_residents,
     impact=snakemake.params.impact,
 )

@@ -466,6 +466,8 @@ def test_lisa_labels_and_islands():
     pd.testing.assert_frame_equal(lab, lab2)
     with pytest.raises(InputDataError, match="GeoDataFrame"):
         lisa_clusters(pd.DataFrame(g.drop(columns="geometry")), ["v"])
+    with pytest.raises(ConfigError, match="permutations must be at least 1"):
+        lisa_clusters(g, ["v"], permutations=0)
 
 
 def test_spatial_measures_refuse_duplicate_ward_codes():

@@ -649,6 +649,9 @@ def lisa_clusters(wards, indicators: Sequence[str], *, residents: str = "residen
     """
     from esda.moran import Moran_Local
 
+    if permutations < 1:
+        raise ConfigError(f"lisa_clusters: permutations must be at least 1 (the pseudo p-values come from them), "
+                          f"got {permutations}; the config default is 999")
     _require_geometry(wards, "lisa_clusters")
     w_full = _contiguity(wards, contiguity)
     reason = ward_reasons(wards, residents, min_residents)

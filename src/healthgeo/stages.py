@@ -303,6 +303,14 @@ def disparity(wards_path, tables, level: str, out_wards, out_table, out_referenc
     if skipped:
         log.info("disparity: indicators without data in this run, skipped: %s", skipped)
     groups = {} if few else {k: _usable(frame, v, shown) for k, v in burden_groups(docs).items()}
+    # the burden combines pollution (exposures or effects) with population characteristics
+    # (sensitivity or socioeconomic): a run without either side has no burden, said in the log
+    if groups and not ((groups.get("exposures") or groups.get("effects"))
+                       and (groups.get("sensitivity") or groups.get("socioeconomic"))):
+        log.info("disparity %s: no cumulative burden - it needs an exposure or effect column and a sensitivity "
+                 "or socioeconomic column with values; this run has %s", level,
+                 {k: v for k, v in groups.items() if v} or "neither")
+        groups = {}
 
     # fixed reference of a previous run (config disparity.burden_reference); None = this run
     ref_path = params.get("burden_reference")

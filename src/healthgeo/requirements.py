@@ -78,7 +78,8 @@ DEFAULT_REQUIREMENTS: list[dict] = [
      "label_en": "GP within 1 km walking for (nearly) all residents aged 65+",
      "indicator": "pop_share_gp_walk_1000m_65plus", "op": ">=", "threshold": 0.95, "target_group": "65+",
      "area_types": _RESIDENTIAL,
-     "source": ("planning target of issue #16 (GP within 1 km for 65+); the mean road distance to a GP in the "
+     "source": ("planning target of the planners' brief (healthgeo issue 16: GP within 1 km for 65+), not a guideline "
+                "value; the mean road distance to a GP in the "
                 f"Netherlands is about 1 km (CBS Nabijheid voorzieningen); {_SHARE_NOTE}")},
     {"id": "cool_place_300m", "label_nl": "Koele plek binnen 300 m lopen van (vrijwel) elke woning",
      "label_en": "Cool place within 300 m walking of (nearly) every home",
@@ -171,20 +172,23 @@ def check_requirements(configured, *, known, area_types=None) -> list[dict]:
     return resolve_requirements(configured)
 
 
+#: indicator tokens whose reason column has another stem
+_REASON_ALIASES = {"fastfood": "food"}
+
+
 def _reason_of(frame: pd.DataFrame, indicator: str, code) -> str | None:
-    """The indicator's own reason text for a ward (``{prefix}_reason`` or ``{dest}_access_nan_reason``)."""
-    stem = indicator
-    candidates = []
-    while "_" in stem:
-        stem = stem.rsplit("_", 1)[0]
-        candidates += [f"{stem}_reason", f"{stem}_access_nan_reason"]
-    parts = indicator.split("_")
-    candidates += [f"{p}_reason" for p in parts] + [f"{p}_access_nan_reason" for p in parts]
-    for c in candidates:
-        if c in frame.columns:
-            v = frame.at[code, c]
-            if isinstance(v, str) and v:
-                return f"{c}: {v}"
+    """The indicator's own reason text for a ward: the longest run of its name's tokens that names
+    a ``*_reason`` column (``no2_reason``, ``cool_place_reason``, ``gp_access_nan_reason``, ...)."""
+    tokens = [_REASON_ALIASES.get(t, t) for t in indicator.split("_")]
+    runs = sorted({"_".join(tokens[i:j]) for i in range(len(tokens)) for j in range(i + 1, len(tokens) + 1)},
+                  key=lambda r: (-len(r), r))
+    for stem in runs:
+        for suffix in ("_reason", "_access_reason", "_access_nan_reason", "_nan_reason"):
+            c = stem + suffix
+            if c in frame.columns:
+                v = frame.at[code, c]
+                if isinstance(v, str) and v:
+                    return f"{c}: {v}"
     return None
 
 

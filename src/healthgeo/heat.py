@@ -31,7 +31,8 @@ from ._green import public_green_parts
 from ._green import union_parts as _union_parts
 from ._vocab import TARGET_CRS
 from .dictionary import EXACTEXTRACT, ColumnDoc, doc
-from .exposure import _check_wards, _exposure_at_residents, _join_reasons, _pop_stats, _setup, _weights
+from .exposure import raster_exposure
+from .network import weighted_quantile
 
 log = logging.getLogger(__name__)
 
@@ -104,14 +105,9 @@ def heat_exposure(wards, pet_raster: str | os.PathLike, residents=None, *, weigh
     ``pop_share_pet_23_29``, ``pop_share_pet_29_35``, ``pop_share_pet_35_41``,
     ``pop_share_pet_ge_41``, ``pet_covered_frac`` and ``pet_reason``.
     """
-    _check_wards(wards)
-    cache, n, pos, wgt = _setup(wards, residents, weights)
-    cw = _weights(wards, pet_raster, cache, assume_crs)
-    st = cw.stats(pet_raster, assume_crs=assume_crs)
-    vals = (_exposure_at_residents(residents, pet_raster, cache=cache, assume_crs=assume_crs)
-            if residents is not None else np.zeros(0))
-    popw, _, preason, (p, w, v) = _pop_stats(n, pos, wgt, vals)
-    cols: dict[str, np.ndarray] = {"pet_degc_mean": st["mean"].to_numpy(), "pet_degc_popw": popw}
+    ex = raster_exposure(wards, pet_raster, residents, weights=weights, assume_crs=assume_crs)
+    n, p, w, v = len(wards), ex.ward, ex.weight, ex.value
+    cols: dict[str, np.ndarray] = {"pet_degc_mean": ex.mean, "pet_degc_popw": ex.popw}
     den = np.bincount(p, weights=w, minlength=n)
     for suffix, lo, hi, *_ in PET_CLASSES:
         sel = np.ones(len(v), bool)
@@ -122,8 +118,8 @@ def heat_exposure(wards, pet_raster: str | os.PathLike, residents=None, *, weigh
         with np.errstate(all="ignore"):
             cols[_class_col(suffix)] = np.where(den > 0, np.bincount(p[sel], weights=w[sel], minlength=n) / den,
                                                 np.nan)
-    cols["pet_covered_frac"] = st["covered_frac"].to_numpy()
-    cols["pet_reason"] = _join_reasons(mean=st["reason"].to_numpy(), popw=preason)
+    cols["pet_covered_frac"] = ex.covered_frac
+    cols["pet_reason"] = ex.reason
     return pd.DataFrame(cols, index=wards.index), heat_docs()
 
 
@@ -232,15 +228,13 @@ def cool_place_access(distances, homes: gpd.GeoDataFrame, wards: gpd.GeoDataFram
     65+ (``..._65plus``), ``cool_place_walk_m_median`` (population-weighted median, NaN when more
     than half of the residents reach none) and ``cool_place_reason``.
     """
-    from .network import _assign_wards, weighted_quantile
-
     d = np.asarray(distances, dtype=float)
     if len(d) != len(homes):
         raise InputDataError(f"cool_place_access: {len(d)} distances for {len(homes)} homes")
     if not within_m > 0:
         raise ConfigError(f"cool_place_access: within_m={within_m!r} must be > 0")
     n = len(wards)
-    codes = _assign_wards(homes, wards) if len(homes) else np.zeros(0, np.int64)
+    codes = _ward_of_homes(homes, wards)
     valid = codes >= 0
     c = np.where(valid, codes, 0)
     res = np.where(valid, np.nan_to_num(pd.to_numeric(homes["residents"], errors="coerce").to_numpy(float)), 0.0)
@@ -273,6 +267,24 @@ def cool_place_access(distances, homes: gpd.GeoDataFrame, wards: gpd.GeoDataFram
     cols["cool_place_reason"] = reason
     frame = pd.DataFrame(cols, index=wards.index)
     return frame, cool_place_docs(within_m=within_m, threshold_degc=threshold_degc, min_area_m2=min_area_m2)
+
+
+def _ward_of_homes(homes: gpd.GeoDataFrame, wards: gpd.GeoDataFrame) -> np.ndarray:
+    """Position of the ward each home lies in (-1 when none; the first ward when on a shared edge)."""
+    out = np.full(len(homes), -1, dtype=np.int64)
+    if len(homes) == 0:
+        return out
+    if homes.crs is not None and wards.crs is not None and not homes.crs.equals(wards.crs):
+        raise InputDataError(f"homes are in {homes.crs} but wards in {wards.crs}; reproject one (`.to_crs(28992)`)")
+    tree = shapely.STRtree(np.asarray(wards.geometry.values, dtype=object))
+    pi, wi = tree.query(np.asarray(homes.geometry.values, dtype=object), predicate="intersects")
+    order = np.lexsort((wi, pi))
+    pi, wi = pi[order], wi[order]
+    first = np.unique(pi, return_index=True)[1]
+    out[pi[first]] = wi[first]
+    if (out < 0).any():
+        log.info("%d of %d homes lie in no ward and are left out", int((out < 0).sum()), len(out))
+    return out
 
 
 def cool_place_docs(*, within_m: float = 300.0, threshold_degc: float = 35.0,

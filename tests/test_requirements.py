@@ -133,3 +133,38 @@ def test_default_requirements_are_valid_and_sourced():
     for r in DEFAULT_REQUIREMENTS:
         assert r["source"] and r["label_nl"] and r["label_en"] and r["target_group"], r["id"]
     assert validate(yaml.safe_load(DEMO_CONFIG.read_text()))["requirements"] is None  # the default set
+
+
+@pytest.mark.slow
+def test_indicator_list_matches_the_demo_run(demo_run):
+    """src/healthgeo/data/indicator_columns.txt = the numeric ward-layer columns of the demo run: a
+    stale name (renamed or dropped column) and a new column missing from the list both fail here.
+    Regenerate the list from the demo GeoPackage's data_dictionary when a producer changes."""
+    import pyogrio
+
+    from healthgeo.requirements import _listed_indicators
+
+    gpkg = demo_run / "data" / "processed" / "demo" / "healthgeo.gpkg"
+    dd = pyogrio.read_dataframe(gpkg, layer="data_dictionary")
+    wards = dd[dd["layer"].isin(["buurt", "wijk", "gemeente"])].drop_duplicates("column")
+    numeric = wards[(wards["theme"] != "identity") & ~wards["scale"].isin(["text", "category"])
+                    & (wards["column"] != "geometry")]
+    listed = set(_listed_indicators())
+    assert not listed - set(wards["column"]), f"listed but not made by the demo run: {sorted(listed - set(wards['column']))}"
+    assert not set(numeric["column"]) - listed, f"made but not listed: {sorted(set(numeric['column']) - listed)}"
+    # the demo run wrote the scorecard: heat columns, requirement counts and both tables
+    layers = {name for name, _ in pyogrio.list_layers(gpkg)}
+    assert {"requirements", "requirements_summary"} <= layers
+    req = pyogrio.read_dataframe(gpkg, layer="requirements", read_geometry=False)
+    assert set(req["requirement"]) == {r["id"] for r in DEFAULT_REQUIREMENTS}
+    # every NULL says why, except in the rows of wards withheld by disclosure control (values withheld)
+    withheld = set()
+    for level, code in (("buurt", "buurtcode"), ("wijk", "wijkcode"), ("gemeente", "gemeentecode")):
+        layer = pyogrio.read_dataframe(gpkg, layer=level, read_geometry=False)
+        withheld |= set(layer.loc[layer["disclosure_reason"].notna(), code])
+    silent = req.loc[req["met"].isna() & req["reason"].isna(), "code"]
+    assert set(silent) <= withheld, sorted(set(silent) - withheld)[:5]
+    assert req.loc[~req["code"].isin(withheld), "value"].notna().any()
+    # the demo has no tree input: the canopy requirement is NULL with the indicator's own reason
+    canopy = req[(req["requirement"] == "canopy_30pct") & (req["level"] == "gemeente")]
+    assert canopy["met"].isna().all() and canopy["reason"].str.contains("tree_canopy_reason").all()

@@ -277,11 +277,11 @@ def get_assemble_inputs(wildcards):
             f"data/processed/{RUN}/scenarios/{s}/summary.parquet" for s in SCENARIOS
         ],
         "requirements_tables": [
-            f"data/processed/{RUN}/{level}/requirements_table.parquet"
+            f"data/processed/{RUN}/requirements/{level}_table.parquet"
             for level in LEVELS
         ],
         "requirements_summaries": [
-            f"data/processed/{RUN}/{level}/requirements_summary.parquet"
+            f"data/processed/{RUN}/requirements/{level}_summary.parquet"
             for level in LEVELS
         ],
     }

@@ -7,8 +7,8 @@ rule requirements:
         wards="data/processed/{run}/wards.gpkg",
     output:
         wards="data/processed/{run}/{level}/requirements.parquet",
-        table="data/processed/{run}/{level}/requirements_table.parquet",
-        summary="data/processed/{run}/{level}/requirements_summary.parquet",
+        table="data/processed/{run}/requirements/{level}_table.parquet",
+        summary="data/processed/{run}/requirements/{level}_summary.parquet",
     log:
         "logs/{run}/requirements/{level}.log",
     benchmark:

@@ -62,8 +62,7 @@ PET_CLASSES: tuple[tuple[str, float | None, float | None, str, str], ...] = (
 _THRESHOLDS = tuple((b, label.split(" (")[0], MATZARAKIS_1996) for _, b, _u, label, _n in PET_CLASSES if b is not None)
 
 #: Defaults of the config's ``heat`` section (config.schema.yaml documents each with its source).
-COOL_PLACE_DEFAULTS = {"cool_threshold_degc": 35.0, "cool_min_area_m2": 200.0, "cool_distance_m": 300.0,
-                       "crown_radius_m": 4.0}
+COOL_PLACE_DEFAULTS = {"cool_threshold_degc": 35.0, "cool_min_area_m2": 200.0, "cool_distance_m": 300.0}
 
 
 def heat_params(section) -> dict:
@@ -71,7 +70,7 @@ def heat_params(section) -> dict:
     p = {**COOL_PLACE_DEFAULTS, **dict(section or {})}
     unknown = sorted(set(p) - set(COOL_PLACE_DEFAULTS))
     problems = [f"unknown key(s) {unknown}; allowed: {sorted(COOL_PLACE_DEFAULTS)}"] if unknown else []
-    problems += [f"{k}={p[k]!r} must be > 0" for k in ("cool_min_area_m2", "cool_distance_m", "crown_radius_m")
+    problems += [f"{k}={p[k]!r} must be > 0" for k in ("cool_min_area_m2", "cool_distance_m")
                  if k in p and not (isinstance(p[k], (int, float)) and p[k] > 0)]
     if not (isinstance(p["cool_threshold_degc"], (int, float)) and -30 <= p["cool_threshold_degc"] <= 60):
         problems.append(f"cool_threshold_degc={p['cool_threshold_degc']!r} must be a PET in °C within -30..60")

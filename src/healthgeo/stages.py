@@ -548,7 +548,7 @@ def heat_cool_access(osm_manifest, residents_path, green_path, wards_path, heat_
     source = _network_source(m, boundary)
     kw = nw.config_kwargs(network_params)
     net = nw.build_graph(source, "walk", boundary=boundary, **kw["graph"])
-    trees = None
+    trees, crown_radius_m = None, 4.0
     if trees_manifest:
         tm = read_manifest(trees_manifest)
         trees = gpd.read_file(tm.path, layer=tm.spec.get("layer"))
@@ -557,9 +557,10 @@ def heat_cool_access(osm_manifest, residents_path, green_path, wards_path, heat_
                 raise CRSError(f"trees input {tm.path} has no CRS; give `crs:` for it in the config")
             trees = trees.set_crs(tm.spec["crs"])
         trees = trees.to_crs(TARGET_CRS)
+        crown_radius_m = tm.spec.get("crown_radius_m", 4.0)  # as for the canopy (exposure_green)
     green = gpd.read_file(green_path, layer="green", engine="pyogrio")
     places = cool_places(green, heat_raster, threshold_degc=p["cool_threshold_degc"],
-                         min_area_m2=p["cool_min_area_m2"], trees=trees, crown_radius_m=p["crown_radius_m"])
+                         min_area_m2=p["cool_min_area_m2"], trees=trees, crown_radius_m=crown_radius_m)
     if out_places:
         write_gdf(places, out_places, layer="cool_places")
     homes = _residents(residents_path)

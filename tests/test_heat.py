@@ -78,7 +78,8 @@ def test_ward_without_residents_gets_nan_with_reason(tmp_path, wards):
 
 @pytest.mark.parametrize("values, expect", [
     (PET + 273.15, ["293.1", "317.1", "kelvin"]),           # a map in kelvin
-    (np.where(PET > 40, PET + 30, PET), ["20", "74", "-30..60"]),  # outside -30..60 °C
+    (np.where(PET > 40, PET + 30, PET), ["20", "74", "-30..60", "2 of 9 values", "check the unit"]),  # > 60 °C
+    (PET * 10, ["200", "440", "tenths of a degree"]),                   # tenths of a degree
 ])
 def test_heat_raster_in_kelvin_or_out_of_range_is_refused(tmp_path, values, expect):
     tif = write_tif(tmp_path / "pet.tif", values)

@@ -98,6 +98,13 @@ def test_withheld_wards_are_left_out_of_the_summary(frame):
                                                 published=published)
     assert len(long) == 3  # the long table keeps every ward (values withheld by the assembler)
     assert "centrum" not in set(summary["area_type"])
+    # a withheld ward's area type does not show through a requirement limited to area types
+    reqs = check_requirements([req("r", "x", "<=", 100, area_types=["centrum"])], known={"x"})
+    _, _, long, _ = evaluate_requirements(frame, reqs, level="buurt", typology=frame["typology"],
+                                          published=published)
+    row = long.set_index("code").loc["BU00000002"]
+    assert pd.isna(row["area_type"]) and pd.isna(row["met"])
+    assert row["reason"] == "not applicable: area type withheld (disclosure control)"
 
 
 def test_unknown_indicator_is_refused_naming_the_closest_valid_ones():

@@ -308,8 +308,7 @@ def cool_place_docs(*, within_m: float = 300.0, threshold_degc: float = 35.0,
         method + "; NaN when more than half of the residents reach none", src,
         theme="heat", scale="distance", higher_is_worse=True,
         thresholds=((float(within_m), "cool place guideline", KLUCK_2020),),
-        label_en="walk to a cool place (median)", label_nl="looptijd naar koele plek (mediaan)".replace(
-            "looptijd", "loopafstand"))
+        label_en="walk to a cool place (median)", label_nl="loopafstand naar koele plek (mediaan)")
     docs["cool_place_reason"] = doc(
         "text", "Why the cool-place values are missing or cover part of the residents; empty when complete",
         theme="quality", scale="text", label_en="cool place: reason missing", label_nl="koele plek: reden ontbreken")

@@ -88,9 +88,9 @@ def _likely_cause(rng: PlausibleRange, lo: float, hi: float) -> str:
             return "too quiet for a noise map: a class map or a fraction? give Lden/Lnight in dB"
         if lo < rng.low:
             return "negative levels: an unmasked nodata value? set `nodata:` for this input"
-    if rng.unit == "degC" and lo > 200:
+    if rng.unit == "degC" and 200 < lo and hi < 340:
         return "looks like kelvin; subtract 273.15"
-    if rng.unit == "degC" and hi > rng.high and hi / 10 <= rng.high:
+    if rng.unit == "degC" and lo > rng.high and hi / 10 <= rng.high:
         return "looks like tenths of a degree; divide by 10"
     if rng.unit == "%" and hi > rng.high:
         return "not a percentage (a count, or per mille?)"

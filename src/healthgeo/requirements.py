@@ -211,8 +211,10 @@ def evaluate_requirements(frame: pd.DataFrame, requirements: Sequence[Mapping], 
     docs
         Column docs of ``frame`` (units in the long table).
     published
-        Boolean per ward: False for wards withheld by disclosure control, left out of the
-        per-type summary (their values are withheld in the long table by the assembler).
+        Boolean per ward (index: codes as text): False for wards withheld by disclosure control.
+        Their area type is not used (a requirement limited to area types is NULL, "area type
+        withheld") and they are left out of the per-type summary; the assembler withholds their
+        resident-based values in the long table.
 
     Returns
     -------
@@ -225,6 +227,10 @@ def evaluate_requirements(frame: pd.DataFrame, requirements: Sequence[Mapping], 
     """
     docs = docs or {}
     codes = frame.index
+
+    def withheld_type(code) -> bool:
+        return published is not None and not bool(published.get(str(code), True))
+
     types = (typology.reindex(codes) if typology is not None else pd.Series(np.nan, index=codes, dtype=object))
     rows = []
     for r in requirements:
@@ -236,7 +242,12 @@ def evaluate_requirements(frame: pd.DataFrame, requirements: Sequence[Mapping], 
             t = types.get(code)
             v = vals.get(code)
             met, reason = pd.NA, None
-            if applies_to and (t is None or pd.isna(t)):
+            hidden = withheld_type(code)
+            if hidden:
+                t = None  # the typology of a withheld ward is withheld: it must not show through here
+            if applies_to and hidden:
+                reason = "not applicable: area type withheld (disclosure control)"
+            elif applies_to and (t is None or pd.isna(t)):
                 reason = f"not applicable: area type unknown (requirement applies to {applies_to})"
             elif applies_to and t not in applies_to:
                 reason = f"not applicable to area type {t!r} (applies to {applies_to})"
@@ -296,8 +307,9 @@ def per_ward_docs(n_requirements: int) -> dict[str, ColumnDoc]:
     return {
         "requirements_applicable_n": doc(
             "count", f"Health requirements (of {n_requirements} configured) that apply to the ward's area type",
-            "Requirements whose area_types include the ward's typology class (or name none)", _SRC,
-            theme="requirements", about="area", scale="count",
+            "Requirements whose area_types include the ward's typology class (or name none); withheld with "
+            "the typology for small wards", _SRC,
+            theme="requirements", scale="count",
             label_en="requirements applicable", label_nl="eisen van toepassing"),
         "requirements_met_n": doc(
             "count", "Applicable health requirements the ward meets",
@@ -337,10 +349,10 @@ REQUIREMENT_TABLE_DOCS: dict[str, ColumnDoc] = {
     "unit": doc("text", "unit of the indicator and threshold", theme="requirements", about="identity", scale="text"),
     "target_group": doc("text", "who the requirement protects (all residents, children 0-14, 65+, ...)",
                         theme="requirements", about="identity", scale="text"),
-    "area_type": doc("category", "area type (typology class) of the ward", theme="typology", about="area",
-                     scale="category"),
+    "area_type": doc("category", "area type (typology class) of the ward (withheld with the typology for small "
+                     "wards)", theme="typology", scale="category"),
     "applies": doc("boolean", "whether the requirement applies to the ward's area type", theme="requirements",
-                   about="area", scale="flag"),
+                   scale="flag"),
     "value": doc("indicator unit", "the ward's value of the indicator (NULL when not computed or missing)",
                  _SRC, theme="requirements", scale="index"),
     "met": doc("boolean", "true = value op threshold holds; false = it does not; NULL = unknown or not applicable "

@@ -192,10 +192,13 @@ def cool_places(green: gpd.GeoDataFrame, pet_raster: str | os.PathLike, *, thres
                                  "(prepare it with healthgeo.rasters.prepare_raster)")
         arr = ds.read(1, masked=True).astype(float).filled(np.nan)
         transform = ds.transform
+    # only cells that touch a candidate are polygonised (a 1 m national PET map has millions of cool cells)
+    near = features.rasterize(((g, 1) for g in cand), out_shape=arr.shape, transform=transform, all_touched=True,
+                              dtype="uint8").astype(bool)
     cool = np.isfinite(arr) & (arr < threshold_degc)
-    if not cool.any():
+    if not (cool & near).any():
         return empty
-    shapes = [shapely.geometry.shape(g) for g, val in features.shapes(cool.astype("uint8"), mask=cool,
+    shapes = [shapely.geometry.shape(g) for g, val in features.shapes(cool.astype("uint8"), mask=cool & near,
                                                                         transform=transform) if val == 1]
     cool_area = shapely.union_all(np.asarray(shapes, dtype=object))
     pieces = shapely.get_parts(shapely.intersection(cand, cool_area))
@@ -203,11 +206,15 @@ def cool_places(green: gpd.GeoDataFrame, pet_raster: str | os.PathLike, *, thres
     merged = _union_parts(pieces) if len(pieces) else np.zeros(0, dtype=object)
     area = shapely.area(merged) if len(merged) else np.zeros(0)
     keep = merged[area >= min_area_m2]
-    means = []
-    for geom in keep:
-        mask = features.geometry_mask([geom], out_shape=arr.shape, transform=transform, invert=True)
-        v = arr[mask & cool]
-        means.append(float(v.mean()) if v.size else np.nan)
+    means = np.full(len(keep), np.nan)
+    if len(keep):  # one rasterisation of all places (cells whose centre lies inside), means by bincount
+        labels = features.rasterize(((g, i + 1) for i, g in enumerate(keep)), out_shape=arr.shape,
+                                    transform=transform, dtype="int32")
+        sel = (labels > 0) & cool
+        num = np.bincount(labels[sel], weights=arr[sel], minlength=len(keep) + 1)[1:]
+        den = np.bincount(labels[sel], minlength=len(keep) + 1)[1:]
+        with np.errstate(all="ignore"):
+            means = np.where(den > 0, num / den, np.nan)
     log.info("cool places (PET < %g °C, >= %g m²): %d of %d candidate areas, %.1f ha", threshold_degc,
              min_area_m2, len(keep), len(cand), float(shapely.area(keep).sum()) / 1e4 if len(keep) else 0.0)
     return gpd.GeoDataFrame({"area_m2": shapely.area(keep), "pet_degc_mean": means},

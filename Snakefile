@@ -25,6 +25,7 @@ include: "workflow/rules/network.smk"
 include: "workflow/rules/disparity.smk"
 include: "workflow/rules/impact.smk"
 include: "workflow/rules/trend.smk"
+include: "workflow/rules/requirements.smk"
 include: "workflow/rules/assemble.smk"
 include: "workflow/rules/report.smk"
 

@@ -350,6 +350,23 @@ def test_bad_config_fails_before_any_work(tmp_path):
     assert not (tmp_path / "data").exists()
 
 
+def test_unknown_requirement_indicator_fails_before_any_work(tmp_path):
+    """A health requirement naming an indicator healthgeo does not make stops the run at start-up,
+    naming the closest valid indicators; nothing is built."""
+    import yaml
+
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    config["requirements"] = [{"id": "no2", "indicator": "no2_popw", "op": "<=", "threshold": 10}]
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text(yaml.safe_dump(config))
+    proc = _snakemake(tmp_path, config=cfg)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0
+    assert "requirements[0] (no2).indicator: 'no2_popw' is not a healthgeo indicator; closest valid indicators:" in out
+    assert "no2_ugm3_popw" in out
+    assert not (tmp_path / "data").exists()
+
+
 def test_fixed_burden_reference_from_an_earlier_run(demo_run, tmp_path):
     """disparity.burden_reference: percentiles against a stored reference; the same one gives the same scores."""
     import yaml

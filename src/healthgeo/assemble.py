@@ -58,6 +58,9 @@ LAYER_DESCRIPTIONS = {
                           "against CBS Nabijheid voorzieningen road distance (ratio, within +-25 %)"),
     "validation_access_summary": ("Agreement with CBS Nabijheid voorzieningen per destination type and network: "
                                   "correlation, median ratio, share of buurten within +-25 %"),
+    "requirements": ("Health requirements (PvE scorecard): one row per ward and requirement - value, met "
+                     "(true/false/NULL) and the reason for NULL (not applicable, not computed, no value)"),
+    "requirements_summary": "Health requirements met per area type (typology class), ward level and requirement",
     "scenario_comparison": ("Scenario totals against the baseline (burden, DALYs, euros; negative delta = gain, "
                             "positive for *_averted_* rows)"),
 }

@@ -22,13 +22,15 @@ from jsonschema import Draft202012Validator, validators
 
 from ._errors import ConfigError
 from ._vocab import code_prefix, is_code
+from .heat import heat_params
 from .impact import params_from_config
 from .rasters import NETCDF_SUFFIXES, is_netcdf
 from .scenarios import validate_spec
 from .sources import PROVIDERS, known_municipalities
 from .sources.cbs import KWB_TABLES
 from .sources.health import HEALTH_TABLES
-from .typology import rules_from_config
+from .requirements import known_indicators, requirement_problems
+from .typology import DEFAULT_RULES, rules_from_config
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +43,7 @@ RASTER_INPUTS = {
     "noise_lnight": "db",
     "landcover": "class",
     "ndvi": "ratio",
+    "heat": "degc",
 }
 
 
@@ -230,6 +233,14 @@ def _model_problems(cfg: dict[str, Any]) -> list[str]:
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         problems.append(f"scenarios: duplicate names {dup}; each scenario needs its own name")
+    try:
+        heat_params(cfg.get("heat"))
+    except ConfigError as e:
+        problems.append(f"heat: {e}")
+    # health requirements: an unknown indicator is refused here, before any work (closest names given)
+    rules = cfg.get("typology", {}).get("rules") or DEFAULT_RULES
+    types = {r.get("type") for r in rules if isinstance(r, dict)}
+    problems += requirement_problems(cfg.get("requirements"), known=known_indicators(cfg), area_types=types)
     return problems
 
 

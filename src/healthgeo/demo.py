@@ -96,6 +96,7 @@ FILES: dict[str, str] = {
     "pm10": "rivm_gcn/conc_pm10_2023.asc",
     "noise_lden": "rivm_alo/lden_wegverkeer_2022.tif",
     "noise_lnight": "rivm_alo/lnight_wegverkeer_2022.tif",
+    "heat": "klimaateffectatlas/gevoelstemperatuur_hete_dag.tif",
     "osm": "osm/demostad.osm",
     "dwellings": "bag/verblijfsobjecten.gpkg",
     "population_grid": "cbs/vk100_2022.gpkg",
@@ -230,6 +231,7 @@ def generate(outdir: str | Path, *, seed: int = 42, municipality: str = "GM9999"
     _noise(city, paths, *noise_grid(extent_origin, size_m))
     n_wc = dc.wheelchair_tags(np.random.default_rng([seed, 11]), city)  # own generator: nothing else changes
     log.info("demo OSM: wheelchair barriers %s", n_wc)
+    _heat(city, paths, *noise_grid(extent_origin, size_m))
     dw.write_osm(city, paths["osm"])
     dw.write_nabijheid(np.random.default_rng([seed, 10]), city, municipality, name, paths["nabijheid"])
     _bag_and_grid(rngs[5], city, municipality, paths)
@@ -262,6 +264,7 @@ _IMITATES = {
     "pdok": "PDOK WFS wijkenbuurten", "cbs": "CBS KWB / vierkantstatistieken / SES-WOA / Nabijheid", "rivm": "RIVM Gezondheid per wijk en buurt",
     "rivm_gcn": "RIVM GCN", "rivm_alo": "RIVM Atlas Leefomgeving", "osm": "OpenStreetMap", "bag": "BAG",
     "luchtmeetnet": "RIVM Luchtmeetnet", "samenmeten": "RIVM Samen Meten",
+    "klimaateffectatlas": "Klimaateffectatlas Hittekaart gevoelstemperatuur (PET, GeoTIFF)",
 }
 
 
@@ -450,6 +453,58 @@ def _noise(city, paths, origin=NOISE_ORIGIN, shape=NOISE_SHAPE) -> None:
         arr[-40:, :40] = dw.NOISE_NODATA  # SW corner without data (outside the map)
     dw.write_noise_tif(lden, transform, paths["noise_lden"])
     dw.write_noise_tif(lnight, transform, paths["noise_lnight"])
+
+
+#: demo PET (°C) on a hot afternoon: open paved ground, what dense building and asphalt add, and
+#: the cooling of green by kind (tree shade cools most, sunny grass little)
+_PET_BASE, _PET_DENSE, _PET_ASPHALT = 38.0, 6.0, 2.5
+_PET_GREEN = {"park": -9.0, "forest": -11.0, "wood": -11.0, "cemetery": -8.0, "garden": -5.0, "scrub": -5.0,
+              "grass": -3.0, "meadow": -3.0, "recreation_ground": -3.0, "playground": -2.0}
+
+
+def _heat(city, paths, origin=NOISE_ORIGIN, shape=NOISE_SHAPE) -> None:
+    """A felt-temperature (PET, °C) map in the Klimaateffectatlas format: a float GeoTIFF, EPSG:28992.
+
+    Hotter on paved, treeless blocks (dense dwellings, main roads), cooler in green - most under
+    trees (parks, forest, cemeteries), little on sunny grass; a green area's cooling fades over
+    about 20 m beyond its edge. Deterministic (no random draws), so the other files do not change.
+    """
+    from rasterio import features
+    from rasterio.transform import from_origin
+    from scipy import ndimage
+    from shapely.geometry import LineString
+
+    from . import _demo_write as dw
+
+    h, w = shape
+    transform = from_origin(origin[0], origin[1] + 10 * h, 10, 10)
+    # built density: dwellings per 10 m cell, smoothed over ~50 m, scaled to 0..1
+    col = np.floor((np.asarray(city.dwellings["x"]) - origin[0]) / 10).astype(int)
+    row = np.floor((origin[1] + 10 * h - np.asarray(city.dwellings["y"])) / 10).astype(int)
+    ok = (col >= 0) & (col < w) & (row >= 0) & (row < h)
+    dens = np.zeros((h, w))
+    np.add.at(dens, (row[ok], col[ok]), 1.0)
+    dens = ndimage.gaussian_filter(dens, sigma=5)
+    dens = np.clip(dens / max(np.quantile(dens[dens > 0], 0.95), 1e-9), 0, 1) if (dens > 0).any() else dens
+    pet = _PET_BASE - 3.0 + _PET_DENSE * dens
+    roads = [LineString(r.coords) for r in city.main_roads]
+    if roads:
+        asphalt = features.rasterize(((g.buffer(12), 1) for g in roads), out_shape=(h, w), transform=transform,
+                                     dtype="uint8")
+        pet += _PET_ASPHALT * asphalt
+    cooling = np.zeros((h, w))
+    for kind, dt in sorted(_PET_GREEN.items(), key=lambda kv: -kv[1]):  # strongest cooling written last
+        geoms = [g.geom for g in city.greens if g.kind == kind]
+        if geoms:
+            m = features.rasterize(((g, 1) for g in geoms), out_shape=(h, w), transform=transform, dtype="uint8")
+            cooling = np.where(m == 1, np.minimum(cooling, dt), cooling)
+    inside = cooling < 0
+    if inside.any():  # the cooling fades beyond the edge: e^(-d/20 m) of the nearest green cell's cooling
+        dist, (ri, ci) = ndimage.distance_transform_edt(~inside, sampling=10.0, return_indices=True)
+        cooling = np.where(inside, cooling, cooling[ri, ci] * np.exp(-dist / 20.0))
+    pet = np.round(pet + cooling, 1)
+    pet[-30:, -30:] = dw.NOISE_NODATA  # SE corner outside the map (nodata)
+    dw.write_noise_tif(pet, transform, paths["heat"])
 
 
 def _bag_and_grid(rng, city, gm: str, paths) -> None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -55,6 +56,8 @@ __all__ = [
     "AIR_THRESHOLDS",
     "LDEN_BANDS",
     "RESIDENTS_EXPOSURE_DOCS",
+    "RasterExposure",
+    "raster_exposure",
 ]
 
 #: WHO AQG 2021 annual-mean levels per pollutant, µg/m³: the guideline level and the interim
@@ -291,6 +294,48 @@ def _fmt(t) -> str:
 
 def _residents_weight(residents) -> np.ndarray:
     return pd.to_numeric(residents["residents"], errors="coerce").to_numpy(dtype=float)
+
+
+@dataclass(frozen=True)
+class RasterExposure:
+    """Area and residents' values of one raster per ward (:func:`raster_exposure`).
+
+    ``mean``, ``covered_frac``, ``mean_reason``: coverage-weighted area statistics per ward;
+    ``popw``, ``popw_reason``: population-weighted mean per ward; ``ward``, ``weight``, ``value``:
+    the residents points with a valid value (ward position, residents, raster value), for
+    shares or classes computed by the caller. ``reason``: both reasons joined (``*_reason`` column).
+    """
+
+    mean: np.ndarray
+    covered_frac: np.ndarray
+    mean_reason: np.ndarray
+    popw: np.ndarray
+    popw_reason: np.ndarray
+    ward: np.ndarray
+    weight: np.ndarray
+    value: np.ndarray
+
+    @property
+    def reason(self) -> np.ndarray:
+        return _join_reasons(mean=self.mean_reason, popw=self.popw_reason)
+
+
+def raster_exposure(wards, raster, residents=None, *, weights=None, assume_crs=None) -> RasterExposure:
+    """One raster's area mean and population-weighted mean per ward, with the residents' values.
+
+    The engine of the air indicators for any other raster quantity (e.g. felt temperature,
+    :mod:`healthgeo.heat`): docs/methods.md#coverage-fraction-zonal-statistics and
+    docs/methods.md#population-weighted-exposure.
+    """
+    _check_wards(wards)
+    cache, n, pos, wgt = _setup(wards, residents, weights)
+    cw = _weights(wards, raster, cache, assume_crs)
+    st = cw.stats(raster, assume_crs=assume_crs)
+    vals = (_exposure_at_residents(residents, raster, cache=cache, assume_crs=assume_crs)
+            if residents is not None else np.zeros(0))
+    popw, _, preason, (p, w, v) = _pop_stats(n, pos, wgt, vals)
+    return RasterExposure(st["mean"].to_numpy(), st["covered_frac"].to_numpy(), st["reason"].to_numpy(),
+                          popw, preason, p, w, v)
 
 
 # --------------------------------------------------------------------------------------------

@@ -55,6 +55,8 @@ RANGES: dict[str, PlausibleRange] = {
     "noise_lden": PlausibleRange("Lden", "dB", 0.0, 120.0, min_max=20.0),
     "noise_lnight": PlausibleRange("Lnight", "dB", 0.0, 120.0, min_max=10.0),
     "temperature": PlausibleRange("air temperature", "degC", -40.0, 50.0),
+    # felt temperature (PET) on a hot afternoon: Dutch heat maps reach ~50-55 degC in full sun
+    "heat": PlausibleRange("felt temperature (PET)", "degC", -30.0, 60.0),
     "ndvi": PlausibleRange("NDVI", "ratio", -1.0, 1.0),
     "pct": PlausibleRange("percentage", "%", 0.0, 100.0),
     "count": PlausibleRange("count", "persons/households", 0.0, 20_000_000.0),
@@ -63,7 +65,8 @@ RANGES: dict[str, PlausibleRange] = {
 }
 #: Raster inputs (config ``inputs``) and the quantity of their values.
 RASTER_QUANTITY = {"no2": "no2", "pm25": "pm25", "pm10": "pm10", "noise_lden": "noise_lden",
-                   "noise_lnight": "noise_lnight", "ndvi": "ndvi", "temperature": "temperature"}
+                   "noise_lnight": "noise_lnight", "ndvi": "ndvi", "temperature": "temperature",
+                   "heat": "heat"}
 #: Default of ``air_monitoring.max_grid_factor``: the median ratio of grid to measured annual
 #: means must lie within [1/factor, factor].
 DEFAULT_MONITORING_FACTOR = 3.0
@@ -85,8 +88,10 @@ def _likely_cause(rng: PlausibleRange, lo: float, hi: float) -> str:
             return "too quiet for a noise map: a class map or a fraction? give Lden/Lnight in dB"
         if lo < rng.low:
             return "negative levels: an unmasked nodata value? set `nodata:` for this input"
-    if rng.unit == "degC" and lo > 200:
+    if rng.unit == "degC" and 200 < lo and hi < 340:
         return "looks like kelvin; subtract 273.15"
+    if rng.unit == "degC" and lo > rng.high and hi / 10 <= rng.high:
+        return "looks like tenths of a degree; divide by 10"
     if rng.unit == "%" and hi > rng.high:
         return "not a percentage (a count, or per mille?)"
     if lo <= -9999:

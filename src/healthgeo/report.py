@@ -45,6 +45,7 @@ FAMILIES = [
     ("air", "air", ["no2_ugm3_popw", "pm25_ugm3_popw", "pm10_ugm3_popw"]),
     ("noise", "noise", ["lden_db_popw", "pop_share_lden_ge_53", "lnight_db_popw"]),
     ("green", "green", ["pop_share_green_1ha_300m", "green_share_pct", "green_m2_per_resident"]),
+    ("heat", "heat", ["pet_degc_popw", "pop_share_pet_ge_41", "pop_share_cool_place_walk_300m"]),
     ("access", "access", ["supermarket_walk_m_median", "walkability_index", "pop_share_walk15_complete"]),
     # the wheelchair columns only: "wheelchair" is no column theme, so nothing else stands in for
     # them in a run without network.modes wheelchair (the family then says it is absent)
@@ -53,6 +54,7 @@ FAMILIES = [
     ("burden", "burden", ["burden_score_pctl", "pollution_burden_pctl"]),
     ("lisa", "lisa", ["no2_ugm3_popw_lisa", "health_good_health_pct_lisa"]),
     ("typology", "typology", ["typology"]),
+    ("requirements", "requirements", ["requirements_met_share", "requirements_met_n"]),
     ("impact", "impact", ["dalys_total_per_year_central", "deaths_attr_no2_per_year_central"]),
 ]
 
@@ -85,6 +87,12 @@ TEXT = {
         "wheelchair": "Bereikbaarheid per rolstoel (verschil met lopen)",
         "health": "Gezondheid", "burden": "Cumulatieve belasting", "lisa": "Ruimtelijke clusters (LISA)",
         "typology": "Gebiedstypologie", "impact": "Gezondheidseffecten",
+        "heat": "Hitte (gevoelstemperatuur, koele plek)", "requirements": "Gezondheidseisen (PvE)",
+        "req_summary": "Eisen gehaald per gebiedstype (buurten)", "req_note": "Per eis en gebiedstype: buurten "
+        "gehaald / niet gehaald / onbekend (geen waarde of niet berekend; nooit als 'niet gehaald' geteld). "
+        "Achtergehouden buurten tellen niet mee.", "requirement": "Eis", "area_type": "Gebiedstype",
+        "met": "gehaald", "not_met": "niet gehaald", "unknown": "onbekend", "threshold": "Norm",
+        "target_group": "Doelgroep", "source": "Bron",
         "headline": "Kerncijfers gemeente", "double_burden": "Buurten met dubbele belasting (prioriteit)",
         "none_double": "Geen buurten met dubbele belasting.", "ward": "Buurt", "code": "Code",
         "residents": "Inwoners", "score": "Belastingspercentiel", "gradient": "Gradiënt naar SES-kwintiel",
@@ -139,6 +147,11 @@ TEXT = {
         "wheelchair": "Access by wheelchair (gap versus walking)",
         "health": "Health", "burden": "Cumulative burden", "lisa": "Spatial clusters (LISA)",
         "typology": "Area typology", "impact": "Health impact",
+        "heat": "Heat (felt temperature, cool place)", "requirements": "Health requirements (PvE)",
+        "req_summary": "Requirements met per area type (wards)", "req_note": "Per requirement and area type: wards "
+        "met / not met / unknown (no value or not computed; never counted as not met). Withheld wards are left "
+        "out.", "requirement": "Requirement", "area_type": "Area type", "met": "met", "not_met": "not met",
+        "unknown": "unknown", "threshold": "Threshold", "target_group": "Target group", "source": "Source",
         "headline": "Municipal headline figures", "double_burden": "Wards with a double burden (priority list)",
         "none_double": "No wards with a double burden.", "ward": "Ward", "code": "Code",
         "residents": "Residents", "score": "Burden percentile", "gradient": "Gradient by SES quintile",
@@ -169,7 +182,8 @@ TEXT = {
 
 #: the config inputs each map family is computed from (to name the missing one when a family is absent)
 FAMILY_INPUTS = {"air": ["no2", "pm25", "pm10"], "noise": ["noise_lden", "noise_lnight"],
-                 "green": ["osm", "trees", "landcover", "ndvi"], "access": ["osm"], "health": ["health"]}
+                 "green": ["osm", "trees", "landcover", "ndvi"], "access": ["osm"], "health": ["health"],
+                 "heat": ["heat"]}
 
 #: the config inputs a scenario type changes (any one of them suffices); without them its deltas are 0
 SCENARIO_INPUTS = {"no2_reduction": ["no2", "stations", "sensors"], "lden_reduction": ["noise_lden"],
@@ -179,7 +193,7 @@ SCENARIO_INPUTS = {"no2_reduction": ["no2", "stations", "sensors"], "lden_reduct
 QUALITY_COLUMNS = r"(?:_covered_frac|_reason|_source)$|^residents_island_|^homes_off_network_\w+_n$|^popw_method$"
 QUALITY_INPUT = [(r"^no2_", "no2"), (r"^pm25_", "pm25"), (r"^pm10_", "pm10"), (r"^lden_", "noise_lden"),
                  (r"^lnight_", "noise_lnight"), (r"^popw_method$", "dwellings"), (r"^tree_canopy_", "trees"),
-                 (r"^ndvi_", "ndvi"), (r"^(?:residents|ses)_source$", "kerncijfers"), (r"^health_", "health"),
+                 (r"^ndvi_", "ndvi"), (r"^(?:pet|cool_place)_", "heat"), (r"^(?:residents|ses)_source$", "kerncijfers"), (r"^health_", "health"),
                  (r"^(?:green|street_network|access|residents_island|homes_off_network|walkability|cycleway"
                   r"|food_access|\w+_access_nan_reason)", "osm")]
 
@@ -637,8 +651,39 @@ class Report:
                 out.append(f'<p class="absent">{_esc(self.absent_text(key))}</p>')
                 continue
             out.append('<div class="maps">' + "".join(self.map_svg(self.buurt, c) for c in cols) + "</div>")
+            if key == "requirements":
+                out.append(self.requirements_table())
         out.append("</section>")
         return "".join(out)
+
+    def requirements_table(self) -> str:
+        """The requirements scorecard per area type (table requirements_summary, buurt level)."""
+        t = self.t
+        if "requirements_summary" not in self.tables or "requirements" not in self.tables:
+            return ""
+        summary = _read(self.con, "requirements_summary")
+        summary = summary[summary["level"] == "buurt"]
+        reqs = _read(self.con, "requirements")
+        reqs = reqs[reqs["level"] == "buurt"].drop_duplicates("requirement").set_index("requirement")
+        label = f"label_{self.lang}"
+        head = (f'<h4>{_esc(t["req_summary"])}</h4><p class="note">{_esc(t["req_note"])}</p><table><tr>'
+                f'<th>{t["requirement"]}</th><th>{t["threshold"]}</th><th>{t["target_group"]}</th>'
+                f'<th>{t["area_type"]}</th><th>{t["met"]}</th><th>{t["not_met"]}</th><th>{t["unknown"]}</th>'
+                f'<th>{t["source"]}</th></tr>')
+        rows = []
+        for rid, grp in summary.groupby("requirement", sort=False):
+            r = reqs.loc[rid] if rid in reqs.index else pd.Series(dtype=object)
+            norm = f'{r.get("indicator", "")} {r.get("op", "")} {fmt(r.get("threshold"))}'
+            for i, (_, row) in enumerate(grp.iterrows()):
+                first = i == 0
+                rows.append(
+                    f'<tr><td>{_esc(r.get(label) or rid) if first else ""}</td><td>{_esc(norm) if first else ""}</td>'
+                    f'<td>{_esc(r.get("target_group", "")) if first else ""}</td><td>{_esc(row["area_type"])}</td>'
+                    f'<td class="n">{fmt(row["wards_met_n"], "count")}</td>'
+                    f'<td class="n">{fmt(row["wards_not_met_n"], "count")}</td>'
+                    f'<td class="n">{fmt(row["wards_unknown_n"], "count")}</td>'
+                    f'<td class="src">{_esc(r.get("source", "")) if first else ""}</td></tr>')
+        return head + "".join(rows) + "</table>"
 
     def _gradient_chart(self, rows: pd.DataFrame, indicator: str) -> str:
         w, h, pad = 340, 190, 40

@@ -564,3 +564,91 @@ def validation_access(means_path, nabijheid_manifest, wards_path, out_table, out
     write_table(table, out_table, validation_docs())
     write_table(summary, out_summary, validation_summary_docs())
     return table, summary
+
+
+# --- heat stress and health requirements ----------------------------------------------------------
+
+def exposure_heat(raster, wards_path, residents_path, level: str, out_path) -> pd.DataFrame:
+    """Felt temperature (PET) per ward: area and population-weighted means, residents per heat-stress class."""
+    from .heat import heat_exposure
+
+    table, docs = heat_exposure(read_wards(wards_path, level), raster, _residents(residents_path))
+    write_table(table, out_path, docs)
+    return table
+
+
+def heat_cool_access(osm_manifest, residents_path, green_path, wards_path, heat_raster, out_paths: dict, *,
+                     params: dict, network_params: dict, margin_m: float, trees_manifest=None,
+                     out_places=None) -> dict[str, pd.DataFrame]:
+    """Share of residents with a cool place within walking distance, for every ward level.
+
+    Cool places (:func:`healthgeo.heat.cool_places`) are reached over the walk network built as in
+    ``network_accessibility`` (same source, boundary and graph parameters); one Dijkstra pass gives
+    every home's distance, aggregated per level.
+    """
+    from .heat import cool_place_access, cool_places, heat_params
+
+    p = heat_params(params)
+    m = read_manifest(osm_manifest)
+    boundary = read_wards(wards_path, "gemeente").geometry.buffer(margin_m).union_all()
+    source = _network_source(m, boundary)
+    kw = nw.config_kwargs(network_params)
+    net = nw.build_graph(source, "walk", boundary=boundary, **kw["graph"])
+    trees, crown_radius_m = None, 4.0
+    if trees_manifest:
+        tm = read_manifest(trees_manifest)
+        trees = gpd.read_file(tm.path, layer=tm.spec.get("layer"))
+        if trees.crs is None:
+            if not tm.spec.get("crs"):
+                raise CRSError(f"trees input {tm.path} has no CRS; give `crs:` for it in the config")
+            trees = trees.set_crs(tm.spec["crs"])
+        trees = trees.to_crs(TARGET_CRS)
+        crown_radius_m = tm.spec.get("crown_radius_m", 4.0)  # as for the canopy (exposure_green)
+    green = gpd.read_file(green_path, layer="green", engine="pyogrio")
+    places = cool_places(green, heat_raster, threshold_degc=p["cool_threshold_degc"],
+                         min_area_m2=p["cool_min_area_m2"], trees=trees, crown_radius_m=crown_radius_m)
+    if out_places:
+        write_gdf(places, out_places, layer="cool_places")
+    homes = _residents(residents_path)
+    home_kw = {k: v for k, v in kw["home"].items() if k == "max_snap_m"}
+    dist, info = nw.home_distances(net, homes, {"cool_place": places}, **home_kw)
+    log.info("cool places: %d, reached by the walk network: %s", len(places), info["cool_place"])
+    out = {}
+    for level, path in out_paths.items():
+        table, docs = cool_place_access(dist["cool_place"].to_numpy(float), homes, read_wards(wards_path, level),
+                                        within_m=p["cool_distance_m"], threshold_degc=p["cool_threshold_degc"],
+                                        min_area_m2=p["cool_min_area_m2"], n_places=len(places))
+        write_table(table, path, docs)
+        out[level] = table
+    return out
+
+
+def requirements(wards_path, tables, level: str, out_wards, out_table, out_summary, *, requirements: list | None,
+                 network: dict | None = None, heat: dict | None = None,
+                 min_residents: float = DEFAULT_MIN_RESIDENTS):
+    """The health-requirements scorecard of one ward level: per-ward counts, long table, summary per area type.
+
+    ``tables``: every per-level table of the run (indicators, disparity, impact, typology);
+    ``network``/``heat``: the config sections that name some indicator columns (walking
+    thresholds, cool-place distance). Wards withheld by disclosure control are left out of the
+    per-type summary.
+    """
+    from .requirements import REQUIREMENT_TABLE_DOCS, SUMMARY_DOCS, check_requirements, evaluate_requirements
+    from .requirements import known_indicators
+
+    reqs = check_requirements(requirements, known=known_indicators({"network": network, "heat": heat}))
+    frame, docs = ward_frame(wards_path, level, tables)
+    if "typology" not in frame:
+        log.warning("requirements: no typology column at %s level; requirements limited to area types are NULL",
+                    level)
+    published = read_reasons(wards_path, min_residents=min_residents)[level].reindex(frame.index).isna()
+    per_ward, wdocs, long, summary = evaluate_requirements(
+        frame, reqs, level=level, typology=frame.get("typology"), docs=docs,
+        published=pd.Series(published.to_numpy(), index=frame.index.astype(str)))
+    write_table(per_ward, out_wards, wdocs)
+    write_table(long, out_table, REQUIREMENT_TABLE_DOCS)
+    write_table(summary, out_summary, SUMMARY_DOCS)
+    log.info("requirements (%s): %d ward x requirement rows, %d met, %d not met, %d NULL", level, len(long),
+             int(long["met"].fillna(False).sum()), int((long["met"] == False).sum()),  # noqa: E712
+             int(long["met"].isna().sum()))
+    return per_ward, long, summary

@@ -101,6 +101,20 @@ def test_no2_grid_disagreeing_with_the_monitoring_sites_fails_with_the_compariso
                 "the grid disagrees with", "monitoring site(s) by a factor", "allowed 1/3..3")
 
 
+def test_heat_map_in_kelvin_fails_before_any_work(work):
+    import rasterio
+
+    tif = work / "inputs" / demo.FILES["heat"]
+    with rasterio.open(tif) as ds:
+        profile, arr = ds.profile, ds.read(1, masked=True)
+    with rasterio.open(tif, "w", **profile) as ds:
+        ds.write((arr + 273.15).filled(profile["nodata"]).astype(profile["dtype"]), 1)
+    line = _fails_with(work, f"data/processed/{RUN}/rasters/heat.tif", "InputDataError",
+                       "gevoelstemperatuur_hete_dag.tif", "outside the plausible -30..60 degC", "looks like kelvin")
+    assert "values range 29" in line, line  # what was found: the kelvin range, from ~297 K
+    assert not (work / "data" / "processed" / RUN / "rasters" / "heat.tif").exists(), line
+
+
 def test_noise_raster_truncated_after_its_header(work):
     tif = work / "inputs" / "rivm_alo" / "lden_wegverkeer_2022.tif"
     data = tif.read_bytes()

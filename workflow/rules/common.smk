@@ -157,7 +157,28 @@ def get_level_tables(wildcards):
         tables.append(f"{base}/health.parquet")
     if "ses" in config["inputs"]:
         tables.append(f"{base}/ses.parquet")
+    if "heat" in config["inputs"]:
+        tables.append(f"{base}/exposure_heat.parquet")
+        if "osm" in config["inputs"]:
+            tables.append(f"{base}/heat_access.parquet")
     return tables
+
+
+def get_heat_trees(wildcards):
+    """Tree points (optional): their crowns' shade counts as cool-place candidates."""
+    return {"trees": manifest("trees")} if "trees" in config["inputs"] else {}
+
+
+def get_requirements_inputs(wildcards):
+    """Every per-level table the requirements may name: indicators, disparity, impact, typology."""
+    level = wildcards.level
+    tables = [t.format(level=level) for t in get_level_tables(wildcards)]
+    if DISPARITY:
+        tables.append(f"data/processed/{RUN}/{level}/disparity.parquet")
+    if IMPACT:
+        tables.append(f"data/processed/{RUN}/{level}/impact.parquet")
+    tables.append(f"data/processed/{RUN}/{level}/typology.parquet")
+    return {"tables": tables}
 
 
 IMPACT = bool(AIR) or "noise_lden" in config["inputs"]
@@ -267,6 +288,14 @@ def get_assemble_inputs(wildcards):
             if YEARS
             else []
         ),
+        "requirements_tables": [
+            f"data/processed/{RUN}/requirements/{level}_table.parquet"
+            for level in LEVELS
+        ],
+        "requirements_summaries": [
+            f"data/processed/{RUN}/requirements/{level}_summary.parquet"
+            for level in LEVELS
+        ],
     }
     for level in LEVELS:
         inputs[level] = [t.format(level=level) for t in get_level_tables(wildcards)]
@@ -275,6 +304,7 @@ def get_assemble_inputs(wildcards):
         if IMPACT:
             inputs[level].append(f"data/processed/{RUN}/{level}/impact.parquet")
         inputs[level].append(f"data/processed/{RUN}/{level}/typology.parquet")
+        inputs[level].append(f"data/processed/{RUN}/{level}/requirements.parquet")
     if DISPARITY:
         for level in ("buurt", "wijk"):
             inputs["disparity_tables"].append(

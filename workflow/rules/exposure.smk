@@ -92,3 +92,20 @@ rule air_surface:
         margin_m=config["area"]["margin_m"],
     script:
         "../scripts/air_surface.py"
+
+
+rule exposure_heat:
+    input:
+        raster="data/processed/{run}/rasters/heat.tif",
+        wards="data/processed/{run}/wards.gpkg",
+        residents="data/processed/{run}/residents.gpkg",
+    output:
+        "data/processed/{run}/{level}/exposure_heat.parquet",
+    log:
+        "logs/{run}/exposure/heat_{level}.log",
+    benchmark:
+        "logs/{run}/benchmarks/exposure_heat_{level}.tsv"
+    conda:
+        "../envs/healthgeo.yaml"
+    script:
+        "../scripts/exposure_heat.py"

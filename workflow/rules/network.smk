@@ -45,3 +45,32 @@ rule validation_access:
         boundaries_year=get_boundaries_year,
     script:
         "../scripts/validation_access.py"
+
+
+# Cool place within walking distance (heat input + osm): its own walk-graph build, so the
+# accessibility rule above stays unchanged; the graph parameters are the same (config network).
+rule heat_cool_access:
+    input:
+        unpack(get_heat_trees),
+        osm="data/raw/manifests/{run}/osm.json",
+        residents="data/processed/{run}/residents.gpkg",
+        green="data/processed/{run}/green.gpkg",
+        wards="data/processed/{run}/wards.gpkg",
+        heat="data/processed/{run}/rasters/heat.tif",
+    output:
+        buurt="data/processed/{run}/buurt/heat_access.parquet",
+        wijk="data/processed/{run}/wijk/heat_access.parquet",
+        gemeente="data/processed/{run}/gemeente/heat_access.parquet",
+        places="data/processed/{run}/cool_places.gpkg",
+    log:
+        "logs/{run}/network/heat_cool_access.log",
+    benchmark:
+        "logs/{run}/benchmarks/heat_cool_access.tsv"
+    conda:
+        "../envs/healthgeo.yaml"
+    params:
+        heat=config["heat"],
+        network=config["network"],
+        margin_m=config["area"]["margin_m"],
+    script:
+        "../scripts/heat_cool_access.py"

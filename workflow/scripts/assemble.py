@@ -24,6 +24,8 @@ gpkg = assemble_run(
         "walkability_reference": list(snakemake.input.walkability_reference),
         "validation_access": [p for p in snakemake.input.validation_access if not p.endswith("_summary.parquet")],
         "validation_access_summary": [p for p in snakemake.input.validation_access if p.endswith("_summary.parquet")],
+        "requirements": list(snakemake.input.requirements_tables),
+        "requirements_summary": list(snakemake.input.requirements_summaries),
     },
     scenario_layers={Path(p).parent.name: p for p in snakemake.input.scenario_deltas},
     trend_layers={Path(p).parent.name: p for p in snakemake.input.trend},

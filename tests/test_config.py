@@ -91,7 +91,8 @@ def test_every_schema_key_is_described():
 
 def test_input_spec_defaults_year_for_providers_only():
     cfg = validate(_demo())
-    assert "year" not in input_spec(cfg, "no2")
+    assert "year" not in input_spec(cfg, "pm25")  # a local file without {year}
+    assert input_spec(cfg, "no2")["year"] == 2023  # the demo's per-year NO2 grid: its base year
     cfg["inputs"]["no2"] = {"provider": "rivm_gcn"}
     cfg = validate(cfg)
     assert input_spec(cfg, "no2")["year"] == 2023

@@ -270,13 +270,15 @@ def test_online_config_plans_every_download(tmp_path):
     proc = _snakemake(tmp_path, "--dry-run", config=REPO / "config" / "utrecht.yaml")
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout
-    assert out.count("rule fetch_input:") == 13 and "demo_city" not in out
-    for rule in ("network_accessibility", "exposure_noise", "disparity", "health_impact", "assemble"):
+    # 13 provider inputs + SES-WOA and Nabijheid (cbs_odata)
+    assert out.count("rule fetch_input:") == 15 and "demo_city" not in out
+    for rule in ("network_accessibility", "exposure_noise", "disparity", "health_impact", "prepare_ses",
+                 "validation_access", "assemble"):
         assert f"rule {rule}:" in out
     # `snakemake fetch` (make fetch) downloads everything ahead for a later offline run
     proc = _snakemake(tmp_path, "--dry-run", "fetch", config=REPO / "config" / "utrecht.yaml")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert proc.stdout.count("rule fetch_input:") == 13 and "rule assemble:" not in proc.stdout
+    assert proc.stdout.count("rule fetch_input:") == 15 and "rule assemble:" not in proc.stdout
 
 
 def _planned_rules(workdir: Path, config: Path, *args: str) -> set[str]:

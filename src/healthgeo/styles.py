@@ -149,29 +149,33 @@ def style_rows(layers: Mapping[str, pd.DataFrame], catalog: pd.DataFrame, *, geo
     rows = []
     for name, layer in layers.items():
         is_scenario = name.startswith("scenario_")
-        candidates = SCENARIO_STYLES if is_scenario else HEADLINE_STYLES
+        is_trend = name.startswith("trend_")  # change over the run's years: diverging, like a scenario
+        candidates = SCENARIO_STYLES if is_scenario else () if is_trend else HEADLINE_STYLES
         present = [c for c in candidates if c in layer and layer[c].notna().any()]
-        if not present and is_scenario:
-            present = [c for c in layer.columns if c.startswith("delta_") and c != "delta_residents"
+        if not present and (is_scenario or is_trend):
+            present = [c for c in layer.columns
+                       if (c.startswith("delta_") and c != "delta_residents" if is_scenario else c.endswith("_change"))
                        and pd.api.types.is_numeric_dtype(layer[c]) and layer[c].notna().any()][:1]
+        diverging = is_scenario or is_trend
         withheld_col = "disclosure_reason" if "disclosure_reason" in layer else None
         aliases = {c: str(titles[c]) for c in layer.columns if c != "geometry" and titles.get(c)}
         for k, column in enumerate(present):
-            stem = column.removeprefix("delta_") if is_scenario else column
+            stem = column.removeprefix("delta_") if is_scenario else column.removesuffix("_change") if is_trend \
+                else column
             info = cat.loc[stem] if stem in cat.index else pd.Series(dtype=object)
             thresholds = info.get("thresholds")
-            thr = [] if is_scenario or not isinstance(thresholds, str) else json.loads(thresholds)
+            thr = [] if diverging or not isinstance(thresholds, str) else json.loads(thresholds)
             hiw = info.get("higher_is_worse")
             shown = layer[column] if withheld_col is None else layer.loc[layer[withheld_col].isna(), column]
             cls = classify(shown, thresholds=thr, scale=str(info.get("scale") or ""),
-                           higher_is_worse=None if pd.isna(hiw) else bool(hiw), diverging=is_scenario)
+                           higher_is_worse=None if pd.isna(hiw) else bool(hiw), diverging=diverging)
             label = str(info.get("label_en") or column)
             rows.append({
                 "f_table_catalog": None, "f_table_schema": None, "f_table_name": name,
                 "f_geometry_column": geometry_column, "styleName": f"{name}: {column}"[:250],
                 "styleQML": qml(column, cls, withheld_column=withheld_col, aliases=aliases if k == 0 else None),
                 "styleSLD": None,
-                "useAsDefault": k == 0, "description": f"{'Δ ' if is_scenario else ''}{label} ({cls.kind} classes)",
+                "useAsDefault": k == 0, "description": f"{'Δ ' if diverging else ''}{label} ({cls.kind} classes)",
                 "owner": "healthgeo", "ui": None, "update_time": now,
             })
     frame = pd.DataFrame(rows, columns=STYLE_COLUMNS)

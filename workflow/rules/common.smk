@@ -318,7 +318,8 @@ def get_assemble_inputs(wildcards):
 
 def get_year_rasters(wildcards):
     """The prepared rasters of one run year, keyed by what the exposure functions take
-    (no2, pm25, pm10, lden, lnight); the base year's (config.base_year) are the run's own rasters."""
+    (no2, pm25, pm10, lden, lnight); the base year's (config.base_year) are the run's own rasters.
+    """
     year = int(wildcards.year)
     return {
         _hgconfig.YEAR_RASTER_KINDS[n]: f"data/processed/{RUN}/rasters/"
@@ -331,6 +332,8 @@ def get_year_rasters(wildcards):
 def get_trend_tables(wildcards):
     """Each level's per-year exposure tables, in the order of YEARS."""
     return {
-        level: [f"data/processed/{RUN}/years/{y}/{level}_exposure.parquet" for y in YEARS]
+        level: [
+            f"data/processed/{RUN}/years/{y}/{level}_exposure.parquet" for y in YEARS
+        ]
         for level in LEVELS
     }

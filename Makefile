@@ -41,11 +41,12 @@ _run:
 fetch: $(STAMP)  ## download every input ahead of an offline run
 	$(BIN)/snakemake $(SNAKEMAKE_ARGS) --cores $(CORES) --configfile $(CONFIG) --replace-workflow-config fetch
 
-# the suite in parallel (pytest-xdist, one worker per CPU; a test file stays on one worker, see
-# tests/conftest.py); TEST_WORKERS=0 runs it in one process
+# the suite in parallel (pytest-xdist, one worker per CPU; --dist loadfile keeps a test file on one
+# worker, so its module fixtures are built once; the demo run is shared, see tests/conftest.py);
+# TEST_WORKERS=0 runs it in one process
 TEST_WORKERS ?= auto
 test: $(STAMP)
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=25
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --durations=25
 
 lint: $(STAMP)
 	$(BIN)/snakemake --lint --configfile $(CONFIG) --replace-workflow-config

@@ -32,16 +32,16 @@ def pytest_addoption(parser):
     )
 
 
-#: tests that run Snakemake inside the session's demo-run folder (other run names beside ``demo``):
-#: under pytest-xdist they share one worker, so two Snakemake instances never work in that folder
-#: at once (see ``pytest_collection_modifyitems``)
+#: tests that run Snakemake inside the session's demo-run folder (other run names beside ``demo``).
+#: `make test` runs pytest-xdist with --dist loadfile (a file per worker); these marks group them
+#: across files only under --dist loadgroup. Two Snakemake instances in that folder work on
+#: different run names, which Snakemake's locks allow (the suite passed with them concurrent).
 DEMO_FOLDER_GROUP = "demo-run-folder"
 in_demo_folder = pytest.mark.xdist_group(DEMO_FOLDER_GROUP)
 
 
 def pytest_collection_modifyitems(config, items):
-    # `make test` runs pytest-xdist with --dist loadgroup: a test file stays on one worker (its
-    # module fixtures are built once), except tests marked `in_demo_folder`, which share one group
+    # under --dist loadgroup: a test file is one group, tests marked `in_demo_folder` another
     for item in items:
         if not item.get_closest_marker("xdist_group"):
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))

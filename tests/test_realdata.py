@@ -232,20 +232,13 @@ def test_no2_trend_2019_2021_per_buurt(utrecht_run, tmp_path):
     """The real GCN grids of 2019-2021 through the workflow (years: in utrecht_offline.yaml): each
     year's buurt mean in trend_buurt equals exactextract's on that year's grid; 2021 equals the
     buurt layer; NO2 fell city-wide."""
-    exactextract = pytest.importorskip("exactextract")
-    import rasterio
 
     gpkg, cfg = utrecht_run
     trend = gpd.read_file(gpkg, layer="trend_buurt").set_index("buurtcode")
     buurt = gpd.read_file(gpkg, layer="buurt").set_index("buurtcode")
     for y in (2019, 2020, 2021):
-        with rasterio.open(cfg["inputs"]["no2"]["file"].replace("{year}", str(y))) as src:
-            profile, data = src.profile, src.read(1)
-        tif = tmp_path / f"no2_{y}.tif"
-        profile.update(driver="GTiff", crs="EPSG:28992")
-        with rasterio.open(tif, "w", **profile) as dst:
-            dst.write(data, 1)
-        ref = exactextract.exact_extract(str(tif), buurt.reset_index(), ["mean"], output="pandas")["mean"].to_numpy()
+        asc = cfg["inputs"]["no2"]["file"].replace("{year}", str(y))
+        ref = exactextract_mean(asc, buurt.reset_index(), tmp_path / f"no2_{y}.tif")
         np.testing.assert_allclose(trend[f"no2_ugm3_mean_{y}"].to_numpy(), ref, rtol=1e-7)
     np.testing.assert_allclose(trend["no2_ugm3_mean_2021"], buurt["no2_ugm3_mean"], rtol=1e-12)
     change = trend["no2_ugm3_mean_change"]
@@ -255,3 +248,16 @@ def test_no2_trend_2019_2021_per_buurt(utrecht_run, tmp_path):
     assert -6 < float(gem["no2_ugm3_mean_change"].iloc[0]) < -0.5
     prov = gpd.read_file(gpkg, layer="provenance")
     assert {"no2", "no2_2019", "no2_2020"} <= set(prov["input"])
+
+
+def exactextract_mean(asc, polygons, tif: Path) -> np.ndarray:
+    """exactextract's mean of an RIVM GCN ASCII grid (no CRS: copied to a GeoTIFF in RD New first)."""
+    exactextract = pytest.importorskip("exactextract")
+    import rasterio
+
+    with rasterio.open(asc) as src:
+        profile, data = src.profile, src.read(1)
+    profile.update(driver="GTiff", crs="EPSG:28992")
+    with rasterio.open(tif, "w", **profile) as dst:
+        dst.write(data, 1)
+    return exactextract.exact_extract(str(tif), polygons, ["mean"], output="pandas")["mean"].to_numpy()

@@ -7,7 +7,6 @@ when ../shared/data/utrecht is absent; nothing from it is copied into the reposi
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -42,17 +41,11 @@ def yearly(buurten) -> dict[int, pd.DataFrame]:
 
 
 def test_each_years_buurt_means_agree_with_exactextract(buurten, yearly, tmp_path):
-    exactextract = pytest.importorskip("exactextract")
-    import rasterio
+    from test_realdata import exactextract_mean
 
     for y in YEARS:
-        with rasterio.open(SHARED / "air_rivm_gcn_no2" / f"conc_no2_{y}.asc") as src:
-            profile, data = src.profile, src.read(1)
-        tif = tmp_path / f"no2_{y}.tif"
-        profile.update(driver="GTiff", crs="EPSG:28992")
-        with rasterio.open(tif, "w", **profile) as dst:
-            dst.write(data, 1)
-        ref = exactextract.exact_extract(str(tif), buurten.reset_index(), ["mean"], output="pandas")["mean"].to_numpy()
+        ref = exactextract_mean(SHARED / "air_rivm_gcn_no2" / f"conc_no2_{y}.asc", buurten.reset_index(),
+                                tmp_path / f"no2_{y}.tif")
         # exactextract's coverage fractions are single precision (see tests/test_realdata.py)
         np.testing.assert_allclose(yearly[y]["no2_ugm3_mean"].to_numpy(), ref, rtol=1e-7)
 

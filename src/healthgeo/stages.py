@@ -220,6 +220,18 @@ def trend_table(paths_by_year: dict, out_path) -> pd.DataFrame:
     return table
 
 
+def _read_trees(trees_manifest) -> tuple[gpd.GeoDataFrame, float]:
+    """The trees input in RD New and its crown radius (spec ``crown_radius_m``, default 4 m);
+    used alike by the canopy (exposure_green) and the cool places (heat_cool_access)."""
+    m = read_manifest(trees_manifest)
+    trees = gpd.read_file(m.path, layer=m.spec.get("layer"))
+    if trees.crs is None:
+        if not m.spec.get("crs"):
+            raise CRSError(f"trees input {m.path} has no CRS; give `crs:` for it in the config")
+        trees = trees.set_crs(m.spec["crs"])
+    return trees.to_crs(TARGET_CRS), float(m.spec.get("crown_radius_m", 4.0))
+
+
 def exposure_green(green_path, wards_path, residents_path, level: str, out_path, *, trees_manifest=None,
                    landcover=None, landcover_manifest=None, ndvi=None, osm_manifest=None) -> pd.DataFrame:
     """Green share, green per resident, access to green within 300 m, canopy and NDVI per ward.
@@ -233,14 +245,7 @@ def exposure_green(green_path, wards_path, residents_path, level: str, out_path,
     if osm_manifest:
         kw["extent"] = osm_extent(read_manifest(osm_manifest).path)
     if trees_manifest:
-        m = read_manifest(trees_manifest)
-        trees = gpd.read_file(m.path, layer=m.spec.get("layer"))
-        if trees.crs is None:
-            if not m.spec.get("crs"):
-                raise CRSError(f"trees input {m.path} has no CRS; give `crs:` for it in the config")
-            trees = trees.set_crs(m.spec["crs"])
-        kw["trees"] = trees.to_crs(TARGET_CRS)
-        kw["crown_radius_m"] = m.spec.get("crown_radius_m", 4.0)
+        kw["trees"], kw["crown_radius_m"] = _read_trees(trees_manifest)
     if landcover:
         kw["landcover"] = landcover
         kw["tree_classes"] = read_manifest(landcover_manifest).spec.get("classes", [10])
@@ -594,16 +599,7 @@ def heat_cool_access(osm_manifest, residents_path, green_path, wards_path, heat_
     source = _network_source(m, boundary)
     kw = nw.config_kwargs(network_params)
     net = nw.build_graph(source, "walk", boundary=boundary, **kw["graph"])
-    trees, crown_radius_m = None, 4.0
-    if trees_manifest:
-        tm = read_manifest(trees_manifest)
-        trees = gpd.read_file(tm.path, layer=tm.spec.get("layer"))
-        if trees.crs is None:
-            if not tm.spec.get("crs"):
-                raise CRSError(f"trees input {tm.path} has no CRS; give `crs:` for it in the config")
-            trees = trees.set_crs(tm.spec["crs"])
-        trees = trees.to_crs(TARGET_CRS)
-        crown_radius_m = tm.spec.get("crown_radius_m", 4.0)  # as for the canopy (exposure_green)
+    trees, crown_radius_m = _read_trees(trees_manifest) if trees_manifest else (None, 4.0)
     green = gpd.read_file(green_path, layer="green", engine="pyogrio")
     places = cool_places(green, heat_raster, threshold_degc=p["cool_threshold_degc"],
                          min_area_m2=p["cool_min_area_m2"], trees=trees, crown_radius_m=crown_radius_m)

@@ -7,7 +7,6 @@ when ../shared/data/utrecht is absent; nothing from it is copied into the reposi
 
 from __future__ import annotations
 
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd

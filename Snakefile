@@ -27,6 +27,7 @@ include: "workflow/rules/impact.smk"
 include: "workflow/rules/trend.smk"
 include: "workflow/rules/requirements.smk"
 include: "workflow/rules/assemble.smk"
+include: "workflow/rules/national.smk"
 include: "workflow/rules/report.smk"
 
 

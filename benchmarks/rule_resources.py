@@ -37,9 +37,10 @@ def rule_patterns(rules_dir: Path = REPO / "workflow" / "rules") -> dict[str, tu
     out = {}
     for smk in sorted(rules_dir.glob("*.smk")):
         text = smk.read_text()
-        for m in re.finditer(r"^rule (\w+):\n(.*?)(?=^rule |\Z)", text, re.S | re.M):
+        # rules of a country run sit indented under `if COUNTRY:`
+        for m in re.finditer(r"^\s*rule (\w+):\n(.*?)(?=^\s*rule |\Z)", text, re.S | re.M):
             name, body = m.group(1), m.group(2)
-            bench = re.search(r"benchmark:\s*\n\s*\"([^\"]+)\"", body)
+            bench = re.search(r"benchmark:\s*\n\s*f?\"([^\"]+)\"", body)
             if not bench:
                 continue
             stem = Path(bench.group(1)).name

@@ -137,23 +137,31 @@ def _renamed_keys(cfg: dict[str, Any]) -> dict[str, Any]:
     return cfg
 
 
-def _semantic_problems(cfg: dict[str, Any]) -> list[str]:
-    problems = []
-    code, year = cfg["area"]["municipality"], cfg["area"]["year"]
+def _code_problems(key: str, code: str, year: int) -> list[str]:
+    """An unknown code, or one that did not exist in ``year``, named with what to use instead."""
     known = known_municipalities()
     if code in known and code not in known_municipalities(year):
-        problems.append(
-            f"area.municipality: {code} ({known[code]}) is not a municipality in {year} (merged or not yet "
-            "formed); use the code valid in area.year, or change area.year"
-        )
+        return [f"{key}: {code} ({known[code]}) is not a municipality in {year} (merged or not yet "
+                "formed); use the code valid in area.year, or change area.year"]
     if code not in known:
         close = difflib.get_close_matches(code, list(known), n=3)
-        problems.append(
-            f"area.municipality: unknown CBS municipality code {code!r}"
-            + (f"; close known codes: {close}" if close else "")
-            + f"; allowed: one of the {len(known)} codes in healthgeo/data/gemeenten.csv "
-            "(e.g. GM0344 Utrecht), or GM9999 for the synthetic demo"
-        )
+        return [f"{key}: unknown CBS municipality code {code!r}"
+                + (f"; close known codes: {close}" if close else "")
+                + f"; allowed: one of the {len(known)} codes in healthgeo/data/gemeenten.csv "
+                "(e.g. GM0344 Utrecht), GM9999 for the synthetic demo, GM9901-GM9912 for the demo country"]
+    return []
+
+
+def _semantic_problems(cfg: dict[str, Any]) -> list[str]:
+    problems = []
+    year = cfg["area"]["year"]
+    codes = municipalities(cfg)
+    if is_country(cfg) and isinstance(cfg["area"]["municipalities"], list):
+        for code in codes:
+            problems += _code_problems("area.municipalities", code, year)
+    elif not is_country(cfg):
+        problems += _code_problems("area.municipality", codes[0], year)
+    known = known_municipalities()
     for name, spec in cfg["inputs"].items():
         if "provider" in spec and spec["provider"] not in PROVIDERS:
             problems.append(
@@ -167,8 +175,10 @@ def _semantic_problems(cfg: dict[str, Any]) -> list[str]:
             )
     problems += _year_problems(cfg)
     problems += _years_problems(cfg)
-    if code in known:
-        problems += _scenario_code_problems(cfg, code)
+    if not is_country(cfg) and codes[0] in known:
+        problems += _scenario_code_problems(cfg, codes[0])
+    elif is_country(cfg):
+        problems += [p for p in (_country_scenario_problems(cfg, codes)) if p]
     problems += _model_problems(cfg)
     return problems
 
@@ -214,6 +224,65 @@ def _scenario_code_problems(cfg: dict[str, Any], municipality: str) -> list[str]
                 problems.append(f"scenarios[{i}] ({spec.get('name', '?')}).where.{level}: {bad} are not {level} codes "
                                 f"of {municipality}; use codes like {example}")
     return problems
+
+
+def _country_scenario_problems(cfg: dict[str, Any], codes: list[str]) -> list[str]:
+    """In a country run a scenario's ward codes must belong to one of the municipalities (the
+    scenario runs in every municipality; where none of its wards lie it changes nothing)."""
+    problems = []
+    for i, spec in enumerate(cfg.get("scenarios", [])):
+        where = spec.get("where") or {}
+        for level in ("wijk", "buurt"):
+            given = where.get(level) if isinstance(where, dict) else None
+            if not isinstance(given, (list, tuple)):
+                continue
+            prefixes = tuple(code_prefix(level, gm) for gm in codes)
+            bad = [c for c in given if not (is_code(str(c), level) and str(c).startswith(prefixes))]
+            if bad:
+                problems.append(f"scenarios[{i}] ({spec.get('name', '?')}).where.{level}: {bad} are not {level} "
+                                f"codes of any of area.municipalities")
+    return problems
+
+
+# --------------------------------------------------------------------------- country runs
+#: synthetic codes (the demo city GM9999 and the demo country GM9901-GM99xx): never part of `all`
+SYNTHETIC_PREFIX = "GM99"
+
+
+def is_country(cfg: dict) -> bool:
+    """A country run: ``area.municipalities`` (a list or ``all``) instead of ``area.municipality``."""
+    return "municipalities" in cfg["area"]
+
+
+def municipalities(cfg: dict) -> list[str]:
+    """The run's municipality codes: ``[area.municipality]``, the list, or for ``all`` every real
+    municipality valid in area.year (healthgeo/data/gemeenten.csv), sorted."""
+    area = cfg["area"]
+    if not is_country(cfg):
+        return [area["municipality"]]
+    if area["municipalities"] == "all":
+        return sorted(c for c in known_municipalities(area["year"]) if not c.startswith(SYNTHETIC_PREFIX))
+    return list(area["municipalities"])
+
+
+def run_paths(cfg: dict) -> dict[str, str]:
+    """Run path (the ``{run}`` of every per-municipality output) -> municipality code.
+
+    One municipality: ``{run: code}`` (outputs under data/processed/{run}/, as always). A country
+    run: ``{run}/gemeente/{code}`` per municipality, so each keeps the single-municipality contract
+    under data/processed/{run}/gemeente/{code}/ and the national outputs sit in data/processed/{run}/.
+    """
+    if not is_country(cfg):
+        return {cfg["run"]: cfg["area"]["municipality"]}
+    return {f"{cfg['run']}/gemeente/{gm}": gm for gm in municipalities(cfg)}
+
+
+def national_inputs(cfg: dict, names) -> list[str]:
+    """Inputs registered once for a country run: local files (a national file serves every
+    municipality; each cuts its part). Downloads query per municipality (their own manifests)."""
+    if not is_country(cfg):
+        return []
+    return [n for n in names if "file" in (input_spec(cfg, n) or {})]
 
 
 def _model_problems(cfg: dict[str, Any]) -> list[str]:

@@ -21,8 +21,8 @@ rule assemble:
         "../envs/healthgeo.yaml"
     params:
         gpkg="data/processed/{run}/healthgeo.gpkg",
-        run=RUN,
-        municipality=config["area"]["municipality"],
+        run=lambda w: w.run,
+        municipality=get_municipality,
         year=config["area"]["year"],
         min_residents=config["disclosure"]["min_residents"],
         impact=config["impact"],

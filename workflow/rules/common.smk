@@ -1,6 +1,7 @@
 # Helpers for the rules: config lookups only (logic lives in src/healthgeo).
 
 import os
+import re
 
 import healthgeo.config as _hgconfig
 from healthgeo.io import drop_stale_receipt as _drop_stale_receipt
@@ -13,6 +14,10 @@ config.clear()
 config.update(_validated)
 
 RUN = config["run"]
+# run paths (docs/methods.md#country-runs): one municipality -> {RUN}; a country run ->
+# {RUN}/gemeente/{code} per municipality, each with its own jobs and the single-run contract
+RUN_PATHS = _hgconfig.run_paths(config)
+COUNTRY = _hgconfig.is_country(config)
 # years (docs/methods.md#trends): each per-year input also has an instance per other run year,
 # `{input}_{year}` (e.g. no2_2021), fetched and prepared by the same rules as the input itself
 YEARS = _hgconfig.trend_years(config)
@@ -27,10 +32,12 @@ MONITORED = sorted({config["inputs"][n].get("pollutant", "no2") for n in MONITOR
 SURFACES = [p for p in MONITORED if p not in config["inputs"]]
 SURFACE_PATTERN = "|".join(SURFACES) or "__none__"
 AIR = [p for p in ("no2", "pm25", "pm10") if p in config["inputs"] or p in SURFACES]
+# a country run's `file:` inputs: registered once (data/raw/manifests/{RUN}/), read by every municipality
+NATIONAL = _hgconfig.national_inputs(config, INPUTS)
 
 
 wildcard_constraints:
-    run=RUN,
+    run="|".join(map(re.escape, [*RUN_PATHS, *([RUN] if COUNTRY else [])])),
     input="|".join(INPUTS),
     raster="|".join(RASTERS) if RASTERS else "__none__",
     level="|".join(LEVELS),
@@ -42,15 +49,37 @@ wildcard_constraints:
 
 # The published GeoPackage is described by the assemble rule's receipt; a receipt whose
 # GeoPackage is missing or changed is dropped here, so Snakemake plans assemble again.
-_drop_stale_receipt(f"data/processed/{RUN}/healthgeo.gpkg.json")
+for _run in RUN_PATHS:
+    _drop_stale_receipt(f"data/processed/{_run}/healthgeo.gpkg.json")
+if COUNTRY:
+    _drop_stale_receipt(f"data/processed/{RUN}/healthgeo.gpkg.json")
 
 
 def get_final_outputs(wildcards):
-    """The receipt of the published GeoPackage (data/processed/{run}/healthgeo.gpkg) and the report."""
-    return [
-        f"data/processed/{RUN}/healthgeo.gpkg.json",
-        f"data/processed/{RUN}/report/index.html",
-    ]
+    """The receipt of each published GeoPackage (data/processed/{run}/healthgeo.gpkg) and its
+    report; a country run adds the national GeoPackage's receipt."""
+    outputs = []
+    for run in RUN_PATHS:
+        outputs += [
+            f"data/processed/{run}/healthgeo.gpkg.json",
+            f"data/processed/{run}/report/index.html",
+        ]
+    if COUNTRY:
+        outputs.append(f"data/processed/{RUN}/healthgeo.gpkg.json")
+    return outputs
+
+
+def get_municipality(wildcards):
+    """The municipality code of a run path."""
+    return RUN_PATHS[wildcards.run]
+
+
+def get_area(wildcards):
+    """config area of one run path: a country run's municipality set as area.municipality."""
+    area = {k: v for k, v in config["area"].items() if k != "municipalities"}
+    if wildcards.run in RUN_PATHS:
+        area["municipality"] = RUN_PATHS[wildcards.run]
+    return area
 
 
 def get_cache_dir(wildcards):
@@ -83,12 +112,30 @@ def get_fetch_inputs(wildcards):
         if "things_file" in spec:
             inputs["local"].append(spec["things_file"])
     elif wildcards.input not in WARD_INPUTS:
-        inputs["wards"] = f"data/processed/{RUN}/wards.gpkg"
+        inputs["wards"] = f"data/processed/{wildcards.run}/wards.gpkg"
     return inputs
 
 
-def manifest(name):
-    return f"data/raw/manifests/{RUN}/{name}.json"
+def manifest(name, wildcards):
+    """The manifest of input ``name`` for a run path: a country run's national `file:` inputs
+    have one manifest for all municipalities (data/raw/manifests/{run}/), except the OSM extract,
+    which each municipality cuts from it (rule cut_osm)."""
+    if name in NATIONAL and name != "osm":
+        return f"data/raw/manifests/{RUN}/{name}.json"
+    return f"data/raw/manifests/{wildcards.run}/{name}.json"
+
+
+def get_all_manifests(wildcards):
+    """Every input's manifest of every run path (a national one once)."""
+    return sorted(
+        {manifest(n, Wildcards(run=run)) for run in RUN_PATHS for n in INPUTS}
+    )
+
+
+class Wildcards(dict):
+    """Wildcards of a job that is not being scheduled (for input functions called by hand)."""
+
+    __getattr__ = dict.__getitem__
 
 
 def get_ward_manifests(wildcards):
@@ -97,13 +144,13 @@ def get_ward_manifests(wildcards):
         for n in ("buurten", "wijken", "gemeente", "kerncijfers")
         if n in config["inputs"]
     ]
-    return {n: manifest(n) for n in names}
+    return {n: manifest(n, wildcards) for n in names}
 
 
 def get_population_manifest(wildcards):
     for name in ("dwellings", "population_grid"):
         if name in config["inputs"]:
-            return {"population": manifest(name)}
+            return {"population": manifest(name, wildcards)}
     return {}
 
 
@@ -111,23 +158,23 @@ def get_green_extras(wildcards):
     """Optional canopy/NDVI inputs of the green indicators."""
     extras = {}
     if "trees" in config["inputs"]:
-        extras["trees"] = manifest("trees")
+        extras["trees"] = manifest("trees", wildcards)
     if "landcover" in config["inputs"]:
-        extras["landcover"] = f"data/processed/{RUN}/rasters/landcover.tif"
-        extras["landcover_manifest"] = manifest("landcover")
+        extras["landcover"] = f"data/processed/{wildcards.run}/rasters/landcover.tif"
+        extras["landcover_manifest"] = manifest("landcover", wildcards)
     if "ndvi" in config["inputs"]:
-        extras["ndvi"] = f"data/processed/{RUN}/rasters/ndvi.tif"
+        extras["ndvi"] = f"data/processed/{wildcards.run}/rasters/ndvi.tif"
     return extras
 
 
 def get_air_rasters(wildcards):
-    return {p: f"data/processed/{RUN}/rasters/{p}.tif" for p in AIR}
+    return {p: f"data/processed/{wildcards.run}/rasters/{p}.tif" for p in AIR}
 
 
 def get_noise_rasters(wildcards):
     names = {"noise_lden": "lden", "noise_lnight": "lnight"}
     return {
-        v: f"data/processed/{RUN}/rasters/{k}.tif"
+        v: f"data/processed/{wildcards.run}/rasters/{k}.tif"
         for k, v in names.items()
         if k in config["inputs"]
     }
@@ -144,7 +191,7 @@ def get_boundaries_year(wildcards):
 
 def get_level_tables(wildcards):
     """Indicator tables of one ward level ({level} left as a placeholder), by what the config provides."""
-    base = f"data/processed/{RUN}/{{level}}"
+    base = f"data/processed/{wildcards.run}/{{level}}"
     tables = []
     if AIR:
         tables.append(f"{base}/exposure_air.parquet")
@@ -166,7 +213,7 @@ def get_level_tables(wildcards):
 
 def get_heat_trees(wildcards):
     """Tree points (optional): their crowns' shade counts as cool-place candidates."""
-    return {"trees": manifest("trees")} if "trees" in config["inputs"] else {}
+    return {"trees": manifest("trees", wildcards)} if "trees" in config["inputs"] else {}
 
 
 def get_requirements_inputs(wildcards):
@@ -174,10 +221,10 @@ def get_requirements_inputs(wildcards):
     level = wildcards.level
     tables = [t.format(level=level) for t in get_level_tables(wildcards)]
     if DISPARITY:
-        tables.append(f"data/processed/{RUN}/{level}/disparity.parquet")
+        tables.append(f"data/processed/{wildcards.run}/{level}/disparity.parquet")
     if IMPACT:
-        tables.append(f"data/processed/{RUN}/{level}/impact.parquet")
-    tables.append(f"data/processed/{RUN}/{level}/typology.parquet")
+        tables.append(f"data/processed/{wildcards.run}/{level}/impact.parquet")
+    tables.append(f"data/processed/{wildcards.run}/{level}/typology.parquet")
     return {"tables": tables}
 
 
@@ -194,7 +241,7 @@ def get_impact_rasters(wildcards):
         "noise_lnight": "lnight",
     }
     return {
-        v: f"data/processed/{RUN}/rasters/{k}.tif"
+        v: f"data/processed/{wildcards.run}/rasters/{k}.tif"
         for k, v in names.items()
         if k in config["inputs"]
     }
@@ -205,11 +252,11 @@ def get_scenario_spec(wildcards):
 
 
 def get_scenario_inputs(wildcards):
-    inputs = {"residents": f"data/processed/{RUN}/residents.gpkg"}
+    inputs = {"residents": f"data/processed/{wildcards.run}/residents.gpkg"}
     if "osm" in config["inputs"]:
-        inputs["green"] = f"data/processed/{RUN}/green.gpkg"
-        inputs["amenities"] = f"data/processed/{RUN}/amenities.gpkg"
-        inputs["osm"] = manifest("osm")
+        inputs["green"] = f"data/processed/{wildcards.run}/green.gpkg"
+        inputs["amenities"] = f"data/processed/{wildcards.run}/amenities.gpkg"
+        inputs["osm"] = manifest("osm", wildcards)
     return inputs
 
 
@@ -218,13 +265,13 @@ def get_typology_inputs(wildcards):
         "tables": [t.format(level=wildcards.level) for t in get_level_tables(wildcards)]
     }
     if "osm" in config["inputs"]:
-        inputs["amenities"] = f"data/processed/{RUN}/amenities.gpkg"
+        inputs["amenities"] = f"data/processed/{wildcards.run}/amenities.gpkg"
     return inputs
 
 
 def get_monitoring_manifests(wildcards):
     return {
-        n: manifest(n)
+        n: manifest(n, wildcards)
         for n in MONITORING
         if config["inputs"][n].get("pollutant", "no2") == wildcards.pollutant
     }
@@ -233,14 +280,14 @@ def get_monitoring_manifests(wildcards):
 def get_monitoring_inputs(wildcards):
     return {
         **get_monitoring_manifests(wildcards),
-        "raster": f"data/processed/{RUN}/rasters/{wildcards.pollutant}.tif",
-        "wards": f"data/processed/{RUN}/wards.gpkg",
+        "raster": f"data/processed/{wildcards.run}/rasters/{wildcards.pollutant}.tif",
+        "wards": f"data/processed/{wildcards.run}/wards.gpkg",
     }
 
 
 def get_disparity_inputs(wildcards):
     inputs = {
-        "wards": f"data/processed/{RUN}/wards.gpkg",
+        "wards": f"data/processed/{wildcards.run}/wards.gpkg",
         "tables": [
             t.format(level=wildcards.dlevel) for t in get_level_tables(wildcards)
         ],
@@ -253,65 +300,65 @@ def get_disparity_inputs(wildcards):
 
 def get_assemble_inputs(wildcards):
     inputs = {
-        "wards": f"data/processed/{RUN}/wards.gpkg",
-        "manifests": [manifest(n) for n in INPUTS],
+        "wards": f"data/processed/{wildcards.run}/wards.gpkg",
+        "manifests": [manifest(n, wildcards) for n in INPUTS],
         "disparity_tables": [],
         "burden_reference": [],
         "monitoring": [
-            f"data/processed/{RUN}/air_monitoring_{p}.parquet" for p in MONITORED
+            f"data/processed/{wildcards.run}/air_monitoring_{p}.parquet" for p in MONITORED
         ],
         "surface_provenance": [
-            f"data/processed/{RUN}/rasters/{p}_surface.json" for p in SURFACES
+            f"data/processed/{wildcards.run}/rasters/{p}_surface.json" for p in SURFACES
         ],
         "walkability_reference": (
-            [f"data/processed/{RUN}/walkability_reference.parquet"]
+            [f"data/processed/{wildcards.run}/walkability_reference.parquet"]
             if "osm" in config["inputs"]
             else []
         ),
         "validation_access": (
             [
-                f"data/processed/{RUN}/validation_access.parquet",
-                f"data/processed/{RUN}/validation_access_summary.parquet",
+                f"data/processed/{wildcards.run}/validation_access.parquet",
+                f"data/processed/{wildcards.run}/validation_access_summary.parquet",
             ]
             if "nabijheid" in config["inputs"] and "osm" in config["inputs"]
             else []
         ),
         "scenario_deltas": [
-            f"data/processed/{RUN}/scenarios/{s}/buurt_deltas.parquet"
+            f"data/processed/{wildcards.run}/scenarios/{s}/buurt_deltas.parquet"
             for s in SCENARIOS
         ],
         "scenario_summaries": [
-            f"data/processed/{RUN}/scenarios/{s}/summary.parquet" for s in SCENARIOS
+            f"data/processed/{wildcards.run}/scenarios/{s}/summary.parquet" for s in SCENARIOS
         ],
         "trend": (
-            [f"data/processed/{RUN}/{level}/trend.parquet" for level in LEVELS]
+            [f"data/processed/{wildcards.run}/{level}/trend.parquet" for level in LEVELS]
             if YEARS
             else []
         ),
         "requirements_tables": [
-            f"data/processed/{RUN}/requirements/{level}_table.parquet"
+            f"data/processed/{wildcards.run}/requirements/{level}_table.parquet"
             for level in LEVELS
         ],
         "requirements_summaries": [
-            f"data/processed/{RUN}/requirements/{level}_summary.parquet"
+            f"data/processed/{wildcards.run}/requirements/{level}_summary.parquet"
             for level in LEVELS
         ],
     }
     for level in LEVELS:
         inputs[level] = [t.format(level=level) for t in get_level_tables(wildcards)]
         if DISPARITY:
-            inputs[level].append(f"data/processed/{RUN}/{level}/disparity.parquet")
+            inputs[level].append(f"data/processed/{wildcards.run}/{level}/disparity.parquet")
         if IMPACT:
-            inputs[level].append(f"data/processed/{RUN}/{level}/impact.parquet")
-        inputs[level].append(f"data/processed/{RUN}/{level}/typology.parquet")
-        inputs[level].append(f"data/processed/{RUN}/{level}/requirements.parquet")
+            inputs[level].append(f"data/processed/{wildcards.run}/{level}/impact.parquet")
+        inputs[level].append(f"data/processed/{wildcards.run}/{level}/typology.parquet")
+        inputs[level].append(f"data/processed/{wildcards.run}/{level}/requirements.parquet")
     if DISPARITY:
         for level in ("buurt", "wijk"):
             inputs["disparity_tables"].append(
-                f"data/processed/{RUN}/{level}/disparity_table.parquet"
+                f"data/processed/{wildcards.run}/{level}/disparity_table.parquet"
             )
             inputs["burden_reference"].append(
-                f"data/processed/{RUN}/{level}/burden_reference.parquet"
+                f"data/processed/{wildcards.run}/{level}/burden_reference.parquet"
             )
     return inputs
 
@@ -322,7 +369,7 @@ def get_year_rasters(wildcards):
     """
     year = int(wildcards.year)
     return {
-        _hgconfig.YEAR_RASTER_KINDS[n]: f"data/processed/{RUN}/rasters/"
+        _hgconfig.YEAR_RASTER_KINDS[n]: f"data/processed/{wildcards.run}/rasters/"
         + (n if year == _hgconfig.base_year(config) else f"{n}_{year}")
         + ".tif"
         for n in _hgconfig.per_year_inputs(config)
@@ -333,7 +380,37 @@ def get_trend_tables(wildcards):
     """Each level's per-year exposure tables, in the order of YEARS."""
     return {
         level: [
-            f"data/processed/{RUN}/years/{y}/{level}_exposure.parquet" for y in YEARS
+            f"data/processed/{wildcards.run}/years/{y}/{level}_exposure.parquet" for y in YEARS
         ]
         for level in LEVELS
     }
+
+
+def get_national_runs(wildcards):
+    """Per municipality of a country run: the files the national GeoPackage joins."""
+    runs = {}
+    for run, gm in RUN_PATHS.items():
+        w = Wildcards(run=run)
+        inputs = get_assemble_inputs(w)
+        runs[gm] = {
+            "wards": inputs["wards"],
+            "tables": {level: list(inputs[level]) for level in LEVELS},
+            "indicator_tables": {
+                level: [t.format(level=level) for t in get_level_tables(w)]
+                for level in LEVELS
+            },
+            "disparity_tables": list(inputs["disparity_tables"]),
+            "manifests": list(inputs["manifests"]),
+            "extra_provenance": list(inputs["surface_provenance"]),
+        }
+    return runs
+
+
+def get_national_inputs(wildcards):
+    """Every municipality's published GeoPackage (its receipt) and the files joined from its run."""
+    files = [f"data/processed/{run}/healthgeo.gpkg.json" for run in RUN_PATHS]
+    for r in get_national_runs(wildcards).values():
+        files += [r["wards"], *r["disparity_tables"], *r["manifests"]]
+        files += [p for paths in r["tables"].values() for p in paths]
+        files += r["extra_provenance"]
+    return {"files": sorted(set(files))}

@@ -39,7 +39,7 @@ rule exposure_green:
     input:
         unpack(get_green_extras),
         green="data/processed/{run}/green.gpkg",
-        osm="data/raw/manifests/{run}/osm.json",
+        osm=lambda w: manifest("osm", w),
         wards="data/processed/{run}/wards.gpkg",
         residents="data/processed/{run}/residents.gpkg",
     output:

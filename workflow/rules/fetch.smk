@@ -15,7 +15,7 @@ rule fetch_input:
         "../envs/healthgeo.yaml"
     params:
         spec=get_input_spec,
-        area=config["area"],
+        area=get_area,
         cache_dir=get_cache_dir,
     script:
         "../scripts/fetch_input.py"
@@ -23,7 +23,7 @@ rule fetch_input:
 
 rule fetch:
     input:
-        expand("data/raw/manifests/{run}/{input}.json", run=RUN, input=INPUTS),
+        get_all_manifests,
     output:
         touch(f"data/raw/manifests/{RUN}/fetched.done"),
     log:
@@ -34,3 +34,31 @@ rule fetch:
         "../envs/healthgeo.yaml"
     shell:
         "echo 'all inputs fetched; later runs of this config read them from data/raw' > {log}"
+
+
+# A country run's national OSM extract (one `file:`, e.g. netherlands-latest.osm.pbf) is cut per
+# municipality to its wards' bounding box plus area.margin_m before any graph is built: each
+# municipality's jobs then read only their part (healthgeo.osmcut; docs/methods.md#country-runs).
+if COUNTRY and "osm" in NATIONAL:
+
+    ruleorder: cut_osm > fetch_input
+
+    rule cut_osm:
+        input:
+            national=f"data/raw/manifests/{RUN}/osm.json",
+            wards="data/processed/{run}/wards.gpkg",
+        output:
+            manifest="data/raw/manifests/{run}/osm.json",
+        log:
+            "logs/{run}/fetch/cut_osm.log",
+        benchmark:
+            "logs/{run}/benchmarks/cut_osm.tsv"
+        wildcard_constraints:
+            run="|".join(map(re.escape, RUN_PATHS)),
+        conda:
+            "../envs/healthgeo.yaml"
+        params:
+            margin_m=config["area"]["margin_m"],
+            extract="data/processed/{run}/osm_extract",
+        script:
+            "../scripts/cut_osm.py"

@@ -14,7 +14,7 @@ rule residents_exposure:
     conda:
         "../envs/healthgeo.yaml"
     params:
-        municipality=config["area"]["municipality"],
+        municipality=get_municipality,
     script:
         "../scripts/residents_exposure.py"
 

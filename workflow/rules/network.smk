@@ -3,7 +3,7 @@
 
 rule network_accessibility:
     input:
-        osm="data/raw/manifests/{run}/osm.json",
+        osm=lambda w: manifest("osm", w),
         residents="data/processed/{run}/residents.gpkg",
         amenities="data/processed/{run}/amenities.gpkg",
         green="data/processed/{run}/green.gpkg",
@@ -30,7 +30,7 @@ rule network_accessibility:
 rule validation_access:
     input:
         means="data/processed/{run}/access_mean_distance.parquet",
-        nabijheid="data/raw/manifests/{run}/nabijheid.json",
+        nabijheid=lambda w: manifest("nabijheid", w),
         wards="data/processed/{run}/wards.gpkg",
     output:
         table="data/processed/{run}/validation_access.parquet",
@@ -52,7 +52,7 @@ rule validation_access:
 rule heat_cool_access:
     input:
         unpack(get_heat_trees),
-        osm="data/raw/manifests/{run}/osm.json",
+        osm=lambda w: manifest("osm", w),
         residents="data/processed/{run}/residents.gpkg",
         green="data/processed/{run}/green.gpkg",
         wards="data/processed/{run}/wards.gpkg",

@@ -13,14 +13,14 @@ rule prepare_wards:
     conda:
         "../envs/healthgeo.yaml"
     params:
-        municipality=config["area"]["municipality"],
+        municipality=get_municipality,
     script:
         "../scripts/prepare_wards.py"
 
 
 rule prepare_raster:
     input:
-        manifest="data/raw/manifests/{run}/{raster}.json",
+        manifest=lambda w: manifest(w.raster, w),
         wards="data/processed/{run}/wards.gpkg",
     output:
         "data/processed/{run}/rasters/{raster}.tif",
@@ -55,7 +55,7 @@ rule prepare_residents:
 
 rule prepare_health:
     input:
-        manifest="data/raw/manifests/{run}/health.json",
+        manifest=lambda w: manifest("health", w),
         wards="data/processed/{run}/wards.gpkg",
     output:
         buurt="data/processed/{run}/buurt/health.parquet",
@@ -73,7 +73,7 @@ rule prepare_health:
 
 rule prepare_ses:
     input:
-        manifest="data/raw/manifests/{run}/ses.json",
+        manifest=lambda w: manifest("ses", w),
         wards="data/processed/{run}/wards.gpkg",
     output:
         buurt="data/processed/{run}/buurt/ses.parquet",
@@ -93,7 +93,7 @@ rule prepare_ses:
 
 rule prepare_osm_layers:
     input:
-        manifest="data/raw/manifests/{run}/osm.json",
+        manifest=lambda w: manifest("osm", w),
         wards="data/processed/{run}/wards.gpkg",
     output:
         green="data/processed/{run}/green.gpkg",

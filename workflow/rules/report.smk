@@ -27,7 +27,7 @@ rule report:
     conda:
         "../envs/healthgeo.yaml"
     params:
-        gpkg=f"data/processed/{RUN}/healthgeo.gpkg",
+        gpkg="data/processed/{run}/healthgeo.gpkg",
         language=config["report"]["language"],
     script:
         "../scripts/report.py"

@@ -37,7 +37,7 @@ def test_unknown_key_is_named_with_allowed_keys_and_suggestion():
         validate(cfg)
     msg = str(e.value)
     assert "area.munincipality" in msg and "did you mean 'municipality'" in msg
-    assert "['crs', 'margin_m', 'municipality', 'year']" in msg
+    assert "['crs', 'margin_m', 'municipalities', 'municipality', 'year']" in msg
 
 
 def test_wrong_type_names_key_and_expected_type():

@@ -183,3 +183,25 @@ def test_national_wards_hold_every_ward_and_refuse_a_code_in_two_municipalities(
     with pytest.raises(InputDataError, match=r"BU99010102.*GM9901.*GM9903"):
         national_wards({"GM9901": a, "GM9903": c}, tmp_path / "nl2.gpkg")
     assert len(gpd.read_file(out, layer="buurt")) == 3  # the earlier file untouched
+
+
+def test_an_extract_without_streets_is_no_coverage_not_a_broken_file(tmp_path):
+    """The cut of an area the national extract does not reach reads as an empty network, and the
+    graph builder says "no OSM coverage" (the network stages then write NULLs with that reason);
+    an extract with ways but none for walking stays an input error."""
+    from healthgeo._errors import NoStreetsError
+    from healthgeo.network import build_graphs
+    from healthgeo.sources.osm_network import read_osm_xml
+
+    out = tmp_path / "empty.osm"
+    cut(_osm(tmp_path), out, _rd_box(5.170, 5.180))
+    nodes, edges = read_osm_xml(out)
+    assert len(nodes) == 0 and len(edges) == 0
+    with pytest.raises(NoStreetsError, match="no OSM coverage"):
+        build_graphs(out, ["walk", "bike"])
+    motorway = tmp_path / "motorway.osm"
+    motorway.write_text(_osm(tmp_path).read_text().replace('v="residential"', 'v="motorway"')
+                        .replace('v="footway"', 'v="motorway"').replace('v="path"', 'v="motorway"'))
+    with pytest.raises(InputDataError) as e:
+        build_graphs(motorway, ["walk"])
+    assert not isinstance(e.value, NoStreetsError)

@@ -21,6 +21,11 @@ class InputDataError(HealthgeoError, ValueError):
     """An input file or table is unusable: invalid geometry, duplicate codes, nodata only..."""
 
 
+class NoStreetsError(InputDataError):
+    """The OSM input holds no street at all for the study area (no OSM coverage there): the network
+    stages give the wards NULL values with this reason instead of failing."""
+
+
 class CRSError(InputDataError):
     """A layer or raster has no CRS, or a CRS that cannot be used without reprojection."""
 

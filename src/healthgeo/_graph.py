@@ -26,7 +26,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
-from ._errors import InputDataError
+from ._errors import InputDataError, NoStreetsError
 
 log = logging.getLogger("healthgeo.network")
 
@@ -505,6 +505,9 @@ def from_segments(
     idx = np.flatnonzero(keep)
     u, v, fwd, bwd = u[keep], v[keep], fwd[keep], bwd[keep]
     length = np.hypot(x[v] - x[u], y[v] - y[u])
+    if len(u) == 0 and n_tagged == 0:
+        raise NoStreetsError(f"the OSM input holds no street for the {mode} network (0 segments read): no OSM "
+                             "coverage of this area")
     if len(u) == 0:
         raise InputDataError(f"no {mode} segments left after the Dutch {mode} tag filter "
                              f"({n_tagged} segments read). Check the extract covers streets.")

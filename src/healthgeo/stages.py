@@ -15,7 +15,7 @@ import pandas as pd
 
 from . import network as nw
 from . import population, sources
-from ._errors import CRSError, InputDataError
+from ._errors import CRSError, InputDataError, NoStreetsError
 from ._vocab import CODE_COLUMN, RASTER_NODATA_SENTINELS, TARGET_CRS
 from .dictionary import ColumnDoc, doc
 from .assemble import merge_tables
@@ -529,7 +529,18 @@ def network_accessibility(osm_manifest, residents_path, amenities_path, green_pa
     # wards outside the extract get NULL street measures, not 0 (None: Overpass = the study area)
     extent = nw.osm_extent(source) if isinstance(source, (str, Path)) else None
     kw = nw.config_kwargs(params)
-    networks = nw.build_graphs(source, kw["modes"], boundary=boundary, **kw["graph"])
+    try:
+        networks = nw.build_graphs(source, kw["modes"], boundary=boundary, **kw["graph"])
+    except NoStreetsError as e:  # a municipality the (national) extract does not cover
+        _no_streets(e, wards_path, out_paths, ("access_nan_reason", "walkability_nan_reason", "cycleway_nan_reason"))
+        ref = pd.DataFrame({"component": list(nw.DEFAULT_WALKABILITY_REFERENCE),
+                            "mean": [v[0] for v in nw.DEFAULT_WALKABILITY_REFERENCE.values()],
+                            "sd": [v[1] for v in nw.DEFAULT_WALKABILITY_REFERENCE.values()],
+                            "source": "not used: no OSM coverage"})
+        write_table(ref, out_reference, walkability_reference_docs(ref))
+        if out_means:
+            _no_streets(e, wards_path, {"buurt": out_means}, ("access_nan_reason",))
+        return {}
     homes = _residents(residents_path)
     amenities = gpd.read_file(amenities_path, layer="amenities", engine="pyogrio")
     green = gpd.read_file(green_path, layer="green", engine="pyogrio")
@@ -552,6 +563,20 @@ def network_accessibility(osm_manifest, residents_path, amenities_path, green_pa
         means, mdocs = access.mean_distances(read_wards(wards_path, "buurt"))
         write_table(means, out_means, mdocs)
     return out
+
+
+def _no_streets(error: NoStreetsError, wards_path, out_paths: dict, reason_columns) -> None:
+    """Tables of a stage that needs streets, for an area without any: every ward, NULL indicators
+    (the columns are absent; a country run's national layers hold them NULL) and the reason."""
+    reason = f"no OSM coverage: {error}"
+    log.warning("%s; the street-network indicators are NULL", reason)
+    for level, path in out_paths.items():
+        wards = read_wards(wards_path, level)
+        table = pd.DataFrame({c: pd.array([reason] * len(wards), dtype="string") for c in reason_columns},
+                             index=wards.index)
+        docs = {c: doc("text", "Why the ward's street-network values are NULL (empty when they are computed)",
+                       about="area") for c in reason_columns}
+        write_table(table, path, docs)
 
 
 def validation_access(means_path, nabijheid_manifest, wards_path, out_table, out_summary, *,
@@ -598,7 +623,14 @@ def heat_cool_access(osm_manifest, residents_path, green_path, wards_path, heat_
     boundary = read_wards(wards_path, "gemeente").geometry.buffer(margin_m).union_all()
     source = _network_source(m, boundary)
     kw = nw.config_kwargs(network_params)
-    net = nw.build_graph(source, "walk", boundary=boundary, **kw["graph"])
+    try:
+        net = nw.build_graph(source, "walk", boundary=boundary, **kw["graph"])
+    except NoStreetsError as e:  # a municipality the (national) extract does not cover
+        _no_streets(e, wards_path, out_paths, ("cool_place_access_nan_reason",))
+        if out_places:
+            write_gdf(gpd.GeoDataFrame({"kind": pd.Series(dtype=str)}, geometry=[], crs=TARGET_CRS), out_places,
+                      layer="cool_places")
+        return {}
     trees, crown_radius_m = _read_trees(trees_manifest) if trees_manifest else (None, 4.0)
     green = gpd.read_file(green_path, layer="green", engine="pyogrio")
     places = cool_places(green, heat_raster, threshold_degc=p["cool_threshold_degc"],

@@ -213,7 +213,9 @@ def get_level_tables(wildcards):
 
 def get_heat_trees(wildcards):
     """Tree points (optional): their crowns' shade counts as cool-place candidates."""
-    return {"trees": manifest("trees", wildcards)} if "trees" in config["inputs"] else {}
+    return (
+        {"trees": manifest("trees", wildcards)} if "trees" in config["inputs"] else {}
+    )
 
 
 def get_requirements_inputs(wildcards):
@@ -305,7 +307,8 @@ def get_assemble_inputs(wildcards):
         "disparity_tables": [],
         "burden_reference": [],
         "monitoring": [
-            f"data/processed/{wildcards.run}/air_monitoring_{p}.parquet" for p in MONITORED
+            f"data/processed/{wildcards.run}/air_monitoring_{p}.parquet"
+            for p in MONITORED
         ],
         "surface_provenance": [
             f"data/processed/{wildcards.run}/rasters/{p}_surface.json" for p in SURFACES
@@ -328,10 +331,14 @@ def get_assemble_inputs(wildcards):
             for s in SCENARIOS
         ],
         "scenario_summaries": [
-            f"data/processed/{wildcards.run}/scenarios/{s}/summary.parquet" for s in SCENARIOS
+            f"data/processed/{wildcards.run}/scenarios/{s}/summary.parquet"
+            for s in SCENARIOS
         ],
         "trend": (
-            [f"data/processed/{wildcards.run}/{level}/trend.parquet" for level in LEVELS]
+            [
+                f"data/processed/{wildcards.run}/{level}/trend.parquet"
+                for level in LEVELS
+            ]
             if YEARS
             else []
         ),
@@ -347,11 +354,17 @@ def get_assemble_inputs(wildcards):
     for level in LEVELS:
         inputs[level] = [t.format(level=level) for t in get_level_tables(wildcards)]
         if DISPARITY:
-            inputs[level].append(f"data/processed/{wildcards.run}/{level}/disparity.parquet")
+            inputs[level].append(
+                f"data/processed/{wildcards.run}/{level}/disparity.parquet"
+            )
         if IMPACT:
-            inputs[level].append(f"data/processed/{wildcards.run}/{level}/impact.parquet")
+            inputs[level].append(
+                f"data/processed/{wildcards.run}/{level}/impact.parquet"
+            )
         inputs[level].append(f"data/processed/{wildcards.run}/{level}/typology.parquet")
-        inputs[level].append(f"data/processed/{wildcards.run}/{level}/requirements.parquet")
+        inputs[level].append(
+            f"data/processed/{wildcards.run}/{level}/requirements.parquet"
+        )
     if DISPARITY:
         for level in ("buurt", "wijk"):
             inputs["disparity_tables"].append(
@@ -380,7 +393,8 @@ def get_trend_tables(wildcards):
     """Each level's per-year exposure tables, in the order of YEARS."""
     return {
         level: [
-            f"data/processed/{wildcards.run}/years/{y}/{level}_exposure.parquet" for y in YEARS
+            f"data/processed/{wildcards.run}/years/{y}/{level}_exposure.parquet"
+            for y in YEARS
         ]
         for level in LEVELS
     }

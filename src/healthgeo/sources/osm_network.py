@@ -10,6 +10,8 @@ them. A missing, empty, truncated or unparsable file raises one
 
 from __future__ import annotations
 
+import logging
+
 import contextlib
 from pathlib import Path
 
@@ -25,6 +27,9 @@ from ._common import input_file, reading
 NETWORK_LAYERS = ("network_nodes", "network_edges")
 
 _SETTINGS_TAGS = list(dict.fromkeys(list(TAG_KEYS) + ["name"]))
+
+
+log = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
@@ -64,9 +69,28 @@ def frames_from_osmnx(G) -> tuple[pd.DataFrame, pd.DataFrame]:
 def read_osm_xml(path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Street network of an OSM XML extract (``.osm``)."""
     path = input_file(path, "osm network")
+    if _without_elements(path):
+        # a well-formed extract with no data: the area has no OSM coverage (e.g. a municipality's cut of a
+        # national extract that does not reach it); the stages give its wards NULL values with a reason
+        log.warning("%s holds no OSM nodes or ways: an empty street network", path)
+        return pd.DataFrame(columns=["x", "y"], dtype=float), pd.DataFrame(columns=["u", "v", "osmid", *TAG_KEYS])
     with reading(path, "osm network", "OSM XML"), osmnx_settings() as ox:
         G = ox.graph_from_xml(path, bidirectional=False, simplify=False, retain_all=True)
     return frames_from_osmnx(G)
+
+
+def _without_elements(path) -> bool:
+    """True for a well-formed OSM XML file without any node, way or relation (a truncated file is
+    left to the reader, which says so)."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        for _, el in ET.iterparse(path, events=("start",)):
+            if el.tag in ("node", "way", "relation"):
+                return False
+    except ET.ParseError:
+        return False
+    return True
 
 
 def read_overpass(polygon_wgs84) -> tuple[pd.DataFrame, pd.DataFrame]:  # pragma: no cover - needs internet

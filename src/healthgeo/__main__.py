@@ -99,12 +99,20 @@ def _outputs(config: Path, exit_code: int = 0) -> int:
     """Where the run's GeoPackage and logs are; after a failed run, that the last good one is kept."""
     import datetime as dt
 
-    from .config import load_config
+    from .config import is_country, load_config, run_paths
 
     cfg = load_config(config)
     run, logs = cfg["run"], Path("logs") / cfg["run"]
     out = Path("data/processed") / run / "healthgeo.gpkg"
-    head = f"healthgeo run '{run}' ({cfg['area']['municipality']})"
+    paths = run_paths(cfg)
+    head = (f"healthgeo run '{run}' ({len(paths)} municipalit{'y' if len(paths) == 1 else 'ies'})" if is_country(cfg)
+            else f"healthgeo run '{run}' ({cfg['area']['municipality']})")
+    if is_country(cfg):  # each municipality's GeoPackage: which are there, which failed
+        missing = [gm for p, gm in paths.items() if not (Path("data/processed") / p / "healthgeo.gpkg").exists()]
+        print(f"{head}: {len(paths) - len(missing)} of {len(paths)} municipality GeoPackages in "
+              f"data/processed/{run}/gemeente/<code>/healthgeo.gpkg"
+              + (f"; none yet for {', '.join(missing[:20])}{' ...' if len(missing) > 20 else ''} (their logs: "
+                 f"{logs}/gemeente/<code>/)" if missing else ""))
     stamp = (dt.datetime.fromtimestamp(out.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
              if out.exists() else None)
     if exit_code:

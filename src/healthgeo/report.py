@@ -378,6 +378,14 @@ def _read(con, name: str) -> pd.DataFrame:
     return pd.read_sql_query(f'SELECT * FROM "{name}"', con).drop(columns=["fid"], errors="ignore")
 
 
+def _disparity_rows(con) -> pd.DataFrame:
+    """The buurt rows of the disparity table; of a country run's national GeoPackage (a ``scope``
+    column) the national ones (docs/methods.md#country-runs)."""
+    d = _read(con, "disparity")
+    d = d[d["level"] == "buurt"] if "level" in d else d
+    return d[d["scope"] == "national"] if "scope" in d else d
+
+
 def load_catalog(con) -> pd.DataFrame:
     """The run's ``indicator_catalog``, or one derived from ``data_dictionary`` for older files."""
     if "indicator_catalog" in _tables(con):
@@ -744,8 +752,7 @@ class Report:
         if "disparity" not in self.tables:
             out.append(f'<p class="absent">{t["absent"]}</p></section>')
             return "".join(out)
-        d = _read(self.con, "disparity")
-        d = d[d["level"] == "buurt"] if "level" in d else d
+        d = _disparity_rows(self.con)
         indicators = list(dict.fromkeys(d["indicator"]))
         out.append(f'<h3>{t["gradient"]}</h3><p class="note">{t["gradient_note"]}</p><div class="charts">')
         out += [self._gradient_chart(d[d["indicator"] == ind], ind) for ind in indicators]
@@ -1037,8 +1044,7 @@ def _key_figures(rep: "Report") -> dict[str, str]:
     out = {"map": rep.standalone_map(rep.buurt, col) if col else _placeholder_svg(rep.t["absent"])}
     charts = []
     if "disparity" in rep.tables:
-        d = _read(rep.con, "disparity")
-        d = d[d["level"] == "buurt"] if "level" in d else d
+        d = _disparity_rows(rep.con)
         for ind in list(dict.fromkeys(d["indicator"]))[:9]:
             fig = rep._gradient_chart(d[d["indicator"] == ind], ind)
             if fig:

@@ -37,7 +37,7 @@ NATIONAL = _hgconfig.national_inputs(config, INPUTS)
 
 
 wildcard_constraints:
-    run="|".join(map(re.escape, [*RUN_PATHS, *([RUN] if COUNTRY else [])])),
+    run="|".join(map(re.escape, RUN_PATHS)),
     input="|".join(INPUTS),
     raster="|".join(RASTERS) if RASTERS else "__none__",
     level="|".join(LEVELS),
@@ -65,7 +65,10 @@ def get_final_outputs(wildcards):
             f"data/processed/{run}/report/index.html",
         ]
     if COUNTRY:
-        outputs.append(f"data/processed/{RUN}/healthgeo.gpkg.json")
+        outputs += [
+            f"data/processed/{RUN}/healthgeo.gpkg.json",
+            f"data/processed/{RUN}/report/index.html",
+        ]
     return outputs
 
 

@@ -11,6 +11,9 @@ rule fetch_input:
         "logs/{run}/fetch/{input}.log",
     benchmark:
         "logs/{run}/benchmarks/fetch_{input}.tsv"
+    # a country run registers its national files once, under the run's own name
+    wildcard_constraints:
+        run="|".join(map(re.escape, [*RUN_PATHS, *([RUN] if COUNTRY else [])])),
     conda:
         "../envs/healthgeo.yaml"
     params:

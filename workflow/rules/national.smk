@@ -27,3 +27,23 @@ if COUNTRY:
             min_residents=config["disclosure"]["min_residents"],
         script:
             "../scripts/national.py"
+
+    # the HTML report of the national GeoPackage (its disparity charts: the national scope)
+    rule national_report:
+        input:
+            rules.national.output[0],
+        output:
+            html=f"data/processed/{RUN}/report/index.html",
+            map=f"data/processed/{RUN}/report/figures/key_map.svg",
+            gradient=f"data/processed/{RUN}/report/figures/gradient.svg",
+        log:
+            f"logs/{RUN}/national_report.log",
+        benchmark:
+            f"logs/{RUN}/benchmarks/national_report.tsv"
+        conda:
+            "../envs/healthgeo.yaml"
+        params:
+            gpkg=f"data/processed/{RUN}/healthgeo.gpkg",
+            language=config["report"]["language"],
+        script:
+            "../scripts/report.py"

@@ -97,6 +97,13 @@ class City:
     scale: float = 1.0
     #: raised kerbs as (index into ``streets``, vertex 0 or -1): that end node gets kerb=raised
     kerbs: list[tuple[int, int]] = field(default_factory=list)
+    #: linear size of the town relative to the default city (see :func:`build`); attributes that
+    #: depend on the distance to the centre use ``distance / town`` (the town's own proportions)
+    town: float = 1.0
+    #: residents per km2 relative to the default city (see :func:`populate`)
+    density: float = 1.0
+    #: k EUR added to every buurt's income per resident (see :func:`populate`)
+    income_shift: float = 0.0
 
 
 # --------------------------------------------------------------------------------------------
@@ -175,36 +182,77 @@ def _sample_in(rng, poly, n, min_dist=0.0, tries=4000) -> np.ndarray:
     return np.array(pts)
 
 
+def _compass(xy) -> str:
+    """Name of a town wijk from its seed's direction from the centre (the centre wijk: Centrum)."""
+    dx, dy = xy[0] - CX, xy[1] - CY
+    if math.hypot(dx, dy) < 500:
+        return "Centrum"
+    names = ("Noord", "Noordoost", "Oost", "Zuidoost", "Zuid", "Zuidwest", "West", "Noordwest")
+    return names[int(((math.degrees(math.atan2(dx, dy)) + 22.5) % 360) // 45)]
+
+
 # --------------------------------------------------------------------------------------------
-def build(rng: np.random.Generator, municipality: str) -> City:
+def build(rng: np.random.Generator, municipality: str, *, town: float = 1.0, wijken: int = 10,
+          buurten: int | None = None, aspect: float = 1.0) -> City:
+    """Build the city (geometry, roads, green, amenities; no residents yet) in the canonical frame.
+
+    The default is the demo city: 10 wijken, 100 buurten (one thin strip and one small hemmed-in
+    buurt among them) in a blob of about 4.5 km radius. ``town`` < 1 builds a smaller town with
+    the same plan: every radius and extent (outline, ring road, singel, trunk road, green areas,
+    street grid) is multiplied by ``town``, green areas by ``town**2`` in area, amenity counts by
+    ``town**2``; the spacing of streets (135 m) and of buurt seeds (>= 330 m) stays, so street
+    and dwelling counts shrink by about ``town**2``. ``wijken`` (2-9 with a town layout: a centre
+    wijk and the others around it; 10: the demo city's layout) and ``buurten`` (total, split over
+    the wijken; default the demo city's 100) set the ward counts; a town layout has no thin or
+    small special buurten. ``aspect`` stretches the outline (x by ``aspect``, y by ``1/aspect``).
+    """
     digits = municipality[2:]
-    outline = Polygon(_wobbly_ring(rng, CX, CY, 4450.0, 420.0, n=120))
+    tw = float(town)
+    full = wijken == 10
+    if not (2 <= wijken <= 10) or (not full and buurten is None):
+        msg = f"wijken must be 2..10 (and buurten given when wijken < 10), got {wijken!r}, {buurten!r}"
+        raise ValueError(msg)
+    ring_xy = _wobbly_ring(rng, CX, CY, 4450.0 * tw, 420.0 * tw, n=120)
+    if aspect != 1.0:
+        ring_xy = np.column_stack([CX + (ring_xy[:, 0] - CX) * aspect, CY + (ring_xy[:, 1] - CY) / aspect])
+    outline = Polygon(ring_xy)
     outline = shapely.make_valid(outline)
 
-    # wijken: centre + 9 around
-    seeds = [(CX + rng.uniform(-150, 150), CY + rng.uniform(-150, 150))]
-    for k in range(9):
-        a = math.radians(10 + 40 * k + rng.uniform(-8, 8))
-        r = 3000 + rng.uniform(-250, 250)
-        seeds.append((CX + r * math.cos(a), CY + r * math.sin(a)))
+    if full:  # wijken: centre + 9 around
+        seeds = [(CX + rng.uniform(-150, 150) * tw, CY + rng.uniform(-150, 150) * tw)]
+        for j in range(9):
+            a = math.radians(10 + 40 * j + rng.uniform(-8, 8))
+            r = (3000 + rng.uniform(-250, 250)) * tw
+            seeds.append((CX + r * math.cos(a), CY + r * math.sin(a)))
+        counts = [12, 10, 9, 11, 10, 8, 10, 11, 9, 10]
+        if buurten is not None and buurten != 100:
+            counts = [max(1, round(c * buurten / 100)) for c in counts]
+    else:  # a town: a centre wijk and wijken - 1 around it
+        seeds = [(CX + rng.uniform(-100, 100) * tw, CY + rng.uniform(-100, 100) * tw)]
+        a0 = rng.uniform(0, 360)
+        for j in range(wijken - 1):
+            a = math.radians(a0 + 360 * j / (wijken - 1) + rng.uniform(-10, 10))
+            r = (2900 + rng.uniform(-200, 200)) * tw
+            seeds.append((CX + r * math.cos(a) * aspect, CY + r * math.sin(a) / aspect))
+        counts = [buurten // wijken + (1 if j < buurten % wijken else 0) for j in range(wijken)]
     seeds = np.array(seeds)
     # wijk numbering: 01 centre, then clockwise from north
-    order = [0] + sorted(range(1, 10), key=lambda i: (math.atan2(seeds[i][0] - CX, seeds[i][1] - CY)) % (2 * math.pi))
+    order = [0] + sorted(range(1, len(seeds)),
+                         key=lambda i: (math.atan2(seeds[i][0] - CX, seeds[i][1] - CY)) % (2 * math.pi))
     seeds = seeds[order]
     wijk_geoms = _voronoi_cells(seeds, outline)
 
-    counts = [12, 10, 9, 11, 10, 8, 10, 11, 9, 10]
-    wijken, buurten = [], []
+    wijken_out, buurten_out = [], []
     for w, (wgeom, nb) in enumerate(zip(wijk_geoms, counts), start=1):
         wcode = f"WK{digits}{w:02d}"
-        wijken.append({"code": wcode, "name": f"Wijk {w:02d} {WIJK_NAMES[w - 1]}", "geometry": wgeom,
-                       "number": w})
-        special = 3 if w == 5 else 1 if w == 3 else 0
+        wname = WIJK_NAMES[w - 1] if full else _compass(seeds[w - 1])
+        wijken_out.append({"code": wcode, "name": f"Wijk {w:02d} {wname}", "geometry": wgeom, "number": w})
+        special = (3 if w == 5 else 1 if w == 3 else 0) if full else 0
         core = _sample_in(rng, wgeom, nb - special, min_dist=330.0)
         if len(core) < nb - special:  # pragma: no cover - fallback, relaxed spacing
             core = _sample_in(rng, wgeom, nb - special, min_dist=150.0)
         pts = list(map(tuple, core))
-        if w == 5:  # a seed hemmed in by three close neighbours -> one small buurt
+        if full and w == 5:  # a seed hemmed in by three close neighbours -> one small buurt
             depth = [wgeom.boundary.distance(Point(p)) for p in pts]
             x, y = pts.pop(int(np.argmax(depth)))
             pts.insert(0, (x, y))
@@ -212,33 +260,33 @@ def build(rng: np.random.Generator, municipality: str) -> City:
                 a = math.radians(90 + 120 * k)
                 pts.append((x + 140 * math.cos(a), y + 140 * math.sin(a)))
         cells = _voronoi_cells(np.array(pts), wgeom)
-        if w == 3:  # split a 60 m strip off the largest buurt -> one long thin buurt
+        if full and w == 3:  # split a 60 m strip off the largest buurt -> one long thin buurt
             big = int(np.argmax([c.area for c in cells]))
             strip, rest = _split_strip(cells[big], 60.0)
             cells[big] = rest
             cells.append(strip)
-        flags = [("small" if (w == 5 and i == 0) else "thin" if (w == 3 and i == len(cells) - 1) else "")
-                 for i in range(len(cells))]
+        flags = [("small" if (full and w == 5 and i == 0) else "thin" if (full and w == 3 and i == len(cells) - 1)
+                  else "") for i in range(len(cells))]
         # number buurten north->south, west->east within the wijk
         idx = sorted(range(len(cells)), key=lambda i: (-round(cells[i].centroid.y, -2), cells[i].centroid.x))
         for b, i in enumerate(idx):
-            buurten.append({"code": f"BU{digits}{w:02d}{b:02d}", "wijkcode": wcode, "geometry": cells[i],
-                            "thin": flags[i] == "thin", "small": flags[i] == "small"})
+            buurten_out.append({"code": f"BU{digits}{w:02d}{b:02d}", "wijkcode": wcode, "geometry": cells[i],
+                                "thin": flags[i] == "thin", "small": flags[i] == "small"})
 
-    main_roads = _main_roads(rng, outline)
+    main_roads = _main_roads(rng, outline, tw)
     main_union = shapely.union_all([LineString(r.coords) for r in main_roads])
-    greens = _greens(rng, outline, main_roads)
-    streets, fragments = _street_grid(rng, outline, main_roads, main_union, greens)
+    greens = _greens(rng, outline, main_roads, tw, aspect)
+    streets, fragments = _street_grid(rng, outline, main_roads, main_union, greens, tw * max(aspect, 1 / aspect))
     streets += _park_paths(greens, streets)
-    city = City(outline, wijken, buurten, main_roads, streets, fragments, greens, [])
+    city = City(outline, wijken_out, buurten_out, main_roads, streets, fragments, greens, [], town=tw)
     _name_buurten(rng, city)
     city.amenities = _amenities(rng, city)
     return city
 
 
-def _main_roads(rng, outline) -> list[Road]:
+def _main_roads(rng, outline, tw: float = 1.0) -> list[Road]:
     roads = []
-    ring = _wobbly_ring(rng, CX, CY, RING_RADIUS, 150.0, n=80, harmonics=(3,))
+    ring = _wobbly_ring(rng, CX, CY, RING_RADIUS * tw, 150.0 * tw, n=80, harmonics=(3,))
     ring = np.vstack([ring, ring[:1]])
     quarter = ("Noord", "West", "Zuid", "Oost")
     # split the ring in four named ways
@@ -247,7 +295,7 @@ def _main_roads(rng, outline) -> list[Road]:
         seg = ring[q * n // 4: (q + 1) * n // 4 + 1]
         roads.append(Road(seg, {"highway": "primary", "name": f"Ringweg {quarter[q]}", "ref": "S10",
                                 "maxspeed": "50", "cycleway": "track", "lanes": "2"}, "primary"))
-    singel = _wobbly_ring(rng, CX, CY, SINGEL_RADIUS, 60.0, n=40, harmonics=(2,))
+    singel = _wobbly_ring(rng, CX, CY, SINGEL_RADIUS * tw, 60.0 * tw, n=40, harmonics=(2,))
     singel = np.vstack([singel, singel[:1]])
     roads.append(Road(singel, {"highway": "tertiary", "name": "Singel", "maxspeed": "30",
                                "cycleway": "lane"}, "tertiary"))
@@ -261,20 +309,20 @@ def _main_roads(rng, outline) -> list[Road]:
             a += rng.normal(0, 0.015)
             p = (CX + r * math.cos(a), CY + r * math.sin(a))
             pts.append(p)
-            if not shapely.contains_xy(outline, *p) and r > 3000:
+            if not shapely.contains_xy(outline, *p) and r > 3000 * tw:
                 pts.append((CX + (r + 400) * math.cos(a), CY + (r + 400) * math.sin(a)))
                 break
             r += 150.0
         pts = np.array(pts)
         rr = np.hypot(pts[:, 0] - CX, pts[:, 1] - CY)
-        k_split = int((rr <= RING_RADIUS).sum())
+        k_split = int((rr <= RING_RADIUS * tw).sum())
         inner, outer = pts[: k_split + 1], pts[k_split:]
         roads.append(Road(inner, {"highway": "secondary", "name": names[k], "maxspeed": "50",
                                   "cycleway": "lane"}, "secondary"))
         roads.append(Road(outer, {"highway": "primary", "name": names[k], "maxspeed": "70",
                                   "cycleway": "track"}, "primary"))
-    ys = np.arange(CY - 5600, CY + 5601, 200.0)
-    xs = TRUNK_X + 120 * np.sin((ys - CY) / 2500.0)
+    ys = np.arange(CY - 5600 * tw, CY + 5600 * tw + 1, 200.0)
+    xs = CX + (TRUNK_X - CX) * tw + 120 * tw * np.sin((ys - CY) / (2500.0 * tw))
     roads.append(Road(np.column_stack([xs, ys]), {"highway": "trunk", "ref": "N999", "maxspeed": "100",
                                                    "bicycle": "no", "foot": "no", "lanes": "2"}, "trunk"))
     _node_crossings(roads)
@@ -332,26 +380,28 @@ _GREEN_SPECS = (
 )
 
 
-def _greens(rng, outline, main_roads) -> list[Green]:
+def _greens(rng, outline, main_roads, tw: float = 1.0, aspect: float = 1.0) -> list[Green]:
     non_trunk = shapely.union_all([LineString(r.coords) for r in main_roads if r.cls != "trunk"])
     trunk = shapely.union_all([LineString(r.coords) for r in main_roads if r.cls == "trunk"])
     placed: list[Green] = []
-    inner_outline = outline.buffer(-150)
+    inner_outline = outline.buffer(-150 * tw)
     for kind, tags, ha, clear in _GREEN_SPECS:
-        area = ha * 10_000
+        clear = clear * tw
+        area = ha * 10_000 * tw * tw
         radius = math.sqrt(area / math.pi)
         for attempt in range(3000):
             relax = 1.0 if attempt < 2000 else 0.5
             if kind in ("forest", "wood"):  # edge of town, outside the ring
                 a = rng.uniform(0, 2 * np.pi)
-                r = rng.uniform(3300, 4100)
-                x, y = CX + r * math.cos(a), CY + r * math.sin(a)
+                r = rng.uniform(3300 * tw, 4100 * tw)
+                x, y = CX + r * math.cos(a) * aspect, CY + r * math.sin(a) / aspect
             else:
-                x, y = rng.uniform(CX - 4300, CX + 4300), rng.uniform(CY - 4300, CY + 4300)
+                x, y = rng.uniform(CX - 4300 * tw * aspect, CX + 4300 * tw * aspect), \
+                    rng.uniform(CY - 4300 * tw / aspect, CY + 4300 * tw / aspect)
             if not shapely.contains_xy(inner_outline, x, y):
                 continue
             p = Point(x, y)
-            if p.distance(non_trunk) < (radius * 1.5 + clear) * relax or p.distance(trunk) < radius * 1.5 + 300:
+            if p.distance(non_trunk) < (radius * 1.5 + clear) * relax or p.distance(trunk) < radius * 1.5 + 300 * tw:
                 continue
             geom = _blob(rng, x, y, area, n=24 if ha >= 1 else 12)
             if not outline.contains(geom) or any(geom.distance(g.geom) < 40 for g in placed):
@@ -364,13 +414,14 @@ def _greens(rng, outline, main_roads) -> list[Green]:
     return placed
 
 
-def _street_grid(rng, outline, main_roads, main_union, greens):
-    """Jittered street grid, cut where it crosses main roads and reconnected to them."""
+def _street_grid(rng, outline, main_roads, main_union, greens, tw: float = 1.0):
+    """Jittered street grid, cut where it crosses main roads and reconnected to them (the grid
+    spans ``CX, CY`` +- 4950 m times ``tw``)."""
     from scipy.spatial import cKDTree
 
     step = 135.0
-    gx = np.arange(CX - 4950, CX + 4951, step)
-    gy = np.arange(CY - 4950, CY + 4951, step)
+    gx = np.arange(CX - 4950 * tw, CX + 4950 * tw + 1, step)
+    gy = np.arange(CY - 4950 * tw, CY + 4950 * tw + 1, step)
     nx_, ny_ = len(gx), len(gy)
     X = gx[None, :] + rng.uniform(-22, 22, (ny_, nx_))
     Y = gy[:, None] + rng.uniform(-22, 22, (ny_, nx_))
@@ -567,7 +618,8 @@ def wheelchair_tags(rng: np.random.Generator, city: City) -> dict[str, int]:
 def _name_buurten(rng, city: City) -> None:
     """Names, the zero-resident industrial buurt and the park buurt."""
     cents = np.array([[b["geometry"].centroid.x, b["geometry"].centroid.y] for b in city.buurten])
-    ind = int(np.argmin(np.hypot(cents[:, 0] - (TRUNK_X - 500), cents[:, 1] - (CY - 1800))))
+    tw = city.town
+    ind = int(np.argmin(np.hypot(cents[:, 0] - (CX + (TRUNK_X - CX) * tw - 500 * tw), cents[:, 1] - (CY - 1800 * tw))))
     park = next(g for g in city.greens if g.tags.get("name") == "Stadspark")
     pc = park.geom.centroid
     park_b = int(np.argmin([b["geometry"].distance(pc) for b in city.buurten]))
@@ -616,8 +668,10 @@ def _amenities(rng, city: City) -> list[Amenity]:
     rc = np.hypot(mids[:, 0] - CX, mids[:, 1] - CY)
     industrial = next(b for b in city.buurten if b["kind"] == "industrial")["geometry"]
     not_ind = ~shapely.contains_xy(industrial, mids[:, 0], mids[:, 1])
+    town = city.town
     for cat, n, tags, names, centre_w in _AMENITY_COUNTS:
-        w = np.exp(-centre_w * rc / 2000.0) * not_ind
+        n = n if town == 1.0 else max(1, round(n * town * town))
+        w = np.exp(-centre_w * rc / (2000.0 * town)) * not_ind
         w = w / w.sum()
         idx = rng.choice(len(mids), size=n, replace=False, p=w)
         for k, i in enumerate(idx):
@@ -710,13 +764,13 @@ def populate(rng: np.random.Generator, city: City) -> None:
     for b in city.buurten:
         geom = b["geometry"]
         c = geom.centroid
-        r = math.hypot(c.x - CX, c.y - CY)
-        d_ring = c.distance(ring)
+        r = math.hypot(c.x - CX, c.y - CY) / city.town  # the town's own proportions
+        d_ring = c.distance(ring) / city.town
         b["r_centre"], b["d_ring"] = r, d_ring
         b["area_m2"] = geom.area
         b["water_m2"] = geom.area * rng.uniform(0.0, 0.06)
         liveable = max(geom.area - geom.intersection(green).area - b["water_m2"], 0.0)
-        dens = (2800 * math.exp(-r / 2200) + 400) * math.exp(rng.normal(0, 0.25))  # per km2
+        dens = (2800 * math.exp(-r / 2200) + 400) * math.exp(rng.normal(0, 0.25)) * city.density  # per km2
         res = int(round(dens * liveable / 1e6))
         if b["kind"] == "industrial":
             res = 0
@@ -736,7 +790,8 @@ def populate(rng: np.random.Generator, city: City) -> None:
         b["men_share"] = 0.49 + rng.normal(0, 0.01)
         b["hh_size"] = float(np.clip(1.55 + 0.9 * (r / 4500) + 0.3 * b["poverty"] + rng.normal(0, 0.1), 1.3, 2.9))
         b["households"] = int(round(res / b["hh_size"]))
-        b["income"] = float(np.clip(36.0 - 13.0 * b["poverty"] + 4.0 * r / 4500 + rng.normal(0, 2.0), 17, 55))
+        b["income"] = float(np.clip(36.0 - 13.0 * b["poverty"] + 4.0 * r / 4500 + rng.normal(0, 2.0)
+                                    + city.income_shift, 17, 55))
         b["low_income_hh_pct"] = float(np.clip(5.0 + 18.0 * b["poverty"] + rng.normal(0, 2.5), 0.5, 45))
         missing = res < 50
         if not missing and n_missing_income < 3 and rng.uniform() < 0.06:

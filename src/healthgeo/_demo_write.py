@@ -114,6 +114,18 @@ def _pdok_stats(rng, res: int, shares, men: float, hh: int, hh_size: float, area
 
 
 def write_pdok(rng, city: City, agg: dict, gm: str, name: str, paths: dict[str, Path]) -> None:
+    write_pdok_features(pdok_features(rng, city, agg, gm, name), paths)
+
+
+def write_pdok_features(feats: dict[str, list], paths: dict[str, Path]) -> None:
+    """Write the ``buurten``/``wijken``/``gemeente`` feature lists (e.g. of many municipalities)."""
+    for key in ("buurten", "wijken", "gemeente"):
+        _write_geojson(feats[key], paths[key])
+
+
+def pdok_features(rng, city: City, agg: dict, gm: str, name: str) -> dict[str, list]:
+    """The PDOK features of one municipality: input name -> [(properties, geometry)]."""
+    out = {}
     feats = []
     for b in city.buurten:
         props = {"id": f"buurten.{_uuid(rng)}", "buurtcode": b["code"], "buurtnaam": b["name"],
@@ -125,7 +137,7 @@ def write_pdok(rng, city: City, agg: dict, gm: str, name: str, paths: dict[str, 
                                  b["n_vbo"], exact=False))
         props.update({"jrstatcode": f"2022{b['code']}", "jaar": 2022})
         feats.append((props, b["geometry"]))
-    _write_geojson(feats, paths["buurten"])
+    out["buurten"] = feats
     feats = []
     for w in city.wijken:
         a = agg[w["code"]]
@@ -135,13 +147,14 @@ def write_pdok(rng, city: City, agg: dict, gm: str, name: str, paths: dict[str, 
                                  a["hh_size"], a["area_m2"], a["water_m2"], a["n_vbo"], exact=False))
         props.update({"jrstatcode": f"2022{w['code']}", "jaar": 2022})
         feats.append((props, w["geometry"]))
-    _write_geojson(feats, paths["wijken"])
+    out["wijken"] = feats
     a = agg[gm]
     props = {"id": f"gemeenten.{_uuid(rng)}", "gemeentecode": gm, "gemeentenaam": name}
     props.update(_pdok_stats(rng, a["residents_2022"], a["age_shares"], a["men_share"], a["households"] * 0.99,
                              a["hh_size"], a["area_m2"], a["water_m2"], a["n_vbo"], exact=True))
     props.update({"jrstatcode": f"2022{gm}", "jaar": 2022})
-    _write_geojson([(props, shapely.MultiPolygon([city.outline]))], paths["gemeente"])
+    out["gemeente"] = [(props, shapely.MultiPolygon([city.outline]))]
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -275,15 +288,24 @@ def write_xlsx_deterministic(rows: list[list], sheet: str, path: Path) -> None:
         tmp.write_bytes(out.getvalue())
 
 
-def write_kwb(rng, city: City, agg: dict, gm: str, name: str, path: Path) -> None:
-    rows = [list(KWB_COLUMNS)]
-    rows.append(_kwb_row(rng, gm, "Gemeente", name, name, agg[gm], exact_total=True))
+def kwb_rows(rng, city: City, agg: dict, gm: str, name: str) -> list[list]:
+    """The KWB rows of one municipality (gemeente, then each wijk followed by its buurten)."""
+    rows = [_kwb_row(rng, gm, "Gemeente", name, name, agg[gm], exact_total=True)]
     for w in city.wijken:
         rows.append(_kwb_row(rng, w["code"], "Wijk", w["name"], name, agg[w["code"]], exact_total=False))
         for b in city.buurten:
             if b["wijkcode"] == w["code"]:
                 rows.append(_kwb_row(rng, b["code"], "Buurt", b["name"], name, agg[b["code"]], exact_total=False))
-    write_xlsx_deterministic(rows, f"kwb-{YEAR_KWB}", path)
+    return rows
+
+
+def write_kwb(rng, city: City, agg: dict, gm: str, name: str, path: Path) -> None:
+    write_kwb_rows(kwb_rows(rng, city, agg, gm, name), path)
+
+
+def write_kwb_rows(rows: list[list], path: Path) -> None:
+    """The KWB workbook (sheet ``kwb-2023``): header plus ``rows`` (of one or many municipalities)."""
+    write_xlsx_deterministic([list(KWB_COLUMNS), *rows], f"kwb-{YEAR_KWB}", path)
 
 
 # --------------------------------------------------------------------------------------------
@@ -304,7 +326,8 @@ _HEALTH_EMPTY = {"LopenEnOfFietsenNaarSchoolOfWerk_34", "LopenNaarSchoolOfWerk_3
 
 
 def write_health(rng, regions: list[dict], gm_name: str, path: Path) -> None:
-    """``regions``: dicts with code, level (Gemeente/Wijk/Buurt), residents, health (dict or None)."""
+    """``regions``: dicts with code, level (Gemeente/Wijk/Buurt), residents, health (dict or None)
+    and optionally ``gm_name`` (the region's municipality, for a table of many; default ``gm_name``)."""
     buf = io.StringIO()
     w = csv.writer(buf, delimiter=";", quoting=csv.QUOTE_ALL, lineterminator="\r\n")
     w.writerow(HEALTH_COLUMNS)
@@ -318,7 +341,8 @@ def write_health(rng, regions: list[dict], gm_name: str, path: Path) -> None:
             p = e / 100
             half[c] = 100 * 1.96 * math.sqrt(max(p * (1 - p), 0.01) / n_eff) * rng.uniform(0.85, 1.15)
         for m, marge in enumerate(("MBG0095", "MOG0095", "MW00000")):
-            row = [str(3 * k + m), "20300", marge, reg["code"].ljust(10), "2022JJ00", gm_name.ljust(40),
+            row = [str(3 * k + m), "20300", marge, reg["code"].ljust(10), "2022JJ00",
+                   reg.get("gm_name", gm_name).ljust(40),
                    reg["level"].ljust(10), reg["code"].ljust(20)]
             for c in indicators:
                 if c in _HEALTH_EMPTY or c not in est:
@@ -453,6 +477,13 @@ class OsmBuilder:
 
 def write_osm(city: City, path: Path) -> None:
     b = OsmBuilder()
+    add_city_osm(b, city)
+    with atomic_write(path) as tmp:
+        tmp.write_text(b.xml(), encoding="utf-8")
+
+
+def add_city_osm(b: OsmBuilder, city: City) -> None:
+    """Add one city's ways, nodes and relations to ``b`` (ids continue the builder's numbering)."""
     for r in city.main_roads:
         b.way(r.coords, r.tags)
     for r in city.streets:
@@ -478,8 +509,6 @@ def write_osm(city: City, path: Path) -> None:
         sq = np.array([[a.x - 40, a.y - 30], [a.x + 40, a.y - 30], [a.x + 40, a.y + 30], [a.x - 40, a.y + 30],
                        [a.x - 40, a.y - 30]]) + 60
         b.way(sq, {"amenity": "school", "isced:level": "1", "name": f"Brede School {k + 1}"}, closed=True)
-    with atomic_write(path) as tmp:
-        tmp.write_text(b.xml(), encoding="utf-8")
 
 
 # --------------------------------------------------------------------------------------------
@@ -594,16 +623,25 @@ def ses_scores(rng, s: dict) -> tuple[float, float, float, float, float]:
     return total, spread, welvaart, opleiding, arbeid
 
 
-def write_ses(rng, city: City, agg: dict, gm: str, name: str, path: Path) -> None:
-    buf = io.StringIO()
-    w = csv.writer(buf, delimiter=";", quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-    w.writerow(SES_COLUMNS)
+def ses_regions(city: City, agg: dict, gm: str, name: str) -> list[tuple[str, str, str, dict]]:
+    """(code, level, gemeente name, true values) of one municipality's regions in table order."""
     regions = [(gm, "Gemeente")]
     for wk in city.wijken:
         regions.append((wk["code"], "Wijk"))
         regions += [(b["code"], "Buurt") for b in city.buurten if b["wijkcode"] == wk["code"]]
-    for k, (code, level) in enumerate(regions):
-        s = agg[code]
+    return [(code, level, name, agg[code]) for code, level in regions]
+
+
+def write_ses(rng, city: City, agg: dict, gm: str, name: str, path: Path) -> None:
+    write_ses_regions(rng, ses_regions(city, agg, gm, name), path)
+
+
+def write_ses_regions(rng, regions: list[tuple[str, str, str, dict]], path: Path) -> None:
+    """The SES-WOA table of ``regions`` (:func:`ses_regions` of one or many municipalities)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=";", quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    w.writerow(SES_COLUMNS)
+    for k, (code, level, name, s) in enumerate(regions):
         row = [str(k), code.ljust(10), "2022JJ00", name.ljust(40), level.ljust(10), code.ljust(20)]
         hh = int(s["households"])
         row.append(str(hh) if hh else "-")
@@ -666,22 +704,33 @@ def nabijheid_distances(rng, city: City) -> dict[str, dict[str, float]]:
     return out
 
 
-def write_nabijheid(rng, city: City, gm: str, name: str, path: Path) -> None:
+def nabijheid_rows(rng, city: City, name: str) -> list[list[str]]:
+    """One municipality's Nabijheid rows without the leading ``ID`` (buurten in wijk order)."""
     per_buurt = nabijheid_distances(rng, city)
-    buf = io.StringIO()
-    w = csv.writer(buf, delimiter=";", quoting=csv.QUOTE_ALL, lineterminator="\r\n")
-    w.writerow(NABIJHEID_COLUMNS)
-    k = 0
+    rows = []
     for wk in city.wijken:
         for b in city.buurten:
             if b["wijkcode"] != wk["code"]:
                 continue
-            row = [str(k), b["code"].ljust(10), "2023JJ00", name.ljust(40), "Buurt     ", b["code"].ljust(20)]
+            row = [b["code"].ljust(10), "2023JJ00", name.ljust(40), "Buurt     ", b["code"].ljust(20)]
             for col, cat in _NABIJHEID_DEST.items():
                 v = per_buurt[b["code"]].get(cat) if cat else None
                 # CBS: '.' where the buurt has too few residents or the figure is not known
                 row.append("." if v is None or not np.isfinite(v) or b["residents"] < 10 else f"{v:.1f}")
-            w.writerow(row)
-            k += 1
+            rows.append(row)
+    return rows
+
+
+def write_nabijheid(rng, city: City, gm: str, name: str, path: Path) -> None:
+    write_nabijheid_rows(nabijheid_rows(rng, city, name), path)
+
+
+def write_nabijheid_rows(rows: list[list[str]], path: Path) -> None:
+    """The Nabijheid table of :func:`nabijheid_rows` (one or many municipalities), IDs from 0."""
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=";", quoting=csv.QUOTE_ALL, lineterminator="\r\n")
+    w.writerow(NABIJHEID_COLUMNS)
+    for k, row in enumerate(rows):
+        w.writerow([str(k), *row])
     with atomic_write(path) as tmp:
         tmp.write_text(buf.getvalue(), encoding="utf-8")

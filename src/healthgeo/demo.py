@@ -53,6 +53,53 @@ Format choices that copy the real providers (and their quirks), on purpose:
 * Samen Meten: hours where no sensor reported are absent; ``things.csv`` names start with a
   space; one sensor column has no ``things`` row and ``things`` lists sensors with no column.
 
+Demo country: ``generate_country(outdir, seed=42, municipalities=6)`` writes N small municipalities
+(codes ``GM9901``.. ``GM99NN``, names from :func:`country_municipalities`, N <= 99) as NATIONAL
+files, one per provider download, as the real providers publish them for the whole country; the
+workflow cuts each municipality out of them (``country_output_files`` lists them):
+
+================  ==========================================  ===============================
+input name        path under ``outdir``                        national file it stands for
+================  ==========================================  ===============================
+buurten/wijken/   ``pdok/*.geojson`` (the three levels)       every municipality's wards in
+gemeente                                                      one PDOK collection per level
+kerncijfers       ``cbs/kwb-2023.xlsx``                       KWB: each gemeente row, then its
+                                                              wijken each followed by buurten
+health, ses,      ``rivm/gezondheid_2022.csv``,               the national tables (regions of
+nabijheid         ``cbs/ses_woa_85900NED.csv``,               every municipality, each row
+                  ``cbs/nabijheid_2023.csv``                  with its own ``Gemeentenaam_1``)
+no2, pm25, pm10,  ``rivm_gcn/conc_*.asc``                     one 1 km grid per pollutant and
+no2_2021/2022                                                 year over all municipalities +
+                                                              3 km, RD km-aligned
+noise_lden/       ``rivm_alo/l*_wegverkeer_2022.tif``          national 10 m rasters (all
+noise_lnight,     ``klimaateffectatlas/...hete_dag.tif``      municipalities + 500 m)
+heat
+osm               ``osm/demoland.osm``                        the national extract (Geofabrik
+                                                              ``netherlands-latest.osm.pbf``),
+                                                              OSM XML with unique ids
+dwellings         ``bag/bag-light.gpkg``                      PDOK's national BAG GeoPackage
+                                                              (layer ``verblijfsobject``; ids
+                                                              start with the gemeentecode)
+population_grid   ``cbs/vk100_2022.gpkg``                     the national CBS 100 m grid
+stations          ``luchtmeetnet/`` (same two months)         one station per municipality
+                                                              (background / traffic
+                                                              alternately) + one regional
+sensors,          ``samenmeten/{no2_2023,things}.csv``         two sensors per municipality
+sensor_locations
+readme            ``README.txt``                              lists the municipalities
+================  ==========================================  ===============================
+
+Each municipality is a small town built like the demo city (``_demo_city.build`` with ``town``
+0.36-0.55, i.e. radii 36-55 % of Demostad's): 2-3 wijken, about 15-25 buurten, 5 000-14 000
+residents, 2 500-7 000 verblijfsobjecten, 400-700 street ways. The first (``GM9901``) is the
+regional centre: largest, most NO2 (higher background in the west, its own urban increment and
+busier roads), lower incomes; the others vary in size, shape (stretched outlines), density, NO2
+and income. Towns sit in rows from ``origin`` (default ``(120000, 420000)``, lower-left), their
+footprints (outline plus the roads beyond it) 0.4-1.2 km apart, so buurten of different
+municipalities never overlap and each town's roads stay within ~2 km of its own outline.
+``no_osm=["GM9906"]`` leaves a municipality out of the OSM extract (its other files stay), to test
+a municipality without OSM coverage. Same seed and arguments -> byte-identical files.
+
 Everything is synthetic (``SYNTHETIC = True``) and free to reuse (``DEMO_LICENCE``). One seed
 (and one ``origin``/``size_m``) gives byte-identical files (GeoPackages get a fixed ``last_change``).
 
@@ -122,6 +169,46 @@ def output_files(outdir: str | Path = "data/raw/demo") -> list[str]:
     base = Path(outdir).as_posix().rstrip("/")
     sidecars = [rel + SIDECAR_SUFFIX for rel in ALL_FILES if rel != FILES["readme"]]
     return [f"{base}/{rel}" for rel in (*ALL_FILES, *sidecars)]
+
+
+COUNTRY_FILES: dict[str, str] = {
+    **FILES,
+    "osm": "osm/demoland.osm",  # the national extract (stands for Geofabrik's netherlands-latest.osm.pbf)
+    "dwellings": "bag/bag-light.gpkg",  # PDOK's national BAG GeoPackage (layer verblijfsobject)
+}
+"""Input name -> path relative to ``outdir`` of :func:`generate_country` (every file national)."""
+
+COUNTRY_ALL_FILES: tuple[str, ...] = tuple(v for k, v in COUNTRY_FILES.items() if k != "stations") + STATION_FILES
+"""Every file :func:`generate_country` writes, relative to ``outdir``."""
+
+COUNTRY_ORIGIN = (120_000.0, 420_000.0)  # default lower-left of the demo country (EPSG:28992)
+
+
+def country_output_files(outdir: str | Path = "data/raw/demo_country") -> list[str]:
+    """Every file :func:`generate_country` writes under ``outdir`` (Snakemake ``output:``); the
+    same for any number of municipalities (all files are national)."""
+    from .provenance import SIDECAR_SUFFIX
+
+    base = Path(outdir).as_posix().rstrip("/")
+    sidecars = [rel + SIDECAR_SUFFIX for rel in COUNTRY_ALL_FILES if rel != FILES["readme"]]
+    return [f"{base}/{rel}" for rel in (*COUNTRY_ALL_FILES, *sidecars)]
+
+
+def country_municipalities(municipalities: int = 6) -> dict[str, str]:
+    """Code -> name of the demo country's municipalities (``GM9901`` ...; fixed, seed-independent)."""
+    from . import _demo_country as dct
+
+    return dct.names(_check_count(municipalities))
+
+
+def _check_count(n) -> int:
+    from . import _demo_country as dct
+    from ._errors import ConfigError
+
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= dct.MAX_MUNICIPALITIES:
+        msg = f"municipalities must be a whole number 1..{dct.MAX_MUNICIPALITIES} (codes GM9901..), got {n!r}"
+        raise ConfigError(msg)
+    return int(n)
 
 
 DEFAULT_ORIGIN = (150_000.0, 440_000.0)  # lower-left of the default extent (EPSG:28992)
@@ -253,6 +340,114 @@ def generate(outdir: str | Path, *, seed: int = 42, municipality: str = "GM9999"
     return paths
 
 
+def generate_country(outdir: str | Path, *, seed: int = 42, municipalities: int = 6,
+                     origin: tuple[float, float] | None = None, no_osm=()) -> dict[str, Path]:
+    """Write a synthetic country of small municipalities as national files; return input name -> path.
+
+    Parameters
+    ----------
+    outdir
+        Target folder (created). Existing files are replaced atomically.
+    seed
+        Seed of every random choice; the same seed gives byte-identical files.
+    municipalities
+        Number of municipalities, 1..99: codes ``GM9901``, ``GM9902``, ... with the names of
+        :func:`country_municipalities`. Each is a small town (2-3 wijken, 15-25 buurten, a few
+        thousand dwellings); the first is the largest, with the most NO2.
+    origin
+        Lower-left corner ``(x, y)`` (EPSG:28992 m) of the area the towns are placed in, in rows
+        from west to east and south to north; default ``(120000, 420000)``.
+    no_osm
+        Codes of municipalities left out of the national OSM extract (no ways, nodes or relations
+        of theirs), to test a municipality without OSM coverage. Default: all covered.
+    """
+    from . import _demo_country as dct
+    from . import _demo_write as dw
+    from ._errors import ConfigError
+    from .io import atomic_write
+
+    n = _check_count(municipalities)
+    codes = dct.names(n)
+    no_osm = [no_osm] if isinstance(no_osm, str) else list(no_osm or ())
+    unknown = [c for c in no_osm if c not in codes]
+    if unknown:
+        msg = f"no_osm names {unknown}, not municipalities of this country ({next(iter(codes))}..{list(codes)[-1]})"
+        raise ConfigError(msg)
+    ox, oy = _check_extent(origin or COUNTRY_ORIGIN, SIZE_RANGE_M[0])[0]
+    outdir = Path(outdir)
+    paths = {k: outdir / v for k, v in COUNTRY_FILES.items()}
+    rng_spec, rng_place, rng_pdok, rng_health, rng_ses, rng_air, rng_bag, rng_st, rng_sen, rng_nab = (
+        np.random.default_rng(s) for s in np.random.SeedSequence([seed, 2]).spawn(10))
+    towns = dct.town_specs(rng_spec, n)
+    dct.build_towns(seed, towns)
+    dct.place_towns(rng_place, towns, (ox, oy))
+    x0, y0, x1, y1 = dct.extent(towns)
+    if not (-7_000 <= x0 and x1 <= 300_000 and 289_000 <= y0 and y1 <= 629_000):
+        msg = (f"the {n} municipalities from origin {(ox, oy)} reach {x0:.0f},{y0:.0f},{x1:.0f},{y1:.0f}, "
+               "outside RD New (x -7000..300000, y 289000..629000); choose another origin")
+        raise ConfigError(msg)
+    feats = {"buurten": [], "wijken": [], "gemeente": []}
+    kwb, health, ses, nab = [], [], [], []
+    for i, t in enumerate(towns):
+        t.agg, t.regions = _aggregate(t.city, t.code, t.name, postcode_base=1000 + 80 * i)
+        for reg in t.regions:
+            reg["gm_name"] = t.name
+        for key, fs in dw.pdok_features(rng_pdok, t.city, t.agg, t.code, t.name).items():
+            feats[key] += fs
+        kwb += dw.kwb_rows(rng_pdok, t.city, t.agg, t.code, t.name)
+        health += t.regions
+        ses += dw.ses_regions(t.city, t.agg, t.code, t.name)
+        nab += dw.nabijheid_rows(rng_nab, t.city, t.name)
+        log.info("demo country: %s %s: %d wijken, %d buurten, %d residents, %d verblijfsobjecten", t.code, t.name,
+                 len(t.city.wijken), len(t.city.buurten), t.agg[t.code]["residents"], len(t.city.dwellings["x"]))
+    dw.write_pdok_features(feats, paths)
+    dw.write_kwb_rows(kwb, paths["kerncijfers"])
+    dw.write_health(rng_health, health, "", paths["health"])
+    dw.write_ses_regions(rng_ses, ses, paths["ses"])
+    dw.write_nabijheid_rows(nab, paths["nabijheid"])
+
+    nation = dct.merged(towns)
+    gcn_origin, gcn_shape = _extent_grid((x0, y0, x1, y1), GCN_MARGIN_M, 1000)
+    no2 = dct.national_air(rng_air, towns, paths, gcn_origin, gcn_shape)
+    noise_origin, noise_shape = _extent_grid((x0, y0, x1, y1), NOISE_MARGIN_M, 10)
+    centres = [(t.city.cx, t.city.cy, t.city.town) for t in towns]
+    _noise(nation, paths, noise_origin, noise_shape, centres=centres)
+    _heat(nation, paths, noise_origin, noise_shape)
+    builder = dw.OsmBuilder()
+    for t in towns:
+        if t.code not in no_osm:
+            dw.add_city_osm(builder, t.city)
+    with atomic_write(paths["osm"]) as tmp:
+        tmp.write_text(builder.xml(), encoding="utf-8")
+    _bag_and_grid(rng_bag, nation, dct.dwelling_codes(towns), paths)
+    dct.national_stations(rng_st, towns, no2, outdir, STATION_FILES)
+    dct.national_sensors(rng_sen, towns, no2, paths)
+
+    listing = "".join(f"  {t.code} {t.name}{' (not in the OSM extract)' if t.code in no_osm else ''}\n"
+                      for t in towns)
+    with atomic_write(paths["readme"]) as tmp:
+        tmp.write_text(
+            f"SYNTHETIC demo country generated by healthgeo.demo.generate_country (seed {seed}) — not real.\n"
+            f"{n} municipalities that do not exist. Licence: {DEMO_LICENCE}.\n{listing}"
+            "Files imitate the national downloads of PDOK, CBS, RIVM, Luchtmeetnet, Samen Meten, BAG and "
+            "OpenStreetMap; no real rows were used.\n"
+            f"Placed over EPSG:28992 extent {x0:.0f},{y0:.0f},{x1:.0f},{y1:.0f}: "
+            "the roads, noise, air quality, buildings and people there are invented.\n",
+            encoding="utf-8")
+    params = f"seed={seed};municipalities={n}" + (f";no_osm={','.join(no_osm)}" if no_osm else "")
+    _write_sidecars(outdir, seed, files=COUNTRY_ALL_FILES, params=params)
+    return paths
+
+
+def _extent_grid(bounds, margin: float, cell: int):
+    """Lower-left corner and (rows, cols) of a ``cell``-aligned grid over ``bounds`` + ``margin``."""
+    x0 = int(math.floor((bounds[0] - margin) / cell)) * cell
+    y0 = int(math.floor((bounds[1] - margin) / cell)) * cell
+    x1 = int(math.ceil((bounds[2] + margin) / cell)) * cell
+    y1 = int(math.ceil((bounds[3] + margin) / cell)) * cell
+    return (x0, y0), ((y1 - y0) // cell, (x1 - x0) // cell)
+
+
 def _extent_text(origin: tuple[float, float], size_m: float) -> str:
     """``x0,y0,x1,y1`` of an extent, in whole metres where they are whole."""
     vals = (origin[0], origin[1], origin[0] + size_m, origin[1] + size_m)
@@ -268,20 +463,22 @@ _IMITATES = {
 }
 
 
-def _write_sidecars(outdir: Path, seed: int, extent: str = "") -> None:
+def _write_sidecars(outdir: Path, seed: int, extent: str = "", *, files: tuple[str, ...] = ALL_FILES,
+                    params: str = "") -> None:
     """A ``<file>.provenance.json`` per file, so every output built on it is labelled synthetic.
 
-    ``extent`` (``x0,y0,x1,y1``, empty for the default extent) is added to ``params``."""
+    ``extent`` (``x0,y0,x1,y1``, empty for the default extent) is added to ``params``; ``params``
+    (if given) replaces the whole ``params`` text."""
     from .provenance import SIDECAR_SUFFIX
     from .io import write_json
 
-    for rel in ALL_FILES:
+    for rel in files:
         if rel == FILES["readme"]:
             continue
         write_json(
             {
                 "provider": "healthgeo demo (synthetic)",
-                "params": f"seed={seed}" + (f";extent={extent}" if extent else ""),
+                "params": params or f"seed={seed}" + (f";extent={extent}" if extent else ""),
                 "licence": DEMO_LICENCE,
                 "note": f"SYNTHETIC: generated by healthgeo.demo in the format of {_IMITATES[rel.split('/')[0]]}; not real data",
             },
@@ -290,8 +487,11 @@ def _write_sidecars(outdir: Path, seed: int, extent: str = "") -> None:
 
 
 # --------------------------------------------------------------------------------------------
-def _aggregate(city, gm: str, name: str):
-    """Per-region true values for the writers (buurt, wijk, gemeente) and the health regions."""
+def _aggregate(city, gm: str, name: str, postcode_base: int | None = None):
+    """Per-region true values for the writers (buurt, wijk, gemeente) and the health regions.
+
+    Postcodes: ``9000 + 40 * (wijk - 1) + buurt`` by default; ``postcode_base + k`` for the k-th
+    buurt when given (distinct postcodes for the municipalities of a demo country)."""
     from scipy.spatial import cKDTree
 
     d = city.dwellings
@@ -315,7 +515,8 @@ def _aggregate(city, gm: str, name: str):
         s["n_other"] = s["n_vbo"] - s["n_dwellings"]
         s["share_pre2000"] = float((d["year"][sel & woon] < 2000).mean()) if s["n_dwellings"] else 0.0
         w_num = int(b["code"][-4:-2])
-        s["postcode"] = 9000 + 40 * (w_num - 1) + int(b["code"][-2:])
+        s["postcode"] = (9000 + 40 * (w_num - 1) + int(b["code"][-2:]) if postcode_base is None
+                         else postcode_base + k)
         b["postcode"] = str(s["postcode"])
         b["n_vbo"] = s["n_vbo"]
         for col in dist:
@@ -377,13 +578,22 @@ def _air_grids(rng, city, paths, origin=GCN_ORIGIN, shape=GCN_SHAPE) -> dict:
     r = np.hypot(X - city.cx, Y - city.cy) / city.scale  # canonical metres from the centre
     no2 = 12.5 + 9.5 * np.exp(-r / 2500) + 5.5 * np.exp(-d_main / 500) + 6.0 * np.exp(-d_trunk / 700)
     no2 = np.clip(no2 + rng.normal(0, 0.5, no2.shape), 11.5, 35).round(2)
+    return _write_air(rng, no2, np.minimum(d_main, d_trunk), paths, x0, y0)
+
+
+def _write_air(rng, no2: np.ndarray, d_road: np.ndarray, paths, x0: int, y0: int, lo: float = 11.5) -> dict:
+    """PM2.5, PM10 and the earlier NO2 years from the 2023 NO2 grid (and each cell's distance to
+    the nearest main or trunk road; earlier years clipped to ``lo``..38); write all five grids;
+    return them with ``transform``."""
+    from . import _demo_write as dw
+
+    nr = no2.shape[0]
     pm25 = np.clip(7.2 + 0.17 * (no2 - 12) + rng.normal(0, 0.15, no2.shape), 7.0, 11.0).round(2)
     pm10 = np.clip(14.2 + 0.3 * (no2 - 12) + rng.normal(0, 0.25, no2.shape), 14.0, 20.0).round(2)
     # earlier years (the run's `years:`): NO2 higher by 0.3 ug/m3 a year city-wide and by up to
     # 1.0 more a year next to the main roads and the trunk road (cleaner traffic), no extra noise
     # (no random draws: the 2023 files do not change)
-    d_road = np.minimum(d_main, d_trunk)
-    earlier = {f"no2_{y}": np.clip(no2 + (2023 - y) * (0.3 + 1.0 * np.exp(-d_road / 600)), 11.5, 38).round(2)
+    earlier = {f"no2_{y}": np.clip(no2 + (2023 - y) * (0.3 + 1.0 * np.exp(-d_road / 600)), lo, 38).round(2)
                for y in (2021, 2022)}
     out = {}
     for key, arr in (("no2", no2), ("pm25", pm25), ("pm10", pm10), *earlier.items()):
@@ -418,7 +628,10 @@ _NOISE_CLASSES = (  # class, L at the road (dB), decay per decade of distance, n
 )
 
 
-def _noise(city, paths, origin=NOISE_ORIGIN, shape=NOISE_SHAPE) -> None:
+def _noise(city, paths, origin=NOISE_ORIGIN, shape=NOISE_SHAPE, centres=None) -> None:
+    """Road noise Lden/Lnight (10 m GeoTIFFs) from the city's main roads and minor streets over a
+    background that rises towards the centre; ``centres`` ``[(x, y, scale), ...]`` (default the
+    city's own) gives the background of many towns (the nearest centre counts)."""
     from rasterio import features
     from rasterio.transform import from_origin
     from scipy import ndimage
@@ -441,7 +654,10 @@ def _noise(city, paths, origin=NOISE_ORIGIN, shape=NOISE_SHAPE) -> None:
         night += 10 ** ((lvl - night_off) / 10)
     cols = origin[0] + 5 + 10 * np.arange(w)
     rows = origin[1] + 10 * h - 5 - 10 * np.arange(h)
-    r = np.hypot(cols[None, :] - city.cx, rows[:, None] - city.cy) / city.scale
+    if centres is None:
+        r = np.hypot(cols[None, :] - city.cx, rows[:, None] - city.cy) / city.scale
+    else:
+        r = np.min([np.hypot(cols[None, :] - x, rows[:, None] - y) / sc for x, y, sc in centres], axis=0)
     bg = 36 + 6 * np.exp(-r / 3000)
     lden = 10 * np.log10(day + 10 ** (bg / 10))
     lnight = 10 * np.log10(night + 10 ** ((bg - 10) / 10))
@@ -507,7 +723,9 @@ def _heat(city, paths, origin=NOISE_ORIGIN, shape=NOISE_SHAPE) -> None:
     dw.write_noise_tif(pet, transform, paths["heat"])
 
 
-def _bag_and_grid(rng, city, gm: str, paths) -> None:
+def _bag_and_grid(rng, city, gm, paths) -> None:
+    """BAG verblijfsobjecten and the CBS 100 m grid; ``gm`` is the municipality code, or one code per
+    dwelling (a country: BAG ids start with the municipality's four digits)."""
     import geopandas as gpd
     import pandas as pd
     import shapely
@@ -520,7 +738,8 @@ def _bag_and_grid(rng, city, gm: str, paths) -> None:
     status = rng.choice(["Verblijfsobject in gebruik", "Verblijfsobject in gebruik (niet ingemeten)",
                          "Verbouwing verblijfsobject"], size=n, p=[0.98, 0.015, 0.005])
     bag = gpd.GeoDataFrame({
-        "identificatie": [f"{gm[2:]}01{s:010d}" for s in serial],
+        "identificatie": ([f"{gm[2:]}01{s:010d}" for s in serial] if isinstance(gm, str)
+                          else [f"{g[2:]}01{s:010d}" for g, s in zip(gm, serial)]),
         "oppervlakte": d["area"].astype("int32"),
         "status": status,
         "gebruiksdoel": d["use"].astype(str),
@@ -662,7 +881,8 @@ def _sensors(rng, city, grid, paths) -> None:
 
 # --------------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
-    """CLI: ``python -m healthgeo.demo OUTDIR [--seed N] [--origin X Y] [--size-m M]``."""
+    """CLI: ``python -m healthgeo.demo OUTDIR [--seed N] [--origin X Y] [--size-m M]``, or a country:
+    ``python -m healthgeo.demo OUTDIR --country N [--no-osm GM9906 ...] [--origin X Y]``."""
     p = argparse.ArgumentParser(prog="python -m healthgeo.demo", description=__doc__.splitlines()[0])
     p.add_argument("outdir", type=Path)
     p.add_argument("--seed", type=int, default=42)
@@ -673,8 +893,21 @@ def main(argv: list[str] | None = None) -> int:
                         "(default 150000 440000)")
     p.add_argument("--size-m", type=float, default=DEFAULT_SIZE_M,
                    help="side of the square extent in metres (default 10000)")
+    p.add_argument("--country", type=int, metavar="N", default=None,
+                   help="write a demo country of N small municipalities (GM9901..) as national files "
+                        "instead of one city; --origin is then the country's lower-left corner")
+    p.add_argument("--no-osm", action="append", default=[], metavar="CODE",
+                   help="with --country: leave this municipality out of the national OSM extract (repeatable)")
     a = p.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if a.country is not None:
+        written = generate_country(a.outdir, seed=a.seed, municipalities=a.country,
+                                   origin=tuple(a.origin) if a.origin else None, no_osm=a.no_osm)
+        for key, path in written.items():
+            log.info("%-16s %s", key, path)
+        return 0
+    if a.no_osm:
+        p.error("--no-osm needs --country")
     written = generate(a.outdir, seed=a.seed, municipality=a.municipality, name=a.name,
                        origin=tuple(a.origin) if a.origin else None, size_m=a.size_m)
     for key, path in written.items():

@@ -37,6 +37,7 @@ localrules:
     all,
     fetch_input,
     demo_city,
+    demo_country,
 
 
 rule all:

@@ -19,6 +19,7 @@ if os.environ.get("HEALTHGEO_REQUIRE_SHARED") and not SHARED.is_dir():  # e.g. i
 #: the command-line defaults of `make run` (Makefile); end-to-end tests run with the same ones
 PROFILE = REPO / "workflow" / "profiles" / "default"
 DEMO_CONFIG = REPO / "config" / "config.yaml"
+COUNTRY_CONFIG = REPO / "config" / "demo_country.yaml"
 
 requires_shared = pytest.mark.skipif(
     not SHARED.is_dir(), reason="../shared/data/utrecht is absent (real-data tests skipped)"
@@ -116,40 +117,54 @@ def run_workflow(workdir: Path, *args: str, config: Path | None = None, timeout:
     return WorkflowRun(Path(workdir), proc.returncode, proc.stdout)
 
 
-@pytest.fixture(scope="session")
-def demo_run_result(tmp_path_factory) -> WorkflowRun:
-    """The one uninterrupted end-to-end demo run of the session (shared by test_workflow and tests/faults).
-
-    Tests may add runs of *other* run names to its folder (mark them ``in_demo_folder``), but must
-    never change its ``data/processed/demo`` or ``data/raw/demo``: copy them first. Under
-    pytest-xdist the workers share one run, made by the first worker that needs it (file lock).
-    While developing, set ``HEALTHGEO_REUSE_DEMO_RUN=/some/dir`` to make the run there once and
-    reuse it in later sessions (delete the folder after changing the workflow).
-    """
+def shared_run(tmp_path_factory, name: str, config: Path, reuse_env: str) -> WorkflowRun:
+    """One uninterrupted workflow run of ``config`` per test session, in folder ``name``: under
+    pytest-xdist made by the first worker that needs it (file lock) and read by the others.
+    ``reuse_env``: an environment variable that, while developing, names a folder where the run is
+    made once and reused in later sessions (delete the folder after changing the workflow)."""
     from filelock import FileLock
 
-    reuse = os.environ.get("HEALTHGEO_REUSE_DEMO_RUN")  # while developing: keep one run across sessions
+    reuse = os.environ.get(reuse_env)
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if reuse:
         workdir = Path(reuse)
     elif worker:  # the session's base folder, shared by all workers
-        workdir = tmp_path_factory.getbasetemp().parent / "demo_run"
+        workdir = tmp_path_factory.getbasetemp().parent / name
     else:
-        workdir = tmp_path_factory.mktemp("demo_run")
+        workdir = tmp_path_factory.mktemp(name)
     workdir.mkdir(parents=True, exist_ok=True)
     saved, failed = workdir / "console.txt", workdir / "console.failed.txt"
     with FileLock(str(workdir) + ".lock"):
         if saved.is_file():
             return WorkflowRun(workdir, 0, saved.read_text())
         if failed.is_file():
-            pytest.fail(f"the session's demo run failed (in another worker):\n{failed.read_text()[-6000:]}")
-        run = run_workflow(workdir)
+            pytest.fail(f"the session's {name} failed (in another worker):\n{failed.read_text()[-6000:]}")
+        run = run_workflow(workdir, config=config)
         (saved if run.returncode == 0 else failed).write_text(run.console)
     if run.returncode != 0:
         logs = "\n".join(f"--- {p}\n{p.read_text()[-3000:]}" for p in sorted((workdir / "logs").rglob("*.log"))
                          if "Error" in p.read_text() or "Traceback" in p.read_text())
         pytest.fail(f"workflow failed:\n{run.console[-6000:]}\n{logs}")
     return run
+
+
+@pytest.fixture(scope="session")
+def demo_run_result(tmp_path_factory) -> WorkflowRun:
+    """The one uninterrupted end-to-end demo run of the session (shared by test_workflow and tests/faults).
+
+    Tests may add runs of *other* run names to its folder (mark them ``in_demo_folder``), but must
+    never change its ``data/processed/demo`` or ``data/raw/demo``: copy them first. While
+    developing, ``HEALTHGEO_REUSE_DEMO_RUN=/some/dir`` keeps the run across sessions.
+    """
+    return shared_run(tmp_path_factory, "demo_run", DEMO_CONFIG, "HEALTHGEO_REUSE_DEMO_RUN")
+
+
+@pytest.fixture(scope="session")
+def country_run_result(tmp_path_factory) -> WorkflowRun:
+    """The session's run of config/demo_country.yaml (six small municipalities and the national
+    GeoPackage), shared like the demo run; ``HEALTHGEO_REUSE_COUNTRY_RUN`` keeps it while developing.
+    Tests must not change its files: copy them first."""
+    return shared_run(tmp_path_factory, "country_run", COUNTRY_CONFIG, "HEALTHGEO_REUSE_COUNTRY_RUN")
 
 
 @pytest.fixture(scope="session")

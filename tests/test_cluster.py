@@ -1,10 +1,11 @@
 """The workflow on a real SLURM cluster: Snakemake's slurm executor against a single-node cluster.
 
 ``tests/slurm_local.sh`` starts munged, slurmctld and slurmd from Debian's ``slurm-wlm`` and
-``munge`` packages on this machine (``.ci/run`` installs them, so this runs in CI); the demo is
-then run through ``--executor slurm`` with the cluster profile (``workflow/profiles/slurm``) up to
-its exposure and impact tables, which must equal the local run's value for value. The daemons are
-stopped afterwards by their pid files.
+``munge`` packages on this machine (``.ci/run`` installs them, so this runs in CI); the demo
+country (config/demo_country.yaml: six municipalities and the national GeoPackage) is then run
+through ``--executor slurm`` with the cluster profile (``workflow/profiles/slurm``), and every
+GeoPackage must equal the local run's, layer by layer. The daemons are stopped afterwards by
+their pid files.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ import shutil
 import subprocess
 import sys
 
-import pandas as pd
 import pytest
-from conftest import DEMO_CONFIG, REPO
+from conftest import COUNTRY_CONFIG, REPO
+from faults.conftest import assert_same_gpkg
 
 SCRIPT = REPO / "tests" / "slurm_local.sh"
 PROFILE = REPO / "workflow" / "profiles" / "slurm"
@@ -51,37 +52,31 @@ def _jobs(env: dict) -> list[str]:
     return [line.strip().removeprefix("rule_") for line in out.splitlines() if line.strip()]
 
 
-#: what the cluster run makes: the chain fetch (local) -> prepare -> exposure -> impact and the
-#: cumulative path through residents' exposure, ~15 sbatch jobs of seven rules. The whole demo
-#: (76 jobs) through SLURM took 14 min of CI's 25 on 2 cores; these rules are where the cluster
-#: path differs from the local one (job scripts, resources, shared file system, latency).
-CLUSTER_TARGETS = [f"data/processed/demo/{level}/{table}.parquet" for level in ("buurt", "wijk", "gemeente")
-                   for table in ("exposure_air", "exposure_noise", "impact")]
-
-
-def test_demo_through_slurm_equals_the_local_run(slurm, demo_run, tmp_path):
-    """The demo's exposure and impact tables made on the cluster equal the local run's, value for value."""
-    from healthgeo.io import read_table
-
+def test_demo_country_through_slurm_equals_the_local_run(slurm, country_run_result, tmp_path):
+    """config/demo_country.yaml (six municipalities, each its own jobs, and the national GeoPackage)
+    through sbatch: the national GeoPackage and every municipality's equal the local run's, layer
+    by layer (creation timestamps aside)."""
     workdir = tmp_path / "cluster"
     cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(workdir),
-           "--workflow-profile", str(PROFILE), "--configfile", str(DEMO_CONFIG), "--replace-workflow-config",
+           "--workflow-profile", str(PROFILE), "--configfile", str(COUNTRY_CONFIG), "--replace-workflow-config",
            "--jobs", "4", "--slurm-no-account", "--slurm-status-command", "squeue",
-           "--slurm-init-seconds-before-status-checks", "5", "--latency-wait", "30", *CLUSTER_TARGETS]
+           "--slurm-init-seconds-before-status-checks", "5", "--latency-wait", "30"]
     proc = subprocess.run(cmd, env=slurm, capture_output=True, text=True, timeout=2400)
     logs = "\n".join(p.read_text()[-2000:] for p in sorted((workdir / ".snakemake" / "slurm_logs").rglob("*.log"))[-3:])
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-6000:] + logs
     jobs = _jobs(slurm)
-    # every compute rule went through sbatch; downloads and the demo generator stayed local
-    assert {j.split("_wildcards")[0] for j in jobs} >= {"prepare_wards", "prepare_raster", "prepare_residents",
-                                                        "exposure_air", "exposure_noise", "residents_exposure",
-                                                        "health_impact"}, jobs
-    assert len(jobs) >= 12, jobs
-    assert not any(j.startswith(("fetch_input", "demo_city")) for j in jobs), jobs
-    for target in CLUSTER_TARGETS:
-        got, _ = read_table(workdir / target)
-        expected, _ = read_table(demo_run / target)
-        pd.testing.assert_frame_equal(got, expected, check_exact=True, obj=target)
+    # every compute rule went through sbatch, for every municipality; downloads and the generator stayed local
+    rules = {j.split("_wildcards")[0] for j in jobs}
+    assert rules >= {"prepare_wards", "cut_osm", "exposure_air", "network_accessibility", "disparity",
+                     "assemble", "national"}, sorted(rules)
+    assert sum(j.startswith("assemble") for j in jobs) == 6, jobs
+    assert not any(j.startswith(("fetch_input", "demo_country")) for j in jobs), jobs
+    local = country_run_result.workdir / "data" / "processed" / "demo_country"
+    remote = workdir / "data" / "processed" / "demo_country"
+    gpkgs = sorted(p.relative_to(local) for p in local.rglob("healthgeo.gpkg"))
+    assert len(gpkgs) == 7, gpkgs  # six municipalities and the country
+    for rel in gpkgs:
+        assert_same_gpkg(remote / rel, local / rel)
 
 
 def test_resources_of_every_rule_are_measured():
@@ -93,7 +88,7 @@ def test_resources_of_every_rule_are_measured():
     from rule_resources import rule_patterns
 
     profile = yaml.safe_load((PROFILE / "config.yaml").read_text())
-    local = {"fetch_input", "demo_city"}
+    local = {"fetch_input", "demo_city", "demo_country"}
     rules = set(rule_patterns()) - local
     assert rules <= set(profile["set-resources"]), sorted(rules - set(profile["set-resources"]))
     assert rules <= set(profile["set-threads"]), sorted(rules - set(profile["set-threads"]))

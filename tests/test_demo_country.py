@@ -62,7 +62,7 @@ def _way_lines(root, crs=28992) -> gpd.GeoDataFrame:
         tags = {t.get("k"): t.get("v") for t in w.iter("tag")}
         pts = [nodes[nd.get("ref")] for nd in w.iter("nd")]
         if len(pts) >= 2:
-            rows.append({"id": w.get("id"), "highway": tags.get("highway")})
+            rows.append({"id": w.get("id"), "highway": tags.get("highway"), "name": tags.get("name")})
             geoms.append(LineString(pts))
     return gpd.GeoDataFrame(rows, geometry=geoms, crs=4326).to_crs(crs)
 
@@ -93,7 +93,7 @@ def test_municipality_codes_and_names():
     names = demo.country_municipalities(N)
     assert list(names) == CODES
     assert len(set(names.values())) == N
-    assert len(set(demo.country_municipalities(99).values())) == 99
+    assert len(set(demo.country_municipalities(98).values())) == 98
 
 
 def test_bad_arguments_are_refused(tmp_path):
@@ -203,7 +203,14 @@ def test_osm_ids_unique_and_streets_in_their_own_municipality(osm_xml, gemeenten
     node_ids = {e.get("id") for e in osm_xml.iter("node")}
     assert {nd.get("ref") for nd in osm_xml.iter("nd")} <= node_ids
     lines = _way_lines(osm_xml)
-    streets = lines[lines["highway"].notna()]
+    regional = lines["name"].fillna("").str.startswith("Regionale weg")
+    streets = lines[lines["highway"].notna() & ~regional]
+    # regional roads join neighbouring towns: each starts and ends on a vertex of two towns' roads
+    links = lines[regional]
+    assert len(links) >= len(CODES) - 1
+    for line in links.geometry:
+        ends = [gemeenten.distance(line.interpolate(f, normalized=True)).idxmin() for f in (0.0, 1.0)]
+        assert ends[0] != ends[1], ends
     # each street belongs to the nearest municipality: it lies within that one's area + margin and
     # enters no other municipality
     dist = pd.DataFrame({c: streets.distance(g) for c, g in gemeenten.geometry.items()})

@@ -25,7 +25,7 @@ _STEMS = ("Proefstad", "Demodorp", "Testerveen", "Voorbeeldam", "Modelhoven", "S
           "Steekproefzijl", "Fictiehuizen", "Ontwerpdijk", "Kladmeer")
 _PREFIXES = ("", "Nieuw-", "Oud-", "Groot-", "Klein-", "Hoog-", "Laag-", "Sint-", "Ter ")
 
-MAX_MUNICIPALITIES = 99  # codes GM9901..GM9999
+MAX_MUNICIPALITIES = 98  # codes GM9901..GM9998 (GM9999 is the demo city Demostad)
 FIRST_CODE = 9901
 #: gap between the footprints (outline plus the roads beyond it) of neighbouring towns, m
 GAP_M = (400.0, 1200.0)
@@ -254,3 +254,52 @@ def national_sensors(rng, specs: list[Town], grid, paths) -> None:
     c = specs[0].city
     things.append(("LTD_90001", *_to_wgs84(c.cx - 300 * c.town, c.cy + 900 * c.town)))  # PM only, no column
     dw.write_things(things, paths["sensor_locations"])
+
+
+#: towns whose main roads come closer than this are joined by a regional road (as real towns are)
+CONNECT_WITHIN_M = 3_000.0
+
+
+def connector_roads(specs: list[Town], skip=()) -> list[np.ndarray]:
+    """Straight regional roads joining every two towns whose main roads come within
+    :data:`CONNECT_WITHIN_M` of each other, and the shortest links that connect all towns: from the closest
+    pair of main-road vertices, one vertex every ~100 m. Both ends are existing vertices, so the
+    OSM extract shares their nodes and the towns' street networks are joined (a municipality's cut
+    plus margin then holds its neighbours' streets joined to its own, not as islands). Towns in
+    ``skip`` (left out of the OSM extract) get none."""
+    ends = {t.code: np.vstack([r.coords for r in t.city.main_roads]) for t in specs if t.code not in skip}
+    codes = list(ends)
+    closest = {}
+    for i, a in enumerate(codes):
+        for b in codes[i + 1:]:
+            pa, pb = ends[a], ends[b]
+            d = np.hypot(pa[:, None, 0] - pb[None, :, 0], pa[:, None, 1] - pb[None, :, 1])
+            k = np.unravel_index(int(np.argmin(d)), d.shape)
+            closest[(a, b)] = (float(d[k]), pa[k[0]], pb[k[1]])
+    # no road through a town left out of the extract (a real extract without it has none there either)
+    from shapely.geometry import LineString
+
+    holes = [t.city.outline.buffer(500.0) for t in specs if t.code in skip]
+    closest = {p: v for p, v in closest.items()
+               if not any(LineString([v[1], v[2]]).intersects(h) for h in holes)}
+    pairs = {p for p, (dist, _, _) in closest.items() if dist <= CONNECT_WITHIN_M}
+    group = {c: c for c in codes}  # and a minimum spanning tree: every town reachable from every other
+
+    def root(c):
+        while group[c] != c:
+            c = group[c]
+        return c
+
+    for p in sorted(closest, key=lambda p: closest[p][0]):
+        ra, rb = root(p[0]), root(p[1])
+        if ra != rb:
+            group[ra] = rb
+            pairs.add(p)
+    out = []
+    for p in sorted(pairs, key=lambda p: (codes.index(p[0]), codes.index(p[1]))):
+        dist, xa, xb = closest[p]
+        n = max(1, int(np.ceil(dist / 100.0)))
+        line = xa + np.linspace(0.0, 1.0, n + 1)[:, None] * (xb - xa)
+        line[0], line[-1] = xa, xb  # exactly the existing vertices (shared nodes)
+        out.append(line)
+    return out

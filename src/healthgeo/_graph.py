@@ -22,9 +22,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import sparse
-from scipy.sparse.csgraph import connected_components, dijkstra
-from scipy.spatial import cKDTree
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # scipy is imported where it is used: a rule that never builds a graph skips ~1 s of imports
+    from scipy import sparse
+    from scipy.spatial import cKDTree
 
 from ._errors import InputDataError, NoStreetsError
 
@@ -336,6 +338,7 @@ class Network:
 
     @property
     def tree(self) -> cKDTree:
+        from scipy.spatial import cKDTree
         if self._tree is None:
             self._tree = cKDTree(np.column_stack([self.x, self.y]))
         return self._tree
@@ -387,6 +390,7 @@ def csr_min(n: int, rows: np.ndarray, cols: np.ndarray, w: np.ndarray) -> sparse
 
     (``csr_matrix((w, (r, c)))`` would *sum* duplicates.)
     """
+    from scipy import sparse
     rows, cols, w = np.asarray(rows, np.int64), np.asarray(cols, np.int64), np.asarray(w, float)
     keep = rows != cols
     if not keep.all():
@@ -486,6 +490,8 @@ def from_segments(
         or clipped, and accessibility would silently come from a fraction of the residents.
         ``None`` accepts any share.
     """
+    from scipy import sparse
+    from scipy.sparse.csgraph import connected_components
     x, y = np.asarray(x, float), np.asarray(y, float)
     u, v = segs["u"].to_numpy(np.int64), segs["v"].to_numpy(np.int64)
     if len(u) and (min(u.min(), v.min()) < 0 or max(u.max(), v.max()) >= len(x)):
@@ -599,6 +605,7 @@ def sub_network(net: Network, keep: np.ndarray, mode: str) -> Network:
     them (infinite distance), which is how a barrier cuts residents off. Used for the
     wheelchair network (a sub-network of the walk network, docs/methods.md#wheelchair-network).
     """
+    from scipy.sparse.csgraph import connected_components
     keep = np.asarray(keep, bool)
     seg = net.segments
     if len(keep) != len(seg):
@@ -645,6 +652,8 @@ def multi_source(graph: sparse.csr_matrix, nodes, offsets=None, *, limit: float 
     single-source search then gives the same result (the constant 1 m keeps zero offsets
     from being lost and is subtracted again).
     """
+    from scipy import sparse
+    from scipy.sparse.csgraph import dijkstra
     nodes = np.asarray(nodes, np.int64)
     n = graph.shape[0]
     if len(nodes) == 0:
@@ -673,6 +682,7 @@ def counts_within(graph: sparse.csr_matrix, src_nodes, src_offsets, target_nodes
     Bounded Dijkstra (``limit=radius``) from the sources in chunks; ``graph`` as for
     :func:`multi_source` (reversed for directed graphs, to count target -> source paths).
     """
+    from scipy.sparse.csgraph import dijkstra
     src_nodes = np.asarray(src_nodes, np.int64)
     src_offsets = np.asarray(src_offsets, float)
     target_nodes = np.asarray(target_nodes, np.int64)

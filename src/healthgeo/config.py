@@ -148,7 +148,7 @@ def _code_problems(key: str, code: str, year: int) -> list[str]:
         return [f"{key}: unknown CBS municipality code {code!r}"
                 + (f"; close known codes: {close}" if close else "")
                 + f"; allowed: one of the {len(known)} codes in healthgeo/data/gemeenten.csv "
-                "(e.g. GM0344 Utrecht), GM9999 for the synthetic demo, GM9901-GM9912 for the demo country"]
+                "(e.g. GM0344 Utrecht), GM9999 for the synthetic demo, GM9901-GM9998 for the demo country"]
     return []
 
 

@@ -54,7 +54,7 @@ Format choices that copy the real providers (and their quirks), on purpose:
   space; one sensor column has no ``things`` row and ``things`` lists sensors with no column.
 
 Demo country: ``generate_country(outdir, seed=42, municipalities=6)`` writes N small municipalities
-(codes ``GM9901``.. ``GM99NN``, names from :func:`country_municipalities`, N <= 99) as NATIONAL
+(codes ``GM9901``.. ``GM99NN``, names from :func:`country_municipalities`, N <= 98; GM9999 is the demo city) as NATIONAL
 files, one per provider download, as the real providers publish them for the whole country; the
 workflow cuts each municipality out of them (``country_output_files`` lists them):
 
@@ -351,7 +351,7 @@ def generate_country(outdir: str | Path, *, seed: int = 42, municipalities: int 
     seed
         Seed of every random choice; the same seed gives byte-identical files.
     municipalities
-        Number of municipalities, 1..99: codes ``GM9901``, ``GM9902``, ... with the names of
+        Number of municipalities, 1..98: codes ``GM9901``, ``GM9902``, ... with the names of
         :func:`country_municipalities`. Each is a small town (2-3 wijken, 15-25 buurten, a few
         thousand dwellings); the first is the largest, with the most NO2.
     origin
@@ -417,6 +417,8 @@ def generate_country(outdir: str | Path, *, seed: int = 42, municipalities: int 
     for t in towns:
         if t.code not in no_osm:
             dw.add_city_osm(builder, t.city)
+    for k, line in enumerate(dct.connector_roads(towns, skip=no_osm), start=1):
+        builder.way(line, {"highway": "tertiary", "name": f"Regionale weg {k}", "maxspeed": "60"})
     with atomic_write(paths["osm"]) as tmp:
         tmp.write_text(builder.xml(), encoding="utf-8")
     _bag_and_grid(rng_bag, nation, dct.dwelling_codes(towns), paths)

@@ -6,6 +6,7 @@ import re
 import healthgeo.config as _hgconfig
 from healthgeo.io import drop_stale_receipt as _drop_stale_receipt
 from healthgeo.demo import output_files as _demo_output_files
+from healthgeo.demo import country_output_files as _country_output_files
 from healthgeo._vocab import LEVELS
 
 # Validate at start-up (fills defaults; fails before any work with a message naming the key).
@@ -107,7 +108,12 @@ def get_fetch_inputs(wildcards):
     if "file" in spec:
         folder = os.path.join(spec["file"], "")
         produced = [
-            f for f in _demo_output_files("data/raw/demo") if f.startswith(folder)
+            f
+            for f in [
+                *_demo_output_files("data/raw/demo"),
+                *_country_output_files("data/raw/demo_country"),
+            ]
+            if f.startswith(folder)
         ]
         inputs["local"] += produced or [
             spec["file"]
@@ -222,15 +228,17 @@ def get_heat_trees(wildcards):
 
 
 def get_requirements_inputs(wildcards):
-    """Every per-level table the requirements may name: indicators, disparity, impact, typology."""
-    level = wildcards.level
-    tables = [t.format(level=level) for t in get_level_tables(wildcards)]
-    if DISPARITY:
-        tables.append(f"data/processed/{wildcards.run}/{level}/disparity.parquet")
-    if IMPACT:
-        tables.append(f"data/processed/{wildcards.run}/{level}/impact.parquet")
-    tables.append(f"data/processed/{wildcards.run}/{level}/typology.parquet")
-    return {"tables": tables}
+    """Per level, every table the requirements may name: indicators, disparity, impact, typology."""
+    inputs = {}
+    for level in LEVELS:
+        tables = [t.format(level=level) for t in get_level_tables(wildcards)]
+        if DISPARITY:
+            tables.append(f"data/processed/{wildcards.run}/{level}/disparity.parquet")
+        if IMPACT:
+            tables.append(f"data/processed/{wildcards.run}/{level}/impact.parquet")
+        tables.append(f"data/processed/{wildcards.run}/{level}/typology.parquet")
+        inputs[level] = tables
+    return inputs
 
 
 IMPACT = bool(AIR) or "noise_lden" in config["inputs"]
@@ -266,8 +274,10 @@ def get_scenario_inputs(wildcards):
 
 
 def get_typology_inputs(wildcards):
+    """Per level, the indicator tables the typology rules read; the amenities when OSM is given."""
     inputs = {
-        "tables": [t.format(level=wildcards.level) for t in get_level_tables(wildcards)]
+        level: [t.format(level=level) for t in get_level_tables(wildcards)]
+        for level in LEVELS
     }
     if "osm" in config["inputs"]:
         inputs["amenities"] = f"data/processed/{wildcards.run}/amenities.gpkg"

@@ -7,11 +7,14 @@ rule exposure_air:
         wards="data/processed/{run}/wards.gpkg",
         residents="data/processed/{run}/residents.gpkg",
     output:
-        "data/processed/{run}/{level}/exposure_air.parquet",
+        **{
+            level: f"data/processed/{{run}}/{level}/exposure_air.parquet"
+            for level in LEVELS
+        },
     log:
-        "logs/{run}/exposure/air_{level}.log",
+        "logs/{run}/exposure/air.log",
     benchmark:
-        "logs/{run}/benchmarks/exposure_air_{level}.tsv"
+        "logs/{run}/benchmarks/exposure_air.tsv"
     conda:
         "../envs/healthgeo.yaml"
     script:
@@ -24,11 +27,14 @@ rule exposure_noise:
         wards="data/processed/{run}/wards.gpkg",
         residents="data/processed/{run}/residents.gpkg",
     output:
-        "data/processed/{run}/{level}/exposure_noise.parquet",
+        **{
+            level: f"data/processed/{{run}}/{level}/exposure_noise.parquet"
+            for level in LEVELS
+        },
     log:
-        "logs/{run}/exposure/noise_{level}.log",
+        "logs/{run}/exposure/noise.log",
     benchmark:
-        "logs/{run}/benchmarks/exposure_noise_{level}.tsv"
+        "logs/{run}/benchmarks/exposure_noise.tsv"
     conda:
         "../envs/healthgeo.yaml"
     script:
@@ -43,11 +49,14 @@ rule exposure_green:
         wards="data/processed/{run}/wards.gpkg",
         residents="data/processed/{run}/residents.gpkg",
     output:
-        "data/processed/{run}/{level}/exposure_green.parquet",
+        **{
+            level: f"data/processed/{{run}}/{level}/exposure_green.parquet"
+            for level in LEVELS
+        },
     log:
-        "logs/{run}/exposure/green_{level}.log",
+        "logs/{run}/exposure/green.log",
     benchmark:
-        "logs/{run}/benchmarks/exposure_green_{level}.tsv"
+        "logs/{run}/benchmarks/exposure_green.tsv"
     conda:
         "../envs/healthgeo.yaml"
     script:
@@ -100,11 +109,14 @@ rule exposure_heat:
         wards="data/processed/{run}/wards.gpkg",
         residents="data/processed/{run}/residents.gpkg",
     output:
-        "data/processed/{run}/{level}/exposure_heat.parquet",
+        **{
+            level: f"data/processed/{{run}}/{level}/exposure_heat.parquet"
+            for level in LEVELS
+        },
     log:
-        "logs/{run}/exposure/heat_{level}.log",
+        "logs/{run}/exposure/heat.log",
     benchmark:
-        "logs/{run}/benchmarks/exposure_heat_{level}.tsv"
+        "logs/{run}/benchmarks/exposure_heat.tsv"
     conda:
         "../envs/healthgeo.yaml"
     script:

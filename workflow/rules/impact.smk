@@ -24,11 +24,11 @@ rule health_impact:
         exposure="data/processed/{run}/residents_exposure.parquet",
         wards="data/processed/{run}/wards.gpkg",
     output:
-        "data/processed/{run}/{level}/impact.parquet",
+        **{level: f"data/processed/{{run}}/{level}/impact.parquet" for level in LEVELS},
     log:
-        "logs/{run}/impact/impact_{level}.log",
+        "logs/{run}/impact/impact.log",
     benchmark:
-        "logs/{run}/benchmarks/impact_{level}.tsv"
+        "logs/{run}/benchmarks/impact.tsv"
     conda:
         "../envs/healthgeo.yaml"
     params:
@@ -65,11 +65,14 @@ rule typology:
         unpack(get_typology_inputs),
         wards="data/processed/{run}/wards.gpkg",
     output:
-        "data/processed/{run}/{level}/typology.parquet",
+        **{
+            level: f"data/processed/{{run}}/{level}/typology.parquet"
+            for level in LEVELS
+        },
     log:
-        "logs/{run}/impact/typology_{level}.log",
+        "logs/{run}/impact/typology.log",
     benchmark:
-        "logs/{run}/benchmarks/typology_{level}.tsv"
+        "logs/{run}/benchmarks/typology.tsv"
     conda:
         "../envs/healthgeo.yaml"
     params:

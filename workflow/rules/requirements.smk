@@ -1,4 +1,4 @@
-# Health requirements (PvE scorecard): every requirement checked on every ward of a level.
+# Health requirements (PvE scorecard): every requirement checked on every ward of every level.
 
 
 rule requirements:
@@ -6,13 +6,22 @@ rule requirements:
         unpack(get_requirements_inputs),
         wards="data/processed/{run}/wards.gpkg",
     output:
-        wards="data/processed/{run}/{level}/requirements.parquet",
-        table="data/processed/{run}/requirements/{level}_table.parquet",
-        summary="data/processed/{run}/requirements/{level}_summary.parquet",
+        **{
+            f"{level}_{part}": path.format(level=level)
+            for level in LEVELS
+            for part, path in (
+                ("wards", "data/processed/{{run}}/{level}/requirements.parquet"),
+                ("table", "data/processed/{{run}}/requirements/{level}_table.parquet"),
+                (
+                    "summary",
+                    "data/processed/{{run}}/requirements/{level}_summary.parquet",
+                ),
+            )
+        },
     log:
-        "logs/{run}/requirements/{level}.log",
+        "logs/{run}/requirements/requirements.log",
     benchmark:
-        "logs/{run}/benchmarks/requirements_{level}.tsv"
+        "logs/{run}/benchmarks/requirements.tsv"
     conda:
         "../envs/healthgeo.yaml"
     params:

@@ -217,7 +217,8 @@ def national(out_path: str | Path, *, runs: Mapping[str, Mapping], workdir: str 
                                                  "National walkability reference: mean and SD over all buurten")
     records = _provenance(runs)
     synthetic = any(r.provider.startswith("healthgeo demo") or "SYNTHETIC" in (r.note or "").upper() for r in records)
-    metadata = {"run": run, "scope": "national", "municipalities": ",".join(gms), "n_municipalities": str(len(gms)),
+    metadata = {"run": run, "scope": "national", "municipality": f"national ({len(gms)} municipalities)",
+                "municipalities": ",".join(gms), "n_municipalities": str(len(gms)),
                 "year": str(year), "crs": "EPSG:28992", "synthetic": "true" if synthetic else "false"}
     return assemble(out_path, wards_path=wards_path, tables=tables, provenance=records, metadata=metadata,
                     extra_tables=extra_tables, min_residents=min_residents)

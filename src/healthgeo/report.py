@@ -93,7 +93,8 @@ TEXT = {
         "Achtergehouden buurten tellen niet mee.", "requirement": "Eis", "area_type": "Gebiedstype",
         "met": "gehaald", "not_met": "niet gehaald", "unknown": "onbekend", "threshold": "Norm",
         "target_group": "Doelgroep", "source": "Bron",
-        "headline": "Kerncijfers gemeente", "double_burden": "Buurten met dubbele belasting (prioriteit)",
+        "headline": "Kerncijfers gemeente", "compare": "Gemeenten vergeleken (landelijke percentielen: _nl)",
+        "municipality": "Gemeente", "double_burden": "Buurten met dubbele belasting (prioriteit)",
         "none_double": "Geen buurten met dubbele belasting.", "ward": "Buurt", "code": "Code",
         "residents": "Inwoners", "score": "Belastingspercentiel", "gradient": "Gradiënt naar SES-kwintiel",
         "gradient_note": "Gemiddelde per kwintiel (1 = meest achtergesteld) met 95 %-interval.",
@@ -152,7 +153,8 @@ TEXT = {
         "met / not met / unknown (no value or not computed; never counted as not met). Withheld wards are left "
         "out.", "requirement": "Requirement", "area_type": "Area type", "met": "met", "not_met": "not met",
         "unknown": "unknown", "threshold": "Threshold", "target_group": "Target group", "source": "Source",
-        "headline": "Municipal headline figures", "double_burden": "Wards with a double burden (priority list)",
+        "headline": "Municipal headline figures", "compare": "Municipalities compared (national percentiles: _nl)",
+        "municipality": "Municipality", "double_burden": "Wards with a double burden (priority list)",
         "none_double": "No wards with a double burden.", "ward": "Ward", "code": "Code",
         "residents": "Residents", "score": "Burden percentile", "gradient": "Gradient by SES quintile",
         "gradient_note": "Mean per quintile (1 = most disadvantaged) with 95 % interval.",
@@ -614,8 +616,29 @@ class Report:
         return self.t["absent_values"]
 
     # -- sections --------------------------------------------------------------------------
+    def compare_municipalities(self) -> str:
+        """A country run's national file: one row per municipality with the headline figures and
+        their national percentiles (instead of one municipality's cards)."""
+        t, g = self.t, self.gemeente
+        cols = [c for c in HEADLINES + ATTRIBUTABLE[:1] + ["burden_score_nl"] if c in g and g[c].notna().any()]
+        head = "".join(f"<th>{_esc(self.label(c))}</th>" for c in cols)
+        rows = []
+        for code, r in g.iterrows():
+            cells = []
+            for c in cols:
+                info = self.info(c)
+                pct = r.get(f"{c}_pctl_nl")
+                extra = f' <small>(p{float(pct):.0f})</small>' if pct is not None and pd.notna(pct) else ""
+                cells.append(f'<td class="n">{fmt(r[c], info["scale"])}{extra}</td>')
+            rows.append(f'<tr><td>{_esc(r.get("name"))}</td><td>{_esc(r.get("gemeentecode", code))}</td>'
+                        f'{"".join(cells)}</tr>')
+        return (f'<h3>{t["compare"]}</h3><table><tr><th>{t["municipality"]}</th><th>{t["code"]}</th>{head}</tr>'
+                + "".join(rows) + "</table>")
+
     def section_summary(self) -> str:
         t = self.t
+        if len(self.gemeente) > 1:
+            return self._summary_national()
         gm = self.gemeente.iloc[0] if len(self.gemeente) else pd.Series(dtype=object)
         cards = []
         for col in HEADLINES + ATTRIBUTABLE:
@@ -631,24 +654,36 @@ class Report:
                          f'<div class="v">{fmt(gm[col], info["scale"])} <small>{_esc(unit)}</small></div>{ci}</div>')
         out = [f'<section id="summary"><h2>{t["summary"]}</h2><h3>{t["headline"]}</h3>']
         out.append(f'<div class="cards">{"".join(cards)}</div>' if cards else f'<p class="absent">{t["absent"]}</p>')
-        out.append(f'<h3>{t["double_burden"]}</h3>')
-        if "double_burden" not in self.buurt:
+        out += self._double_burden("")
+        out.append("</section>")
+        return "".join(out)
+
+    def _summary_national(self) -> str:
+        out = [f'<section id="summary"><h2>{self.t["summary"]}</h2>', self.compare_municipalities()]
+        out += self._double_burden("_nl")
+        out.append("</section>")
+        return "".join(out)
+
+    def _double_burden(self, suffix: str) -> list[str]:
+        """The priority list: buurten with a double burden (``suffix`` "_nl": on the national scale)."""
+        t, out = self.t, [f'<h3>{self.t["double_burden"]}</h3>']
+        flag, score, pctl = f"double_burden{suffix}", f"burden_score{suffix}", f"burden_score_pctl{suffix}"
+        if flag not in self.buurt:
             out.append(f'<p class="absent">{t["absent"]}</p>')
         else:
-            db = self.buurt[pd.to_numeric(self.buurt["double_burden"], errors="coerce").fillna(0).astype(bool)]
-            if "burden_score" in db:
-                db = db.sort_values("burden_score", ascending=False)
+            db = self.buurt[pd.to_numeric(self.buurt[flag], errors="coerce").fillna(0).astype(bool)]
+            if score in db:
+                db = db.sort_values(score, ascending=False)
             if db.empty:
                 out.append(f'<p>{t["none_double"]}</p>')
             else:
                 rows = "".join(
                     f'<tr><td>{i + 1}</td><td>{_esc(r.get("name"))}</td><td>{_esc(code)}</td>'
-                    f'<td class="n">{fmt(r.get("residents"), "count")}</td><td class="n">{fmt(r.get("burden_score_pctl"))}</td></tr>'
+                    f'<td class="n">{fmt(r.get("residents"), "count")}</td><td class="n">{fmt(r.get(pctl))}</td></tr>'
                     for i, (code, r) in enumerate(db.iterrows()))
                 out.append(f'<table><tr><th>#</th><th>{t["ward"]}</th><th>{t["code"]}</th><th>{t["residents"]}</th>'
                            f'<th>{t["score"]}</th></tr>{rows}</table>')
-        out.append("</section>")
-        return "".join(out)
+        return out
 
     def section_maps(self) -> str:
         out = [f'<section id="maps"><h2>{self.t["maps"]}</h2>']

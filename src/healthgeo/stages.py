@@ -531,6 +531,7 @@ def network_accessibility(osm_manifest, residents_path, amenities_path, green_pa
     kw = nw.config_kwargs(params)
     try:
         networks = nw.build_graphs(source, kw["modes"], boundary=boundary, **kw["graph"])
+        _require_streets_inside(networks["walk"], wards_path)
     except NoStreetsError as e:  # a municipality the (national) extract does not cover
         _no_streets(e, wards_path, out_paths, ("access_nan_reason", "walkability_nan_reason", "cycleway_nan_reason"))
         ref = pd.DataFrame({"component": list(nw.DEFAULT_WALKABILITY_REFERENCE),
@@ -563,6 +564,16 @@ def network_accessibility(osm_manifest, residents_path, amenities_path, green_pa
         means, mdocs = access.mean_distances(read_wards(wards_path, "buurt"))
         write_table(means, out_means, mdocs)
     return out
+
+
+def _require_streets_inside(net, wards_path) -> None:
+    """An extract with streets only in the margin (the neighbours') does not cover the municipality."""
+    import shapely
+
+    area = read_wards(wards_path, "gemeente").geometry.union_all()
+    if not shapely.contains_xy(area, net.x, net.y).any():
+        raise NoStreetsError("the OSM input has streets only outside the municipality (in its margin): no OSM "
+                             "coverage of the municipality itself")
 
 
 def _no_streets(error: NoStreetsError, wards_path, out_paths: dict, reason_columns) -> None:
@@ -625,6 +636,7 @@ def heat_cool_access(osm_manifest, residents_path, green_path, wards_path, heat_
     kw = nw.config_kwargs(network_params)
     try:
         net = nw.build_graph(source, "walk", boundary=boundary, **kw["graph"])
+        _require_streets_inside(net, wards_path)
     except NoStreetsError as e:  # a municipality the (national) extract does not cover
         _no_streets(e, wards_path, out_paths, ("cool_place_access_nan_reason",))
         if out_places:

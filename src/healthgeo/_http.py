@@ -37,12 +37,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode, urlparse
 
-import requests
-
 from ._errors import DownloadError
+from ._lazy import lazy_module
 from .io import atomic_write
 
 log = logging.getLogger(__name__)
+requests = lazy_module("requests")  # loaded by the first download, not by every job that imports healthgeo
 
 BACKOFF: float = 1.0
 BACKOFF_MAX: float = 60.0

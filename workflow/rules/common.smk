@@ -21,6 +21,12 @@ INPUTS = sorted([*config["inputs"], *YEAR_INSTANCES])
 RASTERS = [r for r in _hgconfig.RASTER_INPUTS if r in config["inputs"]] + [
     i for i, (n, _) in YEAR_INSTANCES.items() if n in _hgconfig.RASTER_INPUTS
 ]
+# survey waves (inputs.health.years) and the boundary years crosswalked onto area.year's wards
+# (docs/methods.md#boundary-crosswalks); every year with values on the run's wards (the trend)
+WAVES = _hgconfig.wave_years(config)
+BASE_WAVE = _hgconfig.base_wave(config)
+BOUNDARY_YEARS = _hgconfig.boundary_years(config)
+PERIODS = _hgconfig.trend_periods(config)
 MONITORING = [n for n in ("stations", "sensors") if n in config["inputs"]]
 MONITORED = sorted({config["inputs"][n].get("pollutant", "no2") for n in MONITORING})
 # a pollutant with monitoring sites but no grid gets a station-based surface (see air_surface in exposure.smk)
@@ -38,6 +44,7 @@ wildcard_constraints:
     pollutant="|".join(MONITORED) or "__none__",
     scenario="|".join(s["name"] for s in config["scenarios"]) or "__none__",
     year="|".join(map(str, YEARS)) or "__none__",
+    wave="|".join(map(str, WAVES)) or "__none__",
 
 
 # The published GeoPackage is described by the assemble rule's receipt; a receipt whose
@@ -71,18 +78,24 @@ def get_fetch_inputs(wildcards):
     that queries by area (OSM, BAG, ALO, Luchtmeetnet, ...) needs the prepared boundaries.
     """
     spec = _hgconfig.input_spec(config, wildcards.input)
+    name = YEAR_INSTANCES.get(wildcards.input, (wildcards.input,))[0]
     inputs = {"local": []}
     if "file" in spec:
         folder = os.path.join(spec["file"], "")
-        produced = [
-            f for f in _demo_output_files("data/raw/demo") if f.startswith(folder)
-        ]
-        inputs["local"] += produced or [
-            spec["file"]
-        ]  # a folder filled by demo_city: its files
+        demo_files = _demo_output_files("data/raw/demo")
+        produced = [f for f in demo_files if f.startswith(folder)]
+        # a folder filled by demo_city: its files; a missing file of another year is left to the
+        # fetch job, which names the year (a missing input here would stop Snakemake unexplained)
+        if (
+            produced
+            or name == wildcards.input
+            or os.path.exists(spec["file"])
+            or os.path.normpath(spec["file"]) in demo_files
+        ):
+            inputs["local"] += produced or [spec["file"]]
         if "things_file" in spec:
             inputs["local"].append(spec["things_file"])
-    elif wildcards.input not in WARD_INPUTS:
+    elif name not in WARD_INPUTS:
         inputs["wards"] = f"data/processed/{RUN}/wards.gpkg"
     return inputs
 
@@ -154,7 +167,12 @@ def get_level_tables(wildcards):
         tables.append(f"{base}/exposure_green.parquet")
         tables.append(f"{base}/network.parquet")
     if "health" in config["inputs"]:
-        tables.append(f"{base}/health.parquet")
+        # survey waves: the base wave on the run's wards (rule health_wave), else rule prepare_health
+        tables.append(
+            f"data/processed/{RUN}/years/{BASE_WAVE}/{{level}}_health.parquet"
+            if WAVES
+            else f"{base}/health.parquet"
+        )
     if "ses" in config["inputs"]:
         tables.append(f"{base}/ses.parquet")
     if "heat" in config["inputs"]:
@@ -285,7 +303,20 @@ def get_assemble_inputs(wildcards):
         ],
         "trend": (
             [f"data/processed/{RUN}/{level}/trend.parquet" for level in LEVELS]
-            if YEARS
+            if PERIODS
+            else []
+        ),
+        "crosswalk": [
+            f"data/processed/{wildcards.run}/years/{y}/crosswalk.parquet"
+            for y in BOUNDARY_YEARS
+        ],
+        "crosswalk_quality": [
+            f"data/processed/{wildcards.run}/years/{y}/crosswalk_quality.parquet"
+            for y in BOUNDARY_YEARS
+        ],
+        "disparity_trend": (
+            [f"data/processed/{wildcards.run}/disparity_trend.parquet"]
+            if PERIODS and DISPARITY
             else []
         ),
         "requirements_tables": [
@@ -329,11 +360,63 @@ def get_year_rasters(wildcards):
     }
 
 
+def _period_tables(run, level):
+    """year -> the tables of that year on the run's wards at ``level``: a run year's exposure
+    (rule exposure_year), a survey wave's health (rule health_wave)."""
+    tables = {}
+    for y in YEARS:
+        tables.setdefault(y, []).append(
+            f"data/processed/{run}/years/{y}/{level}_exposure.parquet"
+        )
+    for y in WAVES:
+        tables.setdefault(y, []).append(
+            f"data/processed/{run}/years/{y}/{level}_health.parquet"
+        )
+    return dict(sorted(tables.items()))
+
+
 def get_trend_tables(wildcards):
-    """Each level's per-year exposure tables, in the order of YEARS."""
+    """Each level's per-year tables, in the order of PERIODS (a year's tables in a row)."""
     return {
-        level: [
-            f"data/processed/{RUN}/years/{y}/{level}_exposure.parquet" for y in YEARS
-        ]
+        level: [p for ps in _period_tables(wildcards.run, level).values() for p in ps]
         for level in LEVELS
     }
+
+
+def get_trend_file_years(wildcards):
+    """The year of each file of get_trend_tables (the same order at every level)."""
+    return [
+        y for y, ps in _period_tables(wildcards.run, "buurt").items() for _ in ps
+    ]
+
+
+def get_wave_inputs(wildcards):
+    """A survey wave: its health file, the boundaries of its year when they are per year (else
+    none: the wave is joined onto the run's wards by code), the run's wards and residents."""
+    wave = int(wildcards.wave)
+    health = "health" if wave == BASE_WAVE else f"health_{wave}"
+    inputs = {
+        "health": f"data/raw/manifests/{wildcards.run}/{health}.json",
+        "wards": f"data/processed/{wildcards.run}/wards.gpkg",
+        "residents": f"data/processed/{wildcards.run}/residents.gpkg",
+    }
+    if wave in BOUNDARY_YEARS:
+        for name in _hgconfig.per_year_boundaries(config):
+            inputs[name] = f"data/raw/manifests/{wildcards.run}/{name}_{wave}.json"
+    return inputs
+
+
+def get_disparity_trend_inputs(wildcards):
+    """The run's wards, the tables the SES ranking comes from, and each year's tables (buurt, wijk)."""
+    inputs = {"wards": f"data/processed/{wildcards.run}/wards.gpkg"}
+    for level in ("buurt", "wijk"):
+        # the SES ranking: SES-WOA and the base wave's survey proxy (key figures are on the wards)
+        inputs[f"ses_{level}"] = [
+            t.format(level=level)
+            for t in get_level_tables(wildcards)
+            if t.endswith(("/ses.parquet", "health.parquet"))
+        ]
+        inputs[level] = [
+            p for ps in _period_tables(wildcards.run, level).values() for p in ps
+        ]
+    return inputs

@@ -395,8 +395,9 @@ def _years_problems(cfg: dict[str, Any]) -> list[str]:
         problems.append(f"inputs {rasters} are per-year ({{year}} in `file:` or `per_year: true`) but no `years:` "
                         "is given; add `years: [..]` (with area.year) or give one file")
     if years and not rasters:  # e.g. the demo config with its NO2 input replaced: one year, said once
-        log.warning("years: %s given but no input varies by year ({year} in a raster input's `file:`, or "
-                    "`per_year: true`): the run has one year and no trend layers", years)
+        log.warning("years: %s given but no raster input varies by year ({year} in a raster input's `file:`, or "
+                    "`per_year: true`): the rasters have one year (survey waves come from inputs.health.years)",
+                    years)
     for n, spec in cfg["inputs"].items():
         if "years" in spec and n not in WAVE_INPUTS:
             problems.append(f"inputs.{n}.years: only a survey input ({', '.join(WAVE_INPUTS)}) has waves; "

@@ -385,14 +385,13 @@ def get_trend_tables(wildcards):
 
 def get_trend_file_years(wildcards):
     """The year of each file of get_trend_tables (the same order at every level)."""
-    return [
-        y for y, ps in _period_tables(wildcards.run, "buurt").items() for _ in ps
-    ]
+    return [y for y, ps in _period_tables(wildcards.run, "buurt").items() for _ in ps]
 
 
 def get_wave_inputs(wildcards):
     """A survey wave: its health file, the boundaries of its year when they are per year (else
-    none: the wave is joined onto the run's wards by code), the run's wards and residents."""
+    none: the wave is joined onto the run's wards by code), the run's wards and residents.
+    """
     wave = int(wildcards.wave)
     health = "health" if wave == BASE_WAVE else f"health_{wave}"
     inputs = {

@@ -413,7 +413,7 @@ def get_disparity_trend_inputs(wildcards):
         inputs[f"ses_{level}"] = [
             t.format(level=level)
             for t in get_level_tables(wildcards)
-            if t.endswith(("/ses.parquet", "health.parquet"))
+            if os.path.basename(t) in ("ses.parquet", "health.parquet", "{level}_health.parquet")
         ]
         inputs[level] = [
             p for ps in _period_tables(wildcards.run, level).values() for p in ps

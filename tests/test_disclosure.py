@@ -274,14 +274,12 @@ def _run_tables(base: Path) -> tuple[dict[str, list[Path]], dict[str, list[Path]
     levels = {lv: sorted((base / lv).glob("*.parquet")) for lv in LEVELS}
     levels = {lv: [p for p in ps if not p.name.startswith(("disparity_table", "burden_reference"))]
               for lv, ps in levels.items()}
-    # health waves (config inputs.health.years): the last wave's table is the level layers' health
-    for lv in LEVELS:
-        levels[lv] += sorted(base.glob(f"years/*/{lv}_health.parquet"))[-1:]
     extra = {"disparity": sorted(base.glob("*/disparity_table.parquet")),
              "burden_reference": sorted(base.glob("*/burden_reference.parquet")),
              "scenario_comparison": sorted(base.glob("scenarios/*/summary.parquet")),
-             "crosswalk": sorted(base.glob("years/*/crosswalk.parquet")),
-             "crosswalk_quality": sorted(base.glob("years/*/crosswalk_quality.parquet")),
+             "crosswalk": sorted([*base.glob("years/*/crosswalk.parquet"), *base.glob("health_crosswalk.parquet")]),
+             "crosswalk_quality": sorted([*base.glob("years/*/crosswalk_quality.parquet"),
+                                          *base.glob("health_crosswalk_quality.parquet")]),
              "disparity_trend": sorted(base.glob("disparity_trend.parquet"))}
     return levels, {k: v for k, v in extra.items() if v}
 

@@ -105,11 +105,21 @@ def prepare_residents(population_manifest, wards_path, out_path) -> gpd.GeoDataF
     return points
 
 
-def prepare_health(manifest_path, wards_path, out_paths: dict) -> dict[str, pd.DataFrame]:
-    """The health tables of each ward level in ``out_paths`` (estimates and 95 % bounds)."""
-    m = read_manifest(manifest_path)
-    health = read_health(m.path, age=m.spec.get("age", "20300"))
-    return {level: _health_level(health, wards_path, level, out) for level, out in out_paths.items()}
+def prepare_health(manifest_path, wards_path, out_paths: dict, out_crosswalk=None, out_quality=None, *,
+                   year: int | None = None, target_year: int | None = None, municipality: str = "",
+                   residents_path=None, boundary_manifests: dict | None = None) -> dict[str, pd.DataFrame]:
+    """The health tables of each ward level in ``out_paths`` (estimates and 95 % bounds).
+
+    The health input of the single-year stages; with survey waves it is the base wave, read on its
+    own year's boundaries when given (``boundary_manifests``) and mapped through the crosswalk, as
+    :func:`health_wave` does for the other waves. ``out_crosswalk``/``out_quality``: that crosswalk
+    (empty tables when the health input is on area.year's boundaries)."""
+    if out_crosswalk is None:
+        m = read_manifest(manifest_path)
+        health = read_health(m.path, age=m.spec.get("age", "20300"))
+        return {level: _health_level(health, wards_path, level, out) for level, out in out_paths.items()}
+    return health_wave(manifest_path, wards_path, residents_path, out_paths, out_crosswalk, out_quality, year=year,
+                       target_year=target_year, municipality=municipality, boundary_manifests=boundary_manifests)
 
 
 def _health_level(health: pd.DataFrame, wards_path, level: str, out_path) -> pd.DataFrame:
@@ -251,7 +261,7 @@ def _boundary_levels(manifests: dict, municipality: str) -> dict[str, gpd.GeoDat
 
 
 def health_wave(health_manifest, wards_path, residents_path, out_paths: dict, out_crosswalk, out_quality, *,
-                year: int, target_year: int, municipality: str, boundary_manifests: dict | None = None,
+                year: int | None, target_year: int, municipality: str, boundary_manifests: dict | None = None,
                 ) -> dict[str, pd.DataFrame]:
     """One health-monitor wave on the run's wards (area.year's), per level in ``out_paths``.
 
@@ -260,13 +270,14 @@ def health_wave(health_manifest, wards_path, residents_path, out_paths: dict, ou
     (:mod:`healthgeo.crosswalk`; estimates as residents-weighted means, 95 % bounds combined), the
     crosswalk and its quality per target ward are written, and a target ward with less than half
     its residents explained stops the run (named, with its figure). Without them the codes are
-    joined directly (the wave is on area.year's boundaries; empty crosswalk tables).
+    joined directly (the wave is on area.year's boundaries; empty crosswalk tables). ``year`` None:
+    a health input without waves (the latest period in its file).
     """
     from .crosswalk import apply_crosswalk, build_crosswalk, crosswalk_docs, quality_docs, quality_problem
     from .crosswalk import source_residents as _source_res
 
     m = read_manifest(health_manifest)
-    health = read_health(m.path, age=m.spec.get("age", "20300"), period=f"{year}JJ00")
+    health = read_health(m.path, age=m.spec.get("age", "20300"), period=f"{year}JJ00" if year else None)
     ident = {"year": doc("year", "year of the source boundaries (the survey wave) mapped onto area.year's wards",
                          theme="identity", about="identity", scale="text"),
              "level": doc("text", "ward level (buurt, wijk, gemeente)", theme="identity", about="identity",

@@ -132,7 +132,7 @@ def test_truncated_health_csv(work):
     csv = work / "inputs" / "rivm" / "gezondheid_2022.csv"
     text = csv.read_text(encoding="utf-8")
     csv.write_text(text[: len(text) // 2].rsplit(";", 3)[0], encoding="utf-8")
-    _fails_with(work, f"data/processed/{RUN}/years/2022/buurt_health.parquet", "InputDataError", "gezondheid_2022.csv",
+    _fails_with(work, f"data/processed/{RUN}/buurt/health.parquet", "InputDataError", "gezondheid_2022.csv",
                 "looks truncated")
 
 
@@ -158,10 +158,10 @@ def test_sentinel_laden_health_file_publishes_null_not_the_sentinel(work):
     for r, s in zip(rows, ["-99997", "-99995", "."]):
         df.loc[r, col] = s
     df.to_csv(csv, sep=";", index=False)
-    # the 2022 wave, mapped through the crosswalk onto the 2023 buurten (the layers' health table)
-    proc = _snakemake(work, f"data/processed/{RUN}/years/2022/buurt_health.parquet")
+    # the 2022 wave, mapped through the crosswalk onto the 2023 buurten
+    proc = _snakemake(work, f"data/processed/{RUN}/buurt/health.parquet")
     assert proc.returncode == 0, proc.stderr[-3000:]
-    table = pd.read_parquet(work / "data" / "processed" / RUN / "years" / "2022" / "buurt_health.parquet")
+    table = pd.read_parquet(work / "data" / "processed" / RUN / "buurt" / "health.parquet")
     values = table.loc[codes, "health_good_health_pct"]
     assert values.isna().all(), values
     assert table["health_good_health_pct"].dropna().between(0, 100).all()

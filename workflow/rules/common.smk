@@ -25,6 +25,8 @@ RASTERS = [r for r in _hgconfig.RASTER_INPUTS if r in config["inputs"]] + [
 # (docs/methods.md#boundary-crosswalks); every year with values on the run's wards (the trend)
 WAVES = _hgconfig.wave_years(config)
 BASE_WAVE = _hgconfig.base_wave(config)
+# the waves other than the base wave (that one is the health input of rule prepare_health)
+OTHER_WAVES = [w for w in WAVES if w != BASE_WAVE]
 BOUNDARY_YEARS = _hgconfig.boundary_years(config)
 PERIODS = _hgconfig.trend_periods(config)
 MONITORING = [n for n in ("stations", "sensors") if n in config["inputs"]]
@@ -44,7 +46,7 @@ wildcard_constraints:
     pollutant="|".join(MONITORED) or "__none__",
     scenario="|".join(s["name"] for s in config["scenarios"]) or "__none__",
     year="|".join(map(str, YEARS)) or "__none__",
-    wave="|".join(map(str, WAVES)) or "__none__",
+    wave="|".join(map(str, OTHER_WAVES)) or "__none__",
 
 
 # The published GeoPackage is described by the assemble rule's receipt; a receipt whose
@@ -167,12 +169,7 @@ def get_level_tables(wildcards):
         tables.append(f"{base}/exposure_green.parquet")
         tables.append(f"{base}/network.parquet")
     if "health" in config["inputs"]:
-        # survey waves: the base wave on the run's wards (rule health_wave), else rule prepare_health
-        tables.append(
-            f"data/processed/{RUN}/years/{BASE_WAVE}/{{level}}_health.parquet"
-            if WAVES
-            else f"{base}/health.parquet"
-        )
+        tables.append(f"{base}/health.parquet")
     if "ses" in config["inputs"]:
         tables.append(f"{base}/ses.parquet")
     if "heat" in config["inputs"]:
@@ -307,11 +304,10 @@ def get_assemble_inputs(wildcards):
             else []
         ),
         "crosswalk": [
-            f"data/processed/{wildcards.run}/years/{y}/crosswalk.parquet"
-            for y in BOUNDARY_YEARS
+            _crosswalk_file(wildcards.run, y, "crosswalk") for y in BOUNDARY_YEARS
         ],
         "crosswalk_quality": [
-            f"data/processed/{wildcards.run}/years/{y}/crosswalk_quality.parquet"
+            _crosswalk_file(wildcards.run, y, "crosswalk_quality")
             for y in BOUNDARY_YEARS
         ],
         "disparity_trend": (
@@ -360,6 +356,44 @@ def get_year_rasters(wildcards):
     }
 
 
+def _crosswalk_file(run, year, name):
+    """The crosswalk (or its quality) of a wave year: the base wave's is rule prepare_health's."""
+    if year == BASE_WAVE:
+        return f"data/processed/{run}/health_{name}.parquet"
+    return f"data/processed/{run}/years/{year}/{name}.parquet"
+
+
+def _wave_health(run, level, wave):
+    """A wave's health table on the run's wards: the base wave's is the level's health table."""
+    if wave == BASE_WAVE:
+        return f"data/processed/{run}/{level}/health.parquet"
+    return f"data/processed/{run}/years/{wave}/{level}_health.parquet"
+
+
+def _boundary_manifests(run, year):
+    """The per-year boundary inputs of a wave year whose boundaries are not area.year's."""
+    if year not in BOUNDARY_YEARS:
+        return {}
+    return {
+        name: f"data/raw/manifests/{run}/{name}_{year}.json"
+        for name in _hgconfig.per_year_boundaries(config)
+    }
+
+
+def get_health_inputs(wildcards):
+    """The health input (with waves: the base wave), the run's wards and, when the wave is on
+    other boundaries than area.year's, those boundaries and the residents that weight the crosswalk.
+    """
+    inputs = {
+        "manifest": f"data/raw/manifests/{wildcards.run}/health.json",
+        "wards": f"data/processed/{wildcards.run}/wards.gpkg",
+    }
+    boundaries = _boundary_manifests(wildcards.run, BASE_WAVE)
+    if boundaries:
+        inputs["residents"] = f"data/processed/{wildcards.run}/residents.gpkg"
+    return {**inputs, **boundaries}
+
+
 def _period_tables(run, level):
     """year -> the tables of that year on the run's wards at ``level``: a run year's exposure
     (rule exposure_year), a survey wave's health (rule health_wave)."""
@@ -369,9 +403,7 @@ def _period_tables(run, level):
             f"data/processed/{run}/years/{y}/{level}_exposure.parquet"
         )
     for y in WAVES:
-        tables.setdefault(y, []).append(
-            f"data/processed/{run}/years/{y}/{level}_health.parquet"
-        )
+        tables.setdefault(y, []).append(_wave_health(run, level, y))
     return dict(sorted(tables.items()))
 
 
@@ -393,16 +425,12 @@ def get_wave_inputs(wildcards):
     none: the wave is joined onto the run's wards by code), the run's wards and residents.
     """
     wave = int(wildcards.wave)
-    health = "health" if wave == BASE_WAVE else f"health_{wave}"
     inputs = {
-        "health": f"data/raw/manifests/{wildcards.run}/{health}.json",
+        "health": f"data/raw/manifests/{wildcards.run}/health_{wave}.json",
         "wards": f"data/processed/{wildcards.run}/wards.gpkg",
         "residents": f"data/processed/{wildcards.run}/residents.gpkg",
     }
-    if wave in BOUNDARY_YEARS:
-        for name in _hgconfig.per_year_boundaries(config):
-            inputs[name] = f"data/raw/manifests/{wildcards.run}/{name}_{wave}.json"
-    return inputs
+    return {**inputs, **_boundary_manifests(wildcards.run, wave)}
 
 
 def get_disparity_trend_inputs(wildcards):
@@ -413,7 +441,7 @@ def get_disparity_trend_inputs(wildcards):
         inputs[f"ses_{level}"] = [
             t.format(level=level)
             for t in get_level_tables(wildcards)
-            if os.path.basename(t) in ("ses.parquet", "health.parquet", "{level}_health.parquet")
+            if os.path.basename(t) in ("ses.parquet", "health.parquet")
         ]
         inputs[level] = [
             p for ps in _period_tables(wildcards.run, level).values() for p in ps

@@ -41,7 +41,7 @@ rule trend:
         "../scripts/trend.py"
 
 
-# A health-monitor wave on area.year's wards: read on its own year's boundaries and mapped through
+# A health-monitor wave other than the base wave (that one is rule prepare_health's) on area.year's wards: read on its own year's boundaries and mapped through
 # the crosswalk onto the run's wards (healthgeo.crosswalk; docs/methods.md#boundary-crosswalks),
 # or joined by code when the boundaries are not given per year. The crosswalk and its quality per
 # target ward go into the GeoPackage; a target ward less than half explained stops the run.

@@ -16,7 +16,7 @@ import pandas as pd
 from . import network as nw
 from . import population, sources
 from ._errors import CRSError, InputDataError
-from ._vocab import CODE_COLUMN, RASTER_NODATA_SENTINELS, TARGET_CRS
+from ._vocab import CODE_COLUMN, RASTER_NODATA_SENTINELS, TARGET_CRS, code_prefix
 from .dictionary import ColumnDoc, doc
 from .assemble import merge_tables
 from .burden import BURDEN_REFERENCE_DOCS, read_burden_reference
@@ -239,7 +239,7 @@ def _boundary_levels(manifests: dict, municipality: str) -> dict[str, gpd.GeoDat
     ``wijken`` of that year): wijken and gemeente dissolved from the buurten when not given."""
     from .wards import _BOUNDARY_LEVEL, _READER_OPTIONS
     from .sources import read_boundaries
-    from ._vocab import code_prefix, parent_code
+    from ._vocab import parent_code
 
     layers = {}
     for name, level in _BOUNDARY_LEVEL.items():
@@ -304,9 +304,18 @@ def health_wave(health_manifest, wards_path, residents_path, out_paths: dict, ou
             continue
         values = health.reindex(source[level].index.astype(str))
         lacking = values.index[values.isna().all(axis=1)].tolist()
+        if len(lacking) == len(values):
+            raise InputDataError(
+                f"the health wave {year} has no rows for any {level} of the {year} boundaries (e.g. "
+                f"{values.index[:3].tolist()}); check that the wave's file and the boundary file are of the same year")
         if lacking:
             log.warning("wave %d: no health figures for %d %s wards of %d: %s", year, len(lacking), level, year,
                         lacking[:10])
+        prefix = code_prefix(level, municipality)
+        foreign = sorted(c for c in health.index.astype(str) if c.startswith(prefix) and c not in values.index)
+        if foreign:
+            log.warning("wave %d: %d %s code(s) of the health file are not in the %d boundaries (not mapped): %s",
+                        year, len(foreign), level, year, foreign[:10])
         res = apply_crosswalk(values, table, source_residents=_source_res(source[level], points))
         res = res.reindex(target.index.astype(str))[list(health.columns)]
         res.index.name = CODE_COLUMN[level]
@@ -315,7 +324,8 @@ def health_wave(health_manifest, wards_path, residents_path, out_paths: dict, ou
         qualities.append(quality.rename_axis("code").reset_index().assign(year=year, level=level))
         n = table["method"].value_counts().to_dict()
         log.info("wave %d %s: crosswalk %d -> %d wards (%s); unambiguous origin for %.0f %% of the target wards",
-                 year, level, len(source[level]), len(target), n, 100 * (quality["unambiguous_frac"] >= 0.99).mean())
+                 year, level, len(source[level]), len(target), n,
+                 100 * (quality["unambiguous_frac"].dropna() >= 0.99).mean())
     if problems:
         raise InputDataError(" ".join(problems))
     for level, path in out_paths.items():

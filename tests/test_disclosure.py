@@ -276,8 +276,12 @@ def _run_tables(base: Path) -> tuple[dict[str, list[Path]], dict[str, list[Path]
               for lv, ps in levels.items()}
     extra = {"disparity": sorted(base.glob("*/disparity_table.parquet")),
              "burden_reference": sorted(base.glob("*/burden_reference.parquet")),
-             "scenario_comparison": sorted(base.glob("scenarios/*/summary.parquet"))}
-    return levels, extra
+             "scenario_comparison": sorted(base.glob("scenarios/*/summary.parquet")),
+             "crosswalk": sorted([*base.glob("years/*/crosswalk.parquet"), *base.glob("health_crosswalk.parquet")]),
+             "crosswalk_quality": sorted([*base.glob("years/*/crosswalk_quality.parquet"),
+                                          *base.glob("health_crosswalk_quality.parquet")]),
+             "disparity_trend": sorted(base.glob("disparity_trend.parquet"))}
+    return levels, {k: v for k, v in extra.items() if v}
 
 
 @pytest.mark.slow

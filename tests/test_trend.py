@@ -171,3 +171,74 @@ def test_change_in_the_gap_with_bootstrap_intervals():
     se = np.hypot(2 / (2 * Z95), 2 / (2 * Z95))
     assert row["change_hi95"] == pytest.approx(-2 + Z95 * se)
     assert bool(row["change_significant"]) is True  # the gap closed: -2 +- 1.41
+
+
+def test_survey_bounds_through_the_crosswalk_by_hand():
+    """A split keeps its source's published bounds; a merge gets the interval of the residents-weighted
+    mean of two independent estimates, SE = sqrt(sum w_i^2 SE_i^2)."""
+    table, _ = build_crosswalk(_wards(SOURCE), _wards(TARGET), residents=_points(RESIDENTS))
+    res = pd.Series({"BU1": 10.0, "BU2": 40.0, "BU3": 20.0, "BU4": 40.0})
+    values = pd.DataFrame({"h_pct": [50.0, 40.0, 30.0, 60.0], "h_pct_lo95": [45.0, 36.0, 26.0, 50.0],
+                           "h_pct_hi95": [55.0, 45.0, 34.0, 70.0]}, index=["BU1", "BU2", "BU3", "BU4"])
+    out = apply_crosswalk(values, table, source_residents=res)
+    # identical and split: the published (asymmetric) bounds pass unchanged
+    assert out.loc["BU1", ["h_pct", "h_pct_lo95", "h_pct_hi95"]].tolist() == pytest.approx([50, 45, 55])
+    assert out.loc["BU2B", ["h_pct", "h_pct_lo95", "h_pct_hi95"]].tolist() == pytest.approx([40, 36, 45])
+    # merge BU3 (20 residents, SE 8/3.92) + BU4 (40 residents, SE 20/3.92): weights 1/3, 2/3
+    est = (20 * 30 + 40 * 60) / 60
+    se = np.sqrt((1 / 3) ** 2 * (8 / (2 * Z95)) ** 2 + (2 / 3) ** 2 * (20 / (2 * Z95)) ** 2)
+    z = stats.norm.ppf(0.975)
+    assert out.loc["BU34", "h_pct"] == pytest.approx(est)
+    assert out.loc["BU34", ["h_pct_lo95", "h_pct_hi95"]].tolist() == pytest.approx([est - z * se, est + z * se])
+    # a missing bound of one merged source: no interval rather than a too narrow one
+    values.loc["BU4", "h_pct_lo95"] = np.nan
+    out = apply_crosswalk(values, table, source_residents=res)
+    assert np.isnan(out.loc["BU34", "h_pct_lo95"]) and out.loc["BU34", "h_pct"] == pytest.approx(est)
+
+
+def test_trend_over_raster_years_and_survey_waves_uses_each_columns_own_years():
+    """NO2 for 2021-2023 and a survey in waves 2016, 2020, 2022: each column's change runs from its
+    own first to its own last year; the wave change's interval equals a hand computation."""
+    docs = {"no2": doc("ug/m3", "NO2", theme="air", about="area", scale="concentration"),
+            "h_pct": doc("%", "h", theme="health", about="residents", scale="percent")}
+    idx = pd.Index(["BU1"], name="buurtcode")
+
+    def wave(v, lo, hi):
+        return pd.DataFrame({"h_pct": [v], "h_pct_lo95": [lo], "h_pct_hi95": [hi]}, index=idx)
+
+    per_year = {2016: wave(30.0, 27.0, 33.0), 2020: wave(28.0, 25.0, 31.0),
+                2021: pd.DataFrame({"no2": [25.0]}, index=idx),
+                2022: pd.concat([pd.DataFrame({"no2": [24.0]}, index=idx), wave(25.0, 22.5, 27.5)], axis=1),
+                2023: pd.DataFrame({"no2": [23.0]}, index=idx)}
+    t, tdocs = trend(per_year, docs)
+    assert t.loc["BU1", "no2_change"] == pytest.approx(-2.0) and "no2_2016" not in t
+    assert t.loc["BU1", "no2_slope_per_year"] == pytest.approx(-1.0)
+    assert t.loc["BU1", "h_pct_change"] == pytest.approx(-5.0) and "h_pct_2021" not in t
+    se = np.hypot(6 / (2 * stats.norm.ppf(0.975)), 5 / (2 * stats.norm.ppf(0.975)))
+    lo, hi = stats.norm.interval(0.95, loc=-5.0, scale=se)
+    assert (t.loc["BU1", "h_pct_change_lo95"], t.loc["BU1", "h_pct_change_hi95"]) == pytest.approx((lo, hi))
+    assert bool(t.loc["BU1", "h_pct_change_significant"]) is bool(hi < 0) is True  # bounds overlap, change significant
+    assert set(tdocs) == set(t.columns)
+
+
+def test_disparity_trend_table_year_rows_and_the_change_in_the_gap():
+    from healthgeo.trend import disparity_trend, disparity_trend_docs
+
+    def rows(year_values):
+        return pd.DataFrame([{"level": "buurt", "indicator": "no2", "metric": m, "value": v, "ci_low": v - 1,
+                              "ci_high": v + 1, "n_wards": 40, "ranking_variable": "ses_woa_score", "note": ""}
+                             for m, v in year_values] +
+                            [{"level": "buurt", "indicator": "no2", "metric": "gini", "value": 0.1, "ci_low": 0.0,
+                              "ci_high": 0.2, "n_wards": 40, "ranking_variable": "", "note": ""}])
+
+    t = disparity_trend({2021: rows([("sii", 4.0), ("ci_relative", 0.05)]),
+                         2023: rows([("sii", 1.0), ("ci_relative", 0.04)])})
+    assert list(t.columns) == list(disparity_trend_docs())
+    assert "gini" not in set(t["metric"])
+    ch = t[t["kind"] == "change"].set_index("metric")
+    assert ch.loc["sii", "value"] == pytest.approx(-3.0)
+    se = np.hypot(2 / (2 * Z95), 2 / (2 * Z95))
+    assert ch.loc["sii", ["ci_low", "ci_high"]].tolist() == pytest.approx([-3 - Z95 * se, -3 + Z95 * se])
+    assert bool(ch.loc["sii", "change_significant"]) and not bool(ch.loc["ci_relative", "change_significant"])
+    assert (ch["year_first"] == 2021).all() and (ch["year_last"] == 2023).all()
+    assert len(t[t["kind"] == "year"]) == 4 and t.loc[t["kind"] == "year", "change_significant"].isna().all()

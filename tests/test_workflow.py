@@ -315,7 +315,7 @@ def test_bad_input_clear_error_and_nothing_written(demo_run, tmp_path):
     import json
 
     _copy_demo_inputs(demo_run, tmp_path)
-    path = tmp_path / "data/raw/demo/pdok/buurten.geojson"
+    path = tmp_path / "data/raw/demo/pdok/buurten_2023.geojson"
     gj = json.loads(path.read_text())
     gj["features"].append(gj["features"][0])
     path.write_text(json.dumps(gj))

@@ -37,14 +37,15 @@ def test_years_without_a_per_year_input_is_one_year(caplog):
     cfg["inputs"]["no2"] = {"file": "a.asc", "units": "ugm3"}
     with caplog.at_level("WARNING"):
         out = validate(cfg)
-    assert trend_years(out) == [] and year_instances(out) == {}
-    assert "no input varies by year" in caplog.text
+    assert trend_years(out) == [] and not [k for k in year_instances(out) if k.startswith("no2")]
+    assert "no raster input varies by year" in caplog.text
 
 
 def test_year_instances_and_specs():
     cfg = load_config(DEMO_CONFIG)
     assert base_year(cfg) == 2023
-    assert year_instances(cfg) == {"no2_2021": ("no2", 2021), "no2_2022": ("no2", 2022)}
+    assert {k: v for k, v in year_instances(cfg).items() if k.startswith("no2")} == {
+        "no2_2021": ("no2", 2021), "no2_2022": ("no2", 2022)}
     assert input_spec(cfg, "no2")["file"].endswith("conc_no2_2023.asc")
     assert input_spec(cfg, "no2_2021")["file"].endswith("conc_no2_2021.asc") and input_spec(cfg, "no2_2021")["year"] == 2021
     assert input_spec(cfg, "pm25")["file"].endswith("conc_pm25_2023.asc")  # one file: every year reuses it
@@ -56,7 +57,10 @@ def test_year_instances_and_specs():
 @pytest.mark.parametrize("change, message", [
     ({"years": [2023]}, "years"),
     ({"years": None}, "no `years:` is given"),
-    ({"inputs": {"health": {"file": "h_{year}.csv"}}}, "only the air and noise rasters"),
+    ({"inputs": {"kerncijfers": {"file": "k_{year}.xlsx"}}}, "only the air and noise rasters"),
+    ({"inputs": {"health": {"file": "h_{year}.csv"}}}, "needs the waves"),
+    ({"inputs": {"health": {"file": "h.csv", "years": [2020, 2022]}}}, "need `{year}` in `file:`"),
+    ({"inputs": {"no2": {"file": "n_{year}.asc", "years": [2020, 2022]}}}, "only a survey input"),
 ])
 def test_bad_years_config_is_refused(change, message):
     cfg = _cfg()
@@ -71,11 +75,33 @@ def test_bad_years_config_is_refused(change, message):
         validate(cfg)
 
 
+def test_health_waves_and_per_year_boundaries_in_the_config():
+    cfg = load_config(DEMO_CONFIG)
+    from healthgeo.config import base_wave, boundary_years, trend_periods, wave_years
+
+    assert wave_years(cfg) == [2016, 2020, 2022] and base_wave(cfg) == 2022
+    assert boundary_years(cfg) == [2016, 2020, 2022] and trend_periods(cfg) == [2016, 2020, 2021, 2022, 2023]
+    inst = year_instances(cfg)
+    assert {k: v for k, v in inst.items() if not k.startswith("no2")} == {
+        "buurten_2016": ("buurten", 2016), "buurten_2020": ("buurten", 2020), "buurten_2022": ("buurten", 2022),
+        "health_2016": ("health", 2016), "health_2020": ("health", 2020)}
+    # the run's own boundaries are area.year's; the base wave is the health input itself
+    assert input_spec(cfg, "buurten")["file"].endswith("buurten_2023.geojson")
+    assert input_spec(cfg, "buurten_2016")["file"].endswith("buurten_2016.geojson")
+    assert input_spec(cfg, "health")["file"].endswith("gezondheid_2022.csv") and input_spec(cfg, "health")["year"] == 2022
+    assert "years" not in input_spec(cfg, "health_2016")
+    # boundaries not per year: the waves are joined by code, no crosswalk years
+    c = _cfg()
+    c["inputs"]["buurten"] = {"file": "b.geojson"}
+    assert boundary_years(validate(c)) == [] and "buurten_2016" not in year_instances(validate(c))
+
+
 @pytest.fixture(scope="module")
 def layers(demo_run):
     gpkg = demo_run / "data" / "processed" / "demo" / "healthgeo.gpkg"
     return {n: gpd.read_file(gpkg, layer=n) for n in ("buurt", "trend_buurt", "trend_wijk", "trend_gemeente",
-                                                       "data_dictionary", "provenance")}
+                                                       "data_dictionary", "provenance", "crosswalk",
+                                                       "crosswalk_quality", "disparity_trend")}
 
 
 def test_trend_layers_on_the_demo(layers):
@@ -129,5 +155,92 @@ def test_adding_a_year_reruns_only_that_year_and_the_trend(demo_run, tmp_path):
     table = proc.stdout.split("job count")[-1] if "job count" in proc.stdout else proc.stdout
     planned = {ln.split()[0]: int(ln.split()[1]) for ln in table.splitlines()
                if len(ln.split()) == 2 and ln.split()[1].isdigit()}
-    assert planned == {"fetch_input": 1, "prepare_raster": 1, "exposure_year": 1, "trend": 1, "assemble": 1,
-                       "report": 1, "all": 1, "total": 7}, proc.stdout
+    assert planned == {"fetch_input": 1, "prepare_raster": 1, "exposure_year": 1, "trend": 1, "disparity_trend": 1,
+                       "assemble": 1, "report": 1, "all": 1, "total": 8}, proc.stdout
+
+
+def _planned(work: Path, cfg: dict, tmp_path: Path) -> dict:
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(cfg, sort_keys=False))  # key order as written (Snakemake compares params)
+    cmd = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(work),
+           "--configfile", str(path), "--replace-workflow-config", "--cores", "1", "--dry-run", "--quiet", "rules"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    table = proc.stdout.split("job count")[-1] if "job count" in proc.stdout else proc.stdout
+    return {ln.split()[0]: int(ln.split()[1]) for ln in table.splitlines()
+            if len(ln.split()) == 2 and ln.split()[1].isdigit()}
+
+
+def test_adding_a_health_wave_reruns_only_that_wave_and_the_trends(demo_run, tmp_path):
+    """A 2018 wave (its health file and its year's buurten): fetched, mapped through its crosswalk,
+    then the trend, the disparity trend and the GeoPackage - nothing of the other waves or years."""
+    work = tmp_path / "work"
+    shutil.copytree(demo_run, work, symlinks=True, ignore=shutil.ignore_patterns("console*.txt"))
+    raw = work / "data" / "raw" / "demo"
+    shutil.copy(raw / "pdok" / "buurten_2016.geojson", raw / "pdok" / "buurten_2018.geojson")
+    shutil.copy(raw / "rivm" / "gezondheid_2016.csv", raw / "rivm" / "gezondheid_2018.csv")
+    cfg = _cfg()
+    cfg["inputs"]["health"]["years"] = [2016, 2018, 2020, 2022]
+    assert _planned(work, cfg, tmp_path) == {
+        "fetch_input": 2, "health_wave": 1, "trend": 1, "disparity_trend": 1, "assemble": 1, "report": 1, "all": 1,
+        "total": 8}
+
+
+def test_the_demo_crosswalk_table_and_its_quality(layers):
+    """The demo's 2016-2022 buurten differ from 2023's in a split, a merge and a renamed code."""
+    from healthgeo import demo
+
+    xw = layers["crosswalk"]
+    assert list(xw.columns[:6]) == ["year", "level", "from_code", "to_code", "weight", "method"]
+    assert set(xw["year"]) == {2016, 2020, 2022}
+    b = xw[(xw["year"] == 2022) & (xw["level"] == "buurt")]
+    assert set(b["method"]) == {"identical", "renamed", "residents"}
+    # weights sum to one per source ward (the demo's boundaries cover the same city)
+    np.testing.assert_allclose(b.groupby("from_code")["weight"].sum(), 1.0, atol=1e-9)
+    city = demo.boundary_history.__doc__  # the kinds of change, documented where they are made
+    assert "split" in city and "merged" in city and "renamed" in city
+    split = b.groupby("from_code").filter(lambda g: len(g) == 2)  # the buurt split in 2023: two targets
+    merged = b.groupby("to_code").filter(lambda g: len(g) == 2)  # the buurt merged in 2023: two sources
+    assert len(split) == 2 and len(merged) == 2 and (merged["weight"] == 1.0).all()
+    assert len(b[b["method"] == "renamed"]) == 1
+    q = layers["crosswalk_quality"]
+    qb = q[(q["year"] == 2022) & (q["level"] == "buurt")].set_index("code")
+    assert (qb["explained_frac"].dropna() >= 0.99).all()
+    assert (qb.loc[split["to_code"], "unambiguous_frac"] == 0).all()
+    assert (qb.drop(index=split["to_code"])["unambiguous_frac"].dropna() == 1).all()
+    dd = layers["data_dictionary"]
+    for table in ("crosswalk", "crosswalk_quality", "disparity_trend"):
+        assert set(layers[table].columns) - {"geometry"} <= set(dd.loc[dd["layer"] == table, "column"])
+
+
+def test_health_wave_changes_with_intervals_on_the_demo(layers):
+    trend = layers["trend_gemeente"].iloc[0]
+    col = "health_good_health_pct"
+    for y in (2016, 2020, 2022):
+        assert np.isfinite(trend[f"{col}_{y}"])
+    assert f"{col}_2021" not in layers["trend_gemeente"]
+    lo, hi, change = trend[f"{col}_change_lo95"], trend[f"{col}_change_hi95"], trend[f"{col}_change"]
+    assert lo < change < hi and change == pytest.approx(trend[f"{col}_2022"] - trend[f"{col}_2016"])
+    assert bool(trend[f"{col}_change_significant"]) == (lo > 0 or hi < 0)
+    buurt = layers["trend_buurt"].set_index("buurtcode")
+    shown = buurt[f"{col}_change"].notna()
+    assert shown.sum() > 50
+    assert (buurt.loc[shown, f"{col}_change_lo95"] < buurt.loc[shown, f"{col}_change"]).all()
+    # the demo's estimates drift more in poorer buurten: a share of the buurt changes are significant
+    flags = buurt.loc[shown, f"{col}_change_significant"].astype(bool)
+    assert 0 < flags.sum() < len(flags)
+
+
+def test_disparity_trend_table_on_the_demo(layers):
+    t = layers["disparity_trend"]
+    assert set(t["metric"]) == {"ci_relative", "sii", "quintile_difference"}
+    assert set(t["kind"]) == {"year", "change"} and set(t["level"]) == {"buurt", "wijk"}
+    no2 = t[(t["indicator"] == "no2_ugm3_popw") & (t["level"] == "buurt")]
+    assert set(no2.loc[no2["kind"] == "year", "year_first"]) == set(YEARS)
+    ch = no2[no2["kind"] == "change"].set_index("metric")
+    assert (ch["year_first"] == 2021).all() and (ch["year_last"] == 2023).all()
+    years = no2[no2["kind"] == "year"].set_index(["metric", "year_first"])["value"]
+    assert ch.loc["sii", "value"] == pytest.approx(years[("sii", 2023)] - years[("sii", 2021)])
+    assert (ch["ci_low"] < ch["value"]).all() and (ch["value"] < ch["ci_high"]).all()
+    health = t[t["indicator"].str.startswith("health_") & (t["kind"] == "change")]
+    assert len(health) and (health["year_first"] == 2016).all() and (health["year_last"] == 2022).all()

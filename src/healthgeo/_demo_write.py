@@ -157,6 +157,14 @@ def pdok_features(rng, city: City, agg: dict, gm: str, name: str) -> dict[str, l
     return out
 
 
+def write_boundaries(buurten: list[dict], gm: str, name: str, year: int, path: Path) -> None:
+    """The buurten of an earlier year (healthgeo.demo.boundary_history) as a PDOK-shaped GeoJSON."""
+    feats = [({"buurtcode": b["code"], "buurtnaam": b["name"], "wijkcode": b["wijkcode"], "gemeentecode": gm,
+               "gemeentenaam": name, "aantalInwoners": int(b["residents"]), "jrstatcode": f"{year}{b['code']}",
+               "jaar": year}, b["geometry"]) for b in buurten]
+    _write_geojson(feats, path)
+
+
 # --------------------------------------------------------------------------------------------
 # 2. CBS KWB xlsx
 KWB_COLUMNS = (
@@ -325,9 +333,10 @@ HEALTH_COLUMNS = (
 _HEALTH_EMPTY = {"LopenEnOfFietsenNaarSchoolOfWerk_34", "LopenNaarSchoolOfWerk_35", "FietsenNaarSchoolOfWerk_36"}
 
 
-def write_health(rng, regions: list[dict], gm_name: str, path: Path) -> None:
+def write_health(rng, regions: list[dict], gm_name: str, path: Path, *, period: str = "2022JJ00") -> None:
     """``regions``: dicts with code, level (Gemeente/Wijk/Buurt), residents, health (dict or None)
-    and optionally ``gm_name`` (the region's municipality, for a table of many; default ``gm_name``)."""
+    and optionally ``gm_name`` (the region's municipality, for a table of many; default ``gm_name``);
+    ``period``: the wave's Perioden value."""
     buf = io.StringIO()
     w = csv.writer(buf, delimiter=";", quoting=csv.QUOTE_ALL, lineterminator="\r\n")
     w.writerow(HEALTH_COLUMNS)
@@ -341,7 +350,7 @@ def write_health(rng, regions: list[dict], gm_name: str, path: Path) -> None:
             p = e / 100
             half[c] = 100 * 1.96 * math.sqrt(max(p * (1 - p), 0.01) / n_eff) * rng.uniform(0.85, 1.15)
         for m, marge in enumerate(("MBG0095", "MOG0095", "MW00000")):
-            row = [str(3 * k + m), "20300", marge, reg["code"].ljust(10), "2022JJ00",
+            row = [str(3 * k + m), "20300", marge, reg["code"].ljust(10), period,
                    reg.get("gm_name", gm_name).ljust(40),
                    reg["level"].ljust(10), reg["code"].ljust(20)]
             for c in indicators:

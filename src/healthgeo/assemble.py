@@ -61,6 +61,12 @@ LAYER_DESCRIPTIONS = {
     "requirements": ("Health requirements (PvE scorecard): one row per ward and requirement - value, met "
                      "(true/false/NULL) and the reason for NULL (not applicable, not computed, no value)"),
     "requirements_summary": "Health requirements met per area type (typology class), ward level and requirement",
+    "crosswalk": ("Boundary crosswalk of each survey wave's wards onto this year's wards: from_code, to_code, weight "
+                  "(share of the source ward's residents, or area), method (docs/methods.md#boundary-crosswalks)"),
+    "crosswalk_quality": ("Quality of the boundary crosswalk per target ward and wave year: share of its residents "
+                          "explained by the wave's wards, and with an unambiguous origin"),
+    "disparity_trend": ("Concentration index, SII and quintile gap per year with 95 % bootstrap intervals, and the "
+                        "change first -> last year with its 95 % interval (docs/methods.md#trends)"),
     "scenario_comparison": ("Scenario totals against the baseline (burden, DALYs, euros; negative delta = gain, "
                             "positive for *_averted_* rows)"),
 }

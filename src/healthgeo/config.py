@@ -329,6 +329,11 @@ def load_config(path_or_dict: str | Path | dict) -> dict[str, Any]:
 
 #: per-year raster inputs: the kind their exposure function takes (air pollutant or noise indicator)
 YEAR_RASTER_KINDS = {"no2": "no2", "pm25": "pm25", "pm10": "pm10", "noise_lden": "lden", "noise_lnight": "lnight"}
+#: boundary inputs that may be given per year (``{year}`` in ``file:``): area.year's are the target
+#: geometry, the other years' are crosswalked onto it (docs/methods.md#boundary-crosswalks)
+BOUNDARY_INPUTS = ("buurten", "wijken")
+#: survey inputs published in waves (``years:`` on the input): read on their own year's boundaries
+WAVE_INPUTS = ("health",)
 
 
 def is_per_year(spec: dict) -> bool:
@@ -342,15 +347,50 @@ def run_years(cfg: dict) -> list[int]:
 
 
 def trend_years(cfg: dict) -> list[int]:
-    """The run years when some input varies by year (the trend stage runs), else []."""
+    """The run years when some raster input varies by year (rule exposure_year runs), else []."""
     return run_years(cfg) if per_year_inputs(cfg) else []
 
 
 def per_year_inputs(cfg: dict) -> list[str]:
-    """Names of the inputs read once per run year (empty for a single-year run)."""
+    """Names of the raster inputs read once per run year (empty for a single-year run)."""
     if not run_years(cfg):
         return []
-    return sorted(n for n, spec in cfg["inputs"].items() if is_per_year(spec))
+    return sorted(n for n, spec in cfg["inputs"].items() if is_per_year(spec) and n in YEAR_RASTER_KINDS)
+
+
+def wave_years(cfg: dict) -> list[int]:
+    """The waves of the health survey (``inputs.health.years`` with ``{year}`` in its file), else []."""
+    spec = cfg["inputs"].get("health") or {}
+    return sorted(int(y) for y in spec.get("years") or []) if is_per_year(spec) else []
+
+
+def base_wave(cfg: dict) -> int | None:
+    """The wave the single-year stages use: the last up to area.year, else the first; None without waves."""
+    waves = wave_years(cfg)
+    if not waves:
+        return None
+    upto = [y for y in waves if y <= int(cfg["area"]["year"])]
+    return upto[-1] if upto else waves[0]
+
+
+def per_year_boundaries(cfg: dict) -> list[str]:
+    """The boundary inputs given per year (``{year}`` in ``file:`` or ``per_year: true``)."""
+    return [n for n in BOUNDARY_INPUTS if n in cfg["inputs"] and is_per_year(cfg["inputs"][n])]
+
+
+def boundary_years(cfg: dict) -> list[int]:
+    """Years whose own boundaries are read and crosswalked onto area.year's (the wave years other
+    than area.year, when the boundaries are per year); [] otherwise."""
+    if not per_year_boundaries(cfg):
+        return []
+    return [y for y in wave_years(cfg) if y != int(cfg["area"]["year"])]
+
+
+def trend_periods(cfg: dict) -> list[int]:
+    """Every year with values on the target geometry: run years of the per-year rasters and the
+    survey waves; the trend stage runs when there are at least two."""
+    years = sorted(set(trend_years(cfg)) | set(wave_years(cfg)))
+    return years if len(years) >= 2 else []
 
 
 def base_year(cfg: dict) -> int:
@@ -363,19 +403,34 @@ def base_year(cfg: dict) -> int:
     return upto[-1] if upto else years[0]
 
 
+def _input_years(cfg: dict, name: str) -> tuple[list[int], int]:
+    """(years, own year) of a per-year input: the input's instance under its own name is read for
+    its own year; the others are ``{name}_{year}``."""
+    if name in BOUNDARY_INPUTS:
+        return boundary_years(cfg), int(cfg["area"]["year"])
+    if name in WAVE_INPUTS:
+        return wave_years(cfg), base_wave(cfg)
+    return run_years(cfg), base_year(cfg)
+
+
 def year_instances(cfg: dict) -> dict[str, tuple[str, int]]:
-    """Input instance name (``{input}_{year}``) -> (input, year) for the run years other than
-    :func:`base_year` (that year's instance is the input itself)."""
-    base = base_year(cfg)
-    return {f"{n}_{y}": (n, y) for n in per_year_inputs(cfg) for y in run_years(cfg) if y != base}
+    """Input instance name (``{input}_{year}``) -> (input, year) for the years other than the
+    input's own (:func:`base_year` for rasters, area.year for boundaries, :func:`base_wave` for
+    survey waves; that year's instance is the input itself)."""
+    out = {}
+    names = per_year_inputs(cfg) + per_year_boundaries(cfg) + (["health"] if wave_years(cfg) else [])
+    for n in names:
+        years, own = _input_years(cfg, n)
+        out.update({f"{n}_{y}": (n, y) for y in years if y != own})
+    return out
 
 
 def input_spec(cfg: dict, name: str) -> dict | None:
     """The config entry of input ``name`` with ``year`` defaulted to ``area.year``; None if absent.
 
     ``name`` may be a year instance ``{input}_{year}`` of a per-year input (:func:`year_instances`):
-    its ``{year}`` is filled in and its ``year`` set. A per-year input by its own name is
-    area.year's instance.
+    its ``{year}`` is filled in and its ``year`` set. A per-year input by its own name is its own
+    year's instance (:func:`base_year` for rasters, area.year for boundaries, the base wave).
     """
     year = None
     spec = cfg["inputs"].get(name)
@@ -384,10 +439,12 @@ def input_spec(cfg: dict, name: str) -> dict | None:
         if inst is None:
             return None
         spec, year = cfg["inputs"][inst[0]], inst[1]
+        name = inst[0]
     spec = dict(spec)
     if is_per_year(spec):
-        year = year or base_year(cfg)
+        year = year or _input_years(cfg, name)[1]
         spec.pop("per_year", None)
+        spec.pop("years", None)
         if "file" in spec:
             spec["file"] = spec["file"].replace("{year}", str(year))
         spec["year"] = year
@@ -397,20 +454,33 @@ def input_spec(cfg: dict, name: str) -> dict | None:
 
 
 def _years_problems(cfg: dict[str, Any]) -> list[str]:
-    """``years`` holds area.year; per-year inputs need ``years`` and must be rasters of air or noise."""
+    """``years`` holds area.year; per-year inputs need ``years`` and must be rasters of air or noise,
+    boundaries, or a survey with its waves."""
     problems = []
     years = run_years(cfg)
     per_year = [n for n, spec in cfg["inputs"].items() if is_per_year(spec)]
-    if per_year and not years:
-        problems.append(f"inputs {per_year} are per-year ({{year}} in `file:` or `per_year: true`) but no `years:` "
+    rasters = [n for n in per_year if n in YEAR_RASTER_KINDS]
+    if rasters and not years:
+        problems.append(f"inputs {rasters} are per-year ({{year}} in `file:` or `per_year: true`) but no `years:` "
                         "is given; add `years: [..]` (with area.year) or give one file")
-    if years and not per_year:  # e.g. the demo config with its NO2 input replaced: one year, said once
-        log.warning("years: %s given but no input varies by year ({year} in a raster input's `file:`, or "
-                    "`per_year: true`): the run has one year and no trend layers", years)
+    if years and not rasters:  # e.g. the demo config with its NO2 input replaced: one year, said once
+        log.warning("years: %s given but no raster input varies by year ({year} in a raster input's `file:`, or "
+                    "`per_year: true`): the rasters have one year (survey waves come from inputs.health.years)",
+                    years)
+    for n, spec in cfg["inputs"].items():
+        if "years" in spec and n not in WAVE_INPUTS:
+            problems.append(f"inputs.{n}.years: only a survey input ({', '.join(WAVE_INPUTS)}) has waves; "
+                            "raster inputs take the top-level `years:`, remove it here")
+        elif n in WAVE_INPUTS and is_per_year(spec) and not spec.get("years"):
+            problems.append(f"inputs.{n}: `{{year}}` in `file:` needs the waves it is published for, e.g. "
+                            f"`years: [2016, 2020, 2022]`")
+        elif n in WAVE_INPUTS and spec.get("years") and not is_per_year(spec):
+            problems.append(f"inputs.{n}.years: the waves need `{{year}}` in `file:` (one file per wave)")
     for n in per_year:
-        if n not in YEAR_RASTER_KINDS:
-            problems.append(f"inputs.{n}: only the air and noise rasters {sorted(YEAR_RASTER_KINDS)} can vary by year "
-                            "so far; give this input one file")
+        if n not in YEAR_RASTER_KINDS and n not in BOUNDARY_INPUTS and n not in WAVE_INPUTS:
+            problems.append(f"inputs.{n}: only the air and noise rasters {sorted(YEAR_RASTER_KINDS)}, the "
+                            f"boundaries {list(BOUNDARY_INPUTS)} and the survey {list(WAVE_INPUTS)} can vary by "
+                            "year so far; give this input one file")
         elif "provider" in cfg["inputs"][n] and "year" in cfg["inputs"][n]:
             problems.append(f"inputs.{n}: `per_year: true` sets the year from `years:`; remove `year:`")
     return problems

@@ -44,6 +44,9 @@ SAME_GEOMETRY = 0.01
 MIN_EXPLAINED = 0.5
 METHOD = "docs/methods.md#boundary-crosswalks"
 
+#: two-sided 95 % normal quantile (survey bounds -> standard errors)
+Z95 = 1.959963984540054
+
 #: the ``method`` values of a crosswalk row
 METHODS = ("identical", "renamed", "residents", "area")
 
@@ -190,16 +193,33 @@ def crosswalk_quality(table: pd.DataFrame, *, source_residents: pd.Series, targe
     return pd.DataFrame({"explained_frac": explained, "unambiguous_frac": unamb}, index=idx)
 
 
-def check_quality(quality: pd.DataFrame, *, year, minimum: float = MIN_EXPLAINED) -> None:
+def check_quality(quality: pd.DataFrame, *, year, minimum: float = MIN_EXPLAINED, level: str = "ward",
+                  target_year=None) -> None:
     """Refuse a crosswalk that leaves target wards with less than ``minimum`` of their residents
     explained: the wards are named with their figure (never silently averaged)."""
+    msg = quality_problem(quality, year=year, minimum=minimum, level=level, target_year=target_year)
+    if msg:
+        raise InputDataError(msg)
+
+
+def quality_problem(quality: pd.DataFrame, *, year, minimum: float = MIN_EXPLAINED, level: str = "ward",
+                    target_year=None) -> str:
+    """The message of :func:`check_quality`, or "" when every target ward is explained well enough."""
     bad = quality[quality["explained_frac"] < minimum]  # NaN: a ward without residents, nothing to explain
-    if len(bad):
-        listed = ", ".join(f"{c} ({100 * v:.0f} %)" for c, v in bad["explained_frac"].head(10).items())
-        raise InputDataError(
-            f"crosswalk {year} -> target boundaries: {len(bad)} target ward(s) have less than {100 * minimum:.0f} % "
+    if not len(bad):
+        return ""
+    listed = ", ".join(f"{c} ({100 * v:.0f} %)" for c, v in bad["explained_frac"].head(10).items())
+    target = f"the {target_year} {level} boundaries" if target_year else "target boundaries"
+    return (f"crosswalk {year} -> {target}: {len(bad)} target {level}(s) have less than {100 * minimum:.0f} % "
             f"of their residents explained by the {year} wards: {listed}{' ...' if len(bad) > 10 else ''}. "
             f"Check that the {year} boundaries cover the municipality (same municipality, complete file).")
+
+
+def source_residents(source: gpd.GeoDataFrame, residents: gpd.GeoDataFrame | None) -> pd.Series:
+    """Residents per source ward (index: its code) as :func:`build_crosswalk` counts them: from the
+    residents points, else the ward's ``residents`` column, else its area."""
+    pts = _residents_in(residents, pd.Series(source.geometry.values, index=source.index.astype(str)))
+    return _source_residents(source, residents, pts)
 
 
 def apply_crosswalk(values: pd.DataFrame, table: pd.DataFrame, *, source_residents: pd.Series,
@@ -209,6 +229,11 @@ def apply_crosswalk(values: pd.DataFrame, table: pd.DataFrame, *, source_residen
     Columns in ``counts`` are summed by weight (Σ weight × value); all others are residents-weighted
     means (Σ weight × residents × value / Σ weight × residents over the sources with a value), so a
     constant stays constant. A target ward none of whose sources has a value gets NaN.
+
+    An estimate ``c`` with 95 % bounds ``c_lo95``/``c_hi95`` (a survey): a target ward fed by one
+    source keeps that source's bounds; one fed by several gets the normal interval of the weighted
+    mean of independent estimates, c ± 1.96 × √(Σ w̃ᵢ² SEᵢ²) with w̃ the normalised residents
+    weights and SEᵢ = (hiᵢ - loᵢ) / (2 × 1.96) (docs/methods.md#boundary-crosswalks).
     """
     vals = values.copy()
     vals.index = vals.index.astype(str)
@@ -227,5 +252,24 @@ def apply_crosswalk(values: pd.DataFrame, table: pd.DataFrame, *, source_residen
             den = pd.Series(w).groupby(t["to_code"].to_numpy()).sum()
             out[col] = (num / den).where(den > 0)
     res = pd.DataFrame(out)
+    to = t["to_code"].to_numpy()
+    for col in [c for c in vals.columns if f"{c}_lo95" in vals.columns and f"{c}_hi95" in vals.columns
+                and c not in counts]:
+        v = pd.to_numeric(vals[col], errors="coerce").reindex(t["from_code"]).to_numpy(float)
+        lo = pd.to_numeric(vals[f"{col}_lo95"], errors="coerce").reindex(t["from_code"]).to_numpy(float)
+        hi = pd.to_numeric(vals[f"{col}_hi95"], errors="coerce").reindex(t["from_code"]).to_numpy(float)
+        ok = np.isfinite(v)
+        w = np.where(ok, t["res"].to_numpy(), 0.0)
+        tot = pd.Series(w).groupby(to).transform("sum").to_numpy()
+        wn = np.divide(w, tot, out=np.zeros_like(w), where=tot > 0)
+        se = (hi - lo) / (2 * Z95)
+        var = pd.Series(np.where(ok & (w > 0), wn ** 2 * se ** 2, 0.0)).groupby(to).sum(min_count=1)
+        bad = pd.Series(ok & (w > 0) & ~np.isfinite(se)).groupby(to).any()
+        n_src = pd.Series(ok & (w > 0)).groupby(to).sum()
+        se_t = np.sqrt(var).where(~bad)
+        est = res[col].reindex(se_t.index)
+        several = (n_src > 1).reindex(se_t.index)
+        res[f"{col}_lo95"] = res[f"{col}_lo95"].where(~several, est - Z95 * se_t)
+        res[f"{col}_hi95"] = res[f"{col}_hi95"].where(~several, est + Z95 * se_t)
     res.index.name = "to_code"
     return res

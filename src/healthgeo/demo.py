@@ -6,11 +6,14 @@ the real provider's download, so the same readers run on demo and real data:
 ================  ==========================================  ===============================
 input name        path under ``outdir``                        imitates
 ================  ==========================================  ===============================
-buurten           ``pdok/buurten.geojson``                    PDOK WFS wijkenbuurten GeoJSON
+buurten           ``pdok/buurten_2023.geojson``               PDOK WFS wijkenbuurten GeoJSON
+buurten 2016-22   ``pdok/buurten_{2016,2020,2022}.geojson``   the buurten before 2023: one buurt later
+                                                          split, two later merged, one renamed
 wijken            ``pdok/wijken.geojson``                     (EPSG:28992 declared, camelCase)
 gemeente          ``pdok/gemeenten.geojson``
 kerncijfers       ``cbs/kwb-2023.xlsx``                       CBS KWB download, sheet kwb-2023
 health            ``rivm/gezondheid_2022.csv``                CBS/RIVM 50120NED TypedDataSet
+health 2016, 2020 ``rivm/gezondheid_{2016,2020}.csv``         earlier waves (each on its year's buurten)
 ses               ``cbs/ses_woa_85900NED.csv``                CBS SES-WOA 85900NED TypedDataSet
 nabijheid         ``cbs/nabijheid_2023.csv``                  CBS Nabijheid voorzieningen per buurt
 no2/pm25/pm10     ``rivm_gcn/conc_{no2,pm25,pm10}_2023.asc``  RIVM GCN 1 km ASCII grid, no .prj
@@ -129,11 +132,16 @@ SYNTHETIC = True
 DEMO_LICENCE = "CC0 (synthetic)"
 
 FILES: dict[str, str] = {
-    "buurten": "pdok/buurten.geojson",
+    "buurten": "pdok/buurten_2023.geojson",
+    "buurten_2016": "pdok/buurten_2016.geojson",
+    "buurten_2020": "pdok/buurten_2020.geojson",
+    "buurten_2022": "pdok/buurten_2022.geojson",
     "wijken": "pdok/wijken.geojson",
     "gemeente": "pdok/gemeenten.geojson",
     "kerncijfers": "cbs/kwb-2023.xlsx",
     "health": "rivm/gezondheid_2022.csv",
+    "health_2016": "rivm/gezondheid_2016.csv",
+    "health_2020": "rivm/gezondheid_2020.csv",
     "ses": "cbs/ses_woa_85900NED.csv",
     "nabijheid": "cbs/nabijheid_2023.csv",
     "no2": "rivm_gcn/conc_no2_2023.asc",
@@ -311,7 +319,11 @@ def generate(outdir: str | Path, *, seed: int = 42, municipality: str = "GM9999"
 
     dw.write_pdok(rngs[2], city, agg, municipality, name, paths)
     dw.write_kwb(rngs[2], city, agg, municipality, name, paths["kerncijfers"])
-    dw.write_health(rngs[3], regions, name, paths["health"])
+    history = boundary_history(city, municipality)
+    for wave in HEALTH_WAVES:  # each wave on its year's buurten (those before the 2023 changes)
+        dw.write_health(rngs[3] if wave == 2022 else np.random.default_rng([seed, 12, wave]),
+                        _wave_regions(regions, history, wave), name,
+                        paths["health" if wave == 2022 else f"health_{wave}"], period=f"{wave}JJ00")
     # own generators, so the files written before these did not change
     dw.write_ses(np.random.default_rng([seed, 9]), city, agg, municipality, name, paths["ses"])
     no2 = _air_grids(rngs[4], city, paths, *gcn_grid(extent_origin, size_m))
@@ -322,6 +334,8 @@ def generate(outdir: str | Path, *, seed: int = 42, municipality: str = "GM9999"
     dw.write_osm(city, paths["osm"])
     dw.write_nabijheid(np.random.default_rng([seed, 10]), city, municipality, name, paths["nabijheid"])
     _bag_and_grid(rngs[5], city, municipality, paths)
+    for year in BOUNDARY_YEARS:
+        dw.write_boundaries(history["buurten"], municipality, name, year, paths[f"buurten_{year}"])
     _stations(rngs[6], city, no2, outdir)
     _sensors(rngs[7], city, no2, paths)
     from .io import atomic_write
@@ -489,6 +503,114 @@ def _write_sidecars(outdir: Path, seed: int, extent: str = "", *, files: tuple[s
 
 
 # --------------------------------------------------------------------------------------------
+#: the demo's health-monitor waves and the years whose buurten (before the 2023 changes) it ships
+HEALTH_WAVES = (2016, 2020, 2022)
+BOUNDARY_YEARS = (2016, 2020, 2022)
+#: relative change of a health estimate per year before 2022, plus this times the buurt's poverty
+WAVE_DRIFT = (0.002, 0.02)
+
+
+def boundary_history(city, gm: str) -> dict:
+    """The buurten before 2023 (the same in 2016-2022) and how they became 2023's.
+
+    Three changes in 2023, chosen deterministically from the city: two neighbouring buurten of one
+    wijk were one buurt (``split``: the old buurt kept the first one's code), one buurt was two
+    (``merged``: its western part kept the code, the eastern had a code of its own), and one buurt
+    had another code (``renamed``). Returns ``buurten`` (list of dicts: code, name, wijkcode,
+    residents, geometry, ``parts``: [(2023 buurt index, share of its health)]) and ``changes``.
+    """
+    import shapely
+
+    bs = city.buurten
+    d = city.dwellings
+    big = [k for k, b in enumerate(bs) if b["residents"] >= 300]
+    used: set[int] = set()
+    split = None
+    for i in big:
+        for j in big:
+            if j > i and bs[i]["wijkcode"] == bs[j]["wijkcode"] and bs[i]["geometry"].touches(bs[j]["geometry"]):
+                split = (i, j)
+                break
+        if split:
+            break
+    used |= set(split)
+    merged = next(k for k in big if k not in used and bs[k]["wijkcode"] != bs[split[0]]["wijkcode"])
+    used.add(merged)
+    renamed = next(k for k in big if k not in used and bs[k]["wijkcode"] not in
+                   (bs[split[0]]["wijkcode"], bs[merged]["wijkcode"]))
+
+    def free_code(wijkcode: str, taken: set) -> str:
+        base = "BU" + wijkcode[2:]
+        return next(f"{base}{n:02d}" for n in range(99, 0, -1) if f"{base}{n:02d}" not in taken)
+
+    taken = {b["code"] for b in bs}
+    out = []
+    for k, b in enumerate(bs):
+        if k == split[1]:
+            continue
+        if k == split[0]:
+            other = bs[split[1]]
+            out.append({"code": b["code"], "name": b["name"], "wijkcode": b["wijkcode"],
+                        "residents": b["residents"] + other["residents"],
+                        "geometry": shapely.union(b["geometry"], other["geometry"]),
+                        "parts": [(split[0], None), (split[1], None)]})
+        elif k == merged:
+            g = b["geometry"]
+            minx, miny, maxx, maxy = g.bounds
+            # cut at the median x of its dwellings, so both parts have residents
+            x = float(np.median(d["x"][d["buurt"] == k])) if (d["buurt"] == k).any() else (minx + maxx) / 2
+            west = shapely.intersection(g, shapely.box(minx - 1, miny - 1, x, maxy + 1))
+            east = shapely.intersection(g, shapely.box(x, miny - 1, maxx + 1, maxy + 1))
+            sel = d["buurt"] == k
+            res_w = int(d["residents"][sel & (d["x"] < x)].sum())
+            code2 = free_code(b["wijkcode"], taken)
+            taken.add(code2)
+            out.append({"code": b["code"], "name": f"{b['name']}-West", "wijkcode": b["wijkcode"],
+                        "residents": res_w, "geometry": west, "parts": [(k, 1.04)]})
+            out.append({"code": code2, "name": f"{b['name']}-Oost", "wijkcode": b["wijkcode"],
+                        "residents": b["residents"] - res_w, "geometry": east, "parts": [(k, 0.96)]})
+        elif k == renamed:
+            code2 = free_code(b["wijkcode"], taken)
+            taken.add(code2)
+            out.append({**{key: b[key] for key in ("name", "wijkcode", "residents", "geometry")},
+                        "code": code2, "parts": [(k, 1.0)]})
+        else:
+            out.append({**{key: b[key] for key in ("code", "name", "wijkcode", "residents", "geometry")},
+                        "parts": [(k, 1.0)]})
+    changes = {"split": [bs[split[0]]["code"], bs[split[1]]["code"]], "merged": bs[merged]["code"],
+               "merged_from": [o["code"] for o in out if o["parts"][0][0] == merged],
+               "renamed": (next(o["code"] for o in out if o["parts"][0][0] == renamed), bs[renamed]["code"])}
+    return {"buurten": out, "changes": changes, "city": city}
+
+
+def _wave_regions(regions: list[dict], history: dict, wave: int) -> list[dict]:
+    """The health regions of a wave: gemeente and wijken as in 2022, buurten of the wave's year
+    (:func:`boundary_history`), every estimate drifted back from 2022 (more in poorer buurten)."""
+    bs = history["city"].buurten
+    years = 2022 - wave
+
+    def drift(h: dict | None, poverty: float) -> dict | None:
+        if h is None:
+            return None
+        f = 1 + (WAVE_DRIFT[0] + WAVE_DRIFT[1] * poverty) * years
+        return {c: float(np.clip(v * f, 0.0, 99.0)) for c, v in h.items()}
+
+    mean_pov = float(np.mean([b["poverty"] for b in bs]))
+    out = [{**r, "health": drift(r["health"], mean_pov)} for r in regions if r["level"] != "Buurt"]
+    for nb in history["buurten"]:
+        members = [(bs[k], f) for k, f in nb["parts"]]
+        hs = [(b["health"], b["residents"], f) for b, f in members if b["residents"] >= 50]
+        if nb["residents"] < 50 or not hs:
+            h = None
+        else:
+            keys = hs[0][0].keys()
+            h = {c: float(np.average([x[c] * (f or 1.0) for x, _, f in hs], weights=[r for _, r, _ in hs]))
+                 for c in keys}
+        pov = float(np.average([b["poverty"] for b, _ in members], weights=[max(b["residents"], 1) for b, _ in members]))
+        out.append({"code": nb["code"], "level": "Buurt", "residents": nb["residents"], "health": drift(h, pov)})
+    return out
+
+
 def _aggregate(city, gm: str, name: str, postcode_base: int | None = None):
     """Per-region true values for the writers (buurt, wijk, gemeente) and the health regions.
 

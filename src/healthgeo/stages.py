@@ -16,7 +16,7 @@ import pandas as pd
 from . import network as nw
 from . import population, sources
 from ._errors import CRSError, InputDataError, NoStreetsError
-from ._vocab import CODE_COLUMN, RASTER_NODATA_SENTINELS, TARGET_CRS
+from ._vocab import CODE_COLUMN, RASTER_NODATA_SENTINELS, TARGET_CRS, code_prefix
 from .dictionary import ColumnDoc, doc
 from .assemble import merge_tables
 from .burden import BURDEN_REFERENCE_DOCS, read_burden_reference
@@ -105,11 +105,21 @@ def prepare_residents(population_manifest, wards_path, out_path) -> gpd.GeoDataF
     return points
 
 
-def prepare_health(manifest_path, wards_path, out_paths: dict) -> dict[str, pd.DataFrame]:
-    """The health tables of each ward level in ``out_paths`` (estimates and 95 % bounds)."""
-    m = read_manifest(manifest_path)
-    health = read_health(m.path, age=m.spec.get("age", "20300"))
-    return {level: _health_level(health, wards_path, level, out) for level, out in out_paths.items()}
+def prepare_health(manifest_path, wards_path, out_paths: dict, out_crosswalk=None, out_quality=None, *,
+                   year: int | None = None, target_year: int | None = None, municipality: str = "",
+                   residents_path=None, boundary_manifests: dict | None = None) -> dict[str, pd.DataFrame]:
+    """The health tables of each ward level in ``out_paths`` (estimates and 95 % bounds).
+
+    The health input of the single-year stages; with survey waves it is the base wave, read on its
+    own year's boundaries when given (``boundary_manifests``) and mapped through the crosswalk, as
+    :func:`health_wave` does for the other waves. ``out_crosswalk``/``out_quality``: that crosswalk
+    (empty tables when the health input is on area.year's boundaries)."""
+    if out_crosswalk is None:
+        m = read_manifest(manifest_path)
+        health = read_health(m.path, age=m.spec.get("age", "20300"))
+        return {level: _health_level(health, wards_path, level, out) for level, out in out_paths.items()}
+    return health_wave(manifest_path, wards_path, residents_path, out_paths, out_crosswalk, out_quality, year=year,
+                       target_year=target_year, municipality=municipality, boundary_manifests=boundary_manifests)
 
 
 def _health_level(health: pd.DataFrame, wards_path, level: str, out_path) -> pd.DataFrame:
@@ -207,17 +217,171 @@ def exposure_year(rasters: dict, wards_path, residents_path, level: str, year: i
 
 
 def trend_table(paths_by_year: dict, out_path) -> pd.DataFrame:
-    """The trend frame of one level (healthgeo.trend.trend) from each year's exposure table."""
+    """The trend frame of one level (healthgeo.trend.trend) from each year's tables on the target
+    wards (``paths_by_year``: year -> a path or a list of paths: exposure of a run year, a survey wave)."""
     per_year, docs = {}, {}
-    for year, path in paths_by_year.items():
-        frame, d = read_table(path)
-        per_year[int(year)] = frame
-        docs.update(d)
+    for year, paths in paths_by_year.items():
+        parts = []
+        for path in [paths] if isinstance(paths, (str, Path)) else paths:
+            frame, d = read_table(path)
+            parts.append(frame.drop(columns=[c for p in parts for c in p.columns if c in frame.columns]))
+            docs.update(d)
+        per_year[int(year)] = pd.concat(parts, axis=1) if len(parts) > 1 else parts[0]
     table, tdocs = _trend(per_year, docs)
     log.info("trend %s: %d wards, %d indicators over %s", Path(str(out_path)).parent.name, len(table),
              sum(c.endswith("_change") for c in table.columns), sorted(per_year))
     write_table(table, out_path, tdocs)
     return table
+
+
+def _boundary_levels(manifests: dict, municipality: str) -> dict[str, gpd.GeoDataFrame]:
+    """The ward polygons of one boundary year per level (``manifests``: ``buurten`` and optionally
+    ``wijken`` of that year): wijken and gemeente dissolved from the buurten when not given."""
+    from .wards import _BOUNDARY_LEVEL, _READER_OPTIONS
+    from .sources import read_boundaries
+    from ._vocab import parent_code
+
+    layers = {}
+    for name, level in _BOUNDARY_LEVEL.items():
+        if name in manifests:
+            m = read_manifest(manifests[name])
+            opts = {k: m.spec[k] for k in _READER_OPTIONS if k in m.spec}
+            g = read_boundaries(m.path, level, **opts)
+            layers[level] = g[g.index.astype(str).str.startswith(code_prefix(level, municipality))][["geometry"]]
+    b = layers["buurt"]
+    if b.empty:
+        raise InputDataError(f"the boundaries {read_manifest(manifests['buurten']).path} hold no buurt of "
+                             f"{municipality}; check the file of that year")
+    if "wijk" not in layers:
+        w = b.assign(wijkcode=[parent_code(c, "wijk") for c in b.index]).dissolve(by="wijkcode")
+        layers["wijk"] = w[["geometry"]]
+    g = b.assign(gemeentecode=municipality).dissolve(by="gemeentecode")
+    layers["gemeente"] = g[["geometry"]]
+    return layers
+
+
+def health_wave(health_manifest, wards_path, residents_path, out_paths: dict, out_crosswalk, out_quality, *,
+                year: int | None, target_year: int, municipality: str, boundary_manifests: dict | None = None,
+                ) -> dict[str, pd.DataFrame]:
+    """One health-monitor wave on the run's wards (area.year's), per level in ``out_paths``.
+
+    With ``boundary_manifests`` (the buurten, optionally wijken, of the wave's year) the wave's
+    estimates are mapped through the crosswalk from those boundaries onto the run's wards
+    (:mod:`healthgeo.crosswalk`; estimates as residents-weighted means, 95 % bounds combined), the
+    crosswalk and its quality per target ward are written, and a target ward with less than half
+    its residents explained stops the run (named, with its figure). Without them the codes are
+    joined directly (the wave is on area.year's boundaries; empty crosswalk tables). ``year`` None:
+    a health input without waves (the latest period in its file).
+    """
+    from .crosswalk import apply_crosswalk, build_crosswalk, crosswalk_docs, quality_docs, quality_problem
+    from .crosswalk import source_residents as _source_res
+
+    m = read_manifest(health_manifest)
+    health = read_health(m.path, age=m.spec.get("age", "20300"), period=f"{year}JJ00" if year else None)
+    ident = {"year": doc("year", "year of the source boundaries (the survey wave) mapped onto area.year's wards",
+                         theme="identity", about="identity", scale="text"),
+             "level": doc("text", "ward level (buurt, wijk, gemeente)", theme="identity", about="identity",
+                          scale="text")}
+    qdocs = {**ident, "code": doc("code", "target ward code (area.year)", theme="identity", about="identity",
+                                  scale="text"), **quality_docs()}
+    xdocs = {**ident, **crosswalk_docs()}
+    out = {}
+    if not boundary_manifests:
+        for level, path in out_paths.items():
+            out[level] = _health_level(health, wards_path, level, path)
+        write_table(pd.DataFrame(columns=list(xdocs)), out_crosswalk, xdocs)
+        write_table(pd.DataFrame(columns=list(qdocs)), out_quality, qdocs)
+        return out
+    source = _boundary_levels(boundary_manifests, municipality)
+    points = _residents(residents_path)
+    tables, qualities, problems, mapped = [], [], [], {}
+    for level in out_paths:
+        target = read_wards(wards_path, level)[["geometry"]]
+        table, quality = build_crosswalk(source[level], target, residents=points)
+        problem = quality_problem(quality, year=year, level=level, target_year=target_year)
+        if problem:
+            problems.append(problem)
+            continue
+        values = health.reindex(source[level].index.astype(str))
+        lacking = values.index[values.isna().all(axis=1)].tolist()
+        if len(lacking) == len(values):
+            raise InputDataError(
+                f"the health wave {year} has no rows for any {level} of the {year} boundaries (e.g. "
+                f"{values.index[:3].tolist()}); check that the wave's file and the boundary file are of the same year")
+        if lacking:
+            log.warning("wave %d: no health figures for %d %s wards of %d: %s", year, len(lacking), level, year,
+                        lacking[:10])
+        prefix = code_prefix(level, municipality)
+        foreign = sorted(c for c in health.index.astype(str) if c.startswith(prefix) and c not in values.index)
+        if foreign:
+            log.warning("wave %d: %d %s code(s) of the health file are not in the %d boundaries (not mapped): %s",
+                        year, len(foreign), level, year, foreign[:10])
+        res = apply_crosswalk(values, table, source_residents=_source_res(source[level], points))
+        res = res.reindex(target.index.astype(str))[list(health.columns)]
+        res.index.name = CODE_COLUMN[level]
+        mapped[level] = res
+        tables.append(table.assign(year=year, level=level))
+        qualities.append(quality.rename_axis("code").reset_index().assign(year=year, level=level))
+        n = table["method"].value_counts().to_dict()
+        log.info("wave %d %s: crosswalk %d -> %d wards (%s); unambiguous origin for %.0f %% of the target wards",
+                 year, level, len(source[level]), len(target), n,
+                 100 * (quality["unambiguous_frac"].dropna() >= 0.99).mean())
+    if problems:
+        raise InputDataError(" ".join(problems))
+    for level, path in out_paths.items():
+        write_table(mapped[level], path, health_docs(mapped[level].columns))
+        out[level] = mapped[level]
+    write_table(pd.concat(tables, ignore_index=True)[list(xdocs)], out_crosswalk, xdocs)
+    write_table(pd.concat(qualities, ignore_index=True)[list(qdocs)], out_quality, qdocs)
+    return out
+
+
+def disparity_trend(wards_path, base_tables: dict, year_tables: dict, out_path, *, params: dict,
+                    min_residents: float = DEFAULT_MIN_RESIDENTS) -> pd.DataFrame:
+    """Concentration index, SII and quintile gap per year with their bootstrap intervals, and the
+    change first -> last year (:func:`healthgeo.trend.disparity_trend`).
+
+    ``base_tables``: level -> the run's tables the SES ranking comes from (the same ranking every
+    year, so a change is a change in the indicator); ``year_tables``: level -> {year: [tables]} of
+    that year's values on the run's wards (exposure of a run year, a health wave). Wards withheld
+    by disclosure control do not enter.
+    """
+    from .disparity import inequality_table
+    from .trend import disparity_trend as _dtrend
+    from .trend import disparity_trend_docs
+
+    reasons = read_reasons(wards_path, min_residents=min_residents)
+    per_year: dict[int, list[pd.DataFrame]] = {}
+    for level, by_year in year_tables.items():
+        frame0, _ = ward_frame(wards_path, level, base_tables.get(level, []))
+        shown = reasons[level].reindex(frame0.index).isna()
+        # the ranking variables keep the run's values; a year's value of one of them (the survey
+        # proxy) enters as an indicator under another name, so every year is ranked alike
+        ranking_vars = {*([params["ranking"]] if isinstance(params["ranking"], str) else params["ranking"]),
+                        params.get("proxy")}
+        for year, paths in sorted(by_year.items()):
+            frame = frame0.copy()
+            names = {}
+            for path in paths:
+                t, _ = read_table(path)
+                for c in t.columns:
+                    name = f"{c}__year" if c in ranking_vars else c
+                    frame[name] = t[c].reindex(frame.index)
+                    names[name] = c
+            indicators = _usable(frame, [n for n, c in names.items() if c in params["indicators"]], shown)
+            if not indicators:
+                log.info("disparity_trend %s %s: no disparity indicator with values", level, year)
+                continue
+            frame.loc[~shown, indicators] = float("nan")
+            table, _ = inequality_table(frame, indicators, ranking=params["ranking"], proxy=params["proxy"],
+                                        n_boot=params["n_boot"], seed=params["seed"], min_residents=min_residents,
+                                        level=level)
+            table["indicator"] = table["indicator"].map(names)
+            per_year.setdefault(int(year), []).append(table)
+            log.info("disparity_trend %s %s: %s", level, year, indicators)
+    result = _dtrend({y: pd.concat(t, ignore_index=True) for y, t in per_year.items()})
+    write_table(result, out_path, disparity_trend_docs())
+    return result
 
 
 def _read_trees(trees_manifest) -> tuple[gpd.GeoDataFrame, float]:

@@ -107,12 +107,16 @@ def trend(per_year: Mapping[int, pd.DataFrame], docs: Mapping[str, ColumnDoc], *
         base = docs.get(col)
         if base is None:
             raise InputDataError(f"trend: column {col!r} has no documentation; document it where it is made.")
+        # the years this column has (a survey's waves need not be the rasters' years)
+        cyears = [y for y in years if col in frames[y]]
+        if len(cyears) < 2:
+            continue
         mat = np.column_stack([pd.to_numeric(frames[y][col], errors="coerce").reindex(index).to_numpy(float)
-                               if col in frames[y] else np.full(len(index), np.nan) for y in years])
-        for j, y in enumerate(years):
+                               for y in cyears])
+        for j, y in enumerate(cyears):
             out[f"{col}_{y}"] = mat[:, j]
             out_docs[f"{col}_{y}"] = _derived(base, base.unit, f"{base.description} ({y})", "value of the year")
-        first, last = years[0], years[-1]
+        first, last = cyears[0], cyears[-1]
         out[f"{col}_change"] = mat[:, -1] - mat[:, 0]
         out_docs[f"{col}_change"] = _derived(base, base.unit, f"change {first}->{last} of: {base.description}",
                                              f"value {last} - value {first}", change=True)
@@ -134,8 +138,8 @@ def trend(per_year: Mapping[int, pd.DataFrame], docs: Mapping[str, ColumnDoc], *
                 "flag", f"the 95 % interval of {col}_change excludes zero", how, base.source, theme="trend",
                 about=base.about, scale="flag", label_en=f"significant change in {base.label_en or col}",
                 label_nl=f"significante verandering {base.label_nl or col}")
-        if len(years) >= 3:
-            s = _slopes(years, mat)
+        if len(cyears) >= 3:
+            s = _slopes(cyears, mat)
             for k, suffix in enumerate(("slope_per_year", "slope_lo95", "slope_hi95")):
                 out[f"{col}_{suffix}"] = s[:, k]
                 what = {"slope_per_year": "annual OLS slope", "slope_lo95": "lower 95 % bound of the annual slope",
@@ -178,3 +182,81 @@ def gap_change(per_year: Mapping[int, pd.DataFrame], *, keys=("indicator", "meas
                          "change_lo95": lo, "change_hi95": hi,
                          "change_significant": pd.array([pd.NA if np.isnan(s) else bool(s) for s in sig],
                                                         dtype="boolean")})
+
+
+#: metrics of the disparity table compared over the years: the concentration index, the slope index
+#: of inequality and the quintile gap (Q5 - Q1 mean)
+GAP_METRICS = ("ci_relative", "sii", "quintile_difference")
+
+
+def disparity_trend_docs() -> dict[str, ColumnDoc]:
+    """Column docs of the ``disparity_trend`` table (:func:`disparity_trend`)."""
+    how = ("per year: healthgeo.disparity.inequality_table on that year's values (wards ranked by the run's SES, "
+           "95 % bootstrap interval); change: last - first year, SE of each year from its bootstrap interval "
+           f"read as normal, (hi - lo) / (2 x 1.96), combined as sqrt(SE1^2 + SE2^2) ({METHOD})")
+    return {
+        "level": doc("text", "Ward level (buurt, wijk)", theme="identity", about="identity", scale="text"),
+        "indicator": doc("text", "Indicator column the row describes", theme="identity", about="identity",
+                         scale="text"),
+        "metric": doc("text", "ci_relative (concentration index), sii (slope index of inequality), "
+                      "quintile_difference (quintile gap, most deprived minus least deprived fifth)",
+                      "docs/methods.md#concentration-index", theme="disparity", about="identity", scale="category"),
+        "kind": doc("category", "year: the measure in year_first (= year_last); change: year_last minus year_first",
+                    METHOD, theme="trend", about="identity", scale="category"),
+        "year_first": doc("year", "first year of the row (the year itself for kind 'year')", theme="trend",
+                          about="identity", scale="text"),
+        "year_last": doc("year", "last year of the row (the year itself for kind 'year')", theme="trend",
+                         about="identity", scale="text"),
+        "value": doc("indicator unit (sii, quintile_difference); 1 (ci_relative)",
+                     "the measure (kind 'year') or its change (kind 'change')", how, theme="trend", about="area",
+                     scale="index"),
+        "ci_low": doc("as value", "lower bound of the 95 % interval (bootstrap for a year, normal for a change)", how,
+                      theme="trend", about="area", scale="index"),
+        "ci_high": doc("as value", "upper bound of the 95 % interval (bootstrap for a year, normal for a change)", how,
+                       theme="trend", about="area", scale="index"),
+        "change_significant": doc("flag", "kind 'change': the 95 % interval of the change excludes zero (NULL for a "
+                                  "year or without an interval)", how, theme="trend", about="area", scale="flag"),
+        "n_wards": doc("count", "wards entering the measure (kind 'year'; published wards with a value and an SES "
+                       "rank)", theme="trend", about="area", scale="count"),
+        "ranking_variable": doc("text", "SES variable the wards were ranked by", theme="identity", about="identity",
+                                scale="text"),
+        "note": doc("text", "caveat of the row (undefined bootstrap draws), empty when none", theme="quality",
+                    about="identity", scale="text"),
+    }
+
+
+def disparity_trend(per_year: Mapping[int, pd.DataFrame]) -> pd.DataFrame:
+    """The ``disparity_trend`` table from each year's disparity rows.
+
+    ``per_year``: year -> rows of :func:`healthgeo.disparity.inequality_table` (columns level,
+    indicator, metric, value, ci_low, ci_high, n_wards, ranking_variable, note). Keeps the
+    :data:`GAP_METRICS`; one ``year`` row per year and, per indicator with two or more years, one
+    ``change`` row from its first to its last year with the interval of :func:`gap_change`.
+    """
+    cols = list(disparity_trend_docs())
+    rows = []
+    for y in sorted(per_year):
+        t = per_year[y]
+        t = t[t["metric"].isin(GAP_METRICS)].copy()
+        t["kind"], t["year_first"], t["year_last"] = "year", int(y), int(y)
+        rows.append(t)
+    years_tab = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=cols)
+    changes = []
+    keys = ["level", "indicator", "metric"]
+    for (level, ind), part in years_tab.groupby(["level", "indicator"], sort=True):
+        ys = sorted(part["year_first"].unique())
+        if len(ys) < 2:
+            continue
+        by = {y: part[part["year_first"] == y].rename(columns={"ci_low": "lo95", "ci_high": "hi95"})[
+            [*keys, "value", "lo95", "hi95"]] for y in ys}
+        g = gap_change(by, keys=tuple(keys))
+        changes.append(pd.DataFrame({
+            "level": g["level"], "indicator": g["indicator"], "metric": g["metric"], "kind": "change",
+            "year_first": g["year_first"], "year_last": g["year_last"], "value": g["change"],
+            "ci_low": g["change_lo95"], "ci_high": g["change_hi95"], "change_significant": g["change_significant"],
+            "n_wards": pd.NA, "ranking_variable": part["ranking_variable"].iloc[-1], "note": ""}))
+    out = pd.concat([years_tab.assign(change_significant=pd.NA), *changes], ignore_index=True)
+    out["change_significant"] = out["change_significant"].astype("boolean")
+    out["n_wards"] = pd.to_numeric(out["n_wards"], errors="coerce").astype("Int64")
+    return out.reindex(columns=cols).sort_values(["level", "indicator", "metric", "kind", "year_first"],
+                                                  ignore_index=True)

@@ -142,11 +142,11 @@ def test_garbage_key_figures(work):
 
 
 def test_boundaries_with_a_wrong_declared_crs(work):
-    geojson = work / "inputs" / "pdok" / "buurten.geojson"
+    geojson = work / "inputs" / "pdok" / "buurten_2023.geojson"
     text = geojson.read_text(encoding="utf-8")
     assert "EPSG::28992" in text
     geojson.write_text(text.replace("urn:ogc:def:crs:EPSG::28992", "urn:ogc:def:crs:OGC:1.3:CRS84"), encoding="utf-8")
-    _fails_with(work, f"data/processed/{RUN}/wards.gpkg", "CRSError", "buurten.geojson", "outside the Netherlands")
+    _fails_with(work, f"data/processed/{RUN}/wards.gpkg", "CRSError", "buurten_2023.geojson", "outside the Netherlands")
 
 
 def test_sentinel_laden_health_file_publishes_null_not_the_sentinel(work):
@@ -158,6 +158,7 @@ def test_sentinel_laden_health_file_publishes_null_not_the_sentinel(work):
     for r, s in zip(rows, ["-99997", "-99995", "."]):
         df.loc[r, col] = s
     df.to_csv(csv, sep=";", index=False)
+    # the 2022 wave, mapped through the crosswalk onto the 2023 buurten
     proc = _snakemake(work, f"data/processed/{RUN}/buurt/health.parquet")
     assert proc.returncode == 0, proc.stderr[-3000:]
     table = pd.read_parquet(work / "data" / "processed" / RUN / "buurt" / "health.parquet")
@@ -177,3 +178,32 @@ def test_ses_table_of_another_regio_indeling_fails_naming_both_years(work):
                        "regio-indeling 2022", "boundaries are of 2023", "85900NED")
     assert " of " in line and "ward codes of the boundaries are not in the table" in line, line
     assert not (work / "data" / "processed" / RUN / "buurt" / "ses.parquet").exists()
+
+
+def test_a_wave_year_without_its_boundary_file_fails_naming_the_year(work):
+    """The buurten are given per year; the 2016 file is missing: the health wave 2016 cannot be
+    mapped onto the 2023 buurten, and the run says which year's file is missing."""
+    (work / "inputs" / "pdok" / "buurten_2016.geojson").unlink()
+    line = _fails_with(work, f"data/processed/{RUN}/years/2016/buurt_health.parquet", "InputDataError",
+                       "buurten_2016", "no buurten file for 2016", "buurten_2016.geojson")
+    assert "remove 2016" in line, line
+
+
+def test_a_crosswalk_leaving_a_ward_unexplained_fails_naming_ward_and_figure(work):
+    """A buurt missing from the 2016 boundaries (an incomplete file): its 2023 buurt has none of
+    its residents explained by the 2016 wards - refused by name with the figure, never averaged."""
+    import json
+
+    path = work / "inputs" / "pdok" / "buurten_2016.geojson"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    codes_2023 = {f["properties"]["buurtcode"] for f in
+                  json.loads((work / "inputs" / "pdok" / "buurten_2023.geojson").read_text(encoding="utf-8"))["features"]}
+    gone = next(f for f in data["features"]
+                if f["properties"]["buurtcode"] in codes_2023 and f["properties"]["aantalInwoners"] > 500)
+    code = gone["properties"]["buurtcode"]
+    data["features"].remove(gone)
+    path.write_text(json.dumps(data), encoding="utf-8")
+    line = _fails_with(work, f"data/processed/{RUN}/years/2016/buurt_health.parquet", "InputDataError",
+                       "crosswalk 2016 -> the 2023 buurt boundaries", f"{code} (0 %)", "less than 50 %")
+    assert not (work / "data" / "processed" / RUN / "years" / "2016" / "buurt_health.parquet").exists()
+    assert "cover the municipality" in line, line

@@ -27,6 +27,14 @@ INPUTS = sorted([*config["inputs"], *YEAR_INSTANCES])
 RASTERS = [r for r in _hgconfig.RASTER_INPUTS if r in config["inputs"]] + [
     i for i, (n, _) in YEAR_INSTANCES.items() if n in _hgconfig.RASTER_INPUTS
 ]
+# survey waves (inputs.health.years) and the boundary years crosswalked onto area.year's wards
+# (docs/methods.md#boundary-crosswalks); every year with values on the run's wards (the trend)
+WAVES = _hgconfig.wave_years(config)
+BASE_WAVE = _hgconfig.base_wave(config)
+# the waves other than the base wave (that one is the health input of rule prepare_health)
+OTHER_WAVES = [w for w in WAVES if w != BASE_WAVE]
+BOUNDARY_YEARS = _hgconfig.boundary_years(config)
+PERIODS = _hgconfig.trend_periods(config)
 MONITORING = [n for n in ("stations", "sensors") if n in config["inputs"]]
 MONITORED = sorted({config["inputs"][n].get("pollutant", "no2") for n in MONITORING})
 # a pollutant with monitoring sites but no grid gets a station-based surface (see air_surface in exposure.smk)
@@ -46,6 +54,7 @@ wildcard_constraints:
     pollutant="|".join(MONITORED) or "__none__",
     scenario="|".join(s["name"] for s in config["scenarios"]) or "__none__",
     year="|".join(map(str, YEARS)) or "__none__",
+    wave="|".join(map(str, OTHER_WAVES)) or "__none__",
 
 
 # The published GeoPackage is described by the assemble rule's receipt; a receipt whose
@@ -104,23 +113,27 @@ def get_fetch_inputs(wildcards):
     that queries by area (OSM, BAG, ALO, Luchtmeetnet, ...) needs the prepared boundaries.
     """
     spec = _hgconfig.input_spec(config, wildcards.input)
+    name = YEAR_INSTANCES.get(wildcards.input, (wildcards.input,))[0]
     inputs = {"local": []}
     if "file" in spec:
         folder = os.path.join(spec["file"], "")
-        produced = [
-            f
-            for f in [
-                *_demo_output_files("data/raw/demo"),
-                *_country_output_files("data/raw/demo_country"),
-            ]
-            if f.startswith(folder)
+        demo_files = [
+            *_demo_output_files("data/raw/demo"),
+            *_country_output_files("data/raw/demo_country"),
         ]
-        inputs["local"] += produced or [
-            spec["file"]
-        ]  # a folder filled by demo_city: its files
+        produced = [f for f in demo_files if f.startswith(folder)]
+        # a folder filled by demo_city: its files; a missing file of another year is left to the
+        # fetch job, which names the year (a missing input here would stop Snakemake unexplained)
+        if (
+            produced
+            or name == wildcards.input
+            or os.path.exists(spec["file"])
+            or os.path.normpath(spec["file"]) in demo_files
+        ):
+            inputs["local"] += produced or [spec["file"]]
         if "things_file" in spec:
             inputs["local"].append(spec["things_file"])
-    elif wildcards.input not in WARD_INPUTS:
+    elif name not in WARD_INPUTS:
         inputs["wards"] = f"data/processed/{wildcards.run}/wards.gpkg"
     return inputs
 
@@ -348,11 +361,20 @@ def get_assemble_inputs(wildcards):
             for s in SCENARIOS
         ],
         "trend": (
-            [
-                f"data/processed/{wildcards.run}/{level}/trend.parquet"
-                for level in LEVELS
-            ]
-            if YEARS
+            [f"data/processed/{wildcards.run}/{level}/trend.parquet" for level in LEVELS]
+            if PERIODS
+            else []
+        ),
+        "crosswalk": [
+            _crosswalk_file(wildcards.run, y, "crosswalk") for y in BOUNDARY_YEARS
+        ],
+        "crosswalk_quality": [
+            _crosswalk_file(wildcards.run, y, "crosswalk_quality")
+            for y in BOUNDARY_YEARS
+        ],
+        "disparity_trend": (
+            [f"data/processed/{wildcards.run}/disparity_trend.parquet"]
+            if PERIODS and DISPARITY
             else []
         ),
         "requirements_tables": [
@@ -402,15 +424,97 @@ def get_year_rasters(wildcards):
     }
 
 
-def get_trend_tables(wildcards):
-    """Each level's per-year exposure tables, in the order of YEARS."""
+def _crosswalk_file(run, year, name):
+    """The crosswalk (or its quality) of a wave year: the base wave's is rule prepare_health's."""
+    if year == BASE_WAVE:
+        return f"data/processed/{run}/health_{name}.parquet"
+    return f"data/processed/{run}/years/{year}/{name}.parquet"
+
+
+def _wave_health(run, level, wave):
+    """A wave's health table on the run's wards: the base wave's is the level's health table."""
+    if wave == BASE_WAVE:
+        return f"data/processed/{run}/{level}/health.parquet"
+    return f"data/processed/{run}/years/{wave}/{level}_health.parquet"
+
+
+def _boundary_manifests(run, year):
+    """The per-year boundary inputs of a wave year whose boundaries are not area.year's."""
+    if year not in BOUNDARY_YEARS:
+        return {}
     return {
-        level: [
-            f"data/processed/{wildcards.run}/years/{y}/{level}_exposure.parquet"
-            for y in YEARS
-        ]
+        name: manifest(f"{name}_{year}", Wildcards(run=run))
+        for name in _hgconfig.per_year_boundaries(config)
+    }
+
+
+def get_health_inputs(wildcards):
+    """The health input (with waves: the base wave), the run's wards and, when the wave is on
+    other boundaries than area.year's, those boundaries and the residents that weight the crosswalk.
+    """
+    inputs = {
+        "manifest": manifest("health", wildcards),
+        "wards": f"data/processed/{wildcards.run}/wards.gpkg",
+    }
+    boundaries = _boundary_manifests(wildcards.run, BASE_WAVE)
+    if boundaries:
+        inputs["residents"] = f"data/processed/{wildcards.run}/residents.gpkg"
+    return {**inputs, **boundaries}
+
+
+def _period_tables(run, level):
+    """year -> the tables of that year on the run's wards at ``level``: a run year's exposure
+    (rule exposure_year), a survey wave's health (rule health_wave)."""
+    tables = {}
+    for y in YEARS:
+        tables.setdefault(y, []).append(
+            f"data/processed/{run}/years/{y}/{level}_exposure.parquet"
+        )
+    for y in WAVES:
+        tables.setdefault(y, []).append(_wave_health(run, level, y))
+    return dict(sorted(tables.items()))
+
+
+def get_trend_tables(wildcards):
+    """Each level's per-year tables, in the order of PERIODS (a year's tables in a row)."""
+    return {
+        level: [p for ps in _period_tables(wildcards.run, level).values() for p in ps]
         for level in LEVELS
     }
+
+
+def get_trend_file_years(wildcards):
+    """The year of each file of get_trend_tables (the same order at every level)."""
+    return [y for y, ps in _period_tables(wildcards.run, "buurt").items() for _ in ps]
+
+
+def get_wave_inputs(wildcards):
+    """A survey wave: its health file, the boundaries of its year when they are per year (else
+    none: the wave is joined onto the run's wards by code), the run's wards and residents.
+    """
+    wave = int(wildcards.wave)
+    inputs = {
+        "health": manifest(f"health_{wave}", wildcards),
+        "wards": f"data/processed/{wildcards.run}/wards.gpkg",
+        "residents": f"data/processed/{wildcards.run}/residents.gpkg",
+    }
+    return {**inputs, **_boundary_manifests(wildcards.run, wave)}
+
+
+def get_disparity_trend_inputs(wildcards):
+    """The run's wards, the tables the SES ranking comes from, and each year's tables (buurt, wijk)."""
+    inputs = {"wards": f"data/processed/{wildcards.run}/wards.gpkg"}
+    for level in ("buurt", "wijk"):
+        # the SES ranking: SES-WOA and the base wave's survey proxy (key figures are on the wards)
+        inputs[f"ses_{level}"] = [
+            t.format(level=level)
+            for t in get_level_tables(wildcards)
+            if os.path.basename(t) in ("ses.parquet", "health.parquet")
+        ]
+        inputs[level] = [
+            p for ps in _period_tables(wildcards.run, level).values() for p in ps
+        ]
+    return inputs
 
 
 def get_national_runs(wildcards):

@@ -53,20 +53,27 @@ rule prepare_residents:
         "../scripts/prepare_residents.py"
 
 
+# With survey waves (inputs.health.years) the health input is the base wave: read on its own
+# year's boundaries when they are given per year and mapped through the crosswalk (written beside).
 rule prepare_health:
     input:
-        manifest=lambda w: manifest("health", w),
-        wards="data/processed/{run}/wards.gpkg",
+        unpack(get_health_inputs),
     output:
         buurt="data/processed/{run}/buurt/health.parquet",
         wijk="data/processed/{run}/wijk/health.parquet",
         gemeente="data/processed/{run}/gemeente/health.parquet",
+        crosswalk="data/processed/{run}/health_crosswalk.parquet",
+        quality="data/processed/{run}/health_crosswalk_quality.parquet",
     log:
         "logs/{run}/prepare/health.log",
     benchmark:
         "logs/{run}/benchmarks/prepare_health.tsv"
     conda:
         "../envs/healthgeo.yaml"
+    params:
+        year=BASE_WAVE,
+        target_year=config["area"]["year"],
+        municipality=config["area"]["municipality"],
     script:
         "../scripts/prepare_health.py"
 

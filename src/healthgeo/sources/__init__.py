@@ -173,6 +173,13 @@ def _local_input(name: str, spec: dict) -> tuple[Path, list[ProvenanceRecord]]:
     """
     p = Path(spec["file"])
     if not p.exists():
+        base, _, year = name.rpartition("_")
+        if base and year.isdigit() and spec.get("year") == int(year):  # a year instance of a per-year input
+            raise InputDataError(
+                f"input {name!r}: no {base} file for {year}: {p} does not exist (resolved: {p.resolve()}). "
+                f"Every year the run reads needs its own file (boundaries: area.year and each survey wave); "
+                f"add it, or remove {year} from `years:` / the survey's waves."
+            )
         raise InputDataError(
             f"input {name!r}: file {p} does not exist (resolved: {p.resolve()}). Fix the path in the "
             "config, or use `provider:` to download it."

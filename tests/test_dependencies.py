@@ -47,3 +47,19 @@ def test_pipeline_code_does_not_import_test_only_packages():
         for module, func in _imports(path):
             if module in TEST_ONLY:
                 assert (module, func) in allowed, f"{path.relative_to(REPO)} imports {module} in {func or 'module'}"
+
+
+def test_a_rule_scripts_imports_leave_scipy_and_requests_for_later():
+    """Every job is a new Python process that imports healthgeo.stages: scipy.stats (~1 s), the
+    graph code's scipy.sparse and requests are imported where they are used, not at start-up
+    (benchmarks/national.py measures the start-up share of a country run)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, healthgeo.stages, healthgeo.logs; "
+            "print([m for m in ('scipy.stats', 'scipy.sparse', 'scipy.spatial', 'osmnx', 'matplotlib') "
+            "if m in sys.modules]); "
+            "print(type(sys.modules['requests']).__name__ if 'requests' in sys.modules else 'absent')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[0] == "[]", out[0]
+    assert out[1] in ("_LazyModule", "absent"), out[1]

@@ -73,7 +73,7 @@ rule prepare_health:
     params:
         year=BASE_WAVE,
         target_year=config["area"]["year"],
-        municipality=config["area"]["municipality"],
+        municipality=get_municipality,
     script:
         "../scripts/prepare_health.py"
 

@@ -63,7 +63,7 @@ rule health_wave:
         "../envs/healthgeo.yaml"
     params:
         target_year=config["area"]["year"],
-        municipality=config["area"]["municipality"],
+        municipality=get_municipality,
     script:
         "../scripts/health_wave.py"
 

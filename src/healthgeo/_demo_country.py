@@ -195,9 +195,7 @@ def national_air(rng, specs: list[Town], paths, origin, shape) -> dict:
 def national_stations(rng, specs: list[Town], grid, outdir: Path, station_files) -> None:
     """Luchtmeetnet: one station per town (background at the market square, or traffic on the
     northern ring road, alternately) and one regional background station in the countryside."""
-    import pandas as pd
-
-    from .demo import _grid_value, _hourly, _station_xy, _to_wgs84
+    from .demo import _station_xy, write_station_series
 
     st = []
     for i, t in enumerate(specs):
@@ -208,21 +206,7 @@ def national_stations(rng, specs: list[Town], grid, outdir: Path, station_files)
         st.append((f"NL99{i + 1:03d}", sname, typ, "stad", x, y))
     x0, y0, x1, y1 = extent(specs)
     st.append(("NL99000", "Demoland-Polderweg", "achtergrond", "regionaal", x0 + 400.0, y0 + 400.0))
-    rows = []
-    for code, sname, typ, gebied, x, y in st:
-        lon, lat = _to_wgs84(x, y)
-        inc = 9.0 if typ == "verkeer" else 0.0
-        rows.append({"code": code, "name": sname, "type": typ, "gebied": gebied, "lon": lon, "lat": lat,
-                     "mean": _grid_value(grid, "no2", x, y) * 1.15 + inc})
-    times = pd.date_range("2023-01-01 00:00", "2023-03-01 00:00", freq="h", inclusive="left").to_numpy()
-    vals = _hourly(rng, times, np.array([s["mean"] for s in rows]))
-    vals[rng.uniform(size=vals.shape) < 0.012] = np.nan
-    vals[300:350, 0] = np.nan  # a two-day outage at the first station
-    vals = np.round(vals, 2)
-    months = pd.DatetimeIndex(times).month
-    for m, rel in zip((1, 2), station_files):
-        sel = months == m
-        dw.write_luchtmeetnet(rows, times[sel], vals[sel], f"2023-{m:02d}", outdir / rel)
+    write_station_series(rng, st, grid, outdir, station_files, outage=0)  # a two-day outage at the first station
 
 
 def national_sensors(rng, specs: list[Town], grid, paths) -> None:

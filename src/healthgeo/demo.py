@@ -180,7 +180,8 @@ def output_files(outdir: str | Path = "data/raw/demo") -> list[str]:
 
 
 COUNTRY_FILES: dict[str, str] = {
-    **FILES,
+    # the city's earlier boundaries and health waves (docs/methods.md#trends) are not part of the country
+    **{k: v for k, v in FILES.items() if not (k.startswith(("buurten_", "health_")) and k[-4:].isdigit())},
     "osm": "osm/demoland.osm",  # the national extract (stands for Geofabrik's netherlands-latest.osm.pbf)
     "dwellings": "bag/bag-light.gpkg",  # PDOK's national BAG GeoPackage (layer verblijfsobject)
 }
@@ -950,24 +951,31 @@ def _hourly(rng, times, means: np.ndarray, shared_sd=0.45, own_sd=0.3) -> np.nda
 
 
 def _stations(rng, city, grid, outdir: Path) -> None:
+    sites = [(code, sname, typ, gebied, *_station_xy(city, where)) for code, sname, typ, gebied, where in _STATIONS]
+    write_station_series(rng, sites, grid, outdir, STATION_FILES, outage=2)  # a two-day outage at the park station
+
+
+def write_station_series(rng, sites, grid, outdir: Path, files, *, outage: int) -> None:
+    """Luchtmeetnet bulk CSVs (one per month, ``files``) of hourly NO2 at ``sites`` ((code, name,
+    type, gebied, x, y) in EPSG:28992): the grid's value x 1.15 (winter months run higher), +9 at
+    traffic stations, 1.2 % of hours missing and a two-day outage at site ``outage``."""
     import pandas as pd
 
     from . import _demo_write as dw
 
     st = []
-    for code, sname, typ, gebied, where in _STATIONS:
-        x, y = _station_xy(city, where)
+    for code, sname, typ, gebied, x, y in sites:
         lon, lat = _to_wgs84(x, y)
         inc = 9.0 if typ == "verkeer" else 0.0
         st.append({"code": code, "name": sname, "type": typ, "gebied": gebied, "lon": lon, "lat": lat,
-                   "mean": _grid_value(grid, "no2", x, y) * 1.15 + inc})  # winter months run higher
+                   "mean": _grid_value(grid, "no2", x, y) * 1.15 + inc})
     times = pd.date_range("2023-01-01 00:00", "2023-03-01 00:00", freq="h", inclusive="left").to_numpy()
     vals = _hourly(rng, times, np.array([s["mean"] for s in st]))
     vals[rng.uniform(size=vals.shape) < 0.012] = np.nan
-    vals[300:350, 2] = np.nan  # a two-day outage at the park station
+    vals[300:350, outage] = np.nan
     vals = np.round(vals, 2)
     months = pd.DatetimeIndex(times).month
-    for m, rel in zip((1, 2), STATION_FILES):
+    for m, rel in zip((1, 2), files):
         sel = months == m
         dw.write_luchtmeetnet(st, times[sel], vals[sel], f"2023-{m:02d}", outdir / rel)
 

@@ -77,8 +77,6 @@ def town_specs(rng: np.random.Generator, n: int) -> list[Town]:
 
 def build_towns(seed: int, specs: list[Town]) -> None:
     """Build and populate every town (each with its own generators) in the canonical frame."""
-    from .demo import _aggregate
-
     for i, t in enumerate(specs):
         r_build, r_pop, r_wc = (np.random.default_rng([seed, 100 + i, j]) for j in range(3))
         city = dc.build(r_build, t.code, town=t.town, wijken=t.wijken, buurten=t.buurten, aspect=t.aspect)
@@ -169,7 +167,7 @@ def national_air(rng, specs: list[Town], paths, origin, shape) -> dict:
     import shapely
     from shapely.geometry import LineString
 
-    from .demo import _write_air
+    from ._demo_parts import _write_air
 
     x0, y0 = origin
     nr, nc = shape
@@ -195,7 +193,7 @@ def national_air(rng, specs: list[Town], paths, origin, shape) -> dict:
 def national_stations(rng, specs: list[Town], grid, outdir: Path, station_files) -> None:
     """Luchtmeetnet: one station per town (background at the market square, or traffic on the
     northern ring road, alternately) and one regional background station in the countryside."""
-    from .demo import _station_xy, write_station_series
+    from ._demo_parts import _station_xy, write_station_series
 
     st = []
     for i, t in enumerate(specs):
@@ -214,7 +212,7 @@ def national_sensors(rng, specs: list[Town], grid, paths) -> None:
     started late, one sensor without a ``things`` row, a PM-only thing without a column)."""
     import pandas as pd
 
-    from .demo import _grid_value, _hourly, _to_wgs84
+    from ._demo_parts import _grid_value, _hourly, _to_wgs84
 
     names_, xy = [], []
     for i, t in enumerate(specs):

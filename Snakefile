@@ -36,6 +36,7 @@ include: "workflow/rules/report.smk"
 localrules:
     all,
     fetch_input,
+    fetch,
     demo_city,
     demo_country,
 

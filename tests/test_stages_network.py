@@ -48,6 +48,7 @@ def test_network_stage_computes_home_distances_once_for_all_levels(monkeypatch, 
     monkeypatch.setattr(stages, "write_table", lambda *a, **k: None)
     monkeypatch.setattr(stages.gpd, "read_file", lambda *a, **k: None)
     monkeypatch.setattr(nw, "build_graphs", lambda *a, **k: {"walk": None, "bike": None})
+    monkeypatch.setattr(stages, "_require_streets_inside", lambda net, wards_path: None)
     monkeypatch.setattr(nw, "home_access", fake_home_access)
     monkeypatch.setattr(nw, "osm_extent", lambda p: None)
     monkeypatch.setattr(nw, "cycleway_share", lambda net, w, **kw: (pd.DataFrame(index=w.index), {}))

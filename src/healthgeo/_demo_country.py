@@ -167,7 +167,7 @@ def national_air(rng, specs: list[Town], paths, origin, shape) -> dict:
     import shapely
     from shapely.geometry import LineString
 
-    from ._demo_parts import _write_air
+    from ._demo_parts import write_air
 
     x0, y0 = origin
     nr, nc = shape
@@ -187,18 +187,18 @@ def national_air(rng, specs: list[Town], paths, origin, shape) -> dict:
         r = np.hypot(X - t.city.cx, Y - t.city.cy) / t.city.town
         no2 = no2 + t.no2_urban * np.exp(-r / 2500) + 5.5 * t.town / biggest * np.exp(-d_main / 500)
     no2 = np.clip(no2 + rng.normal(0, 0.5, no2.shape), 8.0, 35).round(2)
-    return _write_air(rng, no2, d_road, paths, x0, y0, lo=8.0)
+    return write_air(rng, no2, d_road, paths, x0, y0, lo=8.0)
 
 
 def national_stations(rng, specs: list[Town], grid, outdir: Path, station_files) -> None:
     """Luchtmeetnet: one station per town (background at the market square, or traffic on the
     northern ring road, alternately) and one regional background station in the countryside."""
-    from ._demo_parts import _station_xy, write_station_series
+    from ._demo_parts import station_xy, write_station_series
 
     st = []
     for i, t in enumerate(specs):
         traffic = i % 2 == 1
-        x, y = _station_xy(t.city, "ring" if traffic else (120.0, 80.0))
+        x, y = station_xy(t.city, "ring" if traffic else (120.0, 80.0))
         typ = "verkeer" if traffic else "achtergrond"
         sname = f"{t.name}-{'Ringweg Noord' if traffic else 'Marktplein'}"
         st.append((f"NL99{i + 1:03d}", sname, typ, "stad", x, y))
@@ -212,7 +212,7 @@ def national_sensors(rng, specs: list[Town], grid, paths) -> None:
     started late, one sensor without a ``things`` row, a PM-only thing without a column)."""
     import pandas as pd
 
-    from ._demo_parts import _grid_value, _hourly, _to_wgs84
+    from ._demo_parts import grid_value, hourly, to_wgs84
 
     names_, xy = [], []
     for i, t in enumerate(specs):
@@ -222,9 +222,9 @@ def national_sensors(rng, specs: list[Town], grid, paths) -> None:
             rr = (700 + 900 * j) * c.town
             names_.append(f"DMS_ns{i + 1:02d}{j + 1}")
             xy.append((c.cx + rr * math.cos(a), c.cy + rr * math.sin(a)))
-    means = np.array([_grid_value(grid, "no2", x, y) * rng.uniform(1.05, 1.35) for x, y in xy])
+    means = np.array([grid_value(grid, "no2", x, y) * rng.uniform(1.05, 1.35) for x, y in xy])
     times = pd.date_range("2023-01-01 00:00", "2023-04-01 00:00", freq="h", inclusive="left").to_numpy()
-    vals = _hourly(rng, times, means, own_sd=0.45)
+    vals = hourly(rng, times, means, own_sd=0.45)
     n = len(times)
     vals[rng.uniform(size=vals.shape) < 0.03] = np.nan
     vals[500:740, 0] = -999.0  # a stretch of sentinel values, as in the real pivot
@@ -232,9 +232,9 @@ def national_sensors(rng, specs: list[Town], grid, paths) -> None:
         vals[: n // 2, 2] = np.nan  # started mid-February: < 75 % complete
     vals[:3, :] = np.nan  # the first hours of the year have no data at all (absent rows)
     dw.write_samenmeten(names_, times, vals, paths["sensors"])
-    things = [(nm, *_to_wgs84(x, y)) for nm, (x, y) in zip(names_[:-1], xy[:-1])]  # last sensor has no row
+    things = [(nm, *to_wgs84(x, y)) for nm, (x, y) in zip(names_[:-1], xy[:-1])]  # last sensor has no row
     c = specs[0].city
-    things.append(("LTD_90001", *_to_wgs84(c.cx - 300 * c.town, c.cy + 900 * c.town)))  # PM only, no column
+    things.append(("LTD_90001", *to_wgs84(c.cx - 300 * c.town, c.cy + 900 * c.town)))  # PM only, no column
     dw.write_things(things, paths["sensor_locations"])
 
 

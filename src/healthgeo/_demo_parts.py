@@ -13,7 +13,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 
-def _aggregate(city, gm: str, name: str, postcode_base: int | None = None):
+def aggregate(city, gm: str, name: str, postcode_base: int | None = None):
     """Per-region true values for the writers (buurt, wijk, gemeente) and the health regions.
 
     Postcodes: ``9000 + 40 * (wijk - 1) + buurt`` by default; ``postcode_base + k`` for the k-th
@@ -90,7 +90,7 @@ def _aggregate(city, gm: str, name: str, postcode_base: int | None = None):
     return agg, regions
 
 
-def _write_air(rng, no2: np.ndarray, d_road: np.ndarray, paths, x0: int, y0: int, lo: float = 11.5) -> dict:
+def write_air(rng, no2: np.ndarray, d_road: np.ndarray, paths, x0: int, y0: int, lo: float = 11.5) -> dict:
     """PM2.5, PM10 and the earlier NO2 years from the 2023 NO2 grid (and each cell's distance to
     the nearest main or trunk road; earlier years clipped to ``lo``..38); write all five grids;
     return them with ``transform``."""
@@ -114,12 +114,12 @@ def _write_air(rng, no2: np.ndarray, d_road: np.ndarray, paths, x0: int, y0: int
     return out
 
 
-def _grid_value(grid: dict, key: str, x: float, y: float) -> float:
+def grid_value(grid: dict, key: str, x: float, y: float) -> float:
     x0, ytop, cell = grid["transform"]
     return float(grid[key][int((ytop - y) // cell), int((x - x0) // cell)])
 
 
-def _station_xy(city, where) -> tuple[float, float]:
+def station_xy(city, where) -> tuple[float, float]:
     if isinstance(where, tuple):
         return city.cx + city.scale * where[0], city.cy + city.scale * where[1]
     if where == "park":
@@ -131,13 +131,13 @@ def _station_xy(city, where) -> tuple[float, float]:
     return x + 12.0, y + 12.0
 
 
-def _to_wgs84(x, y):
+def to_wgs84(x, y):
     from pyproj import Transformer
 
     return Transformer.from_crs(28992, 4326, always_xy=True).transform(x, y)
 
 
-def _hourly(rng, times, means: np.ndarray, shared_sd=0.45, own_sd=0.3) -> np.ndarray:
+def hourly(rng, times, means: np.ndarray, shared_sd=0.45, own_sd=0.3) -> np.ndarray:
     """Hourly NO2-like series (n_hours, n_series) whose long-run mean is ``means``."""
     import pandas as pd
 
@@ -167,12 +167,12 @@ def write_station_series(rng, sites, grid, outdir: Path, files, *, outage: int) 
 
     st = []
     for code, sname, typ, gebied, x, y in sites:
-        lon, lat = _to_wgs84(x, y)
+        lon, lat = to_wgs84(x, y)
         inc = 9.0 if typ == "verkeer" else 0.0
         st.append({"code": code, "name": sname, "type": typ, "gebied": gebied, "lon": lon, "lat": lat,
-                   "mean": _grid_value(grid, "no2", x, y) * 1.15 + inc})
+                   "mean": grid_value(grid, "no2", x, y) * 1.15 + inc})
     times = pd.date_range("2023-01-01 00:00", "2023-03-01 00:00", freq="h", inclusive="left").to_numpy()
-    vals = _hourly(rng, times, np.array([s["mean"] for s in st]))
+    vals = hourly(rng, times, np.array([s["mean"] for s in st]))
     vals[rng.uniform(size=vals.shape) < 0.012] = np.nan
     vals[300:350, outage] = np.nan
     vals = np.round(vals, 2)

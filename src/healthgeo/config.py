@@ -138,7 +138,10 @@ def _renamed_keys(cfg: dict[str, Any]) -> dict[str, Any]:
 
 
 def _code_problems(key: str, code: str, year: int) -> list[str]:
-    """An unknown code, or one that did not exist in ``year``, named with what to use instead."""
+    """An unknown code, or one that did not exist in ``year``, named with what to use instead.
+    The demo country's synthetic codes GM9901-GM9998 (healthgeo.demo.generate_country) are valid."""
+    if code.startswith(SYNTHETIC_PREFIX) and 1 <= int(code[4:]) <= 98:
+        return []
     known = known_municipalities()
     if code in known and code not in known_municipalities(year):
         return [f"{key}: {code} ({known[code]}) is not a municipality in {year} (merged or not yet "

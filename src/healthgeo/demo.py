@@ -126,7 +126,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._demo_parts import _aggregate, _grid_value, _hourly, _station_xy, _to_wgs84, _write_air, write_station_series
+from ._demo_parts import aggregate, grid_value, hourly, station_xy, to_wgs84, write_air, write_station_series
 
 log = logging.getLogger(__name__)
 
@@ -314,7 +314,7 @@ def generate(outdir: str | Path, *, seed: int = 42, municipality: str = "GM9999"
     city = dc.build(rngs[0], municipality)
     dc.populate(rngs[1], city)
     dc.place(city, extent_origin, size_m)  # no-op for the default extent
-    agg, regions = _aggregate(city, municipality, name)
+    agg, regions = aggregate(city, municipality, name)
     log.info("demo city: %d buurten, %d residents, %d verblijfsobjecten, extent %s (EPSG:28992)",
              len(city.buurten), agg[municipality]["residents"], len(city.dwellings["x"]),
              _extent_text(extent_origin, size_m))
@@ -405,7 +405,7 @@ def generate_country(outdir: str | Path, *, seed: int = 42, municipalities: int 
     feats = {"buurten": [], "wijken": [], "gemeente": []}
     kwb, health, ses, nab = [], [], [], []
     for i, t in enumerate(towns):
-        t.agg, t.regions = _aggregate(t.city, t.code, t.name, postcode_base=1000 + 80 * i)
+        t.agg, t.regions = aggregate(t.city, t.code, t.name, postcode_base=1000 + 80 * i)
         for reg in t.regions:
             reg["gm_name"] = t.name
         for key, fs in dw.pdok_features(rng_pdok, t.city, t.agg, t.code, t.name).items():
@@ -627,7 +627,7 @@ def _air_grids(rng, city, paths, origin=GCN_ORIGIN, shape=GCN_SHAPE) -> dict:
     r = np.hypot(X - city.cx, Y - city.cy) / city.scale  # canonical metres from the centre
     no2 = 12.5 + 9.5 * np.exp(-r / 2500) + 5.5 * np.exp(-d_main / 500) + 6.0 * np.exp(-d_trunk / 700)
     no2 = np.clip(no2 + rng.normal(0, 0.5, no2.shape), 11.5, 35).round(2)
-    return _write_air(rng, no2, np.minimum(d_main, d_trunk), paths, x0, y0)
+    return write_air(rng, no2, np.minimum(d_main, d_trunk), paths, x0, y0)
 
 
 def _main_geoms(city):
@@ -808,7 +808,7 @@ _STATIONS = (  # code, name, type, gebied, (dx, dy) from centre or "ring"/"trunk
 
 
 def _stations(rng, city, grid, outdir: Path) -> None:
-    sites = [(code, sname, typ, gebied, *_station_xy(city, where)) for code, sname, typ, gebied, where in _STATIONS]
+    sites = [(code, sname, typ, gebied, *station_xy(city, where)) for code, sname, typ, gebied, where in _STATIONS]
     write_station_series(rng, sites, grid, outdir, STATION_FILES, outage=2)  # a two-day outage at the park station
 
 
@@ -825,9 +825,9 @@ def _sensors(rng, city, grid, paths) -> None:
         a = 2 * math.pi * k / len(names) + 0.3
         rr = 600 + 450 * k
         xy.append((cx + s * rr * math.cos(a), cy + s * rr * math.sin(a)))
-    means = np.array([_grid_value(grid, "no2", x, y) * rng.uniform(1.05, 1.35) for x, y in xy])
+    means = np.array([grid_value(grid, "no2", x, y) * rng.uniform(1.05, 1.35) for x, y in xy])
     times = pd.date_range("2023-01-01 00:00", "2023-04-01 00:00", freq="h", inclusive="left").to_numpy()
-    vals = _hourly(rng, times, means, own_sd=0.45)
+    vals = hourly(rng, times, means, own_sd=0.45)
     n = len(times)
     vals[rng.uniform(size=vals.shape) < 0.03] = np.nan
     vals[: n // 2, 5] = np.nan  # started mid-February: < 75 % complete
@@ -837,9 +837,9 @@ def _sensors(rng, city, grid, paths) -> None:
     vals[rng.uniform(size=n) < 0.01, 3] = -999.0
     vals[:3, :] = np.nan  # the first hours of the year have no data at all (absent rows)
     dw.write_samenmeten(names, times, vals, paths["sensors"])
-    things = [(nm, *_to_wgs84(x, y)) for nm, (x, y) in zip(names[:-1], xy[:-1])]  # last sensor has no row
+    things = [(nm, *to_wgs84(x, y)) for nm, (x, y) in zip(names[:-1], xy[:-1])]  # last sensor has no row
     for k, nm in enumerate(("LTD_90001", "LTD_90002", "MJS_pm901")):  # PM-only sensors, no NO2 column
-        things.append((nm, *_to_wgs84(cx + s * (-1500 + 900 * k), cy + s * (1200 - 500 * k))))
+        things.append((nm, *to_wgs84(cx + s * (-1500 + 900 * k), cy + s * (1200 - 500 * k))))
     dw.write_things(things, paths["sensor_locations"])
 
 

@@ -39,7 +39,7 @@ from .disparity import DISPARITY_TABLE_DOCS, compute_disparities
 from .io import atomic_write, read_table, write_table
 from .network import DEFAULT_WALKABILITY_REFERENCE, walkability_reference_docs
 from .provenance import ProvenanceRecord, read_manifest, read_provenance
-from .stages import _usable, burden_groups, ward_frame
+from .stages import usable_indicators, burden_groups, ward_frame
 
 log = logging.getLogger(__name__)
 
@@ -154,10 +154,10 @@ def national(out_path: str | Path, *, runs: Mapping[str, Mapping], workdir: str 
         frame[REASON_COLUMN] = reasons[level].reindex(frame.index)
         shown = frame[REASON_COLUMN].isna()
         frames[level] = frame
-        indicators = _usable(frame, params["indicators"], shown)
+        indicators = usable_indicators(frame, params["indicators"], shown)
         extra = {}
         if len(frame) >= 3 and indicators:
-            groups = {k: _usable(frame, v, shown) for k, v in burden_groups(docs).items()}
+            groups = {k: usable_indicators(frame, v, shown) for k, v in burden_groups(docs).items()}
             if not ((groups.get("exposures") or groups.get("effects"))
                     and (groups.get("sensitivity") or groups.get("socioeconomic"))):
                 groups = {}

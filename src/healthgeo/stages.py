@@ -237,15 +237,15 @@ def trend_table(paths_by_year: dict, out_path) -> pd.DataFrame:
 def _boundary_levels(manifests: dict, municipality: str) -> dict[str, gpd.GeoDataFrame]:
     """The ward polygons of one boundary year per level (``manifests``: ``buurten`` and optionally
     ``wijken`` of that year): wijken and gemeente dissolved from the buurten when not given."""
-    from .wards import _BOUNDARY_LEVEL, _READER_OPTIONS
+    from .wards import BOUNDARY_LEVEL, READER_OPTIONS
     from .sources import read_boundaries
     from ._vocab import parent_code
 
     layers = {}
-    for name, level in _BOUNDARY_LEVEL.items():
+    for name, level in BOUNDARY_LEVEL.items():
         if name in manifests:
             m = read_manifest(manifests[name])
-            opts = {k: m.spec[k] for k in _READER_OPTIONS if k in m.spec}
+            opts = {k: m.spec[k] for k in READER_OPTIONS if k in m.spec}
             g = read_boundaries(m.path, level, **opts)
             layers[level] = g[g.index.astype(str).str.startswith(code_prefix(level, municipality))][["geometry"]]
     b = layers["buurt"]
@@ -368,7 +368,7 @@ def disparity_trend(wards_path, base_tables: dict, year_tables: dict, out_path, 
                     name = f"{c}__year" if c in ranking_vars else c
                     frame[name] = t[c].reindex(frame.index)
                     names[name] = c
-            indicators = _usable(frame, [n for n, c in names.items() if c in params["indicators"]], shown)
+            indicators = usable_indicators(frame, [n for n, c in names.items() if c in params["indicators"]], shown)
             if not indicators:
                 log.info("disparity_trend %s %s: no disparity indicator with values", level, year)
                 continue
@@ -440,7 +440,7 @@ def ward_frame(wards_path, level: str, tables) -> tuple[gpd.GeoDataFrame, dict[s
     return merge_tables(read_wards(wards_path, level), level, tables)
 
 
-def _usable(frame, columns, shown) -> list[str]:
+def usable_indicators(frame, columns, shown) -> list[str]:
     """Indicators with values for at least 3 published wards (``shown``: disclosure mask)."""
     return [c for c in columns if c in frame and (pd.to_numeric(frame[c], errors="coerce").notna() & shown).sum() >= 3]
 
@@ -462,7 +462,7 @@ def disparity(wards_path, tables, level: str, out_wards, out_table, out_referenc
     if few:
         log.warning("disparity: only %d %s ward(s); no inequality measures at this level", len(frame), level)
     mr = min_residents
-    indicators = [c for c in params["indicators"] if c in frame] if few else _usable(frame, params["indicators"], shown)
+    indicators = [c for c in params["indicators"] if c in frame] if few else usable_indicators(frame, params["indicators"], shown)
     if not indicators:
         raise InputDataError(
             f"none of the disparity indicators {params['indicators']} has values at {level} level; "
@@ -471,7 +471,7 @@ def disparity(wards_path, tables, level: str, out_wards, out_table, out_referenc
     skipped = sorted(set(params["indicators"]) - set(indicators))
     if skipped:
         log.info("disparity: indicators without data in this run, skipped: %s", skipped)
-    groups = {} if few else {k: _usable(frame, v, shown) for k, v in burden_groups(docs).items()}
+    groups = {} if few else {k: usable_indicators(frame, v, shown) for k, v in burden_groups(docs).items()}
     # the burden combines pollution (exposures or effects) with population characteristics
     # (sensitivity or socioeconomic): a run without either side has no burden, said in the log
     if groups and not ((groups.get("exposures") or groups.get("effects"))

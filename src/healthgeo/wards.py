@@ -247,8 +247,8 @@ def ward_docs(level: str) -> dict[str, ColumnDoc]:
     return d
 
 
-_BOUNDARY_LEVEL = {"buurten": "buurt", "wijken": "wijk", "gemeente": "gemeente"}
-_READER_OPTIONS = ("code_prefix", "layer", "crs", "repair")
+BOUNDARY_LEVEL = {"buurten": "buurt", "wijken": "wijk", "gemeente": "gemeente"}
+READER_OPTIONS = ("code_prefix", "layer", "crs", "repair")
 
 
 def prepare_wards(manifests: dict, *, municipality: str, out_path, repair: bool = False) -> dict[str, gpd.GeoDataFrame]:
@@ -258,10 +258,10 @@ def prepare_wards(manifests: dict, *, municipality: str, out_path, repair: bool 
     :class:`healthgeo.provenance.Manifest` objects.
     """
     layers = {}
-    for name, level in _BOUNDARY_LEVEL.items():
+    for name, level in BOUNDARY_LEVEL.items():
         if name in manifests:
             m = manifests[name]
-            opts = {k: m.spec[k] for k in _READER_OPTIONS if k in m.spec}
+            opts = {k: m.spec[k] for k in READER_OPTIONS if k in m.spec}
             layers[level] = read_boundaries(m.path, level, **opts)
     kerncijfers = read_kerncijfers(manifests["kerncijfers"].path) if "kerncijfers" in manifests else None
     levels = build_levels(

@@ -361,7 +361,10 @@ def get_assemble_inputs(wildcards):
             for s in SCENARIOS
         ],
         "trend": (
-            [f"data/processed/{wildcards.run}/{level}/trend.parquet" for level in LEVELS]
+            [
+                f"data/processed/{wildcards.run}/{level}/trend.parquet"
+                for level in LEVELS
+            ]
             if PERIODS
             else []
         ),

@@ -43,7 +43,7 @@ if COUNTRY:
         conda:
             "../envs/healthgeo.yaml"
         params:
-            gpkg=f"data/processed/{RUN}/healthgeo.gpkg",
+            gpkg=lambda w, input: input[0].removesuffix(".json"),
             language=config["report"]["language"],
         script:
             "../scripts/report.py"

@@ -27,7 +27,7 @@ rule report:
     conda:
         "../envs/healthgeo.yaml"
     params:
-        gpkg="data/processed/{run}/healthgeo.gpkg",
+        gpkg=lambda w, input: input[0].removesuffix(".json"),
         language=config["report"]["language"],
     script:
         "../scripts/report.py"

@@ -198,14 +198,12 @@ def _gemeenten() -> tuple[tuple[str, str, str, str], ...]:
 def known_municipalities(year: int | None = None) -> dict[str, str]:
     """CBS municipality codes -> names (``data/gemeenten.csv``), optionally valid in ``year``.
 
-    Includes the synthetic demo code ``GM9999`` ("Demostad") and the demo country's ``GM9901``-``GM9998``. The 2020 codes and names come from
+    Includes the synthetic demo code ``GM9999`` ("Demostad"). The 2020 codes and names come from
     the Gemeente rows of RIVM/CBS 50090NED (2020 geography); mergers since 2021 (Eemsdelta,
     Dijk en Waard, Land van Cuijk, Maashorst, Weesp -> Amsterdam, Voorne aan Zee) were added by
     hand with ``valid_from``/``valid_to`` and a ``note``.
     """
     out = {}
-    # the demo country's synthetic codes (healthgeo.demo.generate_country): GM9901-GM9998, any year
-    out.update({f"GM99{i:02d}": f"Demoland {i:02d} (synthetic demo country)" for i in range(1, 99)})
     for code, name, frm, to in _gemeenten():
         if year is not None:
             if frm and int(frm[:4]) > year:
